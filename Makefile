@@ -1,0 +1,65 @@
+# Every target runs from a fresh clone: `make setup` installs what the others need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+LAMBDA_ZIP := build/lambda.zip
+# Python the Lambda functions run on (Terraform's runtime); the zip's dependencies are fetched for it.
+LAMBDA_PYTHON := 3.12
+PYTEST_ARGS ?=
+
+.PHONY: help setup build test test-unit test-e2e lint fmt run bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	@touch $@
+
+# checkov pins libraries that clash with ours, so it lives in its own environment.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+setup: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## create .venv (and .venv-checkov) with everything the project needs
+
+$(LAMBDA_ZIP): $(BIN)/.installed requirements-lambda.txt $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+	$(BIN)/python tools/build_lambda_zip.py --requirements requirements-lambda.txt \
+		--python-version $(LAMBDA_PYTHON) --output $@
+
+build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
+
+test: setup build ## run every test: unit, SQL, ASL, Terraform, end to end
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff, mypy and terraform fmt -check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m tools.terraform_fmt --check
+
+fmt: setup ## format Python and Terraform in place
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/python -m tools.terraform_fmt
+
+run: setup build ## run yesterday's pipeline locally (generates sample data when absent)
+	$(BIN)/etl generate --if-absent
+	$(BIN)/etl run
+	@echo
+	@echo 'Query the results, e.g.:'
+	@echo '  $(BIN)/etl query "SELECT * FROM ads.segment_congestion_daily ORDER BY jam_share DESC LIMIT 10"'
+
+bench: setup build ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
+	$(BIN)/python -m etl_local.bench
+
+clean: ## remove build output and local state
+	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

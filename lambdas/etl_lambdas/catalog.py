@@ -1,0 +1,188 @@
+"""The model catalog: which models exist, in which tier, and how they are checked.
+
+`sql/models.toml` is the one place that says what models exist. Adding a model is
+an entry there plus `sql/<tier>/<name>.sql`. This module reads it with the
+standard library and validates it, so a bad entry fails loudly at cold start.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+# Tiers in the order they run; a model reads only from tiers before its own.
+TIERS: tuple[str, ...] = ("dwd", "dws", "ads")
+# Tables a model may read that are not models: the crawled ODS tables.
+SOURCE_TIERS: tuple[str, ...] = ("ods", *TIERS)
+
+GRANULARITY_PARTITIONS: dict[str, tuple[str, ...]] = {
+    "hour": ("year", "month", "day", "hour"),
+    "day": ("year", "month", "day"),
+    "month": ("year", "month"),
+}
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class CatalogError(ValueError):
+    """The model catalog (models.toml or a model's SQL file) is invalid."""
+
+
+@dataclass(frozen=True)
+class RangeCheck:
+    column: str
+    minimum: float | None
+    maximum: float | None
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    tier: str
+    description: str
+    sources: tuple[str, ...]
+    granularity: str
+    keys: tuple[str, ...]
+    not_null: tuple[str, ...]
+    ranges: tuple[RangeCheck, ...] = field(default=())
+    min_rows: int = 1
+
+    @property
+    def partition_by(self) -> tuple[str, ...]:
+        return GRANULARITY_PARTITIONS[self.granularity]
+
+    @property
+    def sql_path(self) -> str:
+        """Path of the model's SQL, relative to the sql root."""
+        return f"{self.tier}/{self.name}.sql"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    root: Path
+    models: tuple[Model, ...]
+
+    def get(self, name: str) -> Model:
+        for model in self.models:
+            if model.name == name:
+                return model
+        raise CatalogError(f"unknown model {name!r}; known: {', '.join(self.names())}")
+
+    def names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    def in_tier_order(self) -> list[Model]:
+        return sorted(self.models, key=lambda m: (TIERS.index(m.tier), m.name))
+
+    def sql(self, model: Model) -> str:
+        return (self.root / model.sql_path).read_text(encoding="utf-8")
+
+
+def default_sql_root() -> Path:
+    """`sql/` beside the package in the Lambda zip, or at the repository root."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir.parent / "sql", package_dir.parent.parent / "sql"):
+        if (candidate / "models.toml").is_file():
+            return candidate
+    raise CatalogError(f"no sql/models.toml found next to {package_dir}")
+
+
+@cache
+def load_catalog(root: Path | None = None) -> Catalog:
+    root = root or default_sql_root()
+    path = root / "models.toml"
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogError(f"{path}: {error}") from error
+    entries = document.get("models")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogError(f"{path}: expected at least one [[models]] entry")
+    models = tuple(_parse_model(entry, path) for entry in entries)
+    _validate(models, root, path)
+    return Catalog(root=root, models=models)
+
+
+def _parse_model(entry: dict[str, object], path: Path) -> Model:
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise CatalogError(f"{path}: model name {name!r} must match {_NAME.pattern}")
+    where = f"{path}: model {name!r}"
+    known = {"name", "tier", "description", "sources", "granularity", "keys", "not_null",
+             "ranges", "min_rows"}
+    unknown = set(entry) - known
+    if unknown:
+        raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}")
+    tier = entry.get("tier")
+    if tier not in TIERS:
+        raise CatalogError(f"{where}: tier {tier!r} must be one of {list(TIERS)}")
+    granularity = entry.get("granularity")
+    if granularity not in GRANULARITY_PARTITIONS:
+        raise CatalogError(
+            f"{where}: granularity {granularity!r} must be one of {list(GRANULARITY_PARTITIONS)}"
+        )
+    ranges_field = entry.get("ranges", {})
+    if not isinstance(ranges_field, dict):
+        raise CatalogError(f"{where}: ranges must be a table of column = [min, max]")
+    ranges = []
+    for column, bounds in ranges_field.items():
+        if not (isinstance(bounds, list) and len(bounds) == 2):
+            raise CatalogError(f"{where}: range for {column!r} must be [min, max]")
+        low, high = bounds
+        ranges.append(RangeCheck(column, _bound(low, where), _bound(high, where)))
+    min_rows = entry.get("min_rows", 1)
+    if not isinstance(min_rows, int) or min_rows < 0:
+        raise CatalogError(f"{where}: min_rows must be a non-negative integer")
+    return Model(
+        name=name,
+        tier=str(tier),
+        description=str(entry.get("description", "")),
+        sources=_names(entry.get("sources"), "sources", where, required=True),
+        granularity=str(granularity),
+        keys=_names(entry.get("keys"), "keys", where, required=True),
+        not_null=_names(entry.get("not_null", []), "not_null", where, required=False),
+        ranges=tuple(ranges),
+        min_rows=min_rows,
+    )
+
+
+def _bound(value: object, where: str) -> float | None:
+    # TOML has no null: an open bound is written as the string "*".
+    if value == "*":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CatalogError(f"{where}: range bound {value!r} must be a number or '*'")
+    return float(value)
+
+
+def _names(value: object, label: str, where: str, *, required: bool) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogError(f"{where}: {label} must be a list of strings")
+    if required and not value:
+        raise CatalogError(f"{where}: {label} must not be empty")
+    return tuple(value)
+
+
+def _validate(models: tuple[Model, ...], root: Path, path: Path) -> None:
+    by_name: dict[str, Model] = {}
+    for model in models:
+        if model.name in by_name:
+            raise CatalogError(f"{path}: model {model.name!r} is declared twice")
+        by_name[model.name] = model
+    for model in models:
+        where = f"{path}: model {model.name!r}"
+        for source in model.sources:
+            tier, _, table = source.partition(".")
+            if tier not in SOURCE_TIERS or not table:
+                raise CatalogError(f"{where}: source {source!r} must be '<tier>.<table>'")
+            if SOURCE_TIERS.index(tier) >= SOURCE_TIERS.index(model.tier):
+                raise CatalogError(
+                    f"{where}: source {source!r} is not in a tier before {model.tier!r}"
+                )
+            if tier != "ods" and (table not in by_name or by_name[table].tier != tier):
+                raise CatalogError(f"{where}: source {source!r} is not a declared model")
+        if not (root / model.sql_path).is_file():
+            raise CatalogError(f"{where}: missing SQL file {root / model.sql_path}")
