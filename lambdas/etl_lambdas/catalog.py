@@ -186,3 +186,30 @@ def _validate(models: tuple[Model, ...], root: Path, path: Path) -> None:
                 raise CatalogError(f"{where}: source {source!r} is not a declared model")
         if not (root / model.sql_path).is_file():
             raise CatalogError(f"{where}: missing SQL file {root / model.sql_path}")
+
+
+_PLACEHOLDER = re.compile(r"(\$?)\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+
+
+def render_template(text: str, values: dict[str, str]) -> str:
+    """Fill `${name}` placeholders the way Terraform's templatefile() does (`$${` escapes).
+
+    An unknown placeholder is an error naming it, never an empty string.
+    """
+    missing = sorted(
+        {m.group(2) for m in _PLACEHOLDER.finditer(text) if not m.group(1)} - set(values)
+    )
+    if missing:
+        raise CatalogError(f"no value for placeholder(s) {', '.join(missing)}")
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(0)[1:]
+        return values[match.group(2)]
+
+    return _PLACEHOLDER.sub(substitute, text)
+
+
+def placeholders(text: str) -> set[str]:
+    """The `${name}` placeholders a template uses (escaped `$${...}` excluded)."""
+    return {m.group(2) for m in _PLACEHOLDER.finditer(text) if not m.group(1)}
