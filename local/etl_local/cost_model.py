@@ -55,8 +55,14 @@ class CostBreakdown:
     total: float = field(init=False)
 
     def __post_init__(self) -> None:
-        parts = (self.step_functions, self.lambda_, self.glue_job, self.crawler, self.athena,
-                 self.s3)
+        parts = (
+            self.step_functions,
+            self.lambda_,
+            self.glue_job,
+            self.crawler,
+            self.athena,
+            self.s3,
+        )
         object.__setattr__(self, "total", sum(parts))
 
     def as_dict(self) -> dict[str, float]:

@@ -55,15 +55,20 @@ def test_cost_of_a_run_adds_every_service() -> None:
     assert cost.crawler == 0
     assert cost.athena == pytest.approx(5.0)
     assert cost.s3 == pytest.approx(0.005 + 0.004)
-    assert cost.total == pytest.approx(sum(v for k, v in cost.as_dict().items() if k != "total"),
-                                       abs=1e-5)
+    assert cost.total == pytest.approx(
+        sum(v for k, v in cost.as_dict().items() if k != "total"), abs=1e-5
+    )
 
 
 def test_tree_rss_counts_a_child_process() -> None:
     # given a child that holds ~200 MB
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time; b = bytearray(200*1024*1024); "
-         "b[::4096] = b'x' * len(b[::4096]); print('ready', flush=True); time.sleep(30)"],
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; b = bytearray(200*1024*1024); "
+            "b[::4096] = b'x' * len(b[::4096]); print('ready', flush=True); time.sleep(30)",
+        ],
         stdout=subprocess.PIPE,
     )
     try:
