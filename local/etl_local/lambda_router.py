@@ -1,0 +1,270 @@
+"""Lambda Invoke, routed in-process to the project's handlers (moto would need Docker).
+
+A `before-call.lambda.Invoke` handler, registered for every botocore session, answers
+Invoke for the pipeline's functions as the Lambda service does: StatusCode 200 and the
+handler's JSON result; on an exception, FunctionError "Unhandled" and the Python
+runtime's error payload `{"errorType": <class name>, "errorMessage": ..., "stackTrace"}`,
+so the ASL's Retry/Catch match the same error names as on AWS (moto's executor takes
+`errorType` as the error name, as Step Functions does). Calls for other functions fall
+through to moto untouched.
+
+Each function runs with exactly its Terraform environment: the step's module is
+imported (cold start) and called with os.environ set to that environment plus what the
+Lambda runtime itself provides, and restored afterwards. os.environ is process-wide, so
+calls are serialized by a lock (Map states call from several threads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import traceback
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+
+from etl_lambdas import catalog
+from etl_lambdas.steps import STEPS
+from etl_local.settings import LocalSettings
+
+logger = logging.getLogger(__name__)
+
+_INVOKE_EVENT = "before-call.lambda.Invoke"
+_INVOCATIONS_PATH = "/2015-03-31/functions/"
+
+
+class InjectedServiceError(Exception):
+    """Raised by a fault hook: the Lambda service itself fails the Invoke (HTTP 500)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Called before a step's handler with the step name; may raise InjectedServiceError.
+BeforeInvokeHook = Callable[[str], None]
+
+
+@dataclass
+class _LambdaContext:
+    """The parts of the Lambda context object handlers (and Powertools) read."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+class LambdaRouter:
+    """Runs the pipeline's Lambda functions in this process."""
+
+    def __init__(
+        self,
+        settings: LocalSettings,
+        endpoint_url: str,
+        sql_root: Path | None = None,
+    ) -> None:
+        self._settings = settings
+        self._endpoint_url = endpoint_url
+        self._sql_root = sql_root
+        self._steps_by_function = {settings.function_name(step): step for step in STEPS}
+        self._lock = threading.RLock()
+        self._imported: dict[str, Callable[..., Any]] = {}
+        self.before_invoke: list[BeforeInvokeHook] = []
+        self.invocations: list[str] = []
+
+    # -- registration ---------------------------------------------------------------------
+    def install(self) -> None:
+        """Route Invoke for the pipeline's functions to this router, in every session."""
+        _ACTIVE_ROUTERS.append(self)
+
+    def uninstall(self) -> None:
+        with contextlib.suppress(ValueError):
+            _ACTIVE_ROUTERS.remove(self)
+
+    def handles(self, function_name: str) -> bool:
+        return _function_name(function_name) in self._steps_by_function
+
+    # -- invocation -----------------------------------------------------------------------
+    def invoke(self, function_name: str, payload: bytes) -> tuple[int, dict[str, Any]]:
+        """Invoke one function; returns (HTTP status, parsed Invoke response)."""
+        name = _function_name(function_name)
+        step = self._steps_by_function[name]
+        event = json.loads(payload or b"{}")
+        request_id = str(uuid.uuid4())
+        with self._lock:
+            self.invocations.append(step)
+            try:
+                for hook in self.before_invoke:
+                    hook(step)
+            except InjectedServiceError as error:
+                return 500, {
+                    "Error": {"Code": error.code, "Message": str(error)},
+                    "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": request_id},
+                }
+            context = _LambdaContext(
+                function_name=name,
+                function_version="$LATEST",
+                invoked_function_arn=self._settings.function_arn(step),
+                memory_limit_in_mb=512,
+                aws_request_id=request_id,
+                log_group_name=f"/aws/lambda/{name}",
+                log_stream_name=f"local/{request_id}",
+            )
+            with self._function_environment(step, name):
+                try:
+                    handler = self._handler(step)
+                    result = handler(event, context)
+                except Exception as error:  # the Lambda runtime reports any exception
+                    logger.info(
+                        "lambda function raised",
+                        extra={"function": name, "error_type": type(error).__name__},
+                    )
+                    body = {
+                        "errorType": type(error).__name__,
+                        "errorMessage": str(error),
+                        "requestId": request_id,
+                        "stackTrace": traceback.format_exception(error),
+                    }
+                    return 200, _invoke_response(body, function_error="Unhandled")
+        return 200, _invoke_response(result, function_error=None)
+
+    def _handler(self, step: str) -> Callable[..., Any]:
+        handler = self._imported.get(step)
+        if handler is None:
+            module_name, _, attribute = STEPS[step].handler.rpartition(".")
+            # A cold start per router: the module reads its environment (and builds its
+            # clients for this server's endpoint) at import.
+            if module_name in sys.modules:
+                module = importlib.reload(sys.modules[module_name])
+            else:
+                module = importlib.import_module(module_name)
+            handler = getattr(module, attribute)
+            self._imported[step] = handler
+        return handler
+
+    @contextlib.contextmanager
+    def _function_environment(self, step: str, function_name: str) -> Iterator[None]:
+        variables: dict[str, str] = {
+            # What the Lambda runtime sets for every function.
+            "AWS_REGION": self._settings.region,
+            "AWS_DEFAULT_REGION": self._settings.region,
+            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            # Local only: the handlers' boto3 clients reach the local server.
+            "AWS_ENDPOINT_URL": self._endpoint_url,
+            **self._settings.function_environment(step),
+        }
+        removed = set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
+        with _patched_environ(variables, removed), self._sql_root_override():
+            yield
+
+    @contextlib.contextmanager
+    def _sql_root_override(self) -> Iterator[None]:
+        """Point the model catalog at another sql/ (tests of broken models)."""
+        if self._sql_root is None:
+            yield
+            return
+        sql_root = self._sql_root
+        original = catalog.default_sql_root
+        catalog.default_sql_root = lambda: sql_root
+        catalog.load_catalog.cache_clear()
+        try:
+            yield
+        finally:
+            catalog.default_sql_root = original
+            catalog.load_catalog.cache_clear()
+
+
+@contextlib.contextmanager
+def _patched_environ(variables: Mapping[str, str], removed: set[str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in {*variables, *removed}}
+    try:
+        for name in removed:
+            os.environ.pop(name, None)
+        os.environ.update(variables)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _invoke_response(result: Any, function_error: str | None) -> dict[str, Any]:
+    body = json.dumps(result).encode()
+    response: dict[str, Any] = {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "Payload": StreamingBody(io.BytesIO(body), len(body)),
+        "ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4())},
+    }
+    if function_error:
+        response["FunctionError"] = function_error
+    return response
+
+
+def _function_name(name_or_arn: str) -> str:
+    # FunctionName may be a name, a partial or full ARN, optionally with a qualifier.
+    name = urllib.parse.unquote(name_or_arn)
+    if name.startswith("arn:"):
+        parts = name.split(":")
+        return parts[6]
+    return name.split(":")[-1] if name.count(":") == 2 else name.split(":")[0]
+
+
+_ACTIVE_ROUTERS: list[LambdaRouter] = []
+
+
+def _route_invoke(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    url_path: str = params.get("url_path", "")
+    if not _ACTIVE_ROUTERS or not url_path.startswith(_INVOCATIONS_PATH):
+        return None
+    function_name = url_path[len(_INVOCATIONS_PATH) :].split("/", 1)[0]
+    for router in reversed(_ACTIVE_ROUTERS):
+        if router.handles(function_name):
+            body = params.get("body") or b"{}"
+            status, parsed = router.invoke(
+                function_name, body if isinstance(body, bytes) else body.encode()
+            )
+            http = AWSResponse(url=url_path, status_code=status, headers={}, raw=None)
+            return http, parsed
+    return None
+
+
+def register_builtin_handler() -> None:
+    """Add the routing handler to every botocore session created from now on.
+
+    Must run before boto3's default session exists; sessions that already exist get it too.
+    """
+    entry = (_INVOKE_EVENT, _route_invoke)
+    if entry not in botocore.handlers.BUILTIN_HANDLERS:
+        botocore.handlers.BUILTIN_HANDLERS.append(entry)
+        import boto3
+
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION._session.register(_INVOKE_EVENT, _route_invoke)
+
+
+register_builtin_handler()

@@ -1,0 +1,195 @@
+"""Names and configuration of the local deployment: what Terraform would name in env "local".
+
+One place for every name the local runtime creates, so deploy, the Lambda router, the
+state persistence and the CLI agree. Names follow docs/contracts.md:
+`name_prefix = "<project>-<env>"`, `glue_prefix = name_prefix with "_" for "-"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from etl_lambdas.catalog import TIERS
+
+# moto's default account: every ARN moto returns carries it.
+LOCAL_ACCOUNT_ID = "123456789012"
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    project: str = "lakepipe"
+    env: str = "local"
+    region: str = "eu-west-1"
+    account_id: str = LOCAL_ACCOUNT_ID
+    time_zone: str = "Europe/Brussels"
+    max_backfill_days: int = 366
+    keep_runs: int = 2
+    # Short polls: locally a crawl or a query takes a second, not minutes.
+    crawler_poll_seconds: int = 1
+    crawler_max_polls: int = 120
+    query_poll_seconds: int = 1
+    query_max_polls: int = 600
+    max_concurrency: int = 4
+    lambda_timeout_seconds: int = 900
+    glue_job_timeout_seconds: int = 3600
+    state_machine_timeout_seconds: int = 7200
+    extra_tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{self.project}-{self.env}"
+
+    @property
+    def glue_prefix(self) -> str:
+        return self.name_prefix.replace("-", "_")
+
+    # -- S3 -------------------------------------------------------------------------------
+    @property
+    def raw_bucket(self) -> str:
+        return f"{self.name_prefix}-raw"
+
+    @property
+    def curated_bucket(self) -> str:
+        return f"{self.name_prefix}-curated"
+
+    @property
+    def athena_results_bucket(self) -> str:
+        return f"{self.name_prefix}-athena-results"
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return f"{self.name_prefix}-artifacts"
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        return (
+            self.raw_bucket,
+            self.curated_bucket,
+            self.athena_results_bucket,
+            self.artifacts_bucket,
+        )
+
+    @property
+    def raw_prefix(self) -> str:
+        return "raw/traffic/"
+
+    @property
+    def ods_prefix(self) -> str:
+        return "ods/traffic/"
+
+    @property
+    def athena_output_location(self) -> str:
+        return f"s3://{self.athena_results_bucket}/results/"
+
+    # -- Glue -----------------------------------------------------------------------------
+    def database(self, tier: str) -> str:
+        """Glue database of a tier (`ods`, `dwd`, `dws`, `ads`) or of `staging`."""
+        if tier not in ("ods", *TIERS, "staging"):
+            raise ValueError(f"unknown tier {tier!r}")
+        return f"{self.glue_prefix}_{tier}"
+
+    @property
+    def databases(self) -> tuple[str, ...]:
+        return tuple(self.database(t) for t in ("ods", *TIERS, "staging"))
+
+    @property
+    def crawler_name(self) -> str:
+        return f"{self.name_prefix}-ods-traffic"
+
+    @property
+    def glue_job_name(self) -> str:
+        return f"{self.name_prefix}-convert-raw"
+
+    @property
+    def glue_script_key(self) -> str:
+        return "glue/convert_raw.py"
+
+    # -- Athena, SNS, SQS, Step Functions ---------------------------------------------------
+    @property
+    def workgroup(self) -> str:
+        return self.name_prefix
+
+    @property
+    def topic_name(self) -> str:
+        return f"{self.name_prefix}-notifications"
+
+    @property
+    def topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:{self.account_id}:{self.topic_name}"
+
+    @property
+    def notification_queue_name(self) -> str:
+        # Local only: lets the runtime read what the pipeline published to the topic.
+        return f"{self.name_prefix}-notifications-inbox"
+
+    @property
+    def state_machine_name(self) -> str:
+        return f"{self.name_prefix}-pipeline"
+
+    @property
+    def state_machine_arn(self) -> str:
+        return (
+            f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:"
+            f"{self.state_machine_name}"
+        )
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.name_prefix}-local"
+
+    # -- Lambda ---------------------------------------------------------------------------
+    def function_name(self, step: str) -> str:
+        return f"{self.name_prefix}-{step}"
+
+    def function_arn(self, step: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name(step)}"
+
+    def function_environment(self, step: str) -> dict[str, str]:
+        """The environment variables Terraform gives the step's function (modules/lambdas)."""
+        values = {
+            "PIPELINE_TIME_ZONE": self.time_zone,
+            "MAX_BACKFILL_DAYS": str(self.max_backfill_days),
+            "CRAWLER_NAME": self.crawler_name,
+            "ATHENA_WORKGROUP": self.workgroup,
+            "GLUE_DATABASE_PREFIX": self.glue_prefix,
+            "CURATED_BUCKET": self.curated_bucket,
+            "KEEP_RUNS": str(self.keep_runs),
+            "SNS_TOPIC_ARN": self.topic_arn,
+        }
+        names = _FUNCTION_ENVIRONMENT.get(step)
+        if names is None:
+            raise ValueError(f"unknown step {step!r}; known: {', '.join(_FUNCTION_ENVIRONMENT)}")
+        return {name: values[name] for name in names}
+
+    def template_values(self) -> dict[str, str]:
+        """Values for asl/pipeline.asl.json's placeholders: the same set Terraform supplies."""
+        values = {
+            f"{step.replace('-', '_')}_function_arn": self.function_arn(step)
+            for step in _FUNCTION_ENVIRONMENT
+        }
+        values.update(
+            glue_job_name=self.glue_job_name,
+            crawler_poll_seconds=str(self.crawler_poll_seconds),
+            crawler_max_polls=str(self.crawler_max_polls),
+            query_poll_seconds=str(self.query_poll_seconds),
+            query_max_polls=str(self.query_max_polls),
+            max_concurrency=str(self.max_concurrency),
+            lambda_timeout_seconds=str(self.lambda_timeout_seconds),
+            glue_job_timeout_seconds=str(self.glue_job_timeout_seconds),
+            state_machine_timeout_seconds=str(self.state_machine_timeout_seconds),
+        )
+        return values
+
+
+# Which variables each function gets: the local copy of modules/lambdas/main.tf's
+# `function_environment` locals (a test holds the two, and etl_lambdas.steps.STEPS, equal).
+_FUNCTION_ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "plan": ("PIPELINE_TIME_ZONE", "MAX_BACKFILL_DAYS"),
+    "crawler-start": ("CRAWLER_NAME",),
+    "crawler-state": ("CRAWLER_NAME",),
+    "write": ("ATHENA_WORKGROUP", "GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "PIPELINE_TIME_ZONE"),
+    "query-state": (),
+    "audit": ("ATHENA_WORKGROUP", "GLUE_DATABASE_PREFIX"),
+    "publish": ("GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "KEEP_RUNS"),
+    "notify": ("SNS_TOPIC_ARN",),
+}
