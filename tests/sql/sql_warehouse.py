@@ -1,0 +1,118 @@
+"""A DuckDB stand-in for the Glue databases, to run the models exactly as Athena would get them.
+
+Schemas `ods`, `dwd`, `dws`, `ads` play the tier databases; a model's SQL is rendered with
+`render_template` (the write step's renderer), transpiled with `athena_to_duckdb` (the local
+Athena's translation) and run. Chaining models = materializing one's output as the table the
+next one reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from etl_lambdas.catalog import Catalog, load_catalog, render_template
+from etl_local.sql_dialect import athena_to_duckdb
+
+TIME_ZONE = "Europe/Brussels"
+DATABASES = {f"{tier}_database": tier for tier in ("ods", "dwd", "dws", "ads")}
+
+ODS_COLUMNS = (
+    "sensor_id VARCHAR, record_timestamp VARCHAR, current_speed INTEGER, previous_speed INTEGER, "
+    "occupancy INTEGER, intensity_class2 INTEGER, intensity_class3 INTEGER, "
+    "intensity_class4 INTEGER, intensity_class5 INTEGER, segment VARCHAR, "
+    "year VARCHAR, month VARCHAR, day VARCHAR, hour VARCHAR"
+)
+
+
+def window(start_date: str, end_date: str | None = None) -> dict[str, str]:
+    """Placeholder values for a chunk, derived as the plan step does (docs/contracts.md)."""
+    start = dt.date.fromisoformat(start_date)
+    end = dt.date.fromisoformat(end_date or start_date)
+    return {
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "arrival_start_date": (start - dt.timedelta(days=1)).isoformat(),
+        "arrival_end_date": (end + dt.timedelta(days=1)).isoformat(),
+        "time_zone": TIME_ZONE,
+        **DATABASES,
+    }
+
+
+@dataclass
+class Event:
+    """One ODS row; `arrived` is the UTC arrival hour 'YYYY-MM-DDTHH' (the partition)."""
+
+    sensor_id: str | None
+    record_timestamp: str
+    current_speed: int | None
+    arrived: str
+    previous_speed: int | None = 0
+    occupancy: int | None = 10
+    intensity_class2: int | None = 1
+    intensity_class3: int | None = 0
+    intensity_class4: int | None = 0
+    intensity_class5: int | None = 0
+    segment: str | None = "E40"
+
+    def row(self) -> tuple[Any, ...]:
+        arrival = dt.datetime.strptime(self.arrived, "%Y-%m-%dT%H")
+        return (
+            self.sensor_id,
+            self.record_timestamp,
+            self.current_speed,
+            self.previous_speed,
+            self.occupancy,
+            self.intensity_class2,
+            self.intensity_class3,
+            self.intensity_class4,
+            self.intensity_class5,
+            self.segment,
+            f"{arrival:%Y}",
+            f"{arrival:%m}",
+            f"{arrival:%d}",
+            f"{arrival:%H}",
+        )
+
+
+class Warehouse:
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.catalog = catalog or load_catalog()
+        self.con = duckdb.connect()
+        # Athena sessions run in UTC; the models must not depend on the session zone anyway.
+        self.con.execute("SET TimeZone = 'UTC'")
+        for schema in DATABASES.values():
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        self.con.execute(f"CREATE TABLE ods.traffic ({ODS_COLUMNS})")
+
+    def load_ods(self, events: list[Event]) -> None:
+        self.con.executemany(
+            f"INSERT INTO ods.traffic VALUES ({', '.join(['?'] * 14)})", [e.row() for e in events]
+        )
+
+    def duckdb_sql(self, model_name: str, values: dict[str, str]) -> str:
+        model = self.catalog.get(model_name)
+        return athena_to_duckdb(render_template(self.catalog.sql(model), values))
+
+    def query(self, model_name: str, values: dict[str, str]) -> list[dict[str, Any]]:
+        result = self.con.execute(self.duckdb_sql(model_name, values))
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def materialize(self, model_name: str, values: dict[str, str]) -> None:
+        """Store the model's output as `<tier>.<name>`, the table later tiers read."""
+        model = self.catalog.get(model_name)
+        sql = self.duckdb_sql(model_name, values)
+        self.con.execute(f"CREATE OR REPLACE TABLE {model.tier}.{model.name} AS {sql}")
+
+    def describe(self, model_name: str, values: dict[str, str]) -> list[tuple[str, str]]:
+        rows = self.con.execute(f"DESCRIBE {self.duckdb_sql(model_name, values)}").fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+
+def utc(text: str) -> dt.datetime:
+    """A naive UTC timestamp as the models output it: 'YYYY-MM-DD HH:MM[:SS]'."""
+    return dt.datetime.fromisoformat(text)
