@@ -209,7 +209,7 @@ def _generate_day(
     }
     last_speed = [float(s.free_flow) for s in fleet]
     prefixes = [f'{{"uniqueId": "{s.sensor_id}", "recordTimestamp": "' for s in fleet]
-    suffixes = [f'", "segment": "{s.segment}"}}' for s in fleet]
+    suffixes = [f', "segment": "{s.segment}"}}' for s in fleet]
     hour_start = day_start
     while hour_start < day_end:
         hour_epoch = int(hour_start.timestamp())
