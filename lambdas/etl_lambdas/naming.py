@@ -1,0 +1,32 @@
+"""Names and locations shared by write, audit and publish (see docs/contracts.md)."""
+
+from __future__ import annotations
+
+from etl_lambdas.catalog import SOURCE_TIERS
+
+
+def database(glue_prefix: str, tier: str) -> str:
+    """`<glue_prefix>_<tier>`; tier may also be `staging`."""
+    return f"{glue_prefix}_{tier}"
+
+
+def tier_databases(glue_prefix: str) -> dict[str, str]:
+    """The `${<tier>_database}` template values."""
+    return {f"{tier}_database": database(glue_prefix, tier) for tier in SOURCE_TIERS}
+
+
+def staging_table(model: str, run_id: str, chunk: int) -> str:
+    return f"{model}__{run_id}__c{chunk}"
+
+
+def model_prefix(tier: str, model: str) -> str:
+    """Key prefix of everything a model owns in the curated bucket."""
+    return f"{tier}/{model}/"
+
+
+def runs_prefix(tier: str, model: str) -> str:
+    return f"{model_prefix(tier, model)}_runs/"
+
+
+def chunk_prefix(tier: str, model: str, run_id: str, chunk: int) -> str:
+    return f"{runs_prefix(tier, model)}{run_id}/chunk={chunk}/"
