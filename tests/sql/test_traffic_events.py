@@ -40,7 +40,13 @@ def test_rolling_averages_and_indicators_use_readings_before_local_midnight(
     rows = by_time(warehouse.query(MODEL, window("2026-11-20")), "A")
 
     got = [
-        (r["event_time"], r["avg_speed_3m"], r["avg_speed_20m"], r["speed_change"], r["traffic_jam"])
+        (
+            r["event_time"],
+            r["avg_speed_3m"],
+            r["avg_speed_20m"],
+            r["speed_change"],
+            r["traffic_jam"],
+        )
         for r in rows
     ]
     assert got == [
@@ -170,7 +176,9 @@ def test_day_boundary_across_month_and_year_end(
 ) -> None:
     # both readings arrive on the UTC day before the new local day (22:59 and 23:00 UTC)
     arrived = last_minute[:10] + "T23"
-    warehouse.load_ods([Event("E", last_minute, 20, arrived), Event("E", first_minute, 60, arrived)])
+    warehouse.load_ods(
+        [Event("E", last_minute, 20, arrived), Event("E", first_minute, 60, arrived)]
+    )
     old_day, new_day = last_minute[:10], first_minute[:10]
 
     old_rows = warehouse.query(MODEL, window(old_day))
@@ -207,7 +215,13 @@ def test_dst_end_day_has_25_local_hours_and_hour_02_holds_two_utc_hours(
     rows = by_time(warehouse.query(MODEL, window("2026-10-25")), "F")
 
     assert len(rows) == 25
-    assert [r["hour"] for r in rows] == ["00", "01", "02", "02", *(f"{h:02d}" for h in range(3, 24))]
+    assert [r["hour"] for r in rows] == [
+        "00",
+        "01",
+        "02",
+        "02",
+        *(f"{h:02d}" for h in range(3, 24)),
+    ]
     assert [r["event_time"] for r in rows if r["hour"] == "02"] == [
         utc("2026-10-25 00:30"),
         utc("2026-10-25 01:30"),
