@@ -1,0 +1,288 @@
+"""Glue StartJobRun, run for real: the project's Glue script on local Spark.
+
+moto records a job run and walks it through fake states. For the pipeline's job, this
+module makes the run execute `glue/convert_raw.py` on a local SparkSession and report
+Glue's JobRunState (RUNNING, then SUCCEEDED or FAILED with ErrorMessage), so the ASL's
+`glue:startJobRun.sync` waits for the real outcome.
+
+Local Spark has no S3 connector, so the run is staged: the raw objects of the arrival
+window are copied from the local S3 into a temporary directory, the script reads and
+writes local paths (the contract allows any Hadoop path), and the resulting ODS
+partitions replace exactly the window's partitions under s3://<curated>/ods/traffic/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from moto.glue import models as glue_models
+
+from etl_local.settings import LocalSettings
+
+logger = logging.getLogger(__name__)
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+GLUE_SCRIPT = REPOSITORY_ROOT / "glue" / "convert_raw.py"
+
+ClientFactory = Callable[[str], Any]
+
+
+class GlueJobError(RuntimeError):
+    """The staged Glue job could not run (bad arguments, missing script, Spark failure)."""
+
+
+def _arrival_days(start: str, end: str) -> list[date]:
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as error:
+        raise GlueJobError(f"arrival window {start!r}..{end!r}: {error}") from None
+    if last < first:
+        raise GlueJobError(f"arrival window ends before it starts: {start}..{end}")
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _day_prefix(prefix: str, day: date) -> str:
+    return f"{prefix}year={day:%Y}/month={day:%m}/day={day:%d}/"
+
+
+def _split_s3(url: str) -> tuple[str, str]:
+    if not url.startswith("s3://"):
+        raise GlueJobError(f"expected an s3:// path, got {url!r}")
+    bucket, _, key = url[len("s3://") :].partition("/")
+    return bucket, key
+
+
+_SPARK_LOCK = threading.Lock()
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """The process's one local SparkSession (starting the JVM is the slow part)."""
+    global _SPARK
+    with _SPARK_LOCK:
+        if _SPARK is None:
+            from pyspark.sql import SparkSession
+
+            _SPARK = (
+                SparkSession.builder.master("local[*]")
+                .appName("lakepipe-local-glue")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.default.parallelism", "4")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=WARN")
+                .getOrCreate()
+            )
+            _SPARK.sparkContext.setLogLevel("WARN")
+        return _SPARK
+
+
+def _load_script(path: Path) -> ModuleType:
+    if not path.is_file():
+        raise GlueJobError(f"Glue script not found: {path}")
+    spec = importlib.util.spec_from_file_location("lakepipe_glue_convert_raw", path)
+    if spec is None or spec.loader is None:
+        raise GlueJobError(f"cannot load Glue script {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class LocalGlueJob:
+    """Runs the pipeline's Glue job for one JobRun's arguments, staging S3 through a temp dir."""
+
+    def __init__(
+        self, settings: LocalSettings, clients: ClientFactory, script: Path = GLUE_SCRIPT
+    ) -> None:
+        self._settings = settings
+        self._clients = clients
+        self._script = script
+        self._run_lock = threading.Lock()
+
+    def run(self, arguments: dict[str, str]) -> None:
+        """Run the script with Glue-style arguments (`--name` -> value); raises on failure."""
+        raw_url = arguments.get("--raw_path")
+        ods_url = arguments.get("--ods_path")
+        start, end = arguments.get("--arrival_start_date"), arguments.get("--arrival_end_date")
+        missing = [
+            n
+            for n, v in (
+                ("--raw_path", raw_url),
+                ("--ods_path", ods_url),
+                ("--arrival_start_date", start),
+                ("--arrival_end_date", end),
+            )
+            if not v
+        ]
+        if missing:
+            raise GlueJobError(f"missing job argument(s): {', '.join(missing)}")
+        assert raw_url and ods_url and start and end
+        days = _arrival_days(start, end)
+        raw_bucket, raw_prefix = _split_s3(raw_url)
+        ods_bucket, ods_prefix = _split_s3(ods_url)
+        s3 = self._clients("s3")
+        with self._run_lock, tempfile.TemporaryDirectory(prefix="lakepipe-glue-") as tmp:
+            local_raw = Path(tmp) / "raw"
+            local_ods = Path(tmp) / "ods"
+            local_raw.mkdir()
+            for day in days:
+                for key in _keys(s3, raw_bucket, _day_prefix(raw_prefix, day)):
+                    target = local_raw / key[len(raw_prefix) :]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    s3.download_file(raw_bucket, key, str(target))
+            argv = [
+                "--raw_path",
+                f"{local_raw}/",
+                "--ods_path",
+                f"{local_ods}/",
+                "--arrival_start_date",
+                start,
+                "--arrival_end_date",
+                end,
+            ]
+            self._run_script(argv)
+            self._replace_partitions(s3, ods_bucket, ods_prefix, local_ods, days)
+
+    def _run_script(self, argv: list[str]) -> None:
+        spark_session()  # the script's SparkSession.builder.getOrCreate() reuses it
+        module = _load_script(self._script)
+        main = getattr(module, "main", None)
+        if main is None:
+            raise GlueJobError(f"{self._script} has no main()")
+        if inspect.signature(main).parameters:
+            main(argv)
+            return
+        saved = sys.argv
+        sys.argv = [str(self._script), *argv]
+        try:
+            main()
+        finally:
+            sys.argv = saved
+
+    def _replace_partitions(
+        self, s3: Any, bucket: str, prefix: str, local_ods: Path, days: list[date]
+    ) -> None:
+        """Make the window's ODS partitions exactly the job's output; other days untouched."""
+        for day in days:
+            day_prefix = _day_prefix(prefix, day)
+            stale = list(_keys(s3, bucket, day_prefix))
+            for batch_start in range(0, len(stale), 1000):
+                batch = stale[batch_start : batch_start + 1000]
+                s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+                )
+            local_day = local_ods / day_prefix[len(prefix) :]
+            if not local_day.is_dir():
+                continue
+            for path in sorted(local_day.rglob("*")):
+                if path.is_file() and not _is_spark_marker(path):
+                    key = day_prefix + path.relative_to(local_day).as_posix()
+                    s3.upload_file(str(path), bucket, key)
+
+
+def _is_spark_marker(path: Path) -> bool:
+    return path.name.startswith(("_", ".")) or path.name.endswith(".crc")
+
+
+def _keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            yield item["Key"]
+
+
+# -- moto integration ---------------------------------------------------------------------
+# The narrow patch: GlueBackend.start_job_run for jobs registered here. Other jobs keep
+# moto's fake progression.
+
+_JOBS: dict[str, LocalGlueJob] = {}
+_PATCHED = False
+_original_start_job_run = glue_models.GlueBackend.start_job_run
+
+
+class _LocalSparkJobRun(glue_models.FakeJobRun):
+    """A FakeJobRun whose state is the real run's, not moto's state manager's."""
+
+    local_state: str
+    local_error: str | None
+    local_seconds: int
+
+    @property
+    def status(self) -> str | None:
+        return self.local_state
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self.local_state = value
+
+    def advance(self) -> None:
+        # The state follows the real run; describing it must not move it.
+        pass
+
+    def as_dict(self) -> dict[str, Any]:
+        result = super().as_dict()
+        result["ExecutionTime"] = self.local_seconds
+        result["GlueVersion"] = "5.0"
+        if self.local_error:
+            result["ErrorMessage"] = self.local_error
+        return result
+
+
+def _start_job_run(self: glue_models.GlueBackend, name: str, *args: Any, **kwargs: Any) -> str:
+    run_id: str = _original_start_job_run(self, name, *args, **kwargs)
+    job = _JOBS.get(name)
+    if job is None:
+        return run_id
+    fake_job = self.get_job(name)
+    job_run = fake_job.get_job_run(run_id)
+    job_run.__class__ = _LocalSparkJobRun
+    job_run.local_state = "RUNNING"
+    job_run.local_error = None
+    job_run.local_seconds = 0
+    arguments = {**(fake_job.default_arguments or {}), **(job_run.arguments or {})}
+    threading.Thread(
+        target=_execute, args=(job, job_run, arguments), name=f"glue-{run_id[:12]}", daemon=True
+    ).start()
+    return run_id
+
+
+def _execute(job: LocalGlueJob, job_run: _LocalSparkJobRun, arguments: dict[str, str]) -> None:
+    started = time.monotonic()
+    try:
+        job.run(arguments)
+    except Exception as error:  # any failure of the job is the run's FAILED state
+        logger.warning(
+            "glue job run failed",
+            extra={"job": job_run.job_name, "error": "".join(traceback.format_exception(error))},
+        )
+        job_run.local_error = f"{type(error).__name__}: {error}"
+        job_run.local_state = "FAILED"
+    else:
+        job_run.local_state = "SUCCEEDED"
+    finally:
+        job_run.local_seconds = int(time.monotonic() - started)
+        job_run.completed_on = glue_models.utcnow()
+
+
+def register_job(job_name: str, job: LocalGlueJob) -> None:
+    """Run `job_name`'s JobRuns with `job`; installs the patch on first use."""
+    global _PATCHED
+    if not _PATCHED:
+        glue_models.GlueBackend.start_job_run = _start_job_run  # type: ignore[method-assign]
+        _PATCHED = True
+    _JOBS[job_name] = job
+
+
+def unregister_job(job_name: str) -> None:
+    _JOBS.pop(job_name, None)
