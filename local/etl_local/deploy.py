@@ -41,7 +41,11 @@ _LAMBDA_TRUST = {
 
 # Partitions inherit the table's schema, as the catalog module's crawler configures.
 _CRAWLER_CONFIGURATION = json.dumps(
-    {"Version": 1.0, "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}}}
+    {
+        "Version": 1.0,
+        "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
+        "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+    }
 )
 
 
@@ -130,6 +134,8 @@ def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
         },
         "GlueVersion": "5.0",
         "DefaultArguments": {
+            "--job-language": "python",
+            "--job-bookmark-option": "job-bookmark-disable",
             "--raw_path": f"s3://{settings.raw_bucket}/{settings.raw_prefix}",
             "--ods_path": f"s3://{settings.curated_bucket}/{settings.ods_prefix}",
         },

@@ -46,19 +46,23 @@ class LocalSettings:
     # -- S3 -------------------------------------------------------------------------------
     @property
     def raw_bucket(self) -> str:
-        return f"{self.name_prefix}-raw"
+        return self._bucket("raw")
 
     @property
     def curated_bucket(self) -> str:
-        return f"{self.name_prefix}-curated"
+        return self._bucket("curated")
 
     @property
     def athena_results_bucket(self) -> str:
-        return f"{self.name_prefix}-athena-results"
+        return self._bucket("athena-results")
 
     @property
     def artifacts_bucket(self) -> str:
-        return f"{self.name_prefix}-artifacts"
+        return self._bucket("artifacts")
+
+    def _bucket(self, role: str) -> str:
+        # As modules/storage: bucket names are global, the account and region make them unique.
+        return f"{self.name_prefix}-{role}-{self.account_id}-{self.region}"
 
     @property
     def buckets(self) -> tuple[str, ...]:
@@ -129,8 +133,7 @@ class LocalSettings:
     @property
     def state_machine_arn(self) -> str:
         return (
-            f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:"
-            f"{self.state_machine_name}"
+            f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{self.state_machine_name}"
         )
 
     @property
