@@ -1,0 +1,443 @@
+"""`etl`: run the pipeline on this machine, query its lake, draw its state machine.
+
+The contract scripts and CI rely on (issue 4):
+  etl run [--date D | --start D --end D] [--fault KIND]... [--json]
+  etl query "SQL" [--format table|csv|json]
+  etl graph | etl reset | etl generate [--start D --end D] [--sensors N] [--seed S] [--if-absent]
+Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a bad argument
+(one line on stderr naming it, before anything is started or written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import sqlglot
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlglot import exp
+
+from etl_local import console as render
+from etl_local.settings import LocalSettings
+
+# `etl generate` without dates: the last few days up to yesterday, enough for a first run
+# (yesterday's late events land in today's prefixes, which are generated too).
+DEFAULT_GENERATE_DAYS = 3
+DEFAULT_SENSORS = 100
+# Bare tier names a user may type as databases in `etl query`.
+TIER_ALIASES = ("ods", "dwd", "dws", "ads", "staging")
+
+RuntimeFactory = Callable[..., Any]
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _date_argument(text: str) -> date:
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _int_argument(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+
+
+def _fault_argument(text: str) -> Any:
+    from etl_local.faults import parse_fault
+
+    try:
+        return parse_fault(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"invalid fault {text!r}: {error}") from None
+
+
+QUERY_HELP = """\
+Run Athena SQL on the local lake (DuckDB behind a local Athena).
+
+Tier names work as database names: `ods`, `dwd`, `dws`, `ads` and `staging` in a qualified
+table name (e.g. `SELECT * FROM ads.segment_congestion_daily`) are rewritten to the local Glue
+databases (<glue_prefix>_<tier>, e.g. lakepipe_local_ads). Fully qualified names, CTE names and
+unqualified names are left as written.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="etl",
+        description="Run the data-lake pipeline locally (moto + DuckDB + local Spark).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the pipeline for one day or a range",
+        description="Start one execution of the state machine and follow it. Without dates: "
+        "yesterday in the pipeline's time zone. --start/--end is one backfill execution "
+        '({"start_date", "end_date"}), as in production.',
+    )
+    run.add_argument("--date", type=_date_argument, help="the logical day, YYYY-MM-DD")
+    run.add_argument("--start", type=_date_argument, help="first day of a backfill (inclusive)")
+    run.add_argument("--end", type=_date_argument, help="last day of a backfill (inclusive)")
+    run.add_argument(
+        "--fault",
+        type=_fault_argument,
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="inject a fault (repeatable): crawler-failed, crawler-cancelled, "
+        "query-failed:<model>, athena-throttle:<n>, lambda-error:<step>:<n>",
+    )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object on stdout (status, error, models); logs go to stderr",
+    )
+
+    query = commands.add_parser(
+        "query",
+        help="run Athena SQL on the local lake",
+        description=QUERY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    query.add_argument("sql", help="one Athena SQL statement")
+    query.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (json: a list of row objects)",
+    )
+
+    commands.add_parser(
+        "graph",
+        help="print the state machine as a Mermaid flowchart",
+        description=(
+            "Print asl/pipeline.asl.json, rendered with the local placeholder values, as Mermaid."
+        ),
+    )
+    commands.add_parser("reset", help="delete all local state ($ETL_HOME, default .local/)")
+
+    generate = commands.add_parser(
+        "generate",
+        help="write deterministic sample traffic events into the raw bucket",
+        description="Generate raw traffic events (one per sensor per minute of each local day, "
+        "Firehose-style objects by arrival hour). Without dates: the last "
+        f"{DEFAULT_GENERATE_DAYS} days up to yesterday.",
+    )
+    generate.add_argument("--start", type=_date_argument, help="first local day (inclusive)")
+    generate.add_argument("--end", type=_date_argument, help="last local day (inclusive)")
+    generate.add_argument(
+        "--sensors", type=_positive_int, default=DEFAULT_SENSORS, help="number of sensors"
+    )
+    generate.add_argument("--seed", type=_int_argument, default=0, help="random seed")
+    generate.add_argument(
+        "--if-absent",
+        action="store_true",
+        help="do nothing when the raw bucket already holds data",
+    )
+    return parser
+
+
+def _check_range(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if (args.start is None) != (args.end is None):
+        given = "--start" if args.start is not None else "--end"
+        parser.error(f"{given} needs both --start and --end")
+    if args.start is not None and args.start > args.end:
+        parser.error(f"--start {args.start} is after --end {args.end}")
+
+
+def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in ("run", "generate"):
+        _check_range(parser, args)
+    if args.command == "run" and args.date is not None and args.start is not None:
+        parser.error("--date cannot be combined with --start/--end")
+    factory = runtime_factory or _default_runtime_factory
+    handlers: dict[str, Callable[[argparse.Namespace, RuntimeFactory], int]] = {
+        "run": _run,
+        "query": _query,
+        "graph": _graph,
+        "reset": _reset,
+        "generate": _generate,
+    }
+    return handlers[args.command](args, factory)
+
+
+def _default_runtime_factory(**kwargs: Any) -> Any:
+    from etl_local.runtime import LocalRuntime
+
+    return LocalRuntime(**kwargs)
+
+
+def yesterday(time_zone: str, now: datetime | None = None) -> date:
+    """The default logical date: the day before today in the pipeline's time zone."""
+    moment = now or datetime.now(ZoneInfo(time_zone))
+    return moment.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=1)
+
+
+# -- run -------------------------------------------------------------------------------------
+
+
+def execution_input(day: date | None, start: date | None, end: date | None) -> dict[str, str]:
+    if start is not None and end is not None and start != end:
+        return {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    only = day or start
+    assert only is not None
+    return {"date": only.isoformat()}
+
+
+def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    out = Console(stderr=args.json, highlight=False)
+    quiet_stdout = _stdout_to_stderr() if args.json else contextlib.nullcontext()
+    with quiet_stdout, factory(faults=tuple(args.fault)) as runtime:
+        day = args.date
+        if day is None and args.start is None:
+            day = yesterday(runtime.settings.time_zone)
+        payload = execution_input(day, args.start, args.end)
+        out.print(f"[bold]Execution[/] {json.dumps(payload)}")
+        view = render.ExecutionView(out)
+        if "start_date" in payload:
+            result = _run_with_progress(runtime, payload, view, out)
+        else:
+            result = runtime.run(payload, on_event=view.on_event)
+    error = _error_text(result)
+    if args.json:
+        document = {
+            "status": result.status,
+            "error": error,
+            "models": [_model_json(m) for m in result.models],
+        }
+        sys.stdout.write(json.dumps(document) + "\n")
+        sys.stdout.flush()
+    else:
+        if result.models:
+            out.print(render.models_table(result.models))
+        out.print(render.status_line(result.status, error))
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _run_with_progress(
+    runtime: Any, payload: dict[str, str], view: render.ExecutionView, out: Console
+) -> Any:
+    # One execution covers the range, so progress is counted in states finished; the bar pulses
+    # (total unknown: the plan decides the chunks) and the states print above it.
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} states"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{payload['start_date']} .. {payload['end_date']}", total=None)
+
+        def on_event(event: Any) -> None:
+            view.on_event(event)
+            progress.update(task, advance=1, description=f"{event.name}")
+
+        return runtime.run(payload, on_event=on_event)
+
+
+def _error_text(result: Any) -> str | None:
+    error, cause = getattr(result, "error", None), getattr(result, "cause", None)
+    if not error and not cause:
+        return None
+    return f"{error}: {cause}" if error and cause else str(error or cause)
+
+
+def _model_json(model: Any) -> dict[str, Any]:
+    return {
+        "model": model.model,
+        "tier": model.tier,
+        "table": model.table,
+        "rows_written": int(model.rows_written),
+        "partitions_written": int(model.partitions_written),
+        "bytes_read": int(model.bytes_read),
+    }
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send file descriptor 1 to stderr, so that nothing (Python, Spark's JVM, moto) can print
+    on the stdout that carries the one JSON object."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+# -- query -----------------------------------------------------------------------------------
+
+
+def resolve_tier_aliases(sql: str, database_of: Callable[[str], str]) -> str:
+    """Rewrite `<tier>.<table>` (tier in TIER_ALIASES, any case) to `<database_of(tier)>.<table>`.
+
+    SQL that sqlglot cannot parse, or that names no tier, is returned unchanged: Athena then
+    reports its own error.
+    """
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    except sqlglot.errors.SqlglotError:
+        return sql
+    changed = False
+    for statement in statements:
+        for table in statement.find_all(exp.Table):
+            tier = table.db.lower()
+            if tier in TIER_ALIASES and not table.catalog:
+                table.set("db", exp.to_identifier(database_of(tier)))
+                changed = True
+        for column in statement.find_all(exp.Column):
+            tier = column.db.lower()
+            if tier in TIER_ALIASES and not column.catalog:
+                column.set("db", exp.to_identifier(database_of(tier)))
+                changed = True
+    if not changed:
+        return sql
+    return ";\n".join(s.sql(dialect="athena") for s in statements)
+
+
+def _query(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local.runtime import QueryError
+
+    with factory() as runtime:
+        sql = resolve_tier_aliases(args.sql, runtime.settings.database)
+        try:
+            result = runtime.query(sql)
+        except QueryError as error:
+            sys.stderr.write(f"etl query: {_one_line(str(getattr(error, 'reason', error)))}\n")
+            return 1
+    output = render.render_rows(list(result.columns), [list(r) for r in result.rows], args.format)
+    if isinstance(output, str):
+        sys.stdout.write(output + "\n")
+    else:
+        Console().print(output)
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- graph, reset, generate ----------------------------------------------------------------
+
+
+def _graph(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local.deploy import ASL_TEMPLATE, render_state_machine
+    from etl_local.graph import asl_to_mermaid
+
+    if not ASL_TEMPLATE.is_file():
+        sys.stderr.write(f"etl graph: no state machine template at {ASL_TEMPLATE}\n")
+        return 1
+    sys.stdout.write(asl_to_mermaid(render_state_machine(LocalSettings())))
+    return 0
+
+
+def etl_home() -> Path:
+    return Path(os.environ.get("ETL_HOME") or ".local")
+
+
+def _reset(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local.runtime import reset
+
+    home = etl_home()
+    reset(home)
+    Console().print(f"cleared {home}")
+    return 0
+
+
+def generate_range(
+    start: date | None, end: date | None, time_zone: str, now: datetime | None = None
+) -> tuple[date, date]:
+    if start is not None and end is not None:
+        return start, end
+    last = yesterday(time_zone, now)
+    return last - timedelta(days=DEFAULT_GENERATE_DAYS - 1), last
+
+
+def _generate(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local.generate import generate_events, local_day_bounds
+
+    out = Console(highlight=False)
+    with factory() as runtime:
+        if args.if_absent:
+            existing = runtime.raw_object_count()
+            if existing:
+                out.print(f"raw data present ({existing} objects): nothing generated")
+                return 0
+        start, end = generate_range(args.start, args.end, runtime.settings.time_zone)
+        # Four Firehose buffers per hour, from the first local midnight to the late window.
+        first, _ = local_day_bounds(start)
+        _, last = local_day_bounds(end)
+        buffers = int((last - first).total_seconds() // 900) + 4 * 7
+        counted = _Counted()
+        with Progress(
+            TextColumn(f"generating {start} .. {end}, {args.sensors} sensors"),
+            BarColumn(),
+            TextColumn("{task.completed} objects"),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("generate", total=buffers)
+            objects = generate_events(start, end, args.sensors, args.seed)
+            runtime.put_raw_objects(counted.wrap(objects, lambda: progress.advance(task)))
+    out.print(
+        f"wrote {counted.objects} objects ({render.human_bytes(counted.bytes)}) of raw events "
+        f"for {start} .. {end}, {args.sensors} sensors, seed {args.seed}"
+    )
+    return 0
+
+
+class _Counted:
+    def __init__(self) -> None:
+        self.objects = 0
+        self.bytes = 0
+
+    def wrap(
+        self, items: Iterable[tuple[str, bytes]], tick: Callable[[], None]
+    ) -> Iterator[tuple[str, bytes]]:
+        for key, body in items:
+            self.objects += 1
+            self.bytes += len(body)
+            tick()
+            yield key, body

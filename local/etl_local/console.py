@@ -1,0 +1,133 @@
+"""Terminal rendering for the `etl` CLI: the execution as the Step Functions console shows it,
+the per-model summary, and query results.
+
+Rendering only: nothing here talks to the runtime. Values are read by attribute so that any
+object of the runtime's StateEvent / ModelSummary shape renders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+_STATUS_STYLE = {
+    "SUCCEEDED": "green",
+    "FAILED": "red",
+    "TIMED_OUT": "red",
+    "ABORTED": "red",
+    "CAUGHT": "yellow",
+    "RETRIED": "yellow",
+    "CANCELLED": "yellow",
+}
+
+
+def seconds(value: Any) -> float | None:
+    """A duration or instant as seconds, whatever the runtime reports (number, timedelta,
+    datetime as epoch seconds)."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def _style(outcome: str) -> str:
+    return _STATUS_STYLE.get(outcome.upper(), "cyan")
+
+
+class ExecutionView:
+    """Prints each state as it finishes, in the columns of the console's table view."""
+
+    HEADER = f"{'started after':>13}  {'state':<34} {'type':<8} {'status':<10} {'duration':>9}"
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.first_start: float | None = None
+        self.states = 0
+
+    def on_event(self, event: Any) -> None:
+        if self.states == 0:
+            self.console.print(self.HEADER, style="bold", highlight=False)
+        self.states += 1
+        start = seconds(getattr(event, "start", None))
+        if start is not None and self.first_start is None:
+            self.first_start = start
+        after = (
+            "" if start is None or self.first_start is None else f"{start - self.first_start:.1f}s"
+        )
+        duration = seconds(getattr(event, "duration", None))
+        took = "" if duration is None else f"{duration:.2f}s"
+        outcome = str(getattr(event, "outcome", ""))
+        name = escape(f"{getattr(event, 'name', ''):<34}")
+        kind = escape(f"{getattr(event, 'type', ''):<8}")
+        status = f"[{_style(outcome)}]{escape(f'{outcome:<10}')}[/]"
+        self.console.print(f"{after:>13}  {name} {kind} {status} {took:>9}", highlight=False)
+
+
+def models_table(models: Iterable[Any]) -> Table:
+    table = Table(title="Models", title_justify="left")
+    table.add_column("model")
+    table.add_column("tier")
+    table.add_column("table")
+    table.add_column("rows written", justify="right")
+    table.add_column("partitions", justify="right")
+    table.add_column("bytes read", justify="right")
+    for model in models:
+        table.add_row(
+            model.model,
+            model.tier,
+            model.table,
+            f"{model.rows_written:,}",
+            f"{model.partitions_written:,}",
+            human_bytes(model.bytes_read),
+        )
+    return table
+
+
+def human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+def status_line(status: str, error: str | None) -> str:
+    text = f"[bold {_style(status)}]{escape(status)}[/]"
+    return f"{text}  {escape(error)}" if error else text
+
+
+def rows_as_objects(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str | Table:
+    """Query results as a rich Table (`table`), CSV text or a JSON list of row objects."""
+    if fmt == "json":
+        return json.dumps(rows_as_objects(columns, rows), default=str, ensure_ascii=False)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        return buffer.getvalue().rstrip("\n")
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("NULL" if v is None else str(v) for v in row))
+    table.caption = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+    return table
