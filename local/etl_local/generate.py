@@ -81,8 +81,8 @@ def sensors(count: int) -> list[Sensor]:
         road, stretch, free_flow = ROADS[segment_index % len(ROADS)]
         round_ = segment_index // len(ROADS)
         km = 1.2 + round_ * 3.7 + (segment_index % 7) * 0.1
-        # Rings and the busiest motorways congest most; a fixed pattern keeps it seed-independent.
-        depth = 0.35 + 0.6 * ((segment_index * 7919) % 100) / 100
+        # Some segments congest much more than others; a fixed pattern keeps it seed-independent.
+        depth = 0.5 + 0.45 * ((segment_index * 73) % 100) / 100
         result.append(
             Sensor(
                 sensor_id=str(FIRST_SENSOR_ID + index),
