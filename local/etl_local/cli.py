@@ -18,12 +18,12 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import sqlglot
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlglot import exp
 
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object on stdout (status, error, models); logs go to stderr",
+        help="print one JSON object on stdout (status, error, cause, models); logs go to stderr",
     )
 
     query = commands.add_parser(
@@ -234,11 +234,11 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
             result = _run_with_progress(runtime, payload, view, out)
         else:
             result = runtime.run(payload, on_event=view.on_event)
-    error = _error_text(result)
     if args.json:
         document = {
             "status": result.status,
-            "error": error,
+            "error": result.error,
+            "cause": result.cause,
             "models": [_model_json(m) for m in result.models],
         }
         sys.stdout.write(json.dumps(document) + "\n")
@@ -246,7 +246,7 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     else:
         if result.models:
             out.print(render.models_table(result.models))
-        out.print(render.status_line(result.status, error))
+        out.print(render.status_line(result.status, _error_text(result)))
     return 0 if result.status == "SUCCEEDED" else 1
 
 
@@ -268,7 +268,10 @@ def _run_with_progress(
 
         def on_event(event: Any) -> None:
             view.on_event(event)
-            progress.update(task, advance=1, description=f"{event.name}")
+            if event.outcome == render.ENTERED:
+                progress.update(task, description=escape(event.name))
+            else:
+                progress.advance(task)
 
         return runtime.run(payload, on_event=on_event)
 
@@ -372,12 +375,8 @@ def _graph(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     return 0
 
 
-def etl_home() -> Path:
-    return Path(os.environ.get("ETL_HOME") or ".local")
-
-
 def _reset(args: argparse.Namespace, factory: RuntimeFactory) -> int:
-    from etl_local.runtime import reset
+    from etl_local.state import etl_home, reset
 
     home = etl_home()
     reset(home)

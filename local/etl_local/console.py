@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+# The outcome of a state-entered event: the state is running, it has no status yet.
+ENTERED = "ENTERED"
+
 _STATUS_STYLE = {
     "SUCCEEDED": "green",
     "FAILED": "red",
@@ -58,6 +61,10 @@ class ExecutionView:
         self.states = 0
 
     def on_event(self, event: Any) -> None:
+        outcome = str(getattr(event, "outcome", ""))
+        if outcome == ENTERED:
+            # The console's table lists a state once it has a status; entering is not one.
+            return
         if self.states == 0:
             self.console.print(self.HEADER, style="bold", highlight=False)
         self.states += 1
@@ -69,11 +76,15 @@ class ExecutionView:
         )
         duration = seconds(getattr(event, "duration", None))
         took = "" if duration is None else f"{duration:.2f}s"
-        outcome = str(getattr(event, "outcome", ""))
         name = escape(f"{getattr(event, 'name', ''):<34}")
         kind = escape(f"{getattr(event, 'type', ''):<8}")
         status = f"[{_style(outcome)}]{escape(f'{outcome:<10}')}[/]"
         self.console.print(f"{after:>13}  {name} {kind} {status} {took:>9}", highlight=False)
+        error = getattr(event, "error", None)
+        if error:
+            cause = " ".join(str(getattr(event, "cause", "") or "").split())
+            detail = f"{error}: {cause}" if cause else str(error)
+            self.console.print(f"{'':>15}[{_style(outcome)}]{escape(detail[:300])}[/]")
 
 
 def models_table(models: Iterable[Any]) -> Table:
