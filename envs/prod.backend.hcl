@@ -1,0 +1,7 @@
+# terraform init -backend-config=envs/prod.backend.hcl
+# The bucket is created once, outside this configuration (see docs/deploy.md).
+bucket       = "lakepipe-terraform-state-prod"
+key          = "lakepipe/prod/terraform.tfstate"
+region       = "eu-west-1"
+encrypt      = true
+use_lockfile = true # S3-native locking (Terraform >= 1.10), no DynamoDB table

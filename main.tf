@@ -1,0 +1,144 @@
+locals {
+  name_prefix = "${var.project}-${var.env}"
+  # Glue database names: Athena wants no hyphens (docs/contracts.md).
+  glue_prefix = replace(local.name_prefix, "-", "_")
+
+  tags = merge(
+    {
+      Project     = var.project
+      Environment = var.env
+      ManagedBy   = "terraform"
+    },
+    var.tags,
+  )
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
+module "storage" {
+  source = "./modules/storage"
+
+  name_prefix                        = local.name_prefix
+  kms_key_arn                        = var.kms_key_arn
+  force_destroy                      = var.force_destroy
+  athena_results_expiration_days     = var.athena_results_expiration_days
+  scratch_expiration_days            = var.scratch_expiration_days
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  tags                               = local.tags
+}
+
+module "catalog" {
+  source = "./modules/catalog"
+
+  name_prefix         = local.name_prefix
+  glue_prefix         = local.glue_prefix
+  curated_bucket_name = module.storage.bucket_names["curated"]
+  curated_bucket_arn  = module.storage.bucket_arns["curated"]
+  kms_key_arn         = var.kms_key_arn
+  tags                = local.tags
+}
+
+module "athena" {
+  source = "./modules/athena"
+
+  name_prefix                    = local.name_prefix
+  results_bucket_name            = module.storage.bucket_names["athena-results"]
+  kms_key_arn                    = var.kms_key_arn
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
+  force_destroy                  = var.force_destroy
+  tags                           = local.tags
+}
+
+module "glue_job" {
+  source = "./modules/glue_job"
+
+  name_prefix                 = local.name_prefix
+  script_path                 = "${path.root}/${var.glue_script_path}"
+  artifacts_bucket_name       = module.storage.bucket_names["artifacts"]
+  artifacts_bucket_arn        = module.storage.bucket_arns["artifacts"]
+  raw_bucket_name             = module.storage.bucket_names["raw"]
+  raw_bucket_arn              = module.storage.bucket_arns["raw"]
+  curated_bucket_name         = module.storage.bucket_names["curated"]
+  curated_bucket_arn          = module.storage.bucket_arns["curated"]
+  security_configuration_name = module.catalog.security_configuration_name
+  kms_key_arn                 = var.kms_key_arn
+  worker_type                 = var.glue_worker_type
+  number_of_workers           = var.glue_number_of_workers
+  timeout_minutes             = var.glue_job_timeout_minutes
+  tags                        = local.tags
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name_prefix       = local.name_prefix
+  state_machine_arn = module.state_machine.state_machine_arn
+  function_names    = module.lambdas.function_names
+  kms_key_arn       = var.sns_kms_key_arn
+  subscriptions     = var.alarm_subscriptions
+  tags              = local.tags
+}
+
+module "lambdas" {
+  source = "./modules/lambdas"
+
+  name_prefix                    = local.name_prefix
+  glue_prefix                    = local.glue_prefix
+  zip_path                       = "${path.root}/${var.lambda_zip_path}"
+  architecture                   = var.lambda_architecture
+  memory_size                    = var.lambda_memory_size
+  timeout_seconds                = var.lambda_timeout_seconds
+  reserved_concurrent_executions = var.lambda_reserved_concurrent_executions
+  log_retention_days             = var.log_retention_days
+  pipeline_time_zone             = var.pipeline_time_zone
+  max_backfill_days              = var.max_backfill_days
+  keep_runs                      = var.keep_runs
+  crawler_name                   = module.catalog.crawler_name
+  crawler_arn                    = module.catalog.crawler_arn
+  athena_workgroup_name          = module.athena.workgroup_name
+  athena_workgroup_arn           = module.athena.workgroup_arn
+  curated_bucket_name            = module.storage.bucket_names["curated"]
+  curated_bucket_arn             = module.storage.bucket_arns["curated"]
+  athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]
+  data_kms_key_arn               = var.kms_key_arn
+  sns_topic_arn                  = module.monitoring.sns_topic_arn
+  sns_kms_key_arn                = module.monitoring.sns_topic_kms_key_arn
+  tags                           = local.tags
+}
+
+module "state_machine" {
+  source = "./modules/state_machine"
+
+  name_prefix              = local.name_prefix
+  definition_path          = "${path.root}/${var.asl_template_path}"
+  function_arns            = module.lambdas.function_arns
+  glue_job_name            = module.glue_job.job_name
+  glue_job_arn             = module.glue_job.job_arn
+  crawler_poll_seconds     = var.crawler_poll_seconds
+  crawler_max_polls        = var.crawler_max_polls
+  query_poll_seconds       = var.query_poll_seconds
+  query_max_polls          = var.query_max_polls
+  max_concurrency          = var.max_concurrency
+  lambda_timeout_seconds   = var.lambda_timeout_seconds + 10
+  glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300
+  timeout_seconds          = var.state_machine_timeout_seconds
+  log_level                = var.state_machine_log_level
+  log_retention_days       = var.log_retention_days
+  tags                     = local.tags
+}
+
+module "schedule" {
+  source = "./modules/schedule"
+
+  name_prefix         = local.name_prefix
+  schedule_expression = var.schedule_expression
+  enabled             = var.schedule_enabled
+  state_machine_arn   = module.state_machine.state_machine_arn
+  tags                = local.tags
+}

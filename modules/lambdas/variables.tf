@@ -1,0 +1,147 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name: <project>-<env>; functions are <name_prefix>-<step>."
+  type        = string
+}
+
+variable "glue_prefix" {
+  description = "Prefix of the Glue database names (GLUE_DATABASE_PREFIX): <glue_prefix>_<tier>."
+  type        = string
+}
+
+variable "zip_path" {
+  description = "Path of the deployment package built by `make build` (build/lambda.zip)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "Instruction set of the functions. One of x86_64, arm64 (must match the zip's binary wheels)."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be one of x86_64, arm64."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of each function in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Timeout of each function in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 1 and 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for each function; null leaves them on the account's unreserved pool."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 1, false)
+    error_message = "reserved_concurrent_executions must be null or at least 1."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups. One of CloudWatch's allowed values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's allowed values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the log groups; null uses CloudWatch's default encryption."
+  type        = string
+  default     = null
+}
+
+variable "pipeline_time_zone" {
+  description = "IANA time zone of the pipeline's logical dates (PIPELINE_TIME_ZONE), e.g. Europe/Brussels."
+  type        = string
+}
+
+variable "max_backfill_days" {
+  description = "Longest window a manual run may ask for (MAX_BACKFILL_DAYS)."
+  type        = number
+}
+
+variable "keep_runs" {
+  description = "Superseded runs kept per model for rollback after publish (KEEP_RUNS)."
+  type        = number
+}
+
+variable "crawler_name" {
+  description = "Name of the ODS crawler (CRAWLER_NAME)."
+  type        = string
+}
+
+variable "crawler_arn" {
+  description = "ARN of the ODS crawler."
+  type        = string
+}
+
+variable "athena_workgroup_name" {
+  description = "Name of the Athena workgroup (ATHENA_WORKGROUP)."
+  type        = string
+}
+
+variable "athena_workgroup_arn" {
+  description = "ARN of the Athena workgroup."
+  type        = string
+}
+
+variable "curated_bucket_name" {
+  description = "Name of the curated bucket (CURATED_BUCKET)."
+  type        = string
+}
+
+variable "curated_bucket_arn" {
+  description = "ARN of the curated bucket."
+  type        = string
+}
+
+variable "athena_results_bucket_arn" {
+  description = "ARN of the bucket that receives Athena query results."
+  type        = string
+}
+
+variable "data_kms_key_arn" {
+  description = "ARN of the customer managed KMS key of the buckets, if any (roles that read or write data may use it)."
+  type        = string
+  default     = null
+}
+
+variable "sns_topic_arn" {
+  description = "ARN of the notifications topic (SNS_TOPIC_ARN)."
+  type        = string
+}
+
+variable "sns_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the topic (the notify function needs it to publish)."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,64 @@
+data "aws_caller_identity" "current" {}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  name                = "${var.name_prefix}-schedule"
+  description         = "Starts the ${var.name_prefix} pipeline (UTC); Plan turns the event's time into yesterday's date."
+  schedule_expression = var.schedule_expression
+  state               = var.enabled ? "ENABLED" : "DISABLED"
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "StartPipeline"
+    actions   = ["states:StartExecution"]
+    resources = [var.state_machine_arn]
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "${var.name_prefix}-schedule-events"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "start-pipeline"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  rule      = aws_cloudwatch_event_rule.this.name
+  target_id = "pipeline"
+  arn       = var.state_machine_arn
+  role_arn  = aws_iam_role.this.arn
+
+  # The execution input is the contract's {"time": "<ISO-8601 UTC>"} (a JSON string value
+  # is inserted with its quotes).
+  input_transformer {
+    input_paths = {
+      time = "$.time"
+    }
+    input_template = "{\"time\": <time>}"
+  }
+}

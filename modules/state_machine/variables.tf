@@ -1,0 +1,120 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name: <project>-<env>; the machine is <name_prefix>-pipeline."
+  type        = string
+}
+
+variable "definition_path" {
+  description = "Path of the ASL template (asl/pipeline.asl.json) rendered with templatefile()."
+  type        = string
+}
+
+variable "function_arns" {
+  description = "Lambda function ARNs by step (plan, crawler-start, crawler-state, write, query-state, audit, publish, notify)."
+  type        = map(string)
+
+  validation {
+    condition     = length(setsubtract(["plan", "crawler-start", "crawler-state", "write", "query-state", "audit", "publish", "notify"], keys(var.function_arns))) == 0
+    error_message = "function_arns must have an ARN for each step: plan, crawler-start, crawler-state, write, query-state, audit, publish, notify."
+  }
+}
+
+variable "glue_job_name" {
+  description = "Name of the Glue job the machine runs (glue:startJobRun.sync)."
+  type        = string
+}
+
+variable "glue_job_arn" {
+  description = "ARN of the Glue job the machine runs."
+  type        = string
+}
+
+variable "crawler_poll_seconds" {
+  description = "Seconds between two crawler state polls."
+  type        = number
+  default     = 30
+}
+
+variable "crawler_max_polls" {
+  description = "Crawler state polls before the run fails (bounds the wait loop)."
+  type        = number
+  default     = 60
+}
+
+variable "query_poll_seconds" {
+  description = "Seconds between two Athena query state polls."
+  type        = number
+  default     = 10
+}
+
+variable "query_max_polls" {
+  description = "Query state polls before the run fails (bounds the wait loop)."
+  type        = number
+  default     = 180
+}
+
+variable "max_concurrency" {
+  description = "Models of one tier processed in parallel (the Map state's MaxConcurrency)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 40
+    error_message = "max_concurrency must be between 1 and 40."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "TimeoutSeconds of the Lambda tasks (at least the functions' own timeout)."
+  type        = number
+}
+
+variable "glue_job_timeout_seconds" {
+  description = "TimeoutSeconds of the Glue job task."
+  type        = number
+}
+
+variable "timeout_seconds" {
+  description = "TimeoutSeconds of the whole machine; keep it below the schedule's period."
+  type        = number
+  default     = 21600
+}
+
+variable "log_level" {
+  description = "Execution history sent to CloudWatch Logs. One of ALL, ERROR, FATAL, OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.log_level)
+    error_message = "log_level must be one of ALL, ERROR, FATAL, OFF."
+  }
+}
+
+variable "include_execution_data" {
+  description = "Include states' input and output in the logs."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Retention of the machine's log group. One of CloudWatch's allowed values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's allowed values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the log group; null uses CloudWatch's default encryption."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

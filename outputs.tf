@@ -1,0 +1,54 @@
+output "name_prefix" {
+  description = "Prefix of every resource name: <project>-<env>."
+  value       = local.name_prefix
+}
+
+output "bucket_names" {
+  description = "Bucket names by role: raw, curated, athena-results, artifacts."
+  value       = module.storage.bucket_names
+}
+
+output "glue_database_names" {
+  description = "Glue database names by tier: ods, dwd, dws, ads, staging."
+  value       = module.catalog.database_names
+}
+
+output "glue_crawler_name" {
+  description = "Name of the crawler that catalogues the ODS traffic table."
+  value       = module.catalog.crawler_name
+}
+
+output "glue_job_name" {
+  description = "Name of the Glue job that converts raw events to ODS Parquet."
+  value       = module.glue_job.job_name
+}
+
+output "athena_workgroup_name" {
+  description = "Athena workgroup to query the tables with."
+  value       = module.athena.workgroup_name
+}
+
+output "lambda_function_names" {
+  description = "Lambda function names by step."
+  value       = module.lambdas.function_names
+}
+
+output "state_machine_arn" {
+  description = "ARN of the pipeline's state machine (aws stepfunctions start-execution --state-machine-arn ...)."
+  value       = module.state_machine.state_machine_arn
+}
+
+output "state_machine_log_group_name" {
+  description = "CloudWatch log group of the pipeline's executions."
+  value       = module.state_machine.state_machine_log_group_name
+}
+
+output "schedule_rule_name" {
+  description = "Name of the EventBridge rule that starts the pipeline daily."
+  value       = module.schedule.schedule_rule_name
+}
+
+output "sns_topic_arn" {
+  description = "ARN of the alerts topic."
+  value       = module.monitoring.sns_topic_arn
+}

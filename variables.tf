@@ -1,0 +1,261 @@
+variable "project" {
+  description = "Project name, first part of every resource name (<project>-<env>)."
+  type        = string
+  default     = "lakepipe"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project))
+    error_message = "project must be 2-21 lowercase letters, digits or hyphens, starting with a letter (bucket names are built from it)."
+  }
+}
+
+variable "env" {
+  description = "Environment name. One of dev, staging, prod."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.env)
+    error_message = "env must be one of dev, staging, prod."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy to."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "tags" {
+  description = "Tags added to every resource (on top of Project, Environment and ManagedBy)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "pipeline_time_zone" {
+  description = "IANA time zone of the pipeline's logical dates (a day is a day there), e.g. Europe/Brussels."
+  type        = string
+  default     = "Europe/Brussels"
+}
+
+variable "max_backfill_days" {
+  description = "Longest window, in days, a manual run may ask for."
+  type        = number
+  default     = 92
+
+  validation {
+    condition     = var.max_backfill_days >= 1
+    error_message = "max_backfill_days must be at least 1."
+  }
+}
+
+variable "keep_runs" {
+  description = "Superseded runs kept per model after publish, for rollback."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.keep_runs >= 0
+    error_message = "keep_runs must be 0 or more."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key for buckets, Athena results and Glue; null uses SSE-S3 / AWS-owned keys."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy" {
+  description = "Allow `terraform destroy` to delete non-empty buckets and the Athena workgroup (disposable environments only)."
+  type        = bool
+  default     = false
+}
+
+variable "athena_results_expiration_days" {
+  description = "Days after which Athena query results are deleted."
+  type        = number
+  default     = 30
+}
+
+variable "scratch_expiration_days" {
+  description = "Days after which the Glue job's temporary files are deleted."
+  type        = number
+  default     = 7
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days a superseded object version is kept in the versioned buckets."
+  type        = number
+  default     = 30
+}
+
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "Queries scanning more bytes than this are cancelled."
+  type        = number
+  default     = 107374182400
+}
+
+variable "glue_worker_type" {
+  description = "Glue worker type of the conversion job. One of G.1X, G.2X, G.4X, G.8X."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.glue_worker_type)
+    error_message = "glue_worker_type must be one of G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "glue_number_of_workers" {
+  description = "Number of Glue workers of the conversion job."
+  type        = number
+  default     = 2
+}
+
+variable "glue_job_timeout_minutes" {
+  description = "Minutes after which a conversion job run is stopped."
+  type        = number
+  default     = 60
+}
+
+variable "lambda_zip_path" {
+  description = "Path of the deployment package built by `make build`."
+  type        = string
+  default     = "build/lambda.zip"
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the functions. One of x86_64, arm64 (must match the zip's binary wheels)."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be one of x86_64, arm64."
+  }
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of each function in MB."
+  type        = number
+  default     = 256
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of each function in seconds."
+  type        = number
+  default     = 60
+}
+
+variable "lambda_reserved_concurrent_executions" {
+  description = "Concurrency reserved for each function; null leaves them on the account's unreserved pool."
+  type        = number
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' and the state machine's log groups. One of CloudWatch's allowed values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's allowed values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "asl_template_path" {
+  description = "Path of the state machine's ASL template, relative to the root module."
+  type        = string
+  default     = "asl/pipeline.asl.json"
+}
+
+variable "glue_script_path" {
+  description = "Path of the Glue job's PySpark script, relative to the root module."
+  type        = string
+  default     = "glue/convert_raw.py"
+}
+
+variable "crawler_poll_seconds" {
+  description = "Seconds between two crawler state polls."
+  type        = number
+  default     = 30
+}
+
+variable "crawler_max_polls" {
+  description = "Crawler state polls before a run fails."
+  type        = number
+  default     = 60
+}
+
+variable "query_poll_seconds" {
+  description = "Seconds between two Athena query state polls."
+  type        = number
+  default     = 10
+}
+
+variable "query_max_polls" {
+  description = "Athena query state polls before a run fails."
+  type        = number
+  default     = 180
+}
+
+variable "max_concurrency" {
+  description = "Models of one tier processed in parallel."
+  type        = number
+  default     = 4
+}
+
+variable "state_machine_timeout_seconds" {
+  description = "Timeout of a whole execution; keep it below the schedule's period."
+  type        = number
+  default     = 21600
+}
+
+variable "state_machine_log_level" {
+  description = "Execution history sent to CloudWatch Logs. One of ALL, ERROR, FATAL, OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.state_machine_log_level)
+    error_message = "state_machine_log_level must be one of ALL, ERROR, FATAL, OFF."
+  }
+}
+
+variable "schedule_expression" {
+  description = "When the pipeline starts, in UTC: an EventBridge cron(...) or rate(...) expression."
+  type        = string
+  default     = "cron(0 4 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.schedule_expression))
+    error_message = "schedule_expression must start with cron( or rate(, e.g. cron(0 4 * * ? *)."
+  }
+}
+
+variable "schedule_enabled" {
+  description = "Whether the schedule starts executions."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_subscriptions" {
+  description = "Who receives alerts: a list of {protocol, endpoint}; protocol one of email, email-json, https, sqs, lambda, sms."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.alarm_subscriptions : contains(["email", "email-json", "https", "sqs", "lambda", "sms"], s.protocol)])
+    error_message = "Each alarm subscription's protocol must be one of email, email-json, https, sqs, lambda, sms."
+  }
+}
+
+variable "sns_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the alerts topic; null creates one."
+  type        = string
+  default     = null
+}
