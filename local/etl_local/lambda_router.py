@@ -37,7 +37,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
 from etl_lambdas import catalog
-from etl_lambdas.steps import STEPS
+from etl_lambdas.steps import STEPS, StepSpec
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -82,15 +82,20 @@ class LambdaRouter:
         settings: LocalSettings,
         endpoint_url: str,
         sql_root: Path | None = None,
+        steps: Mapping[str, StepSpec] = STEPS,
     ) -> None:
         self._settings = settings
         self._endpoint_url = endpoint_url
         self._sql_root = sql_root
-        self._steps_by_function = {settings.function_name(step): step for step in STEPS}
+        self._steps = steps
+        self._steps_by_function = {settings.function_name(step): step for step in steps}
         self._lock = threading.RLock()
         self._imported: dict[str, Callable[..., Any]] = {}
         self.before_invoke: list[BeforeInvokeHook] = []
+        # Every invocation's step, and each successful one's (step, result): the runtime
+        # summarises a run from what write, audit and publish returned.
         self.invocations: list[str] = []
+        self.results: list[tuple[str, Any]] = []
 
     # -- registration ---------------------------------------------------------------------
     def install(self) -> None:
@@ -146,12 +151,13 @@ class LambdaRouter:
                         "stackTrace": traceback.format_exception(error),
                     }
                     return 200, _invoke_response(body, function_error="Unhandled")
+            self.results.append((step, result))
         return 200, _invoke_response(result, function_error=None)
 
     def _handler(self, step: str) -> Callable[..., Any]:
         handler = self._imported.get(step)
         if handler is None:
-            module_name, _, attribute = STEPS[step].handler.rpartition(".")
+            module_name, _, attribute = self._steps[step].handler.rpartition(".")
             # A cold start per router: the module reads its environment (and builds its
             # clients for this server's endpoint) at import.
             if module_name in sys.modules:

@@ -42,6 +42,10 @@ class LocalAwsServer:
         if self._server is not None:
             return
         # Port 0: the OS picks a free port; moto reports the one it bound.
+        # One line per request on stderr would drown the console view; the execution
+        # history carries every error the ASL executor meets.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         server.start()
         self._server = server
