@@ -1,0 +1,242 @@
+"""Binding a query's table names to the files of their Glue tables, with partition pruning.
+
+Each table reference becomes a DuckDB temporary view over exactly the files of the
+partitions the query can touch. Partitions come from the catalog, not from paths: a
+partition's location is arbitrary (a published partition points at a staged run's
+directory), so every file is joined to its partition's catalog values. Conjuncts of the
+enclosing WHERE that reference only the table's partition columns are evaluated first, in
+DuckDB over a small table of partition values, so pruned partitions are never listed or read.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import duckdb
+from sqlglot import exp
+
+from etl_local.sql_dialect import athena_to_duckdb
+
+from .errors import AthenaQueryError
+from .glue_catalog import GlueCatalog, GlueTable
+from .hive import hive_to_duckdb
+from .objects import ObjectStore, S3Object
+
+_FILE_COLUMN = "__athena_file"
+
+
+@dataclass
+class Binding:
+    """What binding read: the files behind every table reference, for DataScannedInBytes."""
+
+    files: list[S3Object] = field(default_factory=list)
+
+    @property
+    def bytes_scanned(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _cte_names(statement: exp.Expression) -> set[str]:
+    return {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+
+
+def _sources_of(select: exp.Select) -> list[exp.Expression]:
+    from_ = select.args.get("from_") or select.args.get("from")
+    sources = [from_.this] if from_ is not None else []
+    sources += [join.this for join in select.args.get("joins") or []]
+    return sources
+
+
+def _prunable_conjuncts(table: exp.Table, alias: str, keys: set[str]) -> list[exp.Expression]:
+    """WHERE conjuncts of the table's own SELECT that reference only its partition columns.
+
+    Only tables read in FROM or an inner join qualify: a WHERE conjunct filters their rows
+    exactly, whereas an outer join's missing side would turn it into a NULL test.
+    """
+    holder = table.parent
+    if isinstance(holder, exp.Join):
+        if holder.side or (holder.kind or "").upper() not in ("", "INNER", "CROSS"):
+            return []
+    elif not isinstance(holder, exp.From):
+        return []
+    select = holder.parent
+    if not isinstance(select, exp.Select) or select.args.get("where") is None:
+        return []
+    only_source = len(_sources_of(select)) == 1
+    condition = select.args["where"].this
+    conjuncts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    chosen = []
+    for conjunct in conjuncts:
+        if conjunct.find(exp.Select, exp.Subquery, exp.AggFunc, exp.Window):
+            continue
+        columns = list(conjunct.find_all(exp.Column))
+        if columns and all(
+            c.name in keys and (c.table == alias or (not c.table and only_source)) for c in columns
+        ):
+            chosen.append(conjunct)
+    return chosen
+
+
+class TableBinder:
+    """Rewrites one statement's table references on one DuckDB cursor."""
+
+    def __init__(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        catalog: GlueCatalog,
+        store: ObjectStore,
+        default_database: str,
+    ) -> None:
+        self._cursor = cursor
+        self._catalog = catalog
+        self._store = store
+        self._default_database = default_database
+        self._counter = itertools.count()
+        self.binding = Binding()
+
+    def bind(self, query: exp.Expression) -> exp.Expression:
+        """The query with every catalog table replaced by a view over its selected files."""
+        ctes = _cte_names(query)
+        for table in list(query.find_all(exp.Table)):
+            if not isinstance(table.this, exp.Identifier):
+                continue  # table functions such as UNNEST
+            if not table.db and table.name in ctes:
+                continue
+            database = table.db or self._default_database
+            glue_table = self._catalog.table(database, table.name)
+            alias = table.alias_or_name
+            keys = {name for name, _ in glue_table.partition_keys}
+            conjuncts = _prunable_conjuncts(table, alias, keys) if keys else []
+            view = self._view_for(glue_table, alias, conjuncts)
+            replacement = exp.Table(this=exp.to_identifier(view))
+            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+            table.replace(replacement)
+        return query
+
+    def _view_for(self, table: GlueTable, alias: str, conjuncts: list[exp.Expression]) -> str:
+        n = next(self._counter)
+        view = f"__athena_table_{n}"
+        key_names = [name for name, _ in table.partition_keys]
+        if key_names:
+            partitions = self._prune(table, alias, conjuncts, n)
+            files_by_partition = [(p, self._store.list_folder(p.location)) for p in partitions]
+        else:
+            files_by_partition = [(None, self._store.list_folder(table.location))]
+        files = [f for _, group in files_by_partition for f in group]
+        self.binding.files.extend(files)
+
+        column_types = [(name, hive_to_duckdb(hive)) for name, hive in table.columns]
+        key_types = [(name, hive_to_duckdb(hive)) for name, hive in table.partition_keys]
+        if not files:
+            empty = [f"CAST(NULL AS {t}) AS {_quote(c)}" for c, t in column_types + key_types]
+            self._cursor.execute(
+                f"CREATE TEMP VIEW {view} AS SELECT {', '.join(empty) or '1'} LIMIT 0"
+            )
+            return view
+
+        reader = self._reader(table, [f.uri for f in files], column_types)
+        select = [f"{expr} AS {_quote(c)}" for c, expr in reader.columns]
+        source = f"{reader.sql} AS d"
+        if key_names:
+            mapping = f"__athena_files_{n}"
+            self._cursor.execute(
+                f"CREATE TEMP TABLE {mapping} ({_quote(_FILE_COLUMN)} VARCHAR, "
+                + ", ".join(f"{_quote(k)} VARCHAR" for k in key_names)
+                + ")"
+            )
+            rows = [
+                [f.uri, *partition.values]
+                for partition, group in files_by_partition
+                if partition is not None
+                for f in group
+            ]
+            self._cursor.executemany(
+                f"INSERT INTO {mapping} VALUES ({', '.join('?' for _ in range(len(key_names) + 1))})",
+                rows,
+            )
+            source += f" JOIN {mapping} AS p ON d.{_quote(_FILE_COLUMN)} = p.{_quote(_FILE_COLUMN)}"
+            select += [f"CAST(p.{_quote(k)} AS {t}) AS {_quote(k)}" for k, t in key_types]
+        self._cursor.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {source}")
+        return view
+
+    def _prune(self, table: GlueTable, alias: str, conjuncts: list[exp.Expression], n: int):
+        partitions = [p for p in table.partitions if len(p.values) == len(table.partition_keys)]
+        if not conjuncts or not partitions:
+            return partitions
+        values_table = f"__athena_partitions_{n}"
+        key_defs = ", ".join(
+            f"{_quote(name)} {hive_to_duckdb(hive)}" for name, hive in table.partition_keys
+        )
+        self._cursor.execute(f"CREATE TEMP TABLE {values_table} (__idx INTEGER, {key_defs})")
+        self._cursor.executemany(
+            f"INSERT INTO {values_table} VALUES (?{', ?' * len(table.partition_keys)})",
+            [[i, *p.values] for i, p in enumerate(partitions)],
+        )
+        selected = set(range(len(partitions)))
+        for conjunct in conjuncts:
+            probe = (
+                exp.select("__idx")
+                .from_(exp.Table(this=exp.to_identifier(values_table)).as_(alias))
+                .where(conjunct.copy())
+            )
+            try:
+                sql = athena_to_duckdb(probe.sql(dialect="athena"))
+                kept = {row[0] for row in self._cursor.execute(sql).fetchall()}
+            except (duckdb.Error, ValueError):
+                continue  # not evaluable on partition values alone: read without pruning by it
+            selected &= kept
+        return [p for i, p in enumerate(partitions) if i in selected]
+
+    def _reader(self, table: GlueTable, uris: list[str], column_types: list[tuple[str, str]]):
+        fmt = table.format
+        files = "[" + ", ".join(_literal(u) for u in uris) + "]"
+        common = f"hive_partitioning=false, filename={_literal(_FILE_COLUMN)}"
+        if fmt.kind == "parquet":
+            sql = f"read_parquet({files}, union_by_name=true, {common})"
+        elif fmt.kind == "json":
+            sql = f"read_json({files}, format='newline_delimited', union_by_name=true, {common})"
+        else:
+            header = "true" if fmt.header_lines > 0 else "false"
+            columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c, _ in column_types) + "}"
+            sql = (
+                f"read_csv({files}, header={header}, delim={_literal(fmt.delimiter)}, "
+                f"columns={columns}, null_padding=true, {common})"
+            )
+        try:
+            described = self._cursor.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
+        except duckdb.Error as error:
+            raise AthenaQueryError(f"HIVE_BAD_DATA: {error}") from None
+        present = {row[0].lower(): row[0] for row in described}
+        if fmt.kind == "json":
+            # Re-read with the catalog's types: JSON auto-detection would turn ISO strings into
+            # timestamps, which Athena (catalog type string) returns verbatim.
+            wanted = {present[c.lower()]: t for c, t in column_types if c.lower() in present}
+            spec = "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in wanted.items()) + "}"
+            sql = f"read_json({files}, format='newline_delimited', columns={spec}, {common})"
+        return _Reader(
+            sql,
+            [
+                (
+                    name,
+                    f"d.{_quote(present[name.lower()])}::{duck_type}"
+                    if name.lower() in present
+                    else f"NULL::{duck_type}",
+                )
+                for name, duck_type in column_types
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class _Reader:
+    sql: str
+    columns: list[tuple[str, str]]

@@ -1,0 +1,226 @@
+"""CREATE TABLE AS SELECT as Athena runs it: Hive-style Parquet under external_location,
+then the table and its partitions in the Glue catalog.
+
+Athena's rules are checked before anything is written, with Athena's messages, so a
+rejected statement leaves no files and no catalog entry behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from .errors import AthenaQueryError
+from .glue_catalog import GlueCatalog
+from .hive import UnsupportedTypeError, duckdb_to_hive, parquet_storage_descriptor
+from .objects import ObjectStore, as_folder, partition_values_of, split_uri
+
+# Athena's limit on partitions written by one CTAS or INSERT INTO statement.
+MAX_OPEN_PARTITIONS = 100
+_COMPRESSIONS = {"SNAPPY": "snappy", "GZIP": "gzip", "ZSTD": "zstd", "NONE": "uncompressed"}
+_PARQUET_COMPRESSION_PARAM = {"SNAPPY": "SNAPPY", "GZIP": "GZIP", "ZSTD": "ZSTD", "NONE": "NONE"}
+
+
+@dataclass(frozen=True)
+class CtasOptions:
+    database: str
+    table: str
+    external_location: str
+    compression: str
+    partitioned_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CtasOutcome:
+    rows_written: int
+    partitions_written: tuple[tuple[str, ...], ...]
+    files_written: int
+
+
+def _string_value(node: exp.Expression) -> str:
+    return node.name if isinstance(node, exp.Literal) else node.sql()
+
+
+def parse_options(create: exp.Create, default_database: str, default_location: str) -> CtasOptions:
+    """CTAS's WITH (...) properties, validated as Athena validates them."""
+    target = create.this
+    if isinstance(target, exp.Schema):
+        raise AthenaQueryError("NOT_SUPPORTED: CTAS with a column list is not supported")
+    properties: dict[str, Any] = {}
+    for prop in (create.args.get("properties") or exp.Properties(expressions=[])).expressions:
+        if isinstance(prop, exp.FileFormatProperty):
+            properties["format"] = _string_value(prop.this).upper()
+        elif isinstance(prop, exp.PartitionedByProperty):
+            array = prop.this
+            items = array.expressions if isinstance(array, exp.Array) else [array]
+            properties["partitioned_by"] = tuple(_string_value(i) for i in items)
+        elif isinstance(prop, exp.Property):
+            properties[prop.name.lower()] = _string_value(prop.args["value"])
+        else:
+            raise AthenaQueryError(f"NOT_SUPPORTED: table property {prop.sql(dialect='athena')}")
+    unknown = set(properties) - {
+        "format",
+        "partitioned_by",
+        "external_location",
+        "write_compression",
+    }
+    if unknown:
+        raise AthenaQueryError(
+            f"NOT_SUPPORTED: table properties not supported locally: {', '.join(sorted(unknown))}"
+        )
+    file_format = properties.get("format", "PARQUET")
+    if file_format != "PARQUET":
+        raise AthenaQueryError(
+            f"NOT_SUPPORTED: the local Athena writes format 'PARQUET' only, got {file_format!r}"
+        )
+    compression = properties.get("write_compression", "SNAPPY").upper()
+    if compression not in _COMPRESSIONS:
+        raise AthenaQueryError(
+            f"INVALID_TABLE_PROPERTY: unsupported write_compression {compression!r}"
+        )
+    location = properties.get("external_location") or default_location
+    split_uri(location)
+    return CtasOptions(
+        database=target.db or default_database,
+        table=target.name,
+        external_location=as_folder(location),
+        compression=compression,
+        partitioned_by=tuple(properties.get("partitioned_by", ())),
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_ctas(
+    options: CtasOptions,
+    select_sql: str,
+    cursor: duckdb.DuckDBPyConnection,
+    catalog: GlueCatalog,
+    store: ObjectStore,
+    query_id: str,
+) -> CtasOutcome:
+    """Evaluate the SELECT, check Athena's rules, write Parquet, register table and partitions."""
+    if not catalog.database_exists(options.database):
+        raise AthenaQueryError(f"SCHEMA_NOT_FOUND: Schema '{options.database}' does not exist")
+    if catalog.table_exists(options.database, options.table):
+        raise AthenaQueryError(
+            f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{options.database}.{options.table}' "
+            "already exists"
+        )
+    if store.has_objects(options.external_location):
+        raise AthenaQueryError(
+            f"HIVE_PATH_ALREADY_EXISTS: Target directory for table "
+            f"'{options.database}.{options.table}' already exists: {options.external_location}. "
+            "You may need to manually clean the data at location "
+            f"'{options.external_location}' before retrying. Athena will not delete data in "
+            "your account."
+        )
+
+    cursor.execute(f"CREATE TEMP TABLE __athena_ctas AS {select_sql}")
+    described = cursor.execute("DESCRIBE __athena_ctas").fetchall()
+    names = [row[0] for row in described]
+    types = {row[0]: row[1] for row in described}
+    lowered = [n.lower() for n in names]
+    if len(set(lowered)) != len(lowered):
+        duplicate = next(n for n in lowered if lowered.count(n) > 1)
+        raise AthenaQueryError(
+            f"DUPLICATE_COLUMN_NAME: Column name '{duplicate}' specified more than once"
+        )
+    partition_by = list(options.partitioned_by)
+    for key in partition_by:
+        if key not in names:
+            raise AthenaQueryError(
+                f"HIVE_COLUMN_NOT_FOUND: Partition column '{key}' not found in the query output"
+            )
+    if partition_by and names[-len(partition_by) :] != partition_by:
+        raise AthenaQueryError(
+            "HIVE_COLUMN_ORDER_MISMATCH: Partition keys must be the last columns in the table "
+            f"and in the same order as the table properties: [{', '.join(partition_by)}]"
+        )
+    if partition_by and len(partition_by) == len(names):
+        raise AthenaQueryError(
+            "INVALID_TABLE_PROPERTY: a table needs at least one non-partition column"
+        )
+    try:
+        hive_types = {name: duckdb_to_hive(types[name]) for name in names}
+    except UnsupportedTypeError as error:
+        raise AthenaQueryError(str(error)) from None
+
+    rows = cursor.execute("SELECT count(*) FROM __athena_ctas").fetchone()
+    row_count = int(rows[0]) if rows else 0
+    if partition_by:
+        keys = ", ".join(_quote(k) for k in partition_by)
+        counted = cursor.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM __athena_ctas)"
+        ).fetchone()
+        if counted and counted[0] > MAX_OPEN_PARTITIONS:
+            raise AthenaQueryError(
+                f"HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of {MAX_OPEN_PARTITIONS} open "
+                "writers for partitions/buckets"
+            )
+
+    # DuckDB's integer sums are HUGEINT; Athena's are bigint: write what the catalog says.
+    projection = ", ".join(
+        f"CAST({_quote(n)} AS BIGINT) AS {_quote(n)}" if types[n] == "HUGEINT" else _quote(n)
+        for n in names
+    )
+    codec = _COMPRESSIONS[options.compression]
+    if row_count:
+        if partition_by:
+            cursor.execute(
+                f"COPY (SELECT {projection} FROM __athena_ctas) TO {_sql_string(options.external_location)} "
+                f"(FORMAT PARQUET, COMPRESSION {codec}, PARTITION_BY ({', '.join(_quote(k) for k in partition_by)}), "
+                f"FILENAME_PATTERN '{query_id}_{{i}}')"
+            )
+        else:
+            cursor.execute(
+                f"COPY (SELECT {projection} FROM __athena_ctas) TO "
+                f"{_sql_string(options.external_location + query_id + '_0.parquet')} "
+                f"(FORMAT PARQUET, COMPRESSION {codec})"
+            )
+
+    data_columns = [{"Name": n, "Type": hive_types[n]} for n in names if n not in partition_by]
+    partition_keys = [{"Name": k, "Type": hive_types[k]} for k in partition_by]
+    descriptor = parquet_storage_descriptor(data_columns, options.external_location)
+    catalog.create_table(
+        options.database,
+        {
+            "Name": options.table,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {
+                "EXTERNAL": "TRUE",
+                "has_encrypted_data": "false",
+                "classification": "parquet",
+                "parquet.compression": _PARQUET_COMPRESSION_PARAM[options.compression],
+            },
+            "StorageDescriptor": descriptor,
+            "PartitionKeys": partition_keys,
+        },
+    )
+    written = store.list_folder(options.external_location)
+    partitions: dict[tuple[str, ...], str] = {}
+    if partition_by:
+        _, prefix = split_uri(options.external_location)
+        for obj in written:
+            relative_dir = obj.key[len(prefix) :].rpartition("/")[0]
+            pairs = partition_values_of(relative_dir) or []
+            values = tuple(v for _, v in pairs)
+            partitions.setdefault(values, f"{options.external_location}{relative_dir}/")
+        catalog.create_partitions(
+            options.database,
+            options.table,
+            [
+                {"Values": list(values), "StorageDescriptor": {**descriptor, "Location": location}}
+                for values, location in sorted(partitions.items())
+            ],
+        )
+    return CtasOutcome(row_count, tuple(sorted(partitions)), len(written))
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

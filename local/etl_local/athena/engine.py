@@ -1,0 +1,457 @@
+"""The local Athena: query executions with Athena's lifecycle, executed on DuckDB.
+
+Queries run one at a time on a background worker (QUEUED -> RUNNING -> SUCCEEDED |
+FAILED | CANCELLED), so callers poll exactly as they poll Athena. DuckDB reads and writes
+S3 through its httpfs extension pointed at the moto server running in this process.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot.errors
+from sqlglot import exp
+
+from etl_local.sql_dialect import athena_to_duckdb, parse_athena
+
+from .binding import TableBinder
+from .ctas import CtasOutcome, parse_options, run_ctas
+from .errors import SYSTEM_ERROR, USER_ERROR, AthenaQueryError, InvalidRequestError
+from .glue_catalog import GlueCatalog
+from .hive import athena_result_type
+from .objects import ObjectStore, as_folder
+
+logger = logging.getLogger(__name__)
+
+DUCKDB_VERSION = duckdb.__version__
+# Athena's GetQueryResults returns at most 1000 rows per page.
+MAX_RESULTS_PER_PAGE = 1000
+
+
+def httpfs_extension_path() -> Path:
+    """The httpfs extension file installed by the duckdb-ext-httpfs wheel (no network)."""
+    import duckdb_ext  # type: ignore[import-not-found]
+
+    roots = [Path(p) for p in duckdb_ext.__path__]
+    for root in roots:
+        found = sorted(root.glob(f"extensions/v{DUCKDB_VERSION}/*/httpfs.duckdb_extension"))
+        if found:
+            return found[0]
+    raise FileNotFoundError(
+        f"httpfs extension for DuckDB {DUCKDB_VERSION} not found under {roots}; "
+        f"install duckdb-ext-httpfs=={DUCKDB_VERSION}.*"
+    )
+
+
+@dataclass
+class ResultSet:
+    columns: list[tuple[str, str]]  # (name, Athena type)
+    rows: list[list[str | None]]
+    header: bool = True
+
+
+@dataclass
+class QueryExecution:
+    """One query execution; what GetQueryExecution reports, plus what the runtime's summary reads."""
+
+    query_id: str
+    query: str
+    database: str
+    catalog: str
+    workgroup: str
+    output_location: str | None
+    account_id: str
+    region: str
+    client_request_token: str | None = None
+    statement_type: str = "DML"
+    state: str = "QUEUED"
+    state_change_reason: str | None = None
+    error_category: int | None = None
+    error_retryable: bool = False
+    submitted_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    completed_at: float | None = None
+    data_scanned_bytes: int = 0
+    rows_written: int | None = None
+    partitions_written: tuple[tuple[str, ...], ...] = ()
+    result: ResultSet | None = None
+    cancel_requested: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("SUCCEEDED", "FAILED", "CANCELLED")
+
+    def as_athena(self) -> dict[str, Any]:
+        """The QueryExecution structure of GetQueryExecution / BatchGetQueryExecution."""
+        status: dict[str, Any] = {"State": self.state, "SubmissionDateTime": self.submitted_at}
+        if self.completed_at is not None:
+            status["CompletionDateTime"] = self.completed_at
+        if self.state_change_reason:
+            status["StateChangeReason"] = self.state_change_reason
+        if self.state == "FAILED":
+            status["AthenaError"] = {
+                "ErrorCategory": self.error_category or SYSTEM_ERROR,
+                "ErrorType": 1000 if (self.error_category or SYSTEM_ERROR) == SYSTEM_ERROR else 1100,
+                "Retryable": self.error_retryable,
+                "ErrorMessage": self.state_change_reason or "",
+            }
+        now = time.time()
+        started = self.started_at or now
+        finished = self.completed_at or now
+        engine_ms = int((finished - started) * 1000) if self.started_at else 0
+        queue_ms = int((started - self.submitted_at) * 1000)
+        result: dict[str, Any] = {
+            "QueryExecutionId": self.query_id,
+            "Query": self.query,
+            "StatementType": self.statement_type,
+            "QueryExecutionContext": {"Database": self.database, "Catalog": self.catalog},
+            "Status": status,
+            "Statistics": {
+                "EngineExecutionTimeInMillis": engine_ms,
+                "DataScannedInBytes": self.data_scanned_bytes,
+                "TotalExecutionTimeInMillis": int((finished - self.submitted_at) * 1000),
+                "QueryQueueTimeInMillis": queue_ms,
+                "ServicePreProcessingTimeInMillis": 0,
+                "QueryPlanningTimeInMillis": 0,
+                "ServiceProcessingTimeInMillis": 0,
+                "ResultReuseInformation": {"ReusedPreviousResult": False},
+            },
+            "WorkGroup": self.workgroup,
+            "EngineVersion": {
+                "SelectedEngineVersion": "AUTO",
+                "EffectiveEngineVersion": "Athena engine version 3",
+            },
+        }
+        if self.output_location:
+            result["ResultConfiguration"] = {"OutputLocation": self.output_location}
+        return result
+
+
+def _statement_type(statement: exp.Expression) -> str:
+    if isinstance(statement, exp.Create) and statement.expression is None:
+        return "DDL"
+    if isinstance(statement, exp.Drop | exp.Describe | exp.Command):
+        return "DDL" if not isinstance(statement, exp.Command) else "UTILITY"
+    return "DML"
+
+
+def _to_text(value: Any) -> str | None:
+    """Athena's VarCharValue rendering of a value."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat") and hasattr(value, "hour"):
+        return value.isoformat(sep=" ", timespec="milliseconds")
+    return str(value)
+
+
+class AthenaEngine:
+    """Executes Athena queries on DuckDB against moto's Glue catalog and S3.
+
+    `fail_queries_containing` maps a substring of the query text to an error message: a
+    matching query ends FAILED with that message (fault injection for the runtime).
+    """
+
+    def __init__(self, s3_endpoint: str, *, region: str = "eu-west-1", threads: int = 2) -> None:
+        self.s3_endpoint = s3_endpoint
+        self.fail_queries_containing: dict[str, str] = {}
+        self._executions: dict[str, QueryExecution] = {}
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._running_cursor: duckdb.DuckDBPyConnection | None = None
+        self._db = duckdb.connect(config={"threads": threads})
+        self._db.execute(f"LOAD '{httpfs_extension_path()}'")
+        self._db.execute(
+            "CREATE SECRET moto_s3 (TYPE s3, KEY_ID 'testing', SECRET 'testing', "
+            f"REGION '{region}', ENDPOINT '{s3_endpoint}', URL_STYLE 'path', USE_SSL false)"
+        )
+        self._worker = threading.Thread(target=self._work, name="local-athena", daemon=True)
+        self._worker.start()
+
+    # -- Athena API ---------------------------------------------------------------------------
+
+    def start_query(
+        self,
+        query: str,
+        *,
+        account_id: str,
+        region: str,
+        workgroup: str = "primary",
+        output_location: str | None = None,
+        database: str | None = None,
+        catalog: str | None = None,
+        client_request_token: str | None = None,
+    ) -> str:
+        """Queue a query; the same ClientRequestToken returns the same id and runs nothing."""
+        with self._lock:
+            if client_request_token and client_request_token in self._tokens:
+                existing = self._executions[self._tokens[client_request_token]]
+                if existing.query != query:
+                    raise InvalidRequestError(
+                        "Idempotent parameters do not match: the ClientRequestToken was used "
+                        "with a different query"
+                    )
+                return existing.query_id
+            query_id = str(uuid.uuid4())
+            location = f"{as_folder(output_location)}{query_id}.csv" if output_location else None
+            self._executions[query_id] = QueryExecution(
+                query_id=query_id,
+                query=query,
+                database=database or "default",
+                catalog=catalog or "AwsDataCatalog",
+                workgroup=workgroup,
+                output_location=location,
+                account_id=account_id,
+                region=region,
+                client_request_token=client_request_token,
+            )
+            if client_request_token:
+                self._tokens[client_request_token] = query_id
+        self._queue.put(query_id)
+        return query_id
+
+    def get_query(self, query_id: str) -> QueryExecution:
+        with self._lock:
+            if query_id not in self._executions:
+                raise InvalidRequestError(f"QueryExecution {query_id} was not found")
+            return self._executions[query_id]
+
+    def list_queries(self) -> list[QueryExecution]:
+        with self._lock:
+            return list(self._executions.values())
+
+    def stop_query(self, query_id: str) -> None:
+        execution = self.get_query(query_id)
+        if execution.done:
+            return
+        execution.cancel_requested = True
+        if execution.state == "RUNNING" and self._running_cursor is not None:
+            self._running_cursor.interrupt()
+
+    def results_page(
+        self, query_id: str, next_token: str | None = None, max_results: int | None = None
+    ) -> dict[str, Any]:
+        """GetQueryResults: header row first (SELECT), VarCharValue strings, NextToken paging."""
+        execution = self.get_query(query_id)
+        if execution.state in ("QUEUED", "RUNNING"):
+            raise InvalidRequestError(f"Query has not yet finished. Current state: {execution.state}")
+        if execution.state != "SUCCEEDED":
+            raise InvalidRequestError(
+                f"Query did not finish successfully. Final query state: {execution.state}"
+            )
+        limit = max_results or MAX_RESULTS_PER_PAGE
+        if not 1 <= limit <= MAX_RESULTS_PER_PAGE:
+            raise InvalidRequestError(f"MaxResults must be between 1 and {MAX_RESULTS_PER_PAGE}")
+        result = execution.result or ResultSet(columns=[], rows=[], header=False)
+        all_rows: list[list[str | None]] = []
+        if result.header and result.columns:
+            all_rows.append([name for name, _ in result.columns])
+        all_rows.extend(result.rows)
+        offset = 0
+        if next_token:
+            try:
+                offset = int(base64.urlsafe_b64decode(next_token.encode()).decode())
+            except ValueError:
+                raise InvalidRequestError("Invalid NextToken") from None
+        page = all_rows[offset : offset + limit]
+        response: dict[str, Any] = {
+            "UpdateCount": execution.rows_written or 0,
+            "ResultSet": {
+                "Rows": [
+                    {"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in page
+                ],
+                "ResultSetMetadata": {
+                    "ColumnInfo": [
+                        {
+                            "CatalogName": "hive",
+                            "SchemaName": "",
+                            "TableName": "",
+                            "Name": name,
+                            "Label": name,
+                            "Type": athena_type,
+                            "Precision": 0,
+                            "Scale": 0,
+                            "Nullable": "UNKNOWN",
+                            "CaseSensitive": athena_type == "varchar",
+                        }
+                        for name, athena_type in result.columns
+                    ]
+                },
+            },
+        }
+        if offset + limit < len(all_rows):
+            response["NextToken"] = base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
+        return response
+
+    def wait(self, query_id: str, timeout_seconds: float = 300.0) -> QueryExecution:
+        """Block until the query ends (for the CLI's `etl query` and tests)."""
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            execution = self.get_query(query_id)
+            if execution.done:
+                return execution
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"query {query_id} still {execution.state} after {timeout_seconds}s")
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._worker.join(timeout=30)
+        self._db.close()
+
+    # -- execution -----------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            query_id = self._queue.get()
+            if query_id is None:
+                return
+            execution = self._executions[query_id]
+            if execution.cancel_requested:
+                self._finish(execution, "CANCELLED", "Query cancelled by user")
+                continue
+            execution.state = "RUNNING"
+            execution.started_at = time.time()
+            try:
+                self._execute(execution)
+            except AthenaQueryError as error:
+                self._fail(execution, error.message, error.category, error.retryable)
+            except duckdb.InterruptException:
+                self._finish(execution, "CANCELLED", "Query cancelled by user")
+            except duckdb.Error as error:
+                self._fail(execution, str(error), USER_ERROR, False)
+            except Exception as error:  # the worker must survive any query, like Athena
+                logger.exception("local athena query crashed", extra={"query_id": query_id})
+                self._fail(execution, f"INTERNAL_ERROR: {type(error).__name__}: {error}", SYSTEM_ERROR, True)
+            else:
+                if execution.cancel_requested:
+                    self._finish(execution, "CANCELLED", "Query cancelled by user")
+                else:
+                    self._finish(execution, "SUCCEEDED", None)
+
+    def _fail(self, execution: QueryExecution, message: str, category: int, retryable: bool) -> None:
+        execution.error_category = category
+        execution.error_retryable = retryable
+        self._finish(execution, "FAILED", message)
+        logger.info(
+            "local athena query failed",
+            extra={"query_id": execution.query_id, "reason": message},
+        )
+
+    @staticmethod
+    def _finish(execution: QueryExecution, state: str, reason: str | None) -> None:
+        execution.state_change_reason = reason
+        execution.completed_at = time.time()
+        execution.state = state
+
+    def _execute(self, execution: QueryExecution) -> None:
+        for fragment, message in list(self.fail_queries_containing.items()):
+            if fragment in execution.query:
+                raise AthenaQueryError(message)
+        try:
+            statement = parse_athena(execution.query)
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as error:
+            raise AthenaQueryError(f"SYNTAX_ERROR: {error}") from None
+        execution.statement_type = _statement_type(statement)
+        catalog = GlueCatalog(execution.account_id, execution.region)
+        store = ObjectStore(execution.account_id, execution.region)
+        cursor = self._db.cursor()
+        self._running_cursor = cursor
+        try:
+            if isinstance(statement, exp.Create) and statement.expression is not None:
+                self._ctas(execution, statement, cursor, catalog, store)
+            elif isinstance(statement, exp.Query):
+                self._select(execution, statement, cursor, catalog, store)
+            elif isinstance(statement, exp.Drop) and (statement.args.get("kind") or "").upper() == "TABLE":
+                self._drop(execution, statement, catalog)
+            elif isinstance(statement, exp.Command) and statement.name.upper() == "SHOW":
+                self._show(execution, statement, catalog)
+            elif isinstance(statement, exp.Describe):
+                self._describe(execution, statement, catalog)
+            else:
+                raise AthenaQueryError(
+                    f"NOT_SUPPORTED: the local Athena does not run {type(statement).__name__} statements"
+                )
+        finally:
+            self._running_cursor = None
+            cursor.close()
+
+    def _select(self, execution, statement, cursor, catalog, store) -> None:  # type: ignore[no-untyped-def]
+        binder = TableBinder(cursor, catalog, store, execution.database)
+        bound = binder.bind(statement)
+        execution.data_scanned_bytes = binder.binding.bytes_scanned
+        relation = cursor.execute(athena_to_duckdb(bound.sql(dialect="athena")))
+        description = relation.description or []
+        rows = relation.fetchall()
+        columns = [(d[0], athena_result_type(str(d[1]))) for d in description]
+        execution.result = ResultSet(columns, [[_to_text(v) for v in row] for row in rows])
+        self._write_csv(execution, store)
+
+    def _ctas(self, execution, statement, cursor, catalog, store) -> None:  # type: ignore[no-untyped-def]
+        default_location = (
+            f"{execution.output_location.rpartition('/')[0]}/tables/{execution.query_id}/"
+            if execution.output_location
+            else ""
+        )
+        options = parse_options(statement, execution.database, default_location)
+        binder = TableBinder(cursor, catalog, store, execution.database)
+        bound = binder.bind(statement.expression)
+        execution.data_scanned_bytes = binder.binding.bytes_scanned
+        outcome: CtasOutcome = run_ctas(
+            options,
+            athena_to_duckdb(bound.sql(dialect="athena")),
+            cursor,
+            catalog,
+            store,
+            execution.query_id,
+        )
+        execution.rows_written = outcome.rows_written
+        execution.partitions_written = outcome.partitions_written
+        execution.result = ResultSet([("rows", "bigint")], [[str(outcome.rows_written)]])
+
+    def _drop(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
+        for table in statement.expressions or [statement.this]:
+            database = table.db or execution.database
+            if catalog.table_exists(database, table.name):
+                catalog.drop_table(database, table.name)  # catalog only: data stays, as in Athena
+            elif not statement.args.get("exists"):
+                raise AthenaQueryError(f"Table not found {database}.{table.name}")
+        execution.result = ResultSet([], [], header=False)
+
+    def _show(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
+        words = statement.expression.name.split()
+        if not words or words[0].upper() != "TABLES":
+            raise AthenaQueryError(f"NOT_SUPPORTED: SHOW {' '.join(words)}")
+        database = words[2].strip("`\"") if len(words) >= 3 and words[1].upper() in ("IN", "FROM") else execution.database
+        names = catalog.table_names(database)
+        execution.result = ResultSet([("tab_name", "varchar")], [[n] for n in names], header=False)
+
+    def _describe(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
+        table = catalog.table(statement.this.db or execution.database, statement.this.name)
+        rows: list[list[str | None]] = [[f"{n}\t{t}"] for n, t in table.columns + table.partition_keys]
+        execution.result = ResultSet([("col_name", "varchar")], rows, header=False)
+
+    @staticmethod
+    def _write_csv(execution: QueryExecution, store: ObjectStore) -> None:
+        """Athena's result file: every value quoted, NULL as an empty unquoted field."""
+        if not execution.output_location or execution.result is None:
+            return
+        buffer = io.StringIO()
+        lines = [[n for n, _ in execution.result.columns], *execution.result.rows]
+        for line in lines:
+            buffer.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in line))
+            buffer.write("\n")
+        store.write(execution.output_location, buffer.getvalue().encode())

@@ -1,0 +1,106 @@
+"""Tables and partitions of the Glue Data Catalog held by moto, as the local Athena needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from moto.glue.exceptions import EntityNotFoundException
+from moto.glue.models import GlueBackend, glue_backends
+
+from .errors import AthenaQueryError
+from .hive import StorageFormat, storage_format
+
+# Glue's BatchCreatePartition takes at most 100 partitions per call.
+PARTITION_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Partition:
+    values: tuple[str, ...]
+    location: str
+
+
+@dataclass(frozen=True)
+class GlueTable:
+    database: str
+    name: str
+    table_input: dict[str, Any]
+    columns: tuple[tuple[str, str], ...]
+    partition_keys: tuple[tuple[str, str], ...]
+    location: str
+    partitions: tuple[Partition, ...]
+
+    @property
+    def format(self) -> StorageFormat:
+        return storage_format(self.table_input)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"awsdatacatalog.{self.database}.{self.name}"
+
+
+class GlueCatalog:
+    """One account and region's Glue catalog in moto, read and written in-process."""
+
+    def __init__(self, account_id: str, region: str) -> None:
+        self._backend: GlueBackend = glue_backends[account_id][region]
+
+    def database_exists(self, database: str) -> bool:
+        return database in self._backend.databases
+
+    def table_exists(self, database: str, name: str) -> bool:
+        db = self._backend.databases.get(database)
+        return db is not None and name in db.tables
+
+    def table(self, database: str, name: str) -> GlueTable:
+        """The table with its partitions; fails like Athena when the schema or table is missing."""
+        if not self.database_exists(database):
+            raise AthenaQueryError(f"SCHEMA_NOT_FOUND: Schema '{database}' does not exist")
+        try:
+            fake = self._backend.get_table(database, name)
+        except EntityNotFoundException:
+            raise AthenaQueryError(
+                f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{database}.{name}' does not exist"
+            ) from None
+        table_input = fake.as_dict()
+        descriptor = table_input.get("StorageDescriptor") or {}
+        partitions = tuple(
+            Partition(
+                tuple(p.values),
+                ((p.partition_input.get("StorageDescriptor") or {}).get("Location") or ""),
+            )
+            for p in list(fake.partitions.values())
+        )
+        return GlueTable(
+            database=database,
+            name=name,
+            table_input=table_input,
+            columns=tuple((c["Name"], c["Type"]) for c in descriptor.get("Columns") or []),
+            partition_keys=tuple(
+                (c["Name"], c.get("Type", "string")) for c in table_input.get("PartitionKeys") or []
+            ),
+            location=descriptor.get("Location") or "",
+            partitions=partitions,
+        )
+
+    def table_names(self, database: str) -> list[str]:
+        if not self.database_exists(database):
+            raise AthenaQueryError(f"SCHEMA_NOT_FOUND: Schema '{database}' does not exist")
+        return sorted(self._backend.databases[database].tables)
+
+    def create_table(self, database: str, table_input: dict[str, Any]) -> None:
+        self._backend.create_table(database, table_input["Name"], table_input)
+
+    def create_partitions(
+        self, database: str, table: str, partition_inputs: list[dict[str, Any]]
+    ) -> None:
+        for start in range(0, len(partition_inputs), PARTITION_BATCH):
+            errors = self._backend.batch_create_partition(
+                database, table, partition_inputs[start : start + PARTITION_BATCH]
+            )
+            if errors:
+                raise AthenaQueryError(f"HIVE_METASTORE_ERROR: {errors[0]['ErrorDetail']}")
+
+    def drop_table(self, database: str, name: str) -> None:
+        self._backend.delete_table(database, name)

@@ -1,0 +1,452 @@
+"""The local Glue crawler: really crawls its S3 targets into moto's Glue catalog.
+
+A crawl lists the objects under each S3 target, infers the schema (Parquet footers,
+JSON lines by sampling, CSV with a header), creates or updates the table named after the
+target folder (TablePrefix honoured) and adds its Hive partitions in batches. It honours
+SchemaChangePolicy.UpdateBehavior (LOG keeps the catalog's schema) and
+RecrawlPolicy (CRAWL_NEW_FOLDERS_ONLY reads only partitions the catalog lacks). The crawl
+runs on a background thread; GetCrawler shows RUNNING, then READY with LastCrawl as Glue
+reports it (SUCCEEDED, FAILED or CANCELLED).
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import gzip
+import io
+import json
+import logging
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from moto.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException
+from moto.glue.models import FakeCrawler, GlueBackend
+
+from etl_local.athena.glue_catalog import PARTITION_BATCH
+from etl_local.athena.hive import (
+    csv_storage_descriptor,
+    json_storage_descriptor,
+    parquet_storage_descriptor,
+)
+from etl_local.athena.objects import (
+    ObjectStore,
+    S3Object,
+    as_folder,
+    is_hidden,
+    partition_values_of,
+    split_uri,
+)
+
+logger = logging.getLogger(__name__)
+
+# Glue's LastCrawl.Status values (moto's fake crawl says COMPLETED, which Glue never does).
+SUCCEEDED, FAILED, CANCELLED = "SUCCEEDED", "FAILED", "CANCELLED"
+# Files whose schema is read per crawl and table; Glue samples too.
+SCHEMA_SAMPLE_FILES = 50
+JSON_SAMPLE_LINES = 1000
+
+
+class CrawlError(Exception):
+    """A crawl cannot catalogue what it found; the message becomes LastCrawl.ErrorMessage."""
+
+
+class CrawlCancelled(Exception):
+    """StopCrawler was called while the crawl ran."""
+
+
+@dataclass
+class CrawlRun:
+    """One crawl of one crawler: what GetCrawler's State and LastCrawl report."""
+
+    crawler_name: str
+    crawl_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    start_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    end_time: datetime | None = None
+    status: str = "RUNNING"  # RUNNING until it ends SUCCEEDED | FAILED | CANCELLED
+    error_message: str | None = None
+    stop_requested: bool = False
+    tables_created: int = 0
+    tables_updated: int = 0
+    partitions_created: int = 0
+    thread: threading.Thread | None = None
+
+    @property
+    def crawler_state(self) -> str:
+        if self.status != "RUNNING":
+            return "READY"
+        return "STOPPING" if self.stop_requested else "RUNNING"
+
+    def last_crawl(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "Status": self.status if self.status != "RUNNING" else None,
+            "LogGroup": "/aws-glue/crawlers",
+            "LogStream": self.crawler_name,
+            "MessagePrefix": self.crawl_id,
+            "StartTime": self.start_time,
+        }
+        if self.error_message:
+            info["ErrorMessage"] = self.error_message
+        return {k: v for k, v in info.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    type: str
+
+
+def _glue_name(text: str) -> str:
+    """Glue's table naming: lower case, anything but letters, digits and '_' becomes '_'."""
+    return re.sub(r"[^a-z0-9_]", "_", text.lower())
+
+
+def _arrow_to_hive(arrow_type: pa.DataType) -> str:
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_int8(arrow_type):
+        return "tinyint"
+    if pa.types.is_int16(arrow_type) or pa.types.is_uint8(arrow_type):
+        return "smallint"
+    if pa.types.is_int32(arrow_type) or pa.types.is_uint16(arrow_type):
+        return "int"
+    if pa.types.is_integer(arrow_type):
+        return "bigint"
+    if pa.types.is_float16(arrow_type) or pa.types.is_float32(arrow_type):
+        return "float"
+    if pa.types.is_floating(arrow_type):
+        return "double"
+    if pa.types.is_decimal(arrow_type):
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "string"
+    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
+        return "binary"
+    if pa.types.is_date(arrow_type):
+        return "date"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return f"array<{_arrow_to_hive(arrow_type.value_type)}>"
+    if pa.types.is_map(arrow_type):
+        return f"map<{_arrow_to_hive(arrow_type.key_type)},{_arrow_to_hive(arrow_type.item_type)}>"
+    if pa.types.is_struct(arrow_type):
+        fields = ",".join(f"{f.name}:{_arrow_to_hive(f.type)}" for f in arrow_type)
+        return f"struct<{fields}>"
+    return "string"
+
+
+def _json_to_hive(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int" if -(2**31) <= value < 2**31 else "bigint"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, dict):
+        fields = ",".join(
+            f"{_glue_name(k)}:{_json_to_hive(v) or 'string'}" for k, v in value.items()
+        )
+        return f"struct<{fields}>"
+    if isinstance(value, list):
+        inner = next((t for t in (_json_to_hive(v) for v in value) if t), "string")
+        return f"array<{inner}>"
+    return "string"
+
+
+def _widen(current: str | None, new: str | None) -> str | None:
+    """Glue's merge of two observed types: int < bigint < double, anything else -> string."""
+    if current is None or current == new:
+        return new if current is None else current
+    if new is None:
+        return current
+    order = ["int", "bigint", "double"]
+    if current in order and new in order:
+        return order[max(order.index(current), order.index(new))]
+    return "string"
+
+
+def _classify(obj: S3Object, head: bytes) -> str:
+    name = obj.key.lower()
+    if head.startswith(b"PAR1") or name.endswith(".parquet"):
+        return "parquet"
+    text = gzip.decompress(head) if head[:2] == b"\x1f\x8b" else head
+    stripped = text.lstrip()
+    if stripped.startswith((b"{", b"[")) or ".json" in name:
+        return "json"
+    return "csv"
+
+
+def _text_lines(body: bytes, limit: int) -> list[str]:
+    stream: io.BufferedIOBase = io.BytesIO(body)
+    if body[:2] == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    lines = []
+    for raw in io.TextIOWrapper(stream, encoding="utf-8", errors="replace"):
+        if raw.strip():
+            lines.append(raw)
+        if len(lines) >= limit:
+            break
+    return lines
+
+
+def _infer(kind: str, bodies: list[bytes]) -> list[_Column]:
+    order: dict[str, str | None] = {}
+    if kind == "parquet":
+        for body in bodies:
+            for fld in pq.read_schema(io.BytesIO(body)):
+                name = _glue_name(fld.name)
+                order[name] = _widen(order.get(name), _arrow_to_hive(fld.type))
+    elif kind == "json":
+        for body in bodies:
+            for line in _text_lines(body, JSON_SAMPLE_LINES):
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    for key, value in record.items():
+                        name = _glue_name(key)
+                        order[name] = _widen(order.get(name), _json_to_hive(value))
+    else:
+        for body in bodies:
+            rows = list(csv.reader(_text_lines(body, JSON_SAMPLE_LINES)))
+            if not rows:
+                continue
+            header, data = rows[0], rows[1:]
+            for index, column in enumerate(header):
+                name = _glue_name(column)
+                values = [r[index] for r in data if index < len(r) and r[index] != ""]
+                order[name] = _widen(order.get(name), _csv_type(values))
+    if not order:
+        raise CrawlError(f"no schema could be inferred from the {kind} files")
+    return [_Column(name, hive or "string") for name, hive in order.items()]
+
+
+def _csv_type(values: list[str]) -> str | None:
+    if not values:
+        return None
+    if all(re.fullmatch(r"[+-]?\d+", v) for v in values):
+        return "bigint"
+    try:
+        [float(v) for v in values]
+    except ValueError:
+        return "string"
+    return "double"
+
+
+_DESCRIPTORS = {
+    "parquet": parquet_storage_descriptor,
+    "json": json_storage_descriptor,
+    "csv": csv_storage_descriptor,
+}
+
+
+class LocalCrawler:
+    """Runs crawls for moto's Glue backend; installed by `etl_local.moto_patches.install`.
+
+    `inject_outcome` ("FAILED" or "CANCELLED") makes the next crawls end that way without
+    touching the catalog (fault injection for the runtime). `hold`, when set to an Event,
+    keeps every crawl RUNNING until the event is set (lets tests observe a running crawl).
+    """
+
+    def __init__(self) -> None:
+        self.inject_outcome: str | None = None
+        self.hold: threading.Event | None = None
+        self._runs: dict[int, list[CrawlRun]] = {}
+        self._lock = threading.Lock()
+
+    # -- what the patched backend calls -------------------------------------------------
+
+    def start(self, backend: GlueBackend, crawler: FakeCrawler) -> CrawlRun:
+        with self._lock:
+            last = self.last_run(crawler)
+            if last is not None and last.status == "RUNNING":
+                raise CrawlerRunningException(f"Crawler with name {crawler.name} has already started")
+            run = CrawlRun(crawler.name)
+            self._runs.setdefault(id(crawler), []).append(run)
+        run.thread = threading.Thread(
+            target=self._crawl, args=(backend, crawler, run), name=f"crawl-{crawler.name}", daemon=True
+        )
+        run.thread.start()
+        return run
+
+    def stop(self, crawler: FakeCrawler) -> None:
+        last = self.last_run(crawler)
+        if last is None or last.status != "RUNNING":
+            raise CrawlerNotRunningException(f"Crawler with name {crawler.name} isn't running")
+        last.stop_requested = True
+
+    def last_run(self, crawler: FakeCrawler) -> CrawlRun | None:
+        runs = self._runs.get(id(crawler))
+        return runs[-1] if runs else None
+
+    def runs(self, crawler: FakeCrawler) -> list[CrawlRun]:
+        return list(self._runs.get(id(crawler), []))
+
+    def wait(self, crawler: FakeCrawler, timeout_seconds: float = 60.0) -> CrawlRun | None:
+        run = self.last_run(crawler)
+        if run is not None and run.thread is not None:
+            run.thread.join(timeout_seconds)
+        return run
+
+    # -- the crawl ------------------------------------------------------------------------
+
+    def _crawl(self, backend: GlueBackend, crawler: FakeCrawler, run: CrawlRun) -> None:
+        try:
+            if self.hold is not None:
+                self.hold.wait()
+            if self.inject_outcome in (FAILED, CANCELLED):
+                raise CrawlError(
+                    "Internal Service Exception (injected by the local runtime's fault "
+                    f"crawler-{self.inject_outcome.lower()})"
+                ) if self.inject_outcome == FAILED else CrawlCancelled()
+            store = ObjectStore(backend.account_id, backend.region_name)
+            for target in (crawler.targets or {}).get("S3Targets") or []:
+                self._check_stop(run)
+                self._crawl_target(backend, crawler, run, store, target)
+            run.status = SUCCEEDED
+        except CrawlCancelled:
+            run.status = CANCELLED
+        except CrawlError as error:
+            run.status, run.error_message = FAILED, str(error)
+        except Exception as error:  # a crawl failure must show in LastCrawl, not kill the server
+            logger.exception("local crawl crashed", extra={"crawler": crawler.name})
+            run.status, run.error_message = FAILED, f"Internal Service Exception: {error}"
+        finally:
+            run.end_time = datetime.now(UTC)
+            logger.info(
+                "local crawl ended",
+                extra={"crawler": crawler.name, "status": run.status, "error": run.error_message},
+            )
+
+    @staticmethod
+    def _check_stop(run: CrawlRun) -> None:
+        if run.stop_requested:
+            raise CrawlCancelled()
+
+    def _crawl_target(
+        self,
+        backend: GlueBackend,
+        crawler: FakeCrawler,
+        run: CrawlRun,
+        store: ObjectStore,
+        target: dict[str, Any],
+    ) -> None:
+        root = as_folder(target["Path"])
+        _, prefix = split_uri(root)
+        exclusions = target.get("Exclusions") or []
+        table_name = _glue_name((crawler.table_prefix or "") + root.rstrip("/").rsplit("/", 1)[-1])
+        database = crawler.database_name
+        if database not in backend.databases:
+            raise CrawlError(f"Database {database} not found.")
+
+        files_by_partition: dict[tuple[tuple[str, str], ...], list[S3Object]] = {}
+        for obj in store.list_folder(root, skip_hidden=False):
+            relative = obj.key[len(prefix) :]
+            if is_hidden(relative) or any(fnmatch.fnmatch(relative, p) for p in exclusions):
+                continue
+            pairs = partition_values_of(relative.rpartition("/")[0])
+            if pairs is None:
+                continue  # not under key=value folders: Glue would make it another table
+            files_by_partition.setdefault(tuple(pairs), []).append(obj)
+        if not files_by_partition:
+            return
+        layouts = {tuple(k for k, _ in pairs) for pairs in files_by_partition}
+        if len(layouts) > 1:
+            raise CrawlError(
+                f"inconsistent partition folders under {root}: {sorted(layouts)}"
+            )
+        key_names = list(next(iter(layouts)))
+
+        existing = database in backend.databases and table_name in backend.databases[database].tables
+        table = backend.get_table(database, table_name) if existing else None
+        known = set(table.partitions) if table is not None else set()
+        new_only = (crawler.recrawl_policy or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY"
+        if table is not None and new_only:
+            files_by_partition = {
+                pairs: files
+                for pairs, files in files_by_partition.items()
+                if str([v for _, v in pairs]) not in known
+            }
+            if not files_by_partition:
+                return
+
+        all_files = [f for files in files_by_partition.values() for f in files]
+        heads = {f.uri: store.read(f) for f in _spread(all_files, SCHEMA_SAMPLE_FILES)}
+        kinds = {_classify(f, heads[f.uri][:4096]) for f in _spread(all_files, SCHEMA_SAMPLE_FILES)}
+        if len(kinds) > 1:
+            raise CrawlError(f"mixed file formats under {root}: {sorted(kinds)}")
+        kind = kinds.pop()
+        self._check_stop(run)
+        columns = _infer(kind, list(heads.values()))
+        column_dicts = [{"Name": c.name, "Type": c.type} for c in columns]
+        compressed = any(f.key.endswith(".gz") for f in all_files)
+        descriptor = _DESCRIPTORS[kind](column_dicts, root)
+        descriptor["Compressed"] = compressed and kind != "parquet"
+        parameters = {
+            "classification": kind,
+            "compressionType": "gzip" if compressed and kind != "parquet" else "none",
+            "typeOfData": "file",
+            "UPDATED_BY_CRAWLER": crawler.name,
+            "CrawlerSchemaSerializerVersion": "1.0",
+            "CrawlerSchemaDeserializerVersion": "1.0",
+        }
+        if kind == "csv":
+            parameters["skip.header.line.count"] = "1"
+        partition_keys = [{"Name": k, "Type": "string"} for k in key_names]
+        update_in_database = (crawler.schema_change_policy or {}).get(
+            "UpdateBehavior", "UPDATE_IN_DATABASE"
+        ) == "UPDATE_IN_DATABASE"
+
+        table_input = {
+            "Name": table_name,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": parameters,
+            "StorageDescriptor": descriptor,
+            "PartitionKeys": partition_keys,
+        }
+        self._check_stop(run)
+        if table is None:
+            backend.create_table(database, table_name, table_input)
+            run.tables_created += 1
+        else:
+            current = table.as_dict()
+            old_columns = (current.get("StorageDescriptor") or {}).get("Columns") or []
+            if update_in_database and old_columns != column_dicts:
+                backend.update_table(database, table_name, table_input)
+                run.tables_updated += 1
+            elif not update_in_database:
+                # LOG: the catalog keeps its schema; new partitions inherit the table's.
+                descriptor = dict(current.get("StorageDescriptor") or descriptor)
+        table = backend.get_table(database, table_name)
+
+        inputs = []
+        for pairs in sorted(files_by_partition):
+            values = [v for _, v in pairs]
+            if str(values) in table.partitions:
+                continue
+            location = root + "".join(f"{k}={v}/" for k, v in pairs)
+            inputs.append(
+                {"Values": values, "StorageDescriptor": {**descriptor, "Location": location}}
+            )
+        for start in range(0, len(inputs), PARTITION_BATCH):
+            self._check_stop(run)
+            backend.batch_create_partition(database, table_name, inputs[start : start + PARTITION_BATCH])
+        run.partitions_created += len(inputs)
+
+
+def _spread(items: list[S3Object], count: int) -> list[S3Object]:
+    """At most `count` items spread evenly over the list (first and last included)."""
+    if len(items) <= count:
+        return items
+    step = (len(items) - 1) / (count - 1)
+    return [items[round(i * step)] for i in range(count)]

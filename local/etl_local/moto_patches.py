@@ -1,0 +1,261 @@
+"""Every change this project makes to moto's internals, in one place.
+
+Each patch is narrow (one method or one set), says why it exists, and is undone by
+`InstalledPatches.uninstall()`. tests/local/test_moto_patches.py checks, for each, that
+unpatched moto still needs it, so a moto upgrade that fixes one makes a test fail.
+
+- Athena: moto returns canned results; the local Athena (etl_local.athena) executes
+  StartQueryExecution for real and answers Get/BatchGet/GetQueryResults/Stop/List.
+- Glue crawler: moto's fake crawl only flips states (ending in COMPLETED, which Glue
+  never reports); the local crawler (etl_local.crawler) really crawls.
+- Step Functions: moto 5.2.5's ASL executor fails `glue:startJobRun.sync` with
+  "'NoneType' object has no attribute 'interrupt_all'": it only creates the callback
+  endpoint `.sync` needs for services whose supported patterns include WaitForTaskToken.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from moto.athena.responses import AthenaResponse
+from moto.core.responses import ActionResult
+from moto.glue.models import FakeCrawler, GlueBackend
+from moto.glue.responses import GlueResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_glue,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+    ResourceCondition,
+)
+
+from etl_local.athena import AthenaEngine, InvalidRequestError
+from etl_local.crawler import LocalCrawler
+
+_MISSING = object()
+
+
+@dataclass
+class InstalledPatches:
+    """Undo log of installed patches; also a context manager."""
+
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+
+    def set_attribute(self, owner: Any, name: str, value: Any) -> None:
+        original = owner.__dict__.get(name, _MISSING)
+        setattr(owner, name, value)
+
+        def undo() -> None:
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+        self._undo.append(undo)
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def __enter__(self) -> InstalledPatches:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.uninstall()
+
+
+def install(
+    engine: AthenaEngine | None = None, crawler: LocalCrawler | None = None
+) -> InstalledPatches:
+    """Install the Step Functions fix, and the Athena engine / crawler when given."""
+    patches = InstalledPatches()
+    _install_glue_sync_fix(patches)
+    if engine is not None:
+        _install_athena(patches, engine)
+    if crawler is not None:
+        _install_crawler(patches, crawler)
+    return patches
+
+
+# -- Step Functions: glue:startJobRun.sync --------------------------------------------------
+
+
+def glue_sync_needs_fix() -> bool:
+    """True while moto's Glue task service lacks the pattern `.sync` relies on."""
+    return ResourceCondition.WaitForTaskToken not in state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
+
+
+def _install_glue_sync_fix(patches: InstalledPatches) -> None:
+    patterns = state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
+    if ResourceCondition.WaitForTaskToken in patterns:
+        return
+    # The service object was built with this very set, so adding to it takes effect.
+    patterns.add(ResourceCondition.WaitForTaskToken)
+    patches._undo.append(lambda: patterns.discard(ResourceCondition.WaitForTaskToken))
+
+
+# -- Athena ---------------------------------------------------------------------------------
+
+
+def _invalid(response: AthenaResponse, error: Exception) -> tuple[str, dict[str, int]]:
+    return response.error(str(error), 400)
+
+
+def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
+    def start_query_execution(self: AthenaResponse) -> Any:
+        workgroup_name = self._get_param("WorkGroup") or "primary"
+        workgroup = self.athena_backend.work_groups.get(workgroup_name)
+        if workgroup is None:
+            return self.error(f"WorkGroup {workgroup_name} is not found.", 400)
+        configuration = workgroup.configuration or {}
+        enforced = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
+        requested = (self._get_param("ResultConfiguration") or {}).get("OutputLocation")
+        if configuration.get("EnforceWorkGroupConfiguration", True) and enforced:
+            location = enforced
+        else:
+            location = requested or enforced
+        if not location:
+            return self.error(
+                "No output location provided. An output location is required either through "
+                "the Workgroup result configuration setting or as an API input.",
+                400,
+            )
+        context = self._get_param("QueryExecutionContext") or {}
+        try:
+            query_id = engine.start_query(
+                self._get_param("QueryString"),
+                account_id=self.current_account,
+                region=self.region,
+                workgroup=workgroup_name,
+                output_location=location,
+                database=context.get("Database"),
+                catalog=context.get("Catalog"),
+                client_request_token=self._get_param("ClientRequestToken"),
+            )
+        except InvalidRequestError as error:
+            return _invalid(self, error)
+        return json.dumps({"QueryExecutionId": query_id})
+
+    def get_query_execution(self: AthenaResponse) -> Any:
+        try:
+            execution = engine.get_query(self._get_param("QueryExecutionId"))
+        except InvalidRequestError as error:
+            return _invalid(self, error)
+        return json.dumps({"QueryExecution": execution.as_athena()})
+
+    def batch_get_query_execution(self: AthenaResponse) -> Any:
+        found, missing = [], []
+        for query_id in self._get_param("QueryExecutionIds") or []:
+            try:
+                found.append(engine.get_query(query_id).as_athena())
+            except InvalidRequestError as error:
+                missing.append(
+                    {
+                        "QueryExecutionId": query_id,
+                        "ErrorCode": "INVALID_INPUT",
+                        "ErrorMessage": str(error),
+                    }
+                )
+        return json.dumps(
+            {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
+        )
+
+    def get_query_results(self: AthenaResponse) -> Any:
+        try:
+            page = engine.results_page(
+                self._get_param("QueryExecutionId"),
+                self._get_param("NextToken"),
+                self._get_param("MaxResults"),
+            )
+        except InvalidRequestError as error:
+            return _invalid(self, error)
+        return json.dumps(page)
+
+    def stop_query_execution(self: AthenaResponse) -> Any:
+        try:
+            engine.stop_query(self._get_param("QueryExecutionId"))
+        except InvalidRequestError as error:
+            return _invalid(self, error)
+        return json.dumps({})
+
+    def list_query_executions(self: AthenaResponse) -> Any:
+        workgroup = self._get_param("WorkGroup") or "primary"
+        ids = [
+            q.query_id
+            for q in reversed(engine.list_queries())
+            if q.workgroup == workgroup and q.account_id == self.current_account
+        ]
+        return json.dumps({"QueryExecutionIds": ids})
+
+    for name, function in {
+        "start_query_execution": start_query_execution,
+        "get_query_execution": get_query_execution,
+        "batch_get_query_execution": batch_get_query_execution,
+        "get_query_results": get_query_results,
+        "stop_query_execution": stop_query_execution,
+        "list_query_executions": list_query_executions,
+    }.items():
+        patches.set_attribute(AthenaResponse, name, function)
+
+
+# -- Glue crawler ---------------------------------------------------------------------------
+
+
+def _install_crawler(patches: InstalledPatches, crawler: LocalCrawler) -> None:
+    original_as_dict = FakeCrawler.as_dict
+
+    def start_crawler(self: GlueBackend, name: str) -> None:
+        crawler.start(self, self.get_crawler(name))
+
+    def stop_crawler(self: GlueBackend, name: str) -> None:
+        crawler.stop(self.get_crawler(name))
+
+    def as_dict(self: FakeCrawler) -> dict[str, Any]:
+        data = original_as_dict(self)
+        run = crawler.last_run(self)
+        data["State"] = run.crawler_state if run else "READY"
+        data.pop("LastCrawl", None)
+        if run is not None and run.status != "RUNNING":
+            data["LastCrawl"] = run.last_crawl()
+        elif run is not None:
+            previous = crawler.runs(self)[:-1]
+            if previous:
+                data["LastCrawl"] = previous[-1].last_crawl()
+        return data
+
+    def get_crawler_metrics(self: GlueResponse) -> ActionResult:
+        names = self._get_param("CrawlerNameList") or [c.name for c in self.glue_backend.get_crawlers()]
+        metrics = []
+        for name in names:
+            fake = self.glue_backend.get_crawler(name)
+            runs = [r for r in crawler.runs(fake) if r.end_time is not None]
+            durations = [(r.end_time - r.start_time).total_seconds() for r in runs if r.end_time]
+            median = sorted(durations)[len(durations) // 2] if durations else 0.0
+            last = runs[-1] if runs else None
+            current = crawler.last_run(fake)
+            metrics.append(
+                {
+                    "CrawlerName": name,
+                    "TimeLeftSeconds": 0.0,
+                    "StillEstimating": current is not None and current.status == "RUNNING",
+                    "LastRuntimeSeconds": durations[-1] if durations else 0.0,
+                    "MedianRuntimeSeconds": median,
+                    "TablesCreated": last.tables_created if last else 0,
+                    "TablesUpdated": last.tables_updated if last else 0,
+                    "TablesDeleted": 0,
+                }
+            )
+        return ActionResult({"CrawlerMetricsList": metrics})
+
+    patches.set_attribute(GlueBackend, "start_crawler", start_crawler)
+    patches.set_attribute(GlueBackend, "stop_crawler", stop_crawler)
+    patches.set_attribute(FakeCrawler, "as_dict", as_dict)
+    patches.set_attribute(GlueResponse, "get_crawler_metrics", get_crawler_metrics)
