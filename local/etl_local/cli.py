@@ -37,6 +37,9 @@ DEFAULT_SENSORS = 100
 # Bare tier names a user may type as databases in `etl query`.
 TIER_ALIASES = ("ods", "dwd", "dws", "ads", "staging")
 
+# Output width when stdout/stderr is not a terminal (rich would assume 80 columns).
+PIPE_WIDTH = 160
+
 RuntimeFactory = Callable[..., Any]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -82,7 +85,8 @@ def _fault_argument(text: str) -> Any:
     try:
         return parse_fault(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"invalid fault {text!r}: {error}") from None
+        # parse_fault's message names the bad kind or argument.
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 QUERY_HELP = """\
@@ -203,6 +207,14 @@ def _default_runtime_factory(**kwargs: Any) -> Any:
     return LocalRuntime(**kwargs)
 
 
+def _console(stderr: bool = False) -> Console:
+    """A rich console; when not a terminal (CI logs, pipes) wide enough not to fold tables."""
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, highlight=False, width=PIPE_WIDTH)
+    return console
+
+
 def yesterday(time_zone: str, now: datetime | None = None) -> date:
     """The default logical date: the day before today in the pipeline's time zone."""
     moment = now or datetime.now(ZoneInfo(time_zone))
@@ -221,7 +233,7 @@ def execution_input(day: date | None, start: date | None, end: date | None) -> d
 
 
 def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
-    out = Console(stderr=args.json, highlight=False)
+    out = _console(stderr=args.json)
     quiet_stdout = _stdout_to_stderr() if args.json else contextlib.nullcontext()
     with quiet_stdout, factory(faults=tuple(args.fault)) as runtime:
         day = args.date
@@ -353,7 +365,7 @@ def _query(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     if isinstance(output, str):
         sys.stdout.write(output + "\n")
     else:
-        Console().print(output)
+        _console().print(output)
     return 0
 
 
@@ -380,7 +392,7 @@ def _reset(args: argparse.Namespace, factory: RuntimeFactory) -> int:
 
     home = etl_home()
     reset(home)
-    Console().print(f"cleared {home}")
+    _console().print(f"cleared {home}")
     return 0
 
 
@@ -396,7 +408,7 @@ def generate_range(
 def _generate(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     from etl_local.generate import generate_events, local_day_bounds
 
-    out = Console(highlight=False)
+    out = _console()
     with factory() as runtime:
         if args.if_absent:
             existing = runtime.raw_object_count()

@@ -1,0 +1,299 @@
+"""The `etl` CLI contract: argument validation, run's JSON document and exit codes, query
+aliases and formats, generate. The runtime here is a recording fake of LocalRuntime's shape;
+test_cli_e2e.py holds the same contract against the real runtime."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from etl_local import cli
+from etl_local.runtime import ModelSummary, QueryError, QueryResult, RunResult, StateEvent
+from etl_local.settings import LocalSettings
+
+
+class FakeRuntime:
+    """Records what the CLI asks for; answers with canned results of the real types."""
+
+    def __init__(self, result: RunResult | None = None, raw_objects: int = 0) -> None:
+        self.settings = LocalSettings()
+        self.result = result or _result("SUCCEEDED")
+        self.raw_objects = raw_objects
+        self.inputs: list[dict[str, Any]] = []
+        self.faults: tuple[Any, ...] = ()
+        self.queries: list[str] = []
+        self.query_result = QueryResult(["segment", "jam_share"], [("E40 x", 0.25), ("R0 y", None)])
+        self.put: list[tuple[str, bytes]] = []
+
+    def __call__(self, **kwargs: Any) -> FakeRuntime:
+        self.faults = tuple(kwargs.get("faults", ()))
+        return self
+
+    def __enter__(self) -> FakeRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def run(self, execution_input: dict[str, Any], on_event: Any = None) -> RunResult:
+        self.inputs.append(execution_input)
+        for event in self.result.events:
+            if on_event is not None:
+                on_event(event)
+        return self.result
+
+    def query(self, sql: str) -> QueryResult:
+        self.queries.append(sql)
+        if "broken" in sql:
+            raise QueryError("FAILED", "line 1:8: Column 'broken' cannot be\nresolved", "q-1")
+        return self.query_result
+
+    def raw_object_count(self) -> int:
+        return self.raw_objects
+
+    def put_raw_objects(self, items: Iterable[tuple[str, bytes]]) -> int:
+        self.put.extend(items)
+        return len(self.put)
+
+
+def _result(status: str, error: str | None = None, cause: str | None = None) -> RunResult:
+    start = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    events = [
+        StateEvent("Plan", "Task", start, None, "ENTERED"),
+        StateEvent("Plan", "Task", start, 0.2, "SUCCEEDED"),
+        StateEvent("ConvertRaw", "Task", start, 3.0, "CAUGHT" if error else "SUCCEEDED", error),
+    ]
+    models = [
+        ModelSummary("traffic_events", "dwd", "lakepipe_local_dwd.traffic_events", 10, 24, 99)
+    ]
+    return RunResult(status, error, cause, "arn:exec", events=events, models=models)
+
+
+def _never_started(**_: Any) -> Any:
+    raise AssertionError("a bad argument must not start the runtime")
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["run", "--date", "2026-13-01"], "2026-13-01"),
+        (["run", "--date", "2026-02-30"], "2026-02-30"),
+        (["run", "--date", "20260301"], "20260301"),
+        (["run", "--fault", "nope"], "nope"),
+        (["run", "--fault", "lambda-error:nostep:2"], "nostep"),
+        (["run", "--fault", "athena-throttle:x"], "athena-throttle:x"),
+        (["run", "--start", "2026-03-05", "--end", "2026-03-01"], "2026-03-05"),
+        (["run", "--start", "2026-03-05"], "--start"),
+        (["run", "--date", "2026-03-01", "--start", "2026-03-01", "--end", "2026-03-02"], "--date"),
+        (["generate", "--sensors", "0"], "'0'"),
+        (["generate", "--sensors", "many"], "many"),
+        (["generate", "--seed", "x1"], "x1"),
+        (["generate", "--start", "2026-04-02", "--end", "2026-04-01"], "2026-04-02"),
+        (["query", "SELECT 1", "--format", "xml"], "xml"),
+        (["frobnicate"], "frobnicate"),
+        ([], "COMMAND"),
+    ],
+)
+def test_bad_argument_is_one_line_naming_it_and_exit_2(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv, runtime_factory=_never_started)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert named in lines[0]
+    assert "Traceback" not in captured.err
+
+
+def test_run_json_is_one_object_on_stdout(capfd: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime()
+    code = cli.main(["run", "--date", "2026-03-01", "--json"], runtime_factory=runtime)
+    out, err = capfd.readouterr()
+    assert code == 0
+    document = json.loads(out)
+    assert out.count("\n") == 1
+    assert document == {
+        "status": "SUCCEEDED",
+        "error": None,
+        "cause": None,
+        "models": [
+            {
+                "model": "traffic_events",
+                "tier": "dwd",
+                "table": "lakepipe_local_dwd.traffic_events",
+                "rows_written": 10,
+                "partitions_written": 24,
+                "bytes_read": 99,
+            }
+        ],
+    }
+    assert runtime.inputs == [{"date": "2026-03-01"}]
+    assert "ConvertRaw" in err  # the execution view went to stderr
+
+
+def test_run_failed_exits_1_with_error_and_cause(capfd: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime(_result("FAILED", "Athena.QueryFailed", "Column 'x' cannot be resolved"))
+    code = cli.main(["run", "--date", "2026-03-01", "--json"], runtime_factory=runtime)
+    document = json.loads(capfd.readouterr().out)
+    assert code == 1
+    assert document["status"] == "FAILED"
+    assert document["error"] == "Athena.QueryFailed"
+    assert "cannot be resolved" in document["cause"]
+
+
+def test_run_prints_states_models_and_status(capfd: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime(_result("FAILED", "Glue.Failed", "job failed"))
+    code = cli.main(["run", "--date", "2026-03-01"], runtime_factory=runtime)
+    out = capfd.readouterr().out
+    assert code == 1
+    for text in ("Plan", "ConvertRaw", "CAUGHT", "Glue.Failed: job failed", "traffic_events"):
+        assert text in out
+    assert out.count("Plan ") == 1  # the entered event is not a row of its own
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--start", "2026-02-27", "--end", "2026-03-02"],
+            {"start_date": "2026-02-27", "end_date": "2026-03-02"},
+        ),
+        (["--start", "2026-03-02", "--end", "2026-03-02"], {"date": "2026-03-02"}),
+    ],
+)
+def test_run_range_is_one_backfill_execution(
+    argv: list[str], expected: dict[str, str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    runtime = FakeRuntime()
+    assert cli.main(["run", *argv], runtime_factory=runtime) == 0
+    assert runtime.inputs == [expected]
+
+
+def test_run_passes_parsed_faults() -> None:
+    runtime = FakeRuntime()
+    argv = ["run", "--date", "2026-03-01", "--json", "--fault", "crawler-failed"]
+    argv += ["--fault", "lambda-error:write:2"]
+    cli.main(argv, runtime_factory=runtime)
+    assert [(f.kind, f.step, f.count) for f in runtime.faults][1] == ("lambda-error", "write", 2)
+    assert runtime.faults[0].kind == "crawler-failed"
+
+
+def test_run_without_date_is_yesterday_in_the_pipeline_time_zone(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    runtime = FakeRuntime()
+    cli.main(["run", "--json"], runtime_factory=runtime)
+    assert runtime.inputs == [{"date": cli.yesterday("Europe/Brussels").isoformat()}]
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # 23:30 UTC on 31 March is already 1 April in Brussels (CEST): yesterday is 31 March.
+        (datetime(2026, 3, 31, 23, 30, tzinfo=UTC), date(2026, 3, 31)),
+        (datetime(2026, 1, 1, 0, 30, tzinfo=UTC), date(2025, 12, 31)),
+        (datetime(2025, 12, 31, 22, 59, tzinfo=UTC), date(2025, 12, 30)),
+    ],
+)
+def test_yesterday(now: datetime, expected: date) -> None:
+    assert cli.yesterday("Europe/Brussels", now) == expected
+
+
+def _database(tier: str) -> str:
+    return LocalSettings().database(tier)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "SELECT * FROM ads.segment_congestion_daily",
+            "SELECT * FROM lakepipe_local_ads.segment_congestion_daily",
+        ),
+        (
+            "SELECT e.sensor_id FROM DWD.traffic_events e JOIN dws.daily_active_sensors d "
+            "ON e.sensor_id = d.sensor_id",
+            "SELECT e.sensor_id FROM lakepipe_local_dwd.traffic_events AS e JOIN "
+            "lakepipe_local_dws.daily_active_sensors AS d ON e.sensor_id = d.sensor_id",
+        ),
+        (
+            "SELECT count(*) FROM (SELECT * FROM ods.traffic WHERE year = '2026')",
+            "SELECT COUNT(*) FROM (SELECT * FROM lakepipe_local_ods.traffic WHERE year = '2026')",
+        ),
+    ],
+)
+def test_tier_aliases_are_rewritten(sql: str, expected: str) -> None:
+    assert cli.resolve_tier_aliases(sql, _database) == expected
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM lakepipe_local_ads.segment_congestion_daily",
+        "WITH ads AS (SELECT 1 AS x) SELECT x FROM ads",
+        "SELECT * FROM awsdatacatalog.ads.t",
+        "SELEKT nonsense FROM (",
+    ],
+)
+def test_sql_without_a_tier_alias_is_unchanged(sql: str) -> None:
+    assert cli.resolve_tier_aliases(sql, _database) == sql
+
+
+def test_query_json_is_a_list_of_row_objects(capsys: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime()
+    sql = "SELECT segment, jam_share FROM ads.segment_congestion_daily"
+    assert cli.main(["query", sql, "--format", "json"], runtime_factory=runtime) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"segment": "E40 x", "jam_share": 0.25},
+        {"segment": "R0 y", "jam_share": None},
+    ]
+    assert runtime.queries == [
+        "SELECT segment, jam_share FROM lakepipe_local_ads.segment_congestion_daily"
+    ]
+
+
+def test_query_csv_and_table(capsys: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime()
+    cli.main(["query", "SELECT 1", "--format", "csv"], runtime_factory=runtime)
+    assert capsys.readouterr().out == "segment,jam_share\nE40 x,0.25\nR0 y,\n"
+    cli.main(["query", "SELECT 1"], runtime_factory=runtime)
+    table = capsys.readouterr().out
+    assert "E40 x" in table and "NULL" in table and "2 rows" in table
+
+
+def test_failed_query_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["query", "SELECT broken FROM ads.t"], runtime_factory=FakeRuntime())
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err == "etl query: line 1:8: Column 'broken' cannot be resolved\n"
+
+
+def test_generate_if_absent_does_nothing_when_raw_data_exists() -> None:
+    runtime = FakeRuntime(raw_objects=5)
+    assert cli.main(["generate", "--if-absent"], runtime_factory=runtime) == 0
+    assert runtime.put == []
+
+
+def test_generate_writes_the_generated_objects() -> None:
+    runtime = FakeRuntime()
+    argv = ["generate", "--start", "2026-03-01", "--end", "2026-03-01", "--sensors", "2"]
+    assert cli.main([*argv, "--seed", "3", "--if-absent"], runtime_factory=runtime) == 0
+    from etl_local.generate import generate_events
+
+    assert runtime.put == list(generate_events(date(2026, 3, 1), date(2026, 3, 1), 2, 3))
+
+
+def test_generate_defaults_to_the_last_days_up_to_yesterday() -> None:
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert cli.generate_range(None, None, "Europe/Brussels", now) == (
+        date(2026, 2, 26),
+        date(2026, 2, 28),
+    )
