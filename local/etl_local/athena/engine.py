@@ -423,7 +423,7 @@ class AthenaEngine:
         execution.result = ResultSet([("rows", "bigint")], [[str(outcome.rows_written)]])
 
     def _drop(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
-        for table in statement.expressions or [statement.this]:
+        for table in statement.args.get("tables") or [statement.this]:
             database = table.db or execution.database
             if catalog.table_exists(database, table.name):
                 catalog.drop_table(database, table.name)  # catalog only: data stays, as in Athena

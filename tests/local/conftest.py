@@ -1,0 +1,68 @@
+"""A moto server on 127.0.0.1 with the local Athena and crawler wired in, for tests/local.
+
+The server runs once per session; each module installs the patches and removes them at
+its end (other test modules keep moto's stock behaviour); each test starts from a reset
+moto. No fixture here is autouse, so other tests in this folder are unaffected.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from local_aws_support import BUCKET, REGION, RESULTS_BUCKET, WORKGROUP, Aws, LocalServices
+from moto.server import ThreadedMotoServer
+
+from etl_local import moto_patches
+from etl_local.athena import AthenaEngine
+from etl_local.crawler import LocalCrawler
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def local_services(moto_endpoint: str) -> Iterator[LocalServices]:
+    engine = AthenaEngine(moto_endpoint, region=REGION)
+    crawler = LocalCrawler()
+    with moto_patches.install(engine=engine, crawler=crawler):
+        yield LocalServices(moto_endpoint, engine, crawler)
+    engine.close()
+
+
+@pytest.fixture
+def aws(local_services: LocalServices) -> Iterator[Aws]:
+    """Clients against a freshly reset moto, with a lake bucket, a results workgroup and faults off."""
+    endpoint = f"http://{local_services.endpoint}"
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request).close()
+    local_services.engine.fail_queries_containing.clear()
+    local_services.crawler.inject_outcome = None
+    local_services.crawler.hold = None
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=endpoint, region_name=REGION)
+
+    aws = Aws(local_services, client("s3"), client("glue"), client("athena"))
+    for bucket in (BUCKET, RESULTS_BUCKET):
+        aws.s3.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+    aws.athena.create_work_group(
+        Name=WORKGROUP,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{RESULTS_BUCKET}/athena/"},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
+    yield aws
+

@@ -1,0 +1,52 @@
+"""Constants, types and data helpers shared by tests/local (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from etl_local.athena import AthenaEngine
+from etl_local.crawler import LocalCrawler
+
+REGION = "eu-west-1"
+BUCKET = "lake-bucket"
+RESULTS_BUCKET = "results-bucket"
+WORKGROUP = "wg"
+
+
+@dataclass
+class LocalServices:
+    endpoint: str
+    engine: AthenaEngine
+    crawler: LocalCrawler
+
+
+@dataclass
+class Aws:
+    services: LocalServices
+    s3: Any
+    glue: Any
+    athena: Any
+
+    @property
+    def engine(self) -> AthenaEngine:
+        return self.services.engine
+
+    @property
+    def crawler(self) -> LocalCrawler:
+        return self.services.crawler
+
+
+def parquet_bytes(columns: dict[str, list[Any]]) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+def json_lines(records: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in records).encode()
