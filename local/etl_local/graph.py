@@ -51,7 +51,7 @@ def _render_scope(
                 branch_scope = f"{node}__{index}__" if len(nested) > 1 else f"{node}__"
                 branch_start = _render_scope(branch, branch_scope, lines, edges, indent + "    ")
                 entry = f"{branch_scope}{_START}"
-                lines.append(f"{indent}    {entry}(( ))")
+                lines.append(f"{indent}    {entry}((start))")
                 edges.append(f"    {entry} --> {branch_start}")
             lines.append(f"{indent}end")
         else:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
+from etl_local.deploy import render_state_machine
 from etl_local.graph import asl_to_mermaid
+from etl_local.settings import LocalSettings
 
 SMALL_ASL = {
     "StartAt": "Plan",
@@ -113,3 +116,27 @@ def test_subgraph_is_closed_and_nodes_are_declared_once() -> None:
     declared = [line.split("[")[0].split("(")[0].split("{")[0].strip() for line in lines]
     nodes = [d for d in declared if d.startswith("s_") and " " not in d]
     assert len(nodes) == len(set(nodes))
+
+
+def _state_names(machine: dict[str, Any]) -> list[str]:
+    names = []
+    for name, state in machine["States"].items():
+        names.append(name)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        for nested in [processor] if processor else state.get("Branches", []):
+            names.extend(_state_names(nested))
+    return names
+
+
+def test_the_pipeline_state_machine_renders_every_state() -> None:
+    definition = json.loads(render_state_machine(LocalSettings()))
+    text = asl_to_mermaid(definition)
+    names = _state_names(definition)
+    assert len(names) > 10
+    for name in names:
+        assert re.search(rf'[\[({{>]"{re.escape(name)}[" ]', text), name
+    # Every edge target is a declared node, subgraph or terminal.
+    declared = set(re.findall(r"^\s+(?:subgraph )?(\S+?)[\[({>]", text, flags=re.MULTILINE))
+    for source, _, target in _edges(text):
+        assert source in declared, source
+        assert target in declared, target
