@@ -34,7 +34,7 @@ from typing import Any
 # cdktf-cdktf-provider-aws 21.22.1 is generated from hashicorp/aws 6.25.0 (the last release).
 PACKAGE = "cdktf-cdktf-provider-aws"
 PACKAGE_VERSION = "21.22.1"
-DEFAULT_CACHE_DIR = Path(".venv/provider-schema")
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".venv" / "provider-schema"
 SCHEMA_FILE = "aws-provider-schema.json"
 
 _DOC_LINK = re.compile(
