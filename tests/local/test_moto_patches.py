@@ -1,0 +1,75 @@
+"""Each moto patch is still needed (unpatched moto lacks the behaviour) and is undone cleanly.
+
+When one of these fails after a moto upgrade, moto fixed the gap: drop that patch.
+"""
+
+from __future__ import annotations
+
+import boto3
+from moto import mock_aws
+from moto.athena.responses import AthenaResponse
+from moto.glue.models import FakeCrawler, GlueBackend
+from moto.glue.responses import GlueResponse
+
+from etl_local import moto_patches
+from etl_local.athena import AthenaEngine
+from etl_local.crawler import LocalCrawler
+
+REGION = "eu-west-1"
+
+
+def test_moto_glue_task_service_still_lacks_wait_for_task_token() -> None:
+    assert moto_patches.glue_sync_needs_fix()
+    with moto_patches.install():
+        assert not moto_patches.glue_sync_needs_fix()
+    assert moto_patches.glue_sync_needs_fix()
+
+
+def test_moto_athena_still_returns_canned_results_and_lacks_batch_get() -> None:
+    assert not hasattr(AthenaResponse, "batch_get_query_execution")
+    with mock_aws():
+        athena = boto3.client("athena", region_name=REGION)
+        query_id = athena.start_query_execution(
+            QueryString="SELECT 1 AS one",
+            ResultConfiguration={"OutputLocation": "s3://results-bucket/"},
+        )["QueryExecutionId"]
+        rows = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+        assert rows == []  # moto does not execute SQL
+
+
+def test_moto_crawl_still_reports_completed_not_glue_statuses() -> None:
+    with mock_aws():
+        glue = boto3.client("glue", region_name=REGION)
+        glue.create_database(DatabaseInput={"Name": "db"})
+        glue.create_crawler(
+            Name="c", Role="r", DatabaseName="db", Targets={"S3Targets": [{"Path": "s3://b/x/"}]}
+        )
+        glue.start_crawler(Name="c")
+        for _ in range(3):
+            crawler = glue.get_crawler(Name="c")["Crawler"]
+        assert crawler["LastCrawl"]["Status"] not in ("SUCCEEDED", "FAILED", "CANCELLED")
+    assert not hasattr(GlueResponse, "get_crawler_metrics")
+
+
+def test_install_and_uninstall_restore_moto(moto_endpoint: str) -> None:
+    originals = (
+        AthenaResponse.start_query_execution,
+        GlueBackend.start_crawler,
+        GlueBackend.stop_crawler,
+        FakeCrawler.as_dict,
+    )
+    engine = AthenaEngine(moto_endpoint, region=REGION)
+    try:
+        with moto_patches.install(engine=engine, crawler=LocalCrawler()):
+            assert AthenaResponse.start_query_execution is not originals[0]
+            assert hasattr(AthenaResponse, "batch_get_query_execution")
+            assert hasattr(GlueResponse, "get_crawler_metrics")
+    finally:
+        engine.close()
+    assert (
+        AthenaResponse.start_query_execution,
+        GlueBackend.start_crawler,
+        GlueBackend.stop_crawler,
+        FakeCrawler.as_dict,
+    ) == originals
+    assert not hasattr(AthenaResponse, "batch_get_query_execution")
