@@ -254,7 +254,10 @@ def run(spark: SparkSession, arguments: JobArguments) -> dict[str, int]:
         "malformed_lines": by_flag.get(True, 0),
         "partitions_replaced": deleted,
     }
-    logger.info("converted arrival window", extra={"window": [str(start), str(end)], **summary})
+    logger.info(
+        "converted arrival window %s",
+        json.dumps({"window": [start.isoformat(), end.isoformat()], **summary}),
+    )
     return summary
 
 
@@ -262,10 +265,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     spark = SparkSession.builder.appName("convert_raw").getOrCreate()
-    summary = run(spark, arguments)
-    # Glue shows the driver's stdout: one machine-readable summary line.
-    window = [str(arguments.arrival_start_date), str(arguments.arrival_end_date)]
-    print(json.dumps({"job": "convert_raw", "window": window, **summary}))
+    run(spark, arguments)
 
 
 if __name__ == "__main__":
