@@ -186,9 +186,9 @@ def _classify(obj: S3Object, head: bytes) -> str:
 
 
 def _text_lines(body: bytes, limit: int) -> list[str]:
-    stream: io.BufferedIOBase = io.BytesIO(body)
     if body[:2] == b"\x1f\x8b":
-        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+        body = gzip.decompress(body)
+    stream = io.BytesIO(body)
     lines = []
     for raw in io.TextIOWrapper(stream, encoding="utf-8", errors="replace"):
         if raw.strip():
@@ -270,11 +270,16 @@ class LocalCrawler:
         with self._lock:
             last = self.last_run(crawler)
             if last is not None and last.status == "RUNNING":
-                raise CrawlerRunningException(f"Crawler with name {crawler.name} has already started")
+                raise CrawlerRunningException(
+                    f"Crawler with name {crawler.name} has already started"
+                )
             run = CrawlRun(crawler.name)
             self._runs.setdefault(id(crawler), []).append(run)
         run.thread = threading.Thread(
-            target=self._crawl, args=(backend, crawler, run), name=f"crawl-{crawler.name}", daemon=True
+            target=self._crawl,
+            args=(backend, crawler, run),
+            name=f"crawl-{crawler.name}",
+            daemon=True,
         )
         run.thread.start()
         return run
@@ -305,10 +310,14 @@ class LocalCrawler:
             if self.hold is not None:
                 self.hold.wait()
             if self.inject_outcome in (FAILED, CANCELLED):
-                raise CrawlError(
-                    "Internal Service Exception (injected by the local runtime's fault "
-                    f"crawler-{self.inject_outcome.lower()})"
-                ) if self.inject_outcome == FAILED else CrawlCancelled()
+                raise (
+                    CrawlError(
+                        "Internal Service Exception (injected by the local runtime's fault "
+                        f"crawler-{self.inject_outcome.lower()})"
+                    )
+                    if self.inject_outcome == FAILED
+                    else CrawlCancelled()
+                )
             store = ObjectStore(backend.account_id, backend.region_name)
             for target in (crawler.targets or {}).get("S3Targets") or []:
                 self._check_stop(run)
@@ -350,24 +359,27 @@ class LocalCrawler:
             raise CrawlError(f"Database {database} not found.")
 
         files_by_partition: dict[tuple[tuple[str, str], ...], list[S3Object]] = {}
+        folder_of: dict[tuple[tuple[str, str], ...], str] = {}
         for obj in store.list_folder(root, skip_hidden=False):
             relative = obj.key[len(prefix) :]
             if is_hidden(relative) or any(fnmatch.fnmatch(relative, p) for p in exclusions):
                 continue
-            pairs = partition_values_of(relative.rpartition("/")[0])
-            if pairs is None:
+            folder = relative.rpartition("/")[0]
+            found = partition_values_of(folder)
+            if found is None:
                 continue  # not under key=value folders: Glue would make it another table
-            files_by_partition.setdefault(tuple(pairs), []).append(obj)
+            files_by_partition.setdefault(tuple(found), []).append(obj)
+            folder_of[tuple(found)] = folder
         if not files_by_partition:
             return
         layouts = {tuple(k for k, _ in pairs) for pairs in files_by_partition}
         if len(layouts) > 1:
-            raise CrawlError(
-                f"inconsistent partition folders under {root}: {sorted(layouts)}"
-            )
+            raise CrawlError(f"inconsistent partition folders under {root}: {sorted(layouts)}")
         key_names = list(next(iter(layouts)))
 
-        existing = database in backend.databases and table_name in backend.databases[database].tables
+        existing = (
+            database in backend.databases and table_name in backend.databases[database].tables
+        )
         table = backend.get_table(database, table_name) if existing else None
         known = set(table.partitions) if table is not None else set()
         new_only = (crawler.recrawl_policy or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY"
@@ -429,18 +441,20 @@ class LocalCrawler:
                 descriptor = dict(current.get("StorageDescriptor") or descriptor)
         table = backend.get_table(database, table_name)
 
-        inputs = []
-        for pairs in sorted(files_by_partition):
-            values = [v for _, v in pairs]
+        inputs: list[dict[str, Any]] = []
+        for partition in sorted(files_by_partition) if key_names else []:
+            values = [v for _, v in partition]
             if str(values) in table.partitions:
                 continue
-            location = root + "".join(f"{k}={v}/" for k, v in pairs)
+            location = f"{root}{folder_of[partition]}/"
             inputs.append(
                 {"Values": values, "StorageDescriptor": {**descriptor, "Location": location}}
             )
         for start in range(0, len(inputs), PARTITION_BATCH):
             self._check_stop(run)
-            backend.batch_create_partition(database, table_name, inputs[start : start + PARTITION_BATCH])
+            backend.batch_create_partition(
+                database, table_name, inputs[start : start + PARTITION_BATCH]
+            )
         run.partitions_created += len(inputs)
 
 

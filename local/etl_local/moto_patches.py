@@ -90,11 +90,14 @@ def install(
 
 def glue_sync_needs_fix() -> bool:
     """True while moto's Glue task service lacks the pattern `.sync` relies on."""
-    return ResourceCondition.WaitForTaskToken not in state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
+    return (
+        ResourceCondition.WaitForTaskToken
+        not in state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
+    )
 
 
 def _install_glue_sync_fix(patches: InstalledPatches) -> None:
-    patterns = state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
+    patterns: set[Any] = state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
     if ResourceCondition.WaitForTaskToken in patterns:
         return
     # The service object was built with this very set, so adding to it takes effect.
@@ -164,9 +167,7 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
                         "ErrorMessage": str(error),
                     }
                 )
-        return json.dumps(
-            {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
-        )
+        return json.dumps({"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing})
 
     def get_query_results(self: AthenaResponse) -> Any:
         try:
@@ -232,7 +233,9 @@ def _install_crawler(patches: InstalledPatches, crawler: LocalCrawler) -> None:
         return data
 
     def get_crawler_metrics(self: GlueResponse) -> ActionResult:
-        names = self._get_param("CrawlerNameList") or [c.name for c in self.glue_backend.get_crawlers()]
+        names = self._get_param("CrawlerNameList") or [
+            c.name for c in self.glue_backend.get_crawlers()
+        ]
         metrics = []
         for name in names:
             fake = self.glue_backend.get_crawler(name)

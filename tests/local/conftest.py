@@ -41,7 +41,7 @@ def local_services(moto_endpoint: str) -> Iterator[LocalServices]:
 
 @pytest.fixture
 def aws(local_services: LocalServices) -> Iterator[Aws]:
-    """Clients against a freshly reset moto, with a lake bucket, a results workgroup and faults off."""
+    """Clients on a freshly reset moto: lake and results buckets, a workgroup, faults off."""
     endpoint = f"http://{local_services.endpoint}"
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(request).close()
@@ -65,4 +65,3 @@ def aws(local_services: LocalServices) -> Iterator[Aws]:
         },
     )
     yield aws
-

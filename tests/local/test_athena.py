@@ -8,7 +8,6 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
-
 from local_aws_support import BUCKET, RESULTS_BUCKET, WORKGROUP, Aws, json_lines, parquet_bytes
 
 DATABASE = "lake_dwd"
@@ -71,7 +70,9 @@ def create_table(
                 "Location": f"s3://{BUCKET}/dwd/{name}/",
                 **serde,
             },
-            "PartitionKeys": [{"Name": k, "Type": "string"} for k in ("year", "month", "day", "hour")],
+            "PartitionKeys": [
+                {"Name": k, "Type": "string"} for k in ("year", "month", "day", "hour")
+            ],
             **extra,
         },
     )
@@ -90,7 +91,7 @@ def add_partition(aws: Aws, table: str, hour: str, location: str, serde: dict[st
 
 @pytest.fixture
 def traffic(aws: Aws) -> dict[str, int]:
-    """Parquet table whose partitions point at staged run directories; returns file sizes by hour."""
+    """Parquet table whose partitions point at staged run folders; file sizes by hour."""
     aws.glue.create_database(DatabaseInput={"Name": DATABASE})
     create_table(aws, "traffic_events", [("sensor_id", "string"), ("speed", "int")], PARQUET_SERDE)
     sizes = {}
@@ -140,7 +141,10 @@ def test_no_matching_partition_reads_nothing(aws: Aws, traffic: dict[str, int]) 
 def test_select_over_gzipped_json_lines_and_csv(aws: Aws) -> None:
     aws.glue.create_database(DatabaseInput={"Name": DATABASE})
     create_table(
-        aws, "raw_events", [("uniqueid", "string"), ("recordtimestamp", "string"), ("currentspeed", "int")], JSON_SERDE
+        aws,
+        "raw_events",
+        [("uniqueid", "string"), ("recordtimestamp", "string"), ("currentspeed", "int")],
+        JSON_SERDE,
     )
     location = f"s3://{BUCKET}/raw/x/year=2026/month=11/day=20/hour=05/"
     records = [
@@ -148,7 +152,9 @@ def test_select_over_gzipped_json_lines_and_csv(aws: Aws) -> None:
         {"uniqueId": "1066", "recordTimestamp": "2026-11-20T05:04:00Z"},
     ]
     aws.s3.put_object(
-        Bucket=BUCKET, Key="raw/x/year=2026/month=11/day=20/hour=05/f.json.gz", Body=gzip.compress(json_lines(records))
+        Bucket=BUCKET,
+        Key="raw/x/year=2026/month=11/day=20/hour=05/f.json.gz",
+        Body=gzip.compress(json_lines(records)),
     )
     add_partition(aws, "raw_events", "05", location, JSON_SERDE)
 
@@ -176,7 +182,9 @@ def test_select_over_gzipped_json_lines_and_csv(aws: Aws) -> None:
 
 
 def test_results_shape_pagination_and_csv_file(aws: Aws, traffic: dict[str, int]) -> None:
-    execution = run(aws, "SELECT speed, CAST(speed AS double) / 2 AS half FROM traffic_events ORDER BY speed")
+    execution = run(
+        aws, "SELECT speed, CAST(speed AS double) / 2 AS half FROM traffic_events ORDER BY speed"
+    )
     query_id = execution["QueryExecutionId"]
     first = aws.athena.get_query_results(QueryExecutionId=query_id, MaxResults=4)
     columns = first["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
@@ -186,7 +194,10 @@ def test_results_shape_pagination_and_csv_file(aws: Aws, traffic: dict[str, int]
         QueryExecutionId=query_id, MaxResults=4, NextToken=first["NextToken"]
     )
     assert len(second["ResultSet"]["Rows"]) == 3 and "NextToken" not in second
-    assert execution["ResultConfiguration"]["OutputLocation"] == f"s3://{RESULTS_BUCKET}/athena/{query_id}.csv"
+    assert (
+        execution["ResultConfiguration"]["OutputLocation"]
+        == f"s3://{RESULTS_BUCKET}/athena/{query_id}.csv"
+    )
     body = aws.s3.get_object(Bucket=RESULTS_BUCKET, Key=f"athena/{query_id}.csv")["Body"].read()
     assert body.decode().splitlines()[:2] == ['"speed","half"', '"0","0.0"']
 
@@ -209,7 +220,9 @@ def test_ctas_writes_partitioned_parquet_and_catalog(aws: Aws, traffic: dict[str
     assert record.rows_written == 4
     assert record.partitions_written == (("2026", "11", "20", "05"), ("2026", "11", "20", "06"))
 
-    keys = [o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="dwd/speeds/")["Contents"]]
+    keys = [
+        o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="dwd/speeds/")["Contents"]
+    ]
     assert {k.rsplit("/", 1)[0] for k in keys} == {
         f"dwd/speeds/_runs/r1/chunk=0/year=2026/month=11/day=20/hour={h}" for h in ("05", "06")
     }
@@ -219,7 +232,9 @@ def test_ctas_writes_partitioned_parquet_and_catalog(aws: Aws, traffic: dict[str
         ("double_speed", "int"),
     ]
     assert [k["Name"] for k in table["PartitionKeys"]] == ["year", "month", "day", "hour"]
-    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith(
+        "ParquetHiveSerDe"
+    )
     partitions = aws.glue.get_partitions(DatabaseName=DATABASE, TableName="speeds")["Partitions"]
     assert sorted(p["StorageDescriptor"]["Location"] for p in partitions) == [
         f"{location}year=2026/month=11/day=20/hour={h}/" for h in ("05", "06")
@@ -250,8 +265,12 @@ def test_ctas_rules_fail_like_athena(
     assert execution["Status"]["State"] == "FAILED"
     assert execution["Status"]["StateChangeReason"].startswith(message)
     assert execution["Status"]["AthenaError"]["ErrorMessage"].startswith(message)
-    staged = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="dwd/speeds/_runs/r2/").get("Contents", [])
-    assert [o["Key"] for o in staged] == (["dwd/speeds/_runs/r2/chunk=0/old.parquet"] if setup == "existing_files" else [])
+    staged = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="dwd/speeds/_runs/r2/").get(
+        "Contents", []
+    )
+    assert [o["Key"] for o in staged] == (
+        ["dwd/speeds/_runs/r2/chunk=0/old.parquet"] if setup == "existing_files" else []
+    )
 
 
 def test_ctas_over_100_partitions_fails_without_writing(aws: Aws) -> None:
@@ -259,7 +278,8 @@ def test_ctas_over_100_partitions_fails_without_writing(aws: Aws) -> None:
     location = f"s3://{BUCKET}/many/"
     execution = run(
         aws,
-        f"CREATE TABLE many WITH (external_location = '{location}', partitioned_by = ARRAY['k']) AS "
+        f"CREATE TABLE many WITH (external_location = '{location}', "
+        "partitioned_by = ARRAY['k']) AS "
         "SELECT n, CAST(n AS varchar) AS k FROM UNNEST(sequence(1, 101)) AS t(n)",
     )
     assert execution["Status"]["State"] == "FAILED"
@@ -269,7 +289,9 @@ def test_ctas_over_100_partitions_fails_without_writing(aws: Aws) -> None:
         aws.glue.get_table(DatabaseName=DATABASE, Name="many")
 
 
-def test_sql_errors_and_injected_faults_are_failed_queries(aws: Aws, traffic: dict[str, int]) -> None:
+def test_sql_errors_and_injected_faults_are_failed_queries(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
     missing = run(aws, "SELECT no_such_column FROM traffic_events")
     assert missing["Status"]["State"] == "FAILED"
     assert "no_such_column" in missing["Status"]["StateChangeReason"]
@@ -287,15 +309,21 @@ def test_sql_errors_and_injected_faults_are_failed_queries(aws: Aws, traffic: di
     assert run(aws, "SELECT 1")["Status"]["State"] == "SUCCEEDED"
 
 
-def test_client_request_token_is_idempotent_and_batch_get(aws: Aws, traffic: dict[str, int]) -> None:
+def test_client_request_token_is_idempotent_and_batch_get(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
     token = "t" * 32
     first = aws.athena.start_query_execution(
-        QueryString="SELECT count(*) FROM traffic_events", WorkGroup=WORKGROUP,
-        QueryExecutionContext={"Database": DATABASE}, ClientRequestToken=token,
+        QueryString="SELECT count(*) FROM traffic_events",
+        WorkGroup=WORKGROUP,
+        QueryExecutionContext={"Database": DATABASE},
+        ClientRequestToken=token,
     )["QueryExecutionId"]
     again = aws.athena.start_query_execution(
-        QueryString="SELECT count(*) FROM traffic_events", WorkGroup=WORKGROUP,
-        QueryExecutionContext={"Database": DATABASE}, ClientRequestToken=token,
+        QueryString="SELECT count(*) FROM traffic_events",
+        WorkGroup=WORKGROUP,
+        QueryExecutionContext={"Database": DATABASE},
+        ClientRequestToken=token,
     )["QueryExecutionId"]
     assert first == again
     assert sum(q.query_id == first for q in aws.engine.list_queries()) == 1

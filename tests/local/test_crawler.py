@@ -39,7 +39,9 @@ def crawl(aws: Aws) -> dict[str, Any]:
 def put_parquet_hour(aws: Aws, hour: str, columns: dict[str, list[Any]] | None = None) -> None:
     body = parquet_bytes(columns or {"sensor_id": ["1065"], "current_speed": [87]})
     aws.s3.put_object(
-        Bucket=BUCKET, Key=f"ods/traffic/year=2026/month=11/day=20/hour={hour}/part-0.parquet", Body=body
+        Bucket=BUCKET,
+        Key=f"ods/traffic/year=2026/month=11/day=20/hour={hour}/part-0.parquet",
+        Body=body,
     )
 
 
@@ -62,10 +64,18 @@ def test_crawl_creates_parquet_table_and_partitions(aws: Aws) -> None:
         ("current_speed", "bigint"),
     ]
     assert [(k["Name"], k["Type"]) for k in table["PartitionKeys"]] == [
-        ("year", "string"), ("month", "string"), ("day", "string"), ("hour", "string")
+        ("year", "string"),
+        ("month", "string"),
+        ("day", "string"),
+        ("hour", "string"),
     ]
-    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
-    assert partition_values(aws, "traffic") == [["2026", "11", "20", "04"], ["2026", "11", "20", "05"]]
+    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith(
+        "ParquetHiveSerDe"
+    )
+    assert partition_values(aws, "traffic") == [
+        ["2026", "11", "20", "04"],
+        ["2026", "11", "20", "05"],
+    ]
     partition = aws.glue.get_partition(
         DatabaseName=DATABASE, TableName="traffic", PartitionValues=["2026", "11", "20", "05"]
     )["Partition"]
@@ -95,7 +105,10 @@ def test_crawl_json_lines_with_table_prefix(aws: Aws) -> None:
         ("segment", "string"),
         ("bezettingsgraad", "int"),
     ]
-    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert (
+        table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+        == "org.openx.data.jsonserde.JsonSerDe"
+    )
     assert table["Parameters"]["compressionType"] == "gzip"
     assert partition_values(aws, "raw_traffic") == [["2026", "11", "20", "05"]]
 
@@ -115,13 +128,19 @@ def test_recrawl_new_folders_only_adds_only_new_partitions(aws: Aws) -> None:
     # a new hour with an extra column: LOG keeps the catalog's schema
     put_parquet_hour(aws, "05", {"sensor_id": ["1"], "current_speed": [1], "extra": ["x"]})
     assert crawl(aws)["LastCrawl"]["Status"] == "SUCCEEDED"
-    assert partition_values(aws, "traffic") == [["2026", "11", "20", "04"], ["2026", "11", "20", "05"]]
+    assert partition_values(aws, "traffic") == [
+        ["2026", "11", "20", "04"],
+        ["2026", "11", "20", "05"],
+    ]
     again = aws.glue.get_partition(
         DatabaseName=DATABASE, TableName="traffic", PartitionValues=["2026", "11", "20", "04"]
     )["Partition"]
     assert again["CreationTime"] == first["CreationTime"]
     table = aws.glue.get_table(DatabaseName=DATABASE, Name="traffic")["Table"]
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["sensor_id", "current_speed"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == [
+        "sensor_id",
+        "current_speed",
+    ]
 
 
 def test_update_in_database_adds_new_columns(aws: Aws) -> None:
@@ -131,11 +150,17 @@ def test_update_in_database_adds_new_columns(aws: Aws) -> None:
     put_parquet_hour(aws, "05", {"sensor_id": ["1"], "current_speed": [1], "extra": ["x"]})
     crawl(aws)
     table = aws.glue.get_table(DatabaseName=DATABASE, Name="traffic")["Table"]
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["sensor_id", "current_speed", "extra"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == [
+        "sensor_id",
+        "current_speed",
+        "extra",
+    ]
 
 
 @pytest.mark.parametrize("outcome", ["FAILED", "CANCELLED"])
-def test_injected_outcome_ends_the_crawl_that_way_without_catalog_changes(aws: Aws, outcome: str) -> None:
+def test_injected_outcome_ends_the_crawl_that_way_without_catalog_changes(
+    aws: Aws, outcome: str
+) -> None:
     make_crawler(aws, f"s3://{BUCKET}/ods/traffic/")
     put_parquet_hour(aws, "04")
     aws.crawler.inject_outcome = outcome
@@ -148,7 +173,9 @@ def test_injected_outcome_ends_the_crawl_that_way_without_catalog_changes(aws: A
 def test_unreadable_file_fails_the_crawl_with_a_message(aws: Aws) -> None:
     make_crawler(aws, f"s3://{BUCKET}/ods/traffic/")
     aws.s3.put_object(
-        Bucket=BUCKET, Key="ods/traffic/year=2026/month=11/day=20/hour=04/part-0.parquet", Body=b"PAR1broken"
+        Bucket=BUCKET,
+        Key="ods/traffic/year=2026/month=11/day=20/hour=04/part-0.parquet",
+        Body=b"PAR1broken",
     )
     last = crawl(aws)["LastCrawl"]
     assert last["Status"] == "FAILED"

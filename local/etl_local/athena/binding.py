@@ -45,18 +45,18 @@ def _literal(value: str | None) -> str:
     return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
-def _cte_names(statement: exp.Expression) -> set[str]:
+def _cte_names(statement: exp.Expr) -> set[str]:
     return {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
 
 
-def _sources_of(select: exp.Select) -> list[exp.Expression]:
+def _sources_of(select: exp.Select) -> list[exp.Expr]:
     from_ = select.args.get("from_") or select.args.get("from")
     sources = [from_.this] if from_ is not None else []
     sources += [join.this for join in select.args.get("joins") or []]
     return sources
 
 
-def _prunable_conjuncts(table: exp.Table, alias: str, keys: set[str]) -> list[exp.Expression]:
+def _prunable_conjuncts(table: exp.Table, alias: str, keys: set[str]) -> list[exp.Expr]:
     """WHERE conjuncts of the table's own SELECT that reference only its partition columns.
 
     Only tables read in FROM or an inner join qualify: a WHERE conjunct filters their rows
@@ -73,8 +73,10 @@ def _prunable_conjuncts(table: exp.Table, alias: str, keys: set[str]) -> list[ex
         return []
     only_source = len(_sources_of(select)) == 1
     condition = select.args["where"].this
-    conjuncts = list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
-    chosen = []
+    conjuncts: list[exp.Expr] = (
+        list(condition.flatten()) if isinstance(condition, exp.And) else [condition]
+    )
+    chosen: list[exp.Expr] = []
     for conjunct in conjuncts:
         if conjunct.find(exp.Select, exp.Subquery, exp.AggFunc, exp.Window):
             continue
@@ -103,7 +105,7 @@ class TableBinder:
         self._counter = itertools.count()
         self.binding = Binding()
 
-    def bind(self, query: exp.Expression) -> exp.Expression:
+    def bind(self, query: exp.Expr) -> exp.Expr:
         """The query with every catalog table replaced by a view over its selected files."""
         ctes = _cte_names(query)
         for table in list(query.find_all(exp.Table)):
@@ -122,7 +124,7 @@ class TableBinder:
             table.replace(replacement)
         return query
 
-    def _view_for(self, table: GlueTable, alias: str, conjuncts: list[exp.Expression]) -> str:
+    def _view_for(self, table: GlueTable, alias: str, conjuncts: list[exp.Expr]) -> str:
         n = next(self._counter)
         view = f"__athena_table_{n}"
         key_names = [name for name, _ in table.partition_keys]
@@ -160,7 +162,7 @@ class TableBinder:
                 for f in group
             ]
             self._cursor.executemany(
-                f"INSERT INTO {mapping} VALUES ({', '.join('?' for _ in range(len(key_names) + 1))})",
+                f"INSERT INTO {mapping} VALUES (?{', ?' * len(key_names)})",
                 rows,
             )
             source += f" JOIN {mapping} AS p ON d.{_quote(_FILE_COLUMN)} = p.{_quote(_FILE_COLUMN)}"
@@ -168,7 +170,7 @@ class TableBinder:
         self._cursor.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {source}")
         return view
 
-    def _prune(self, table: GlueTable, alias: str, conjuncts: list[exp.Expression], n: int):
+    def _prune(self, table: GlueTable, alias: str, conjuncts: list[exp.Expr], n: int):
         partitions = [p for p in table.partitions if len(p.values) == len(table.partition_keys)]
         if not conjuncts or not partitions:
             return partitions

@@ -153,8 +153,8 @@ def run_ctas(
 
     rows = cursor.execute("SELECT count(*) FROM __athena_ctas").fetchone()
     row_count = int(rows[0]) if rows else 0
+    keys = ", ".join(_quote(k) for k in partition_by)
     if partition_by:
-        keys = ", ".join(_quote(k) for k in partition_by)
         counted = cursor.execute(
             f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM __athena_ctas)"
         ).fetchone()
@@ -173,8 +173,9 @@ def run_ctas(
     if row_count:
         if partition_by:
             cursor.execute(
-                f"COPY (SELECT {projection} FROM __athena_ctas) TO {_sql_string(options.external_location)} "
-                f"(FORMAT PARQUET, COMPRESSION {codec}, PARTITION_BY ({', '.join(_quote(k) for k in partition_by)}), "
+                f"COPY (SELECT {projection} FROM __athena_ctas) "
+                f"TO {_sql_string(options.external_location)} "
+                f"(FORMAT PARQUET, COMPRESSION {codec}, PARTITION_BY ({keys}), "
                 f"FILENAME_PATTERN '{query_id}_{{i}}')"
             )
         else:

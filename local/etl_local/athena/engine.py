@@ -8,7 +8,6 @@ S3 through its httpfs extension pointed at the moto server running in this proce
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import logging
 import queue
@@ -41,7 +40,7 @@ MAX_RESULTS_PER_PAGE = 1000
 
 def httpfs_extension_path() -> Path:
     """The httpfs extension file installed by the duckdb-ext-httpfs wheel (no network)."""
-    import duckdb_ext  # type: ignore[import-not-found]
+    import duckdb_ext
 
     roots = [Path(p) for p in duckdb_ext.__path__]
     for root in roots:
@@ -63,7 +62,7 @@ class ResultSet:
 
 @dataclass
 class QueryExecution:
-    """One query execution; what GetQueryExecution reports, plus what the runtime's summary reads."""
+    """One query execution: what GetQueryExecution reports and what the runtime summarises."""
 
     query_id: str
     query: str
@@ -102,7 +101,9 @@ class QueryExecution:
         if self.state == "FAILED":
             status["AthenaError"] = {
                 "ErrorCategory": self.error_category or SYSTEM_ERROR,
-                "ErrorType": 1000 if (self.error_category or SYSTEM_ERROR) == SYSTEM_ERROR else 1100,
+                "ErrorType": 1000
+                if (self.error_category or SYSTEM_ERROR) == SYSTEM_ERROR
+                else 1100,
                 "Retryable": self.error_retryable,
                 "ErrorMessage": self.state_change_reason or "",
             }
@@ -247,7 +248,9 @@ class AthenaEngine:
         """GetQueryResults: header row first (SELECT), VarCharValue strings, NextToken paging."""
         execution = self.get_query(query_id)
         if execution.state in ("QUEUED", "RUNNING"):
-            raise InvalidRequestError(f"Query has not yet finished. Current state: {execution.state}")
+            raise InvalidRequestError(
+                f"Query has not yet finished. Current state: {execution.state}"
+            )
         if execution.state != "SUCCEEDED":
             raise InvalidRequestError(
                 f"Query did not finish successfully. Final query state: {execution.state}"
@@ -271,7 +274,8 @@ class AthenaEngine:
             "UpdateCount": execution.rows_written or 0,
             "ResultSet": {
                 "Rows": [
-                    {"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in page
+                    {"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
+                    for row in page
                 ],
                 "ResultSetMetadata": {
                     "ColumnInfo": [
@@ -304,7 +308,9 @@ class AthenaEngine:
             if execution.done:
                 return execution
             if time.monotonic() > deadline:
-                raise TimeoutError(f"query {query_id} still {execution.state} after {timeout_seconds}s")
+                raise TimeoutError(
+                    f"query {query_id} still {execution.state} after {timeout_seconds}s"
+                )
             time.sleep(0.01)
 
     def close(self) -> None:
@@ -335,14 +341,21 @@ class AthenaEngine:
                 self._fail(execution, str(error), USER_ERROR, False)
             except Exception as error:  # the worker must survive any query, like Athena
                 logger.exception("local athena query crashed", extra={"query_id": query_id})
-                self._fail(execution, f"INTERNAL_ERROR: {type(error).__name__}: {error}", SYSTEM_ERROR, True)
+                self._fail(
+                    execution,
+                    f"INTERNAL_ERROR: {type(error).__name__}: {error}",
+                    SYSTEM_ERROR,
+                    True,
+                )
             else:
                 if execution.cancel_requested:
                     self._finish(execution, "CANCELLED", "Query cancelled by user")
                 else:
                     self._finish(execution, "SUCCEEDED", None)
 
-    def _fail(self, execution: QueryExecution, message: str, category: int, retryable: bool) -> None:
+    def _fail(
+        self, execution: QueryExecution, message: str, category: int, retryable: bool
+    ) -> None:
         execution.error_category = category
         execution.error_retryable = retryable
         self._finish(execution, "FAILED", message)
@@ -375,7 +388,10 @@ class AthenaEngine:
                 self._ctas(execution, statement, cursor, catalog, store)
             elif isinstance(statement, exp.Query):
                 self._select(execution, statement, cursor, catalog, store)
-            elif isinstance(statement, exp.Drop) and (statement.args.get("kind") or "").upper() == "TABLE":
+            elif (
+                isinstance(statement, exp.Drop)
+                and (statement.args.get("kind") or "").upper() == "TABLE"
+            ):
                 self._drop(execution, statement, catalog)
             elif isinstance(statement, exp.Command) and statement.name.upper() == "SHOW":
                 self._show(execution, statement, catalog)
@@ -383,13 +399,21 @@ class AthenaEngine:
                 self._describe(execution, statement, catalog)
             else:
                 raise AthenaQueryError(
-                    f"NOT_SUPPORTED: the local Athena does not run {type(statement).__name__} statements"
+                    "NOT_SUPPORTED: the local Athena does not run "
+                    f"{type(statement).__name__} statements"
                 )
         finally:
             self._running_cursor = None
             cursor.close()
 
-    def _select(self, execution, statement, cursor, catalog, store) -> None:  # type: ignore[no-untyped-def]
+    def _select(
+        self,
+        execution: QueryExecution,
+        statement: exp.Query,
+        cursor: duckdb.DuckDBPyConnection,
+        catalog: GlueCatalog,
+        store: ObjectStore,
+    ) -> None:
         binder = TableBinder(cursor, catalog, store, execution.database)
         bound = binder.bind(statement)
         execution.data_scanned_bytes = binder.binding.bytes_scanned
@@ -400,7 +424,14 @@ class AthenaEngine:
         execution.result = ResultSet(columns, [[_to_text(v) for v in row] for row in rows])
         self._write_csv(execution, store)
 
-    def _ctas(self, execution, statement, cursor, catalog, store) -> None:  # type: ignore[no-untyped-def]
+    def _ctas(
+        self,
+        execution: QueryExecution,
+        statement: exp.Create,
+        cursor: duckdb.DuckDBPyConnection,
+        catalog: GlueCatalog,
+        store: ObjectStore,
+    ) -> None:
         default_location = (
             f"{execution.output_location.rpartition('/')[0]}/tables/{execution.query_id}/"
             if execution.output_location
@@ -422,8 +453,9 @@ class AthenaEngine:
         execution.partitions_written = outcome.partitions_written
         execution.result = ResultSet([("rows", "bigint")], [[str(outcome.rows_written)]])
 
-    def _drop(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
-        for table in statement.args.get("tables") or [statement.this]:
+    def _drop(self, execution: QueryExecution, statement: exp.Drop, catalog: GlueCatalog) -> None:
+        tables: list[exp.Table] = list(statement.args.get("tables") or [statement.this])
+        for table in tables:
             database = table.db or execution.database
             if catalog.table_exists(database, table.name):
                 catalog.drop_table(database, table.name)  # catalog only: data stays, as in Athena
@@ -431,17 +463,27 @@ class AthenaEngine:
                 raise AthenaQueryError(f"Table not found {database}.{table.name}")
         execution.result = ResultSet([], [], header=False)
 
-    def _show(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
+    def _show(
+        self, execution: QueryExecution, statement: exp.Command, catalog: GlueCatalog
+    ) -> None:
         words = statement.expression.name.split()
         if not words or words[0].upper() != "TABLES":
             raise AthenaQueryError(f"NOT_SUPPORTED: SHOW {' '.join(words)}")
-        database = words[2].strip("`\"") if len(words) >= 3 and words[1].upper() in ("IN", "FROM") else execution.database
+        database = (
+            words[2].strip('`"')
+            if len(words) >= 3 and words[1].upper() in ("IN", "FROM")
+            else execution.database
+        )
         names = catalog.table_names(database)
         execution.result = ResultSet([("tab_name", "varchar")], [[n] for n in names], header=False)
 
-    def _describe(self, execution, statement, catalog) -> None:  # type: ignore[no-untyped-def]
+    def _describe(
+        self, execution: QueryExecution, statement: exp.Describe, catalog: GlueCatalog
+    ) -> None:
         table = catalog.table(statement.this.db or execution.database, statement.this.name)
-        rows: list[list[str | None]] = [[f"{n}\t{t}"] for n, t in table.columns + table.partition_keys]
+        rows: list[list[str | None]] = [
+            [f"{n}\t{t}"] for n, t in table.columns + table.partition_keys
+        ]
         execution.result = ResultSet([("col_name", "varchar")], rows, header=False)
 
     @staticmethod
@@ -450,8 +492,11 @@ class AthenaEngine:
         if not execution.output_location or execution.result is None:
             return
         buffer = io.StringIO()
-        lines = [[n for n, _ in execution.result.columns], *execution.result.rows]
+        header: list[str | None] = [n for n, _ in execution.result.columns]
+        lines = [header, *execution.result.rows]
         for line in lines:
-            buffer.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in line))
+            buffer.write(
+                ",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in line)
+            )
             buffer.write("\n")
         store.write(execution.output_location, buffer.getvalue().encode())

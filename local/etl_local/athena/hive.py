@@ -137,7 +137,9 @@ _SIMPLE_HIVE_TO_DUCKDB = {
 
 def _split_top_level(text: str) -> list[str]:
     """Split 'a:int,b:map<string,int>' at commas that are not nested inside <> or ()."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "<(":
             depth += 1

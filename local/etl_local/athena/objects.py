@@ -63,7 +63,7 @@ class ObjectStore:
         bucket_name, prefix = split_uri(as_folder(folder_uri))
         bucket = self._backend.get_bucket(bucket_name)
         found = []
-        for name in sorted(k for k in bucket.keys.keys() if k.startswith(prefix)):
+        for name in sorted(k for k in bucket.keys if k.startswith(prefix)):
             key = bucket.keys[name]
             if not isinstance(key, FakeKey) or name.endswith("/") or name.endswith("_$folder$"):
                 continue
@@ -76,7 +76,7 @@ class ObjectStore:
     def has_objects(self, folder_uri: str) -> bool:
         bucket_name, prefix = split_uri(as_folder(folder_uri))
         bucket = self._backend.get_bucket(bucket_name)
-        return any(k.startswith(prefix) for k in bucket.keys.keys())
+        return any(k.startswith(prefix) for k in bucket.keys)
 
     def read(self, obj: S3Object) -> bytes:
         key = self._backend.get_bucket(obj.bucket).keys[obj.key]
