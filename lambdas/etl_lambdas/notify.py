@@ -50,6 +50,21 @@ def _cause(error: dict[str, Any]) -> str:
     return "" if cause is None else json.dumps(cause)
 
 
+def _innermost(state: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A model's failure inside the tiers Map arrives as ModelFailed whose Cause is a JSON
+    {"failed_state", "model", "error"}: report that state, model and error instead."""
+    try:
+        inner = json.loads(error.get("Cause") or "")
+    except (TypeError, ValueError):
+        return state, error
+    if isinstance(inner, dict) and isinstance(inner.get("error"), dict) and "failed_state" in inner:
+        where = f"{state} > {inner['failed_state']}"
+        if inner.get("model"):
+            where += f" ({inner['model']})"
+        return where, inner["error"]
+    return state, error
+
+
 def success_message(event: dict[str, Any]) -> tuple[str, str]:
     plan = event.get("plan") or {}
     models = _models(event.get("results"))
@@ -77,9 +92,10 @@ def failure_message(event: dict[str, Any]) -> tuple[str, str]:
     error = event.get("error") or {}
     if not isinstance(error, dict):
         error = {"Cause": str(error)}
-    state = event.get("failed_state") or "unknown state"
+    state = str(event.get("failed_state") or "unknown state")
     execution = event.get("execution", "?")
-    name = error.get("Error", "Error")
+    state, error = _innermost(state, error)
+    name = str(error.get("Error", "Error"))
     cause = _cause(error)
     text = (
         f"Execution {execution} FAILED in {state}.\n\nError: {name}\nCause: {cause}\n\n"
