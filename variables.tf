@@ -35,6 +35,11 @@ variable "pipeline_time_zone" {
   description = "IANA time zone of the pipeline's logical dates (a day is a day there), e.g. Europe/Brussels."
   type        = string
   default     = "Europe/Brussels"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", var.pipeline_time_zone))
+    error_message = "pipeline_time_zone must be an IANA time zone name such as Europe/Brussels or UTC."
+  }
 }
 
 variable "max_backfill_days" {
@@ -250,7 +255,7 @@ variable "alarm_subscriptions" {
 
   validation {
     condition     = alltrue([for s in var.alarm_subscriptions : contains(["email", "email-json", "https", "sqs", "lambda", "sms"], s.protocol)])
-    error_message = "Each alarm subscription's protocol must be one of email, email-json, https, sqs, lambda, sms."
+    error_message = "Each protocol in alarm_subscriptions must be one of email, email-json, https, sqs, lambda, sms."
   }
 }
 

@@ -153,7 +153,7 @@ def extract_schema(assembly: dict[str, Any]) -> dict[str, Any]:
                 entry["arguments"][name] = required
         return key
 
-    for fqn, spec in types.items():
+    for spec in types.values():
         if spec.get("kind") != "class" or spec.get("base") not in (
             "cdktf.TerraformResource",
             "cdktf.TerraformDataSource",

@@ -29,7 +29,7 @@ variable "subscriptions" {
 
   validation {
     condition     = alltrue([for s in var.subscriptions : contains(["email", "email-json", "https", "sqs", "lambda", "sms"], s.protocol)])
-    error_message = "Each subscription's protocol must be one of email, email-json, https, sqs, lambda, sms."
+    error_message = "Each protocol in subscriptions must be one of email, email-json, https, sqs, lambda, sms."
   }
 }
 

@@ -1,4 +1,4 @@
-"""The Terraform tests use the repository's tools/ package (not installed: put the root on the path)."""
+"""The Terraform tests use the repository's tools/ package (not installed): root on the path."""
 
 from __future__ import annotations
 

@@ -12,8 +12,15 @@ import hcl2
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 MODULE_NAMES = (
-    "storage", "catalog", "athena", "glue_job", "lambdas", "state_machine", "schedule", "monitoring",
-)  # fmt: skip
+    "storage",
+    "catalog",
+    "athena",
+    "glue_job",
+    "lambdas",
+    "state_machine",
+    "schedule",
+    "monitoring",
+)
 MODULE_DIRS = (REPOSITORY_ROOT, *(REPOSITORY_ROOT / "modules" / name for name in MODULE_NAMES))
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hcl_tree import REPOSITORY_ROOT
 
 from tools.provider_schema import ensure_schema, extract_schema, load_schema
 from tools.terraform_schema_check import check_text, check_tree
-from hcl_tree import REPOSITORY_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,9 @@ def schema() -> dict[str, Any]:
 
 def test_schema_is_the_pinned_provider_major(schema: dict[str, Any]) -> None:
     assert schema["provider_version"].startswith("6.")
-    assert {"aws_s3_bucket", "aws_sfn_state_machine", "aws_glue_crawler"} <= set(schema["resources"])
+    assert {"aws_s3_bucket", "aws_sfn_state_machine", "aws_glue_crawler"} <= set(
+        schema["resources"]
+    )
     assert "aws_iam_policy_document" in schema["data_sources"]
 
 
@@ -135,7 +137,8 @@ def test_broken_blocks_fail_with_one_clear_problem(
 
 
 def _prop(name: str, terraform_name: str, type_: dict[str, Any], optional: bool) -> dict[str, Any]:
-    link = f"https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources/thing#{terraform_name}"
+    registry = "https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs"
+    link = f"{registry}/resources/thing#{terraform_name}"
     return {
         "name": name,
         "optional": optional,
@@ -146,7 +149,8 @@ def _prop(name: str, terraform_name: str, type_: dict[str, Any], optional: bool)
 
 def test_extract_schema_reads_types_arguments_blocks_and_required_flags() -> None:
     prefix = "@cdktf/provider-aws.thing."
-    summary = "Represents a {@link https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/%s/thing aws_thing}."
+    registry = "https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs"
+    summary = "Represents a {@link " + registry + "/%s/thing aws_thing}."
     nested_list = {
         "union": {
             "types": [
@@ -161,13 +165,17 @@ def test_extract_schema_reads_types_arguments_blocks_and_required_flags() -> Non
                 "kind": "class",
                 "base": "cdktf.TerraformResource",
                 "docs": {"summary": summary % "resources"},
-                "initializer": {"parameters": [{"name": "config", "type": {"fqn": prefix + "ThingConfig"}}]},
+                "initializer": {
+                    "parameters": [{"name": "config", "type": {"fqn": prefix + "ThingConfig"}}]
+                },
             },
             "@cdktf/provider-aws.dataThing.DataAwsThing": {
                 "kind": "class",
                 "base": "cdktf.TerraformDataSource",
                 "docs": {"summary": summary % "data-sources"},
-                "initializer": {"parameters": [{"name": "config", "type": {"fqn": prefix + "ThingRule"}}]},
+                "initializer": {
+                    "parameters": [{"name": "config", "type": {"fqn": prefix + "ThingRule"}}]
+                },
             },
             prefix + "ThingConfig": {
                 "kind": "interface",
