@@ -354,7 +354,8 @@ def resolve_tier_aliases(sql: str, database_of: Callable[[str], str]) -> str:
 def _query(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     from etl_local.runtime import QueryError
 
-    with factory() as runtime:
+    # stdout carries only the result (a script may parse its CSV or JSON).
+    with _stdout_to_stderr(), factory() as runtime:
         sql = resolve_tier_aliases(args.sql, runtime.settings.database)
         try:
             result = runtime.query(sql)
