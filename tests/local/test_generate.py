@@ -83,7 +83,7 @@ def test_one_event_per_sensor_and_local_minute_on_dst_days() -> None:
         assert len(distinct) == 2 * hours * 60
         assert {_event_time(e).astimezone(BRUSSELS).date() for _, e in events} == {day}
         # Re-deliveries are exact copies of an event, never a different reading.
-        by_key = {}
+        by_key: dict[tuple[object, object], dict[str, object]] = {}
         for _, event in events:
             by_key.setdefault((event["uniqueId"], event["recordTimestamp"]), event)
             assert by_key[(event["uniqueId"], event["recordTimestamp"])] == event

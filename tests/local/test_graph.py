@@ -60,7 +60,8 @@ def _edges(text: str) -> set[tuple[str, str, str]]:
     for line in text.splitlines():
         match = re.match(r"^\s+(\S+) (-->|-\.->)(?:\|\"[^\"]*\"\|)? (\S+)$", line)
         if match:
-            found.add(match.groups())
+            source, arrow, target = match.groups()
+            found.add((source, arrow, target))
     return found
 
 
