@@ -17,12 +17,14 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from moto.athena.responses import AthenaResponse
 
 from etl_lambdas.catalog import CatalogError, load_catalog
 from etl_lambdas.steps import STEPS
+from etl_local.athena import AthenaEngine
+from etl_local.crawler import LocalCrawler
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
 
 KINDS = ("crawler-failed", "crawler-cancelled", "query-failed", "athena-throttle", "lambda-error")
@@ -84,14 +86,6 @@ def parse_fault(spec: str) -> Fault:
     raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
-class FaultTargets(Protocol):
-    """What the local Athena engine and crawler expose for fault injection."""
-
-    def fail_queries(self, fragment: str, message: str) -> None: ...
-
-    def set_crawl_outcome(self, status: str | None, message: str | None) -> None: ...
-
-
 # -- Athena throttling: at the server, before moto's Athena dispatch -------------------------
 
 _throttle_lock = threading.Lock()
@@ -127,29 +121,30 @@ def _set_throttle(count: int) -> None:
 def armed(
     faults: Sequence[Fault],
     router: LambdaRouter,
-    targets: FaultTargets | None = None,
+    engine: AthenaEngine | None = None,
+    crawler: LocalCrawler | None = None,
     staging_database: str = "",
 ) -> Iterator[None]:
     """Apply `faults` for one run; every one is disarmed afterwards."""
     lambda_errors: dict[str, int] = {}
     throttle = 0
+    failing_queries: dict[str, str] = {}
+    crawl_outcome: str | None = None
     for fault in faults:
         if fault.kind == "lambda-error" and fault.step:
             lambda_errors[fault.step] = lambda_errors.get(fault.step, 0) + fault.count
         elif fault.kind == "athena-throttle":
             throttle += fault.count
-        elif fault.kind in ("crawler-failed", "crawler-cancelled", "query-failed"):
-            if targets is None:
-                raise RuntimeError(f"fault {fault} needs the local Athena engine and crawler")
-            if fault.kind == "query-failed":
-                # The write step's CTAS names the staging table `<model>__<run>__c<k>`.
-                targets.fail_queries(
-                    f"{staging_database}.{fault.model}__",
-                    f"GENERIC_INTERNAL_ERROR: injected failure of model {fault.model}",
-                )
-            else:
-                status = "FAILED" if fault.kind == "crawler-failed" else "CANCELLED"
-                targets.set_crawl_outcome(status, f"injected: crawl {status.lower()}")
+        elif fault.kind == "query-failed":
+            # The write step's CTAS creates `<staging db>.<model>__<run>__c<k>`.
+            failing_queries[f"{staging_database}.{fault.model}__"] = (
+                f"GENERIC_INTERNAL_ERROR: injected failure of model {fault.model} "
+                "(fault query-failed)"
+            )
+        elif fault.kind in ("crawler-failed", "crawler-cancelled"):
+            crawl_outcome = "FAILED" if fault.kind == "crawler-failed" else "CANCELLED"
+    if (failing_queries and engine is None) or (crawl_outcome and crawler is None):
+        raise RuntimeError("query and crawler faults need the local Athena engine and crawler")
 
     def fail_step(step: str) -> None:
         if lambda_errors.get(step, 0) > 0:
@@ -160,11 +155,17 @@ def armed(
 
     router.before_invoke.append(fail_step)
     _set_throttle(throttle)
+    if engine is not None:
+        engine.fail_queries_containing.update(failing_queries)
+    if crawler is not None:
+        crawler.inject_outcome = crawl_outcome
     try:
         yield
     finally:
         _set_throttle(0)
         router.before_invoke.remove(fail_step)
-        if targets is not None:
-            targets.fail_queries("", "")
-            targets.set_crawl_outcome(None, None)
+        if engine is not None:
+            for fragment in failing_queries:
+                engine.fail_queries_containing.pop(fragment, None)
+        if crawler is not None:
+            crawler.inject_outcome = None

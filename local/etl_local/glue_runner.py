@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -75,10 +76,13 @@ def spark_session() -> Any:
         if _SPARK is None:
             from pyspark.sql import SparkSession
 
+            # Local mode talks to itself only; also silences Spark's hostname warning.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             _SPARK = (
                 SparkSession.builder.master("local[*]")
                 .appName("lakepipe-local-glue")
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.default.parallelism", "4")
                 .config("spark.sql.session.timeZone", "UTC")
@@ -96,6 +100,8 @@ def _load_script(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise GlueJobError(f"cannot load Glue script {path}")
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: dataclasses resolve annotations through sys.modules.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -161,15 +167,23 @@ class LocalGlueJob:
         main = getattr(module, "main", None)
         if main is None:
             raise GlueJobError(f"{self._script} has no main()")
-        if inspect.signature(main).parameters:
-            main(argv)
-            return
+        # The script configures logging as a Glue driver would (basicConfig); in this
+        # process the host's logging configuration stays: a root handler makes it a no-op.
+        root = logging.getLogger()
+        guard = logging.NullHandler() if not root.handlers else None
+        if guard is not None:
+            root.addHandler(guard)
         saved = sys.argv
-        sys.argv = [str(self._script), *argv]
         try:
-            main()
+            if inspect.signature(main).parameters:
+                main(argv)
+            else:
+                sys.argv = [str(self._script), *argv]
+                main()
         finally:
             sys.argv = saved
+            if guard is not None:
+                root.removeHandler(guard)
 
     def _replace_partitions(
         self, s3: Any, bucket: str, prefix: str, local_ods: Path, days: list[date]

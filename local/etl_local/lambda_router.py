@@ -83,11 +83,13 @@ class LambdaRouter:
         endpoint_url: str,
         sql_root: Path | None = None,
         steps: Mapping[str, StepSpec] = STEPS,
+        log_path: Path | None = None,
     ) -> None:
         self._settings = settings
         self._endpoint_url = endpoint_url
         self._sql_root = sql_root
         self._steps = steps
+        self._log_path = log_path
         self._steps_by_function = {settings.function_name(step): step for step in steps}
         self._lock = threading.RLock()
         self._imported: dict[str, Callable[..., Any]] = {}
@@ -177,12 +179,23 @@ class LambdaRouter:
             "AWS_LAMBDA_FUNCTION_NAME": function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            # Lambda passes the execution role's credentials this way; moto accepts any.
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
             # Local only: the handlers' boto3 clients reach the local server.
             "AWS_ENDPOINT_URL": self._endpoint_url,
             **self._settings.function_environment(step),
         }
-        removed = set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
-        with _patched_environ(variables, removed), self._sql_root_override():
+        # Another function's variables, or a developer's profile, must not leak in.
+        removed = {"AWS_PROFILE"} | (
+            set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
+        )
+        with (
+            _patched_environ(variables, removed),
+            self._sql_root_override(),
+            _function_stdout(self._log_path),
+        ):
             yield
 
     @contextlib.contextmanager
@@ -216,6 +229,43 @@ def _patched_environ(variables: Mapping[str, str], removed: set[str]) -> Iterato
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+class _FunctionStdout(io.TextIOBase):
+    """sys.stdout while a function runs: its log lines go to the function's log file.
+
+    Loggers that captured sys.stdout at a cold start (Powertools does) keep this object,
+    so later runs, with another log file, still land in the right place.
+    """
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    def write(self, text: str) -> int:
+        target = self.target if self.target is not None else sys.__stdout__
+        return int(target.write(text)) if target is not None else len(text)
+
+    def flush(self) -> None:
+        if self.target is not None:
+            self.target.flush()
+
+
+_STDOUT = _FunctionStdout()
+
+
+@contextlib.contextmanager
+def _function_stdout(log_path: Path | None) -> Iterator[None]:
+    """Lambda's stdout is CloudWatch Logs; locally, an append-only file (None: stdout)."""
+    if log_path is None:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(_STDOUT):
+        _STDOUT.target = log
+        try:
+            yield
+        finally:
+            _STDOUT.target = None
 
 
 def _invoke_response(result: Any, function_error: str | None) -> dict[str, Any]:

@@ -1,0 +1,520 @@
+"""The local runtime: the real pipeline artifacts, unchanged, on this machine.
+
+`LocalRuntime` starts moto's server in-process, restores the lake saved under
+$ETL_HOME, deploys what Terraform deploys (same names), routes Lambda invocations to
+the project's handlers and Glue job runs to local Spark, and saves the lake again on
+exit. `run()` starts the rendered state machine and follows it like the Step Functions
+console; `query()` answers Athena SQL through the Athena API.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from etl_local import deploy as deployment
+from etl_local import faults as fault_injection
+from etl_local import glue_runner, moto_patches
+from etl_local.athena import AthenaEngine
+from etl_local.crawler import LocalCrawler
+from etl_local.faults import Fault
+from etl_local.lambda_router import LambdaRouter
+from etl_local.server import LocalAwsServer
+from etl_local.settings import LocalSettings
+from etl_local.state import LocalState, etl_home, reset
+
+__all__ = [
+    "LocalRuntime",
+    "ModelSummary",
+    "QueryError",
+    "QueryResult",
+    "RunResult",
+    "StateEvent",
+    "reset",
+]
+
+logger = logging.getLogger(__name__)
+
+_TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+_QUERY_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+_POLL_SECONDS = 0.25
+# Beyond the machine's own TimeoutSeconds: the runtime stops waiting and aborts.
+_WAIT_MARGIN_SECONDS = 60
+
+
+class QueryError(Exception):
+    """An Athena query ended FAILED or CANCELLED; the message is Athena's reason."""
+
+    def __init__(self, state: str, reason: str, query_execution_id: str) -> None:
+        super().__init__(reason)
+        self.state = state
+        self.reason = reason
+        self.query_execution_id = query_execution_id
+
+
+@dataclass(frozen=True)
+class StateEvent:
+    """A state entered (outcome "ENTERED") or exited (SUCCEEDED, FAILED, CAUGHT...)."""
+
+    name: str
+    type: str
+    start: datetime
+    duration: float | None
+    outcome: str
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    model: str
+    tier: str
+    table: str
+    rows_written: int
+    partitions_written: int
+    bytes_read: int
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str
+    error: str | None
+    cause: str | None
+    execution_arn: str
+    events: list[StateEvent] = field(default_factory=list)
+    models: list[ModelSummary] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    output: Any = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `etl run --json` document."""
+        return {
+            "status": self.status,
+            "error": self.error,
+            "cause": self.cause,
+            "models": [
+                {
+                    "model": m.model,
+                    "tier": m.tier,
+                    "table": m.table,
+                    "rows_written": m.rows_written,
+                    "partitions_written": m.partitions_written,
+                    "bytes_read": m.bytes_read,
+                }
+                for m in self.models
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    query_execution_id: str = ""
+    bytes_scanned: int = 0
+
+
+class LocalRuntime:
+    """Context manager: the local deployment of the pipeline, for one process."""
+
+    def __init__(
+        self,
+        home: Path | None = None,
+        faults: Sequence[Fault] = (),
+        *,
+        settings: LocalSettings | None = None,
+        sql_root: Path | None = None,
+        persist: bool = True,
+    ) -> None:
+        self.home = etl_home(home)
+        self.faults: tuple[Fault, ...] = tuple(faults)
+        self.settings = settings or LocalSettings()
+        self._sql_root = sql_root
+        self._persist = persist
+        self._server = LocalAwsServer()
+        self._router: LambdaRouter | None = None
+        self._state = LocalState(self.home, self.settings)
+        self._clients: dict[str, Any] = {}
+        self._engine: AthenaEngine | None = None
+        self._crawler: LocalCrawler | None = None
+        self._patches: moto_patches.InstalledPatches | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop(save=exc_type is None or exc_type is KeyboardInterrupt)
+
+    def start(self) -> None:
+        self._server.start()
+        self._engine = AthenaEngine(f"127.0.0.1:{self._server.port}", region=self.settings.region)
+        self._crawler = LocalCrawler()
+        self._patches = moto_patches.install(self._engine, self._crawler)
+        self._router = LambdaRouter(
+            self.settings,
+            self.endpoint_url,
+            sql_root=self._sql_root,
+            log_path=self.home / "logs" / "lambda.log",
+        )
+        self._router.install()
+        glue_runner.register_job(
+            self.settings.glue_job_name, glue_runner.LocalGlueJob(self.settings, self.client)
+        )
+        deployment.deploy(self.client, self.settings)
+        if self._persist:
+            self._state.restore(self.client)
+
+    def stop(self, save: bool = True) -> None:
+        try:
+            if save and self._persist:
+                self._state.snapshot(self.client)
+        finally:
+            glue_runner.unregister_job(self.settings.glue_job_name)
+            if self._router is not None:
+                self._router.uninstall()
+                self._router = None
+            self._clients.clear()
+            self._server.stop()
+            if self._patches is not None:
+                self._patches.uninstall()
+                self._patches = None
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+            self._crawler = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._server.endpoint_url
+
+    @property
+    def server(self) -> LocalAwsServer:
+        return self._server
+
+    @property
+    def router(self) -> LambdaRouter:
+        if self._router is None:
+            raise RuntimeError("the runtime is not started")
+        return self._router
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the local endpoint."""
+        existing = self._clients.get(service)
+        if existing is None:
+            existing = boto3.client(  # type: ignore[call-overload]
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=self.settings.region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+            )
+            self._clients[service] = existing
+        return existing
+
+    # -- data -----------------------------------------------------------------------------
+    def put_raw_objects(self, items: Iterable[tuple[str, bytes]]) -> int:
+        """Upload raw objects (key, body) into the raw bucket; returns how many."""
+        s3 = self.client("s3")
+        count = 0
+        for key, body in items:
+            s3.put_object(Bucket=self.settings.raw_bucket, Key=key, Body=body)
+            count += 1
+        return count
+
+    def raw_object_count(self) -> int:
+        s3 = self.client("s3")
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.settings.raw_bucket, Prefix=self.settings.raw_prefix
+        )
+        return sum(page.get("KeyCount", 0) for page in pages)
+
+    # -- queries --------------------------------------------------------------------------
+    def query(self, sql: str, database: str | None = None, timeout: float = 300) -> QueryResult:
+        """Run Athena SQL on the local lake; QueryError (Athena's reason) if it fails."""
+        athena = self.client("athena")
+        request: dict[str, Any] = {"QueryString": sql, "WorkGroup": self.settings.workgroup}
+        if database:
+            request["QueryExecutionContext"] = {"Database": database}
+        query_id = athena.start_query_execution(**request)["QueryExecutionId"]
+        execution = _wait_for_query(athena, query_id, timeout)
+        status = execution["Status"]
+        if status["State"] != "SUCCEEDED":
+            raise QueryError(status["State"], status.get("StateChangeReason", ""), query_id)
+        columns: list[str] = []
+        types: list[str] = []
+        rows: list[tuple[Any, ...]] = []
+        first_page = True
+        for page in athena.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):
+            result_set = page["ResultSet"]
+            if first_page:
+                info = result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])
+                columns = [c["Name"] for c in info]
+                types = [c.get("Type", "varchar") for c in info]
+            page_rows = result_set.get("Rows", [])
+            # Athena repeats the header as the first row of a SELECT's first page.
+            if first_page and page_rows and columns and _cells(page_rows[0]) == columns:
+                page_rows = page_rows[1:]
+            rows.extend(
+                tuple(_typed(value, kind) for value, kind in zip(_cells(row), types, strict=False))
+                for row in page_rows
+            )
+            first_page = False
+        scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes", 0) or 0)
+        return QueryResult(columns, rows, query_id, scanned)
+
+    # -- runs -----------------------------------------------------------------------------
+    def run(
+        self,
+        execution_input: dict[str, Any],
+        on_event: Callable[[StateEvent], None] | None = None,
+        *,
+        faults: Sequence[Fault] | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Execute the state machine once and follow it to its end."""
+        sfn = self.client("stepfunctions")
+        self._drain_notifications()
+        router = self.router
+        router.results.clear()
+        active_faults = self.faults if faults is None else tuple(faults)
+        bound = timeout or self.settings.state_machine_timeout_seconds + _WAIT_MARGIN_SECONDS
+        with fault_injection.armed(
+            active_faults,
+            router,
+            self._engine,
+            self._crawler,
+            staging_database=self.settings.database("staging"),
+        ):
+            # Step Functions names an execution with a UUID when the caller gives none.
+            execution_arn = sfn.start_execution(
+                stateMachineArn=self.settings.state_machine_arn,
+                name=str(uuid.uuid4()),
+                input=json.dumps(execution_input),
+            )["executionArn"]
+            follower = _HistoryFollower(on_event)
+            deadline = time.monotonic() + bound
+            while True:
+                description = sfn.describe_execution(executionArn=execution_arn)
+                follower.consume(_history(sfn, execution_arn, follower.seen))
+                if description["status"] in _TERMINAL:
+                    break
+                if time.monotonic() > deadline:
+                    sfn.stop_execution(
+                        executionArn=execution_arn,
+                        error="Local.WaitExceeded",
+                        cause=f"the local runtime stopped waiting after {bound:.0f} s",
+                    )
+                    description = sfn.describe_execution(executionArn=execution_arn)
+                    break
+                time.sleep(_POLL_SECONDS)
+            follower.consume(_history(sfn, execution_arn, follower.seen))
+        output = description.get("output")
+        return RunResult(
+            status=description["status"],
+            error=description.get("error") or follower.last_error,
+            cause=description.get("cause") or follower.last_cause,
+            execution_arn=execution_arn,
+            events=follower.events,
+            models=self._model_summaries(router.results),
+            notifications=self._drain_notifications(),
+            output=json.loads(output) if isinstance(output, str) else output,
+        )
+
+    def _model_summaries(self, results: list[tuple[str, Any]]) -> list[ModelSummary]:
+        """Per model, from what the write, audit and publish functions returned this run."""
+        writes: dict[str, list[str]] = {}
+        rows: dict[str, int] = {}
+        published: dict[str, dict[str, Any]] = {}
+        for step, result in results:
+            if not isinstance(result, dict) or not isinstance(result.get("model"), str):
+                continue
+            model = result["model"]
+            if step == "write":
+                writes[model] = [str(q) for q in result.get("query_ids", [])]
+            elif step == "audit":
+                rows[model] = int(result.get("rows", 0))
+            elif step == "publish":
+                published[model] = result
+        summaries = []
+        for model, result in published.items():
+            summaries.append(
+                ModelSummary(
+                    model=model,
+                    tier=str(result.get("tier", "")),
+                    table=str(result.get("table", "")),
+                    rows_written=rows.get(model, 0),
+                    partitions_written=int(result.get("partitions", 0)),
+                    bytes_read=self._bytes_scanned(writes.get(model, [])),
+                )
+            )
+        return summaries
+
+    def _bytes_scanned(self, query_ids: list[str]) -> int:
+        athena = self.client("athena")
+        total = 0
+        for start in range(0, len(query_ids), 50):
+            batch = query_ids[start : start + 50]
+            if not batch:
+                continue
+            response = athena.batch_get_query_execution(QueryExecutionIds=batch)
+            for execution in response.get("QueryExecutions", []):
+                total += int(execution.get("Statistics", {}).get("DataScannedInBytes", 0) or 0)
+        return total
+
+    def _drain_notifications(self) -> list[dict[str, Any]]:
+        """Read (and remove) what the pipeline published to its SNS topic."""
+        sqs = self.client("sqs")
+        queue_url = deployment.notification_queue_url(sqs, self.settings)
+        messages: list[dict[str, Any]] = []
+        while True:
+            response = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            batch = response.get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                messages.append(
+                    {
+                        "subject": envelope.get("Subject"),
+                        "message": envelope.get("Message"),
+                        "timestamp": envelope.get("Timestamp"),
+                    }
+                )
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _cells(row: dict[str, Any]) -> list[str | None]:
+    return [cell.get("VarCharValue") for cell in row.get("Data", [])]
+
+
+_INTEGER_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
+_FLOAT_TYPES = {"double", "float", "real"}
+
+
+def _typed(value: str | None, kind: str) -> Any:
+    """Athena returns every value as text; give numbers and booleans their Python type."""
+    if value is None:
+        return None
+    kind = kind.lower()
+    try:
+        if kind in _INTEGER_TYPES:
+            return int(value)
+        if kind in _FLOAT_TYPES:
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean":
+        return value.lower() == "true"
+    return value
+
+
+def _wait_for_query(athena: Any, query_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        execution: dict[str, Any] = athena.get_query_execution(QueryExecutionId=query_id)[
+            "QueryExecution"
+        ]
+        if execution["Status"]["State"] in _QUERY_TERMINAL:
+            return execution
+        if time.monotonic() > deadline:
+            athena.stop_query_execution(QueryExecutionId=query_id)
+            raise QueryError("CANCELLED", f"no result after {timeout:.0f} s", query_id)
+        time.sleep(0.05)
+
+
+def _history(sfn: Any, execution_arn: str, seen: int) -> list[dict[str, Any]]:
+    """History events after the first `seen` ones, oldest first."""
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, reverseOrder=False
+    ):
+        events.extend(page["events"])
+    return events[seen:]
+
+
+class _HistoryFollower:
+    """Turns history events into state entered/exited events, Map iterations included."""
+
+    def __init__(self, on_event: Callable[[StateEvent], None] | None) -> None:
+        self._on_event = on_event
+        self.seen = 0
+        self.events: list[StateEvent] = []
+        self.last_error: str | None = None
+        self.last_cause: str | None = None
+        # event id -> (thread, open-state key); a Map iteration starts its own thread.
+        self._thread_of: dict[int, str] = {}
+        self._open: dict[str, tuple[str, str, datetime, str | None, str | None]] = {}
+
+    def consume(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.seen += 1
+            self._consume(event)
+
+    def _consume(self, event: dict[str, Any]) -> None:
+        kind: str = event["type"]
+        event_id: int = event["id"]
+        previous = event.get("previousEventId", 0)
+        thread = self._thread_of.get(previous, "")
+        if kind == "MapIterationStarted":
+            details = event.get("mapIterationStartedEventDetails", {})
+            thread = f"{thread}/{details.get('name', '')}[{details.get('index', 0)}]"
+        self._thread_of[event_id] = thread
+        timestamp: datetime = event["timestamp"]
+        if kind.endswith("StateEntered"):
+            name = event["stateEnteredEventDetails"]["name"]
+            state_type = kind[: -len("StateEntered")]
+            self._open[thread] = (name, state_type, timestamp, None, None)
+            self._emit(StateEvent(name, state_type, timestamp, None, "ENTERED"))
+        elif kind.endswith("Failed") or kind.endswith("TimedOut"):
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            error, cause = details.get("error"), details.get("cause")
+            if error or cause:
+                self.last_error, self.last_cause = error, cause
+            if thread in self._open:
+                name, state_type, start, _, _ = self._open[thread]
+                self._open[thread] = (name, state_type, start, error, cause)
+        elif kind.endswith("StateExited"):
+            name = event["stateExitedEventDetails"]["name"]
+            opened = self._open.pop(thread, None)
+            if opened is None:
+                return
+            _, state_type, start, error, cause = opened
+            outcome = "CAUGHT" if error else "SUCCEEDED"
+            duration = (timestamp - start).total_seconds()
+            self._emit(StateEvent(name, state_type, start, duration, outcome, error, cause))
+        elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            for thread_key, opened in list(self._open.items()):
+                name, state_type, start, error, cause = opened
+                duration = (timestamp - start).total_seconds()
+                self._emit(StateEvent(name, state_type, start, duration, "FAILED", error, cause))
+                del self._open[thread_key]
+
+    def _emit(self, event: StateEvent) -> None:
+        self.events.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
