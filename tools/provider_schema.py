@@ -6,7 +6,7 @@ provider) inside its jsii assembly: one class per resource / data source, one co
 per block, each property documented with a link ending in `#<terraform_name>`.
 
 `python -m tools.provider_schema` downloads the pinned wheel (no dependencies) into a
-cache directory and writes `aws-provider-schema.json` there, once:
+cache directory and writes `aws-provider-schema-<package version>.json` there, once:
 
     {"provider_version": "6.25.0",
      "resources": {"aws_s3_bucket": "<struct id>", ...},
@@ -35,7 +35,8 @@ from typing import Any
 PACKAGE = "cdktf-cdktf-provider-aws"
 PACKAGE_VERSION = "21.22.1"
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".venv" / "provider-schema"
-SCHEMA_FILE = "aws-provider-schema.json"
+# Named after the pinned package, so that changing the pin re-extracts the schema.
+SCHEMA_FILE = f"aws-provider-schema-{PACKAGE_VERSION}.json"
 
 _DOC_LINK = re.compile(
     r"/docs/(?P<kind>resources|data-sources)/(?P<type>[a-z0-9_]+)(?:#(?P<name>[a-z0-9_]+))?"
