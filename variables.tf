@@ -4,8 +4,9 @@ variable "project" {
   default     = "lakepipe"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project))
-    error_message = "project must be 2-21 lowercase letters, digits or hyphens, starting with a letter (bucket names are built from it)."
+    # Longest bucket name: <project>-staging-athena-results-<account>-<14-char region> <= 63.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.project))
+    error_message = "project must be 2-12 lowercase letters, digits or hyphens, starting with a letter (bucket names, at most 63 characters, are built from it)."
   }
 }
 
