@@ -17,8 +17,10 @@ from etl_lambdas.checks import all_checks, audit_sql, evaluate
 from etl_lambdas.errors import AuditFailed
 
 RUN = "20261121t020000z_0123abcd"
-COLUMNS = "sensor_id VARCHAR, event_time VARCHAR, speed INTEGER, occupancy INTEGER, " \
-          "year VARCHAR, month VARCHAR, day VARCHAR, hour VARCHAR"
+COLUMNS = (
+    "sensor_id VARCHAR, event_time VARCHAR, speed INTEGER, occupancy INTEGER, "
+    "year VARCHAR, month VARCHAR, day VARCHAR, hour VARCHAR"
+)
 GOOD = [("s1", "t1", 80, 5, "2026", "03", "29", "01"), ("s2", "t1", 0, 0, "2026", "03", "29", "01")]
 
 
@@ -32,7 +34,8 @@ def _audit_on_duckdb(catalog: Catalog, chunks: list[list[tuple[Any, ...]]]) -> d
         connection.execute(f"CREATE TABLE lake_staging.{table} ({COLUMNS})")
         if rows:
             connection.executemany(
-                f"INSERT INTO lake_staging.{table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                f"INSERT INTO lake_staging.{table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
         tables.append(table)
     sql = audit_sql(model, "lake_staging", tables)
     duck = sqlglot.transpile(sql, read="athena", write="duckdb")[0]
@@ -48,8 +51,13 @@ def test_check_sql_is_athena_sql_with_one_column_per_check(catalog: Catalog) -> 
     parsed = sqlglot.parse_one(sql, read="athena")
     assert parsed.find(sqlglot.exp.Union) is not None
     assert [c.name for c in all_checks(model)] == [
-        "min_rows", "not_null(sensor_id)", "not_null(event_time)", "not_null(speed)",
-        "range(speed)", "range(occupancy)", "unique(sensor_id, event_time, year, month, day, hour)",
+        "min_rows",
+        "not_null(sensor_id)",
+        "not_null(event_time)",
+        "not_null(speed)",
+        "range(speed)",
+        "range(occupancy)",
+        "unique(sensor_id, event_time, year, month, day, hour)",
     ]
     assert "count_if(occupancy < 0)" in sql  # open upper bound: no upper comparison
 
@@ -82,8 +90,12 @@ def test_duplicates_across_chunks_and_empty_runs_are_caught(catalog: Catalog) ->
     results = _audit_on_duckdb(catalog, [GOOD, GOOD[:1]])
     assert results["unique(sensor_id, event_time, year, month, day, hour)"]["value"] == 1
     empty = _audit_on_duckdb(catalog, [[]])
-    assert empty["min_rows"] == {"check": "min_rows", "value": 0, "passed": False,
-                                 "detail": "min_rows: 0 rows, at least 1 required"}
+    assert empty["min_rows"] == {
+        "check": "min_rows",
+        "value": 0,
+        "passed": False,
+        "detail": "min_rows: 0 rows, at least 1 required",
+    }
 
 
 AUDIT_ENV = {"ATHENA_WORKGROUP": "lake-dev", "GLUE_DATABASE_PREFIX": "lake_dev"}
@@ -95,8 +107,11 @@ def _queue_result(values: list[int]) -> None:
     header = {"Data": [{"VarCharValue": f"c{i}"} for i in range(len(values))]}
     row = {"Data": [{"VarCharValue": str(v)} for v in values]}
     backend.query_results_queue.append(
-        QueryResults(rows=[header, row], column_info=[{"Name": f"c{i}", "Type": "bigint"}
-                                                      for i in range(len(values))]))
+        QueryResults(
+            rows=[header, row],
+            column_info=[{"Name": f"c{i}", "Type": "bigint"} for i in range(len(values))],
+        )
+    )
 
 
 def test_audit_handler_passes_and_returns_the_checks(catalog: Catalog, load_step: Any) -> None:
@@ -105,7 +120,8 @@ def test_audit_handler_passes_and_returns_the_checks(catalog: Catalog, load_step
         boto3.client("athena").create_work_group(Name="lake-dev", Configuration={})
         _queue_result([12, 0, 0, 0, 0, 0, 0])
         result = audit.handler(
-            {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}, None)
+            {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}, None
+        )
     assert result["rows"] == 12 and all(c["passed"] for c in result["checks"])
 
 
@@ -116,8 +132,8 @@ def test_audit_handler_fails_naming_each_failed_check(catalog: Catalog, load_ste
         _queue_result([12, 3, 0, 0, 5, 0, 2])
         with pytest.raises(AuditFailed) as raised:
             audit.handler(
-                {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]},
-                None)
+                {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}, None
+            )
     message = str(raised.value)
     assert "not_null(sensor_id): 3 violating rows" in message
     assert "range(speed): 5 violating rows" in message

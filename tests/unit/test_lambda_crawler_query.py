@@ -21,8 +21,10 @@ def glue_crawler() -> Any:
         glue = boto3.client("glue")
         glue.create_database(DatabaseInput={"Name": "lake_dev_ods"})
         glue.create_crawler(
-            Name=CRAWLER, Role="arn:aws:iam::123456789012:role/crawler",
-            DatabaseName="lake_dev_ods", Targets={"S3Targets": [{"Path": "s3://c/ods/traffic/"}]},
+            Name=CRAWLER,
+            Role="arn:aws:iam::123456789012:role/crawler",
+            DatabaseName="lake_dev_ods",
+            Targets={"S3Targets": [{"Path": "s3://c/ods/traffic/"}]},
         )
         yield glue
 
@@ -71,18 +73,30 @@ def test_crawler_state_reports_glue_fields(load_step: Any, monkeypatch: pytest.M
     stubber = Stubber(glue)
     stubber.add_response(
         "get_crawler",
-        {"Crawler": {"Name": CRAWLER, "State": "READY",
-                     "LastCrawl": {"Status": "FAILED", "ErrorMessage": "Access denied"}}},
+        {
+            "Crawler": {
+                "Name": CRAWLER,
+                "State": "READY",
+                "LastCrawl": {"Status": "FAILED", "ErrorMessage": "Access denied"},
+            }
+        },
         {"Name": CRAWLER},
     )
     monkeypatch.setattr(crawler, "client", lambda service: glue)
     with stubber:
         result = crawler.state_handler({}, None)
-    assert result == {"crawler": CRAWLER, "State": "READY", "LastCrawlStatus": "FAILED",
-                      "LastCrawlErrorMessage": "Access denied", "status": "FAILED"}
+    assert result == {
+        "crawler": CRAWLER,
+        "State": "READY",
+        "LastCrawlStatus": "FAILED",
+        "LastCrawlErrorMessage": "Access denied",
+        "status": "FAILED",
+    }
 
 
-def test_crawler_throttling_surfaces_as_throttled(load_step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crawler_throttling_surfaces_as_throttled(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     crawler = load_step("crawler", CRAWLER_NAME=CRAWLER)
     glue = boto3.client("glue")
     stubber = Stubber(glue)
@@ -94,8 +108,12 @@ def test_crawler_throttling_surfaces_as_throttled(load_step: Any, monkeypatch: p
 
 # -- write -------------------------------------------------------------------------------
 
-WRITE_ENV = {"ATHENA_WORKGROUP": "lake-dev", "GLUE_DATABASE_PREFIX": "lake_dev",
-             "CURATED_BUCKET": "lake-dev-curated", "PIPELINE_TIME_ZONE": "Europe/Brussels"}
+WRITE_ENV = {
+    "ATHENA_WORKGROUP": "lake-dev",
+    "GLUE_DATABASE_PREFIX": "lake_dev",
+    "CURATED_BUCKET": "lake-dev-curated",
+    "PIPELINE_TIME_ZONE": "Europe/Brussels",
+}
 
 
 def _write_event(chunks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -169,12 +187,17 @@ def _execution(query_id: str, state: str, reason: str | None = None) -> dict[str
     if reason:
         status["StateChangeReason"] = reason
         status["AthenaError"] = {"ErrorMessage": reason}
-    return {"QueryExecutionId": query_id, "Status": status,
-            "Statistics": {"DataScannedInBytes": 10}}
+    return {
+        "QueryExecutionId": query_id,
+        "Status": status,
+        "Statistics": {"DataScannedInBytes": 10},
+    }
 
 
 def _run_query_state(
-    load_step: Any, monkeypatch: pytest.MonkeyPatch, ids: list[str],
+    load_step: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    ids: list[str],
     answer: Any,
 ) -> dict[str, Any]:
     """query_state.handler over a real client whose BatchGetQueryExecution answers are stubbed
@@ -184,8 +207,9 @@ def _run_query_state(
     stubber = Stubber(athena)
     for start in range(0, len(ids), 50):
         batch = ids[start : start + 50]
-        stubber.add_response("batch_get_query_execution", answer(batch),
-                             {"QueryExecutionIds": batch})
+        stubber.add_response(
+            "batch_get_query_execution", answer(batch), {"QueryExecutionIds": batch}
+        )
     monkeypatch.setattr(query_state, "client", lambda service: athena)
     with stubber:
         result = query_state.handler({"query_ids": ids}, None)
@@ -200,7 +224,9 @@ def test_query_state_batches_by_50_and_succeeds_when_all_succeed(
     load_step: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = _run_query_state(
-        load_step, monkeypatch, IDS,
+        load_step,
+        monkeypatch,
+        IDS,
         lambda batch: {"QueryExecutions": [_execution(q, "SUCCEEDED") for q in batch]},
     )
     assert result["status"] == "SUCCEEDED" and result["queries"] == 120
@@ -209,40 +235,67 @@ def test_query_state_batches_by_50_and_succeeds_when_all_succeed(
 
 def test_query_state_running_until_all_end(load_step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     result = _run_query_state(
-        load_step, monkeypatch, IDS,
-        lambda batch: {"QueryExecutions": [
-            _execution(q, "QUEUED" if q == "q077" else "SUCCEEDED") for q in batch]},
+        load_step,
+        monkeypatch,
+        IDS,
+        lambda batch: {
+            "QueryExecutions": [
+                _execution(q, "QUEUED" if q == "q077" else "SUCCEEDED") for q in batch
+            ]
+        },
     )
     assert result["status"] == "RUNNING"
 
 
-def test_query_state_names_the_failed_query(load_step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_query_state_names_the_failed_query(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def answer(batch: list[str]) -> dict[str, Any]:
-        states = {"q030": ("CANCELLED", "stopped by user"),
-                  "q101": ("FAILED", "COLUMN_NOT_FOUND: line 3:8")}
-        return {"QueryExecutions": [
-            _execution(q, *states.get(q, ("RUNNING", None))) for q in batch]}
+        states = {
+            "q030": ("CANCELLED", "stopped by user"),
+            "q101": ("FAILED", "COLUMN_NOT_FOUND: line 3:8"),
+        }
+        return {
+            "QueryExecutions": [_execution(q, *states.get(q, ("RUNNING", None))) for q in batch]
+        }
 
     result = _run_query_state(load_step, monkeypatch, IDS, answer)
     assert (result["status"], result["failed_query_id"], result["reason"]) == (
-        "FAILED", "q101", "COLUMN_NOT_FOUND: line 3:8")
+        "FAILED",
+        "q101",
+        "COLUMN_NOT_FOUND: line 3:8",
+    )
 
 
 def test_query_state_unprocessed_ids(load_step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     result = _run_query_state(
-        load_step, monkeypatch, ["a", "b"],
-        lambda batch: {"QueryExecutions": [_execution("a", "SUCCEEDED")],
-                       "UnprocessedQueryExecutionIds": [
-                           {"QueryExecutionId": "b", "ErrorCode": "InvalidRequestException",
-                            "ErrorMessage": "unknown id"}]},
+        load_step,
+        monkeypatch,
+        ["a", "b"],
+        lambda batch: {
+            "QueryExecutions": [_execution("a", "SUCCEEDED")],
+            "UnprocessedQueryExecutionIds": [
+                {
+                    "QueryExecutionId": "b",
+                    "ErrorCode": "InvalidRequestException",
+                    "ErrorMessage": "unknown id",
+                }
+            ],
+        },
     )
     assert (result["status"], result["failed_query_id"]) == ("FAILED", "b")
     assert "unknown id" in result["reason"]
     with pytest.raises(Throttled):
         _run_query_state(
-            load_step, monkeypatch, ["a"],
-            lambda batch: {"QueryExecutions": [], "UnprocessedQueryExecutionIds": [
-                {"QueryExecutionId": "a", "ErrorCode": "TooManyRequestsException"}]},
+            load_step,
+            monkeypatch,
+            ["a"],
+            lambda batch: {
+                "QueryExecutions": [],
+                "UnprocessedQueryExecutionIds": [
+                    {"QueryExecutionId": "a", "ErrorCode": "TooManyRequestsException"}
+                ],
+            },
         )
 
 

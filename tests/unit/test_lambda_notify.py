@@ -19,7 +19,8 @@ def topic(load_step: Any) -> Any:
         arn = sns.create_topic(Name="lake-dev-alerts")["TopicArn"]
         queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
+            "Attributes"
+        ]["QueueArn"]
         sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
         notify = load_step("notify", SNS_TOPIC_ARN=arn)
 
@@ -33,24 +34,46 @@ def topic(load_step: Any) -> Any:
 
 def test_success_summary(topic: Any) -> None:
     notify, receive = topic
-    plan = {"run_id": "20261121t020000z_0123abcd", "start_date": "2026-11-20",
-            "end_date": "2026-11-20"}
-    results = [[{"model": "events", "table": "lake_dwd.events", "partitions": 24, "rows": 900}],
-               [{"model": "daily", "table": "lake_dws.daily", "partitions": 1, "rows": 3}]]
+    plan = {
+        "run_id": "20261121t020000z_0123abcd",
+        "start_date": "2026-11-20",
+        "end_date": "2026-11-20",
+    }
+    results = [
+        [{"model": "events", "table": "lake_dwd.events", "partitions": 24, "rows": 900}],
+        [{"model": "daily", "table": "lake_dws.daily", "partitions": 1, "rows": 3}],
+    ]
     notify.handler({"status": "SUCCEEDED", "plan": plan, "results": results}, None)
     message = receive()
-    assert message["Subject"] == "ETL run 20261121t020000z_0123abcd SUCCEEDED 2026-11-20..2026-11-20"
+    assert (
+        message["Subject"] == "ETL run 20261121t020000z_0123abcd SUCCEEDED 2026-11-20..2026-11-20"
+    )
     assert "- lake_dwd.events: 24 partition(s) published, 900 rows" in message["Message"]
     assert "lake_dws.daily: 1 partition(s)" in message["Message"]
 
 
 def test_failure_inside_a_model_names_state_model_and_cause(topic: Any) -> None:
     notify, receive = topic
-    inner = {"failed_state": "Audit", "model": "events", "run_id": "r",
-             "error": {"Error": "AuditFailed", "Cause": json.dumps(
-                 {"errorType": "AuditFailed", "errorMessage": "min_rows: 0 rows, at least 1"})}}
-    notify.handler({"status": "FAILED", "execution": "exec-1", "failed_state": "Tiers",
-                    "error": {"Error": "ModelFailed", "Cause": json.dumps(inner)}}, None)
+    inner = {
+        "failed_state": "Audit",
+        "model": "events",
+        "run_id": "r",
+        "error": {
+            "Error": "AuditFailed",
+            "Cause": json.dumps(
+                {"errorType": "AuditFailed", "errorMessage": "min_rows: 0 rows, at least 1"}
+            ),
+        },
+    }
+    notify.handler(
+        {
+            "status": "FAILED",
+            "execution": "exec-1",
+            "failed_state": "Tiers",
+            "error": {"Error": "ModelFailed", "Cause": json.dumps(inner)},
+        },
+        None,
+    )
     message = receive()
     assert message["Subject"] == "ETL FAILED in Tiers > Audit (events): AuditFailed"
     assert "Cause: min_rows: 0 rows, at least 1" in message["Message"]
@@ -58,8 +81,14 @@ def test_failure_inside_a_model_names_state_model_and_cause(topic: Any) -> None:
 
 def test_subject_stays_within_the_sns_limit(topic: Any) -> None:
     notify, receive = topic
-    notify.handler({"status": "FAILED", "failed_state": "Plan" * 40,
-                    "error": {"Error": "InvalidRunRequest", "Cause": "bad\ndate"}}, None)
+    notify.handler(
+        {
+            "status": "FAILED",
+            "failed_state": "Plan" * 40,
+            "error": {"Error": "InvalidRunRequest", "Cause": "bad\ndate"},
+        },
+        None,
+    )
     subject = receive()["Subject"]
     assert len(subject) == 100 and subject.endswith("...")
 

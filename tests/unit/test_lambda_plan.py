@@ -31,8 +31,16 @@ days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 granularities = st.sampled_from(["hour", "day", "month"])
 # Boundaries worth hitting often: DST days, month and year ends, 1st of month, 1 January.
 special_days = st.sampled_from(
-    [date(2026, 3, 29), date(2026, 10, 25), date(2026, 1, 31), date(2026, 2, 28),
-     date(2024, 2, 29), date(2026, 12, 31), date(2027, 1, 1), date(2026, 4, 1)]
+    [
+        date(2026, 3, 29),
+        date(2026, 10, 25),
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2024, 2, 29),
+        date(2026, 12, 31),
+        date(2027, 1, 1),
+        date(2026, 4, 1),
+    ]
 )
 
 
@@ -100,8 +108,11 @@ def test_schedule_time_becomes_the_previous_local_day(scheduled: str, expected: 
     assert logical_date(datetime.fromisoformat(scheduled), ZONE).isoformat() == expected
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1),
-                    timezones=st.just(UTC)))
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_logical_date_is_always_the_day_before_local(scheduled: datetime) -> None:
     local = scheduled.astimezone(ZoneInfo(ZONE))
@@ -120,7 +131,10 @@ def _range(request: dict[str, object], now: datetime = NOW, max_days: int = 31) 
         ({"date": "20260201"}, "'20260201' is not a date"),
         ({"date": 20260201}, "20260201 is not a date"),
         ({"start_date": "2026-03-05", "end_date": "2026-03-01"}, "end_date 2026-03-01 is before"),
-        ({"start_date": "2026-01-01", "end_date": "2026-03-01"}, "60 days, more than the maximum 31"),
+        (
+            {"start_date": "2026-01-01", "end_date": "2026-03-01"},
+            "60 days, more than the maximum 31",
+        ),
         ({"date": "2026-11-21"}, "2026-11-21 is not complete yet"),
         ({"date": "2027-01-01"}, "2027-01-01 is not complete yet"),
         ({"time": "2026-11-21 02:00"}, "no UTC offset"),
@@ -158,18 +172,33 @@ def test_run_id_is_stable_sortable_and_safe() -> None:
 
 
 def _plan(catalog: Catalog, request: dict[str, object]) -> dict[str, object]:
-    return build_plan(request, execution_name="exec", execution_start=START, now=NOW,
-                      time_zone=ZONE, max_days=400, catalog=catalog)
+    return build_plan(
+        request,
+        execution_name="exec",
+        execution_start=START,
+        now=NOW,
+        time_zone=ZONE,
+        max_days=400,
+        catalog=catalog,
+    )
 
 
 def test_plan_lists_tiers_in_order_with_chunks_and_arrival_window(catalog: Catalog) -> None:
     plan = _plan(catalog, {"start_date": "2026-02-26", "end_date": "2026-03-03"})
     assert plan["arrival_start_date"] == "2026-02-25"
     assert plan["arrival_end_date"] == "2026-03-04"
-    assert plan["glue_arguments"] == {"--arrival_start_date": "2026-02-25",
-                                      "--arrival_end_date": "2026-03-04"}
-    assert plan["dates"] == ["2026-02-26", "2026-02-27", "2026-02-28", "2026-03-01",
-                             "2026-03-02", "2026-03-03"]
+    assert plan["glue_arguments"] == {
+        "--arrival_start_date": "2026-02-25",
+        "--arrival_end_date": "2026-03-04",
+    }
+    assert plan["dates"] == [
+        "2026-02-26",
+        "2026-02-27",
+        "2026-02-28",
+        "2026-03-01",
+        "2026-03-02",
+        "2026-03-03",
+    ]
     tiers = plan["tiers"]
     assert [t["tier"] for t in tiers] == ["dwd", "dws", "ads"]  # type: ignore[index]
     events = tiers[0]["models"][0]  # type: ignore[index]
@@ -191,8 +220,11 @@ def test_model_subset_keeps_tier_order_and_drops_empty_tiers(catalog: Catalog) -
 
 @pytest.mark.parametrize(
     ("models", "message"),
-    [(["events", "nope"], "unknown model\\(s\\) 'nope'"), ([], "non-empty list"),
-     ("events", "non-empty list")],
+    [
+        (["events", "nope"], "unknown model\\(s\\) 'nope'"),
+        ([], "non-empty list"),
+        ("events", "non-empty list"),
+    ],
 )
 def test_unknown_or_malformed_models_are_rejected(
     catalog: Catalog, models: object, message: str

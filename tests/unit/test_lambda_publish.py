@@ -19,8 +19,9 @@ KEYS = [{"Name": n, "Type": "string"} for n in ("year", "month", "day", "hour")]
 PARQUET = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-    "SerdeInfo": {"SerializationLibrary":
-                  "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    },
 }
 
 
@@ -28,38 +29,71 @@ PARQUET = {
 def aws() -> Any:
     with mock_aws():
         glue, s3 = boto3.client("glue"), boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
         for db in ("lake_staging", "lake_dws"):
             glue.create_database(DatabaseInput={"Name": db})
         yield glue, s3
 
 
-def _stage(glue: Any, s3: Any, run: str, hours: list[tuple[str, str]],
-           columns: list[dict[str, str]] = COLUMNS, chunk: int = 0) -> str:
+def _stage(
+    glue: Any,
+    s3: Any,
+    run: str,
+    hours: list[tuple[str, str]],
+    columns: list[dict[str, str]] = COLUMNS,
+    chunk: int = 0,
+) -> str:
     """What a CTAS leaves: a staging table, its partitions, their files."""
     table = f"hourly__{run}__c{chunk}"
     root = f"dws/hourly/_runs/{run}/chunk={chunk}/"
-    glue.create_table(DatabaseName="lake_staging", TableInput={
-        "Name": table, "TableType": "EXTERNAL_TABLE", "PartitionKeys": KEYS,
-        "Parameters": {"has_encrypted_data": "false"},
-        "StorageDescriptor": {"Columns": columns, "Location": f"s3://{BUCKET}/{root}", **PARQUET},
-    })
+    glue.create_table(
+        DatabaseName="lake_staging",
+        TableInput={
+            "Name": table,
+            "TableType": "EXTERNAL_TABLE",
+            "PartitionKeys": KEYS,
+            "Parameters": {"has_encrypted_data": "false"},
+            "StorageDescriptor": {
+                "Columns": columns,
+                "Location": f"s3://{BUCKET}/{root}",
+                **PARQUET,
+            },
+        },
+    )
     partitions = []
     for day, hour in hours:
         directory = f"{root}year=2026/month=10/day={day}/hour={hour}/"
         s3.put_object(Bucket=BUCKET, Key=directory + "part-0.parquet", Body=b"x")
-        partitions.append({"Values": ["2026", "10", day, hour], "StorageDescriptor": {
-            "Columns": columns, "Location": f"s3://{BUCKET}/{directory}", **PARQUET}})
+        partitions.append(
+            {
+                "Values": ["2026", "10", day, hour],
+                "StorageDescriptor": {
+                    "Columns": columns,
+                    "Location": f"s3://{BUCKET}/{directory}",
+                    **PARQUET,
+                },
+            }
+        )
     for start in range(0, len(partitions), 100):
-        glue.batch_create_partition(DatabaseName="lake_staging", TableName=table,
-                                    PartitionInputList=partitions[start : start + 100])
+        glue.batch_create_partition(
+            DatabaseName="lake_staging",
+            TableName=table,
+            PartitionInputList=partitions[start : start + 100],
+        )
     return table
 
 
 def _locations(glue: Any) -> dict[tuple[str, ...], str]:
-    pages = glue.get_paginator("get_partitions").paginate(DatabaseName="lake_dws", TableName="hourly")
-    return {tuple(p["Values"]): p["StorageDescriptor"]["Location"]
-            for page in pages for p in page["Partitions"]}
+    pages = glue.get_paginator("get_partitions").paginate(
+        DatabaseName="lake_dws", TableName="hourly"
+    )
+    return {
+        tuple(p["Values"]): p["StorageDescriptor"]["Location"]
+        for page in pages
+        for p in page["Partitions"]
+    }
 
 
 def _keys(s3: Any) -> set[str]:
@@ -81,7 +115,10 @@ def test_first_publish_creates_the_table_and_its_partitions(aws: Any, load_step:
     tables = [_stage(glue, s3, RUN_1, DAY_25), _stage(glue, s3, RUN_1, DAY_26, chunk=1)]
     result = publish.handler(_event(RUN_1, tables), None)
     assert (result["table_created"], result["partitions_created"], result["partitions"]) == (
-        True, 48, 48)
+        True,
+        48,
+        48,
+    )
     table = glue.get_table(DatabaseName="lake_dws", Name="hourly")["Table"]
     assert table["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/dws/hourly/"
     assert table["StorageDescriptor"]["Columns"] == COLUMNS
@@ -89,7 +126,8 @@ def test_first_publish_creates_the_table_and_its_partitions(aws: Any, load_step:
     assert [k["Name"] for k in table["PartitionKeys"]] == ["year", "month", "day", "hour"]
     locations = _locations(glue)
     assert locations[("2026", "10", "26", "07")] == (
-        f"s3://{BUCKET}/dws/hourly/_runs/{RUN_1}/chunk=1/year=2026/month=10/day=26/hour=07/")
+        f"s3://{BUCKET}/dws/hourly/_runs/{RUN_1}/chunk=1/year=2026/month=10/day=26/hour=07/"
+    )
     # Staging tables are gone from the catalog, their data is what the table now serves.
     assert glue.get_tables(DatabaseName="lake_staging")["TableList"] == []
     assert len(_keys(s3)) == 48
@@ -102,16 +140,17 @@ def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_
     publish = load_step("publish", **ENV)
     publish.handler(_event(RUN_1, [_stage(glue, s3, RUN_1, DAY_25 + DAY_26)]), None)
     foreign = {
-        "dws/hourly/_runs/not-a-run/x.parquet",   # not named like a run: not ours
+        "dws/hourly/_runs/not-a-run/x.parquet",  # not named like a run: not ours
         "dws/hourly_v2/_runs/20200101t000000z_cccccccc/x.parquet",  # another model
-        "dws/hourly/manual/x.parquet",            # outside _runs/
+        "dws/hourly/manual/x.parquet",  # outside _runs/
         "raw/traffic/x.json.gz",
     }
     for key in foreign:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     new_columns = [*COLUMNS, {"Name": "avg_speed", "Type": "double"}]
     result = publish.handler(
-        _event(RUN_2, [_stage(glue, s3, RUN_2, DAY_26, columns=new_columns)]), None)
+        _event(RUN_2, [_stage(glue, s3, RUN_2, DAY_26, columns=new_columns)]), None
+    )
     assert (result["partitions_created"], result["partitions_updated"]) == (0, 24)
     assert result["schema_updated"] is True
     table = glue.get_table(DatabaseName="lake_dws", Name="hourly")["Table"]
@@ -127,8 +166,9 @@ def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_
     assert sum(f"{RUN_1}" in k and "day=25" in k for k in keys) == 24
     assert foreign <= keys
     # Every published partition still has its files.
-    assert all(loc.split(f"s3://{BUCKET}/")[1] + "part-0.parquet" in keys
-               for loc in locations.values())
+    assert all(
+        loc.split(f"s3://{BUCKET}/")[1] + "part-0.parquet" in keys for loc in locations.values()
+    )
 
 
 def test_publish_retried_after_success_is_a_no_op(aws: Any, load_step: Any) -> None:
