@@ -457,8 +457,23 @@ def _history(sfn: Any, execution_arn: str, seen: int) -> list[dict[str, Any]]:
     return events[seen:]
 
 
+@dataclass
+class _OpenState:
+    thread: str
+    name: str
+    type: str
+    start: datetime
+    failed: bool = False
+    error: str | None = None
+    cause: str | None = None
+
+
 class _HistoryFollower:
-    """Turns history events into state entered/exited events, Map iterations included."""
+    """Turns history events into state entered/exited events, Map iterations included.
+
+    Events of one Map iteration chain through previousEventId; each iteration is a
+    "thread" (path of Map name and index) so parallel iterations of a state stay apart.
+    """
 
     def __init__(self, on_event: Callable[[StateEvent], None] | None) -> None:
         self._on_event = on_event
@@ -466,9 +481,8 @@ class _HistoryFollower:
         self.events: list[StateEvent] = []
         self.last_error: str | None = None
         self.last_cause: str | None = None
-        # event id -> (thread, open-state key); a Map iteration starts its own thread.
         self._thread_of: dict[int, str] = {}
-        self._open: dict[str, tuple[str, str, datetime, str | None, str | None]] = {}
+        self._open: list[_OpenState] = []
 
     def consume(self, events: list[dict[str, Any]]) -> None:
         for event in events:
@@ -477,42 +491,69 @@ class _HistoryFollower:
 
     def _consume(self, event: dict[str, Any]) -> None:
         kind: str = event["type"]
-        event_id: int = event["id"]
-        previous = event.get("previousEventId", 0)
-        thread = self._thread_of.get(previous, "")
+        thread = self._thread_of.get(event.get("previousEventId", 0), "")
         if kind == "MapIterationStarted":
             details = event.get("mapIterationStartedEventDetails", {})
             thread = f"{thread}/{details.get('name', '')}[{details.get('index', 0)}]"
-        self._thread_of[event_id] = thread
         timestamp: datetime = event["timestamp"]
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         if kind.endswith("StateEntered"):
-            name = event["stateEnteredEventDetails"]["name"]
-            state_type = kind[: -len("StateEntered")]
-            self._open[thread] = (name, state_type, timestamp, None, None)
-            self._emit(StateEvent(name, state_type, timestamp, None, "ENTERED"))
+            state = _OpenState(thread, details["name"], kind[: -len("StateEntered")], timestamp)
+            self._open.append(state)
+            self._emit(StateEvent(state.name, state.type, timestamp, None, "ENTERED"))
+        elif kind.endswith("StateExited"):
+            state = self._find(lambda s: s.name == details["name"], thread)
+            if state is not None:
+                thread = state.thread
+                self._close(state, timestamp, "CAUGHT" if state.failed else "SUCCEEDED")
+        elif kind in ("MapIterationFailed", "MapIterationAborted"):
+            # A Fail state inside the iteration is never exited: it ends with the iteration.
+            for state in [s for s in self._open if s.thread == thread]:
+                self._close(state, timestamp, "FAILED")
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             error, cause = details.get("error"), details.get("cause")
             if error or cause:
                 self.last_error, self.last_cause = error, cause
-            if thread in self._open:
-                name, state_type, start, _, _ = self._open[thread]
-                self._open[thread] = (name, state_type, start, error, cause)
-        elif kind.endswith("StateExited"):
-            name = event["stateExitedEventDetails"]["name"]
-            opened = self._open.pop(thread, None)
-            if opened is None:
-                return
-            _, state_type, start, error, cause = opened
-            outcome = "CAUGHT" if error else "SUCCEEDED"
-            duration = (timestamp - start).total_seconds()
-            self._emit(StateEvent(name, state_type, start, duration, outcome, error, cause))
-        elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
-            for thread_key, opened in list(self._open.items()):
-                name, state_type, start, error, cause = opened
-                duration = (timestamp - start).total_seconds()
-                self._emit(StateEvent(name, state_type, start, duration, "FAILED", error, cause))
-                del self._open[thread_key]
+            if kind.startswith("Execution"):
+                for state in list(self._open):
+                    self._close(state, timestamp, "FAILED")
+            else:
+                wanted = "Map" if kind.startswith("Map") else None
+                state = self._find(lambda s: wanted is None or s.type == wanted, thread)
+                if state is not None:
+                    if kind.startswith("Map"):
+                        thread = state.thread
+                    state.failed = True
+                    state.error = error or state.error or kind
+                    state.cause = cause or state.cause
+        elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded"):
+            # A retried task that finally succeeds is a success.
+            state = self._find(lambda s: True, thread)
+            if state is not None:
+                state.failed, state.error, state.cause = False, None, None
+        elif kind in ("ExecutionSucceeded", "ExecutionAborted"):
+            outcome = "SUCCEEDED" if kind == "ExecutionSucceeded" else "ABORTED"
+            for state in list(self._open):
+                self._close(state, timestamp, outcome)
+        self._thread_of[event["id"]] = thread
+
+    def _find(self, match: Callable[[_OpenState], bool], thread: str) -> _OpenState | None:
+        """The latest open state matching, in this thread or the nearest enclosing one."""
+        candidates = [s for s in self._open if match(s) and thread.startswith(s.thread)]
+        if not candidates:
+            candidates = [s for s in self._open if match(s)]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda s: (len(s.thread), self._open.index(s)))
+
+    def _close(self, state: _OpenState, end: datetime, outcome: str) -> None:
+        self._open.remove(state)
+        duration = (end - state.start).total_seconds()
+        self._emit(
+            StateEvent(
+                state.name, state.type, state.start, duration, outcome, state.error, state.cause
+            )
+        )
 
     def _emit(self, event: StateEvent) -> None:
         self.events.append(event)
