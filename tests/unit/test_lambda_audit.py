@@ -41,7 +41,9 @@ def _audit_on_duckdb(catalog: Catalog, chunks: list[list[tuple[Any, ...]]]) -> d
     duck = sqlglot.transpile(sql, read="athena", write="duckdb")[0]
     cursor = connection.execute(duck)
     names = [d[0] for d in cursor.description]
-    row = dict(zip(names, cursor.fetchone(), strict=True))
+    values = cursor.fetchone()
+    assert values is not None
+    row = dict(zip(names, values, strict=True))
     return {result["check"]: result for result in evaluate(model, row)}
 
 

@@ -7,6 +7,7 @@ import importlib
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_read_environment_rejects_empty_values_and_names_all_missing() -> None:
     assert read_environment("B", environ={"B": " x "}) == {"B": "x"}
 
 
-def test_invalid_values_fail_at_cold_start(load_step) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_values_fail_at_cold_start(load_step: Any) -> None:
     with pytest.raises(ConfigurationError, match="MAX_BACKFILL_DAYS"):
         load_step("plan", PIPELINE_TIME_ZONE="Europe/Brussels", MAX_BACKFILL_DAYS="zero")
     with pytest.raises(ConfigurationError, match="PIPELINE_TIME_ZONE"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -60,7 +62,7 @@ def test_chunks_cover_exactly_without_overlap_within_the_partition_limit(
     assert result[0].start_date == window.start
     assert result[-1].end_date == window.end
     assert [c.index for c in result] == list(range(len(result)))
-    for previous, following in zip(result, result[1:], strict=False):
+    for previous, following in pairwise(result):
         assert following.start_date == previous.end_date + timedelta(days=1)
     for chunk in result:
         assert chunk.start_date <= chunk.end_date
@@ -171,7 +173,7 @@ def test_run_id_is_stable_sortable_and_safe() -> None:
     assert first != run_id("exec-b", datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
 
 
-def _plan(catalog: Catalog, request: dict[str, object]) -> dict[str, object]:
+def _plan(catalog: Catalog, request: dict[str, object]) -> dict[str, Any]:
     return build_plan(
         request,
         execution_name="exec",
@@ -200,19 +202,19 @@ def test_plan_lists_tiers_in_order_with_chunks_and_arrival_window(catalog: Catal
         "2026-03-03",
     ]
     tiers = plan["tiers"]
-    assert [t["tier"] for t in tiers] == ["dwd", "dws", "ads"]  # type: ignore[index]
-    events = tiers[0]["models"][0]  # type: ignore[index]
+    assert [t["tier"] for t in tiers] == ["dwd", "dws", "ads"]
+    events = tiers[0]["models"][0]
     assert events["model"] == "events" and events["run_id"] == plan["run_id"]
     assert events["chunks"] == [
         {"index": 0, "start_date": "2026-02-26", "end_date": "2026-03-01"},
         {"index": 1, "start_date": "2026-03-02", "end_date": "2026-03-03"},
     ]
-    assert [m["model"] for m in tiers[1]["models"]] == ["hourly", "daily"]  # type: ignore[index]
+    assert [m["model"] for m in tiers[1]["models"]] == ["hourly", "daily"]
 
 
 def test_model_subset_keeps_tier_order_and_drops_empty_tiers(catalog: Catalog) -> None:
     plan = _plan(catalog, {"date": "2026-01-01", "models": ["monthly", "events"]})
-    assert [(t["tier"], [m["model"] for m in t["models"]]) for t in plan["tiers"]] == [  # type: ignore[attr-defined]
+    assert [(t["tier"], [m["model"] for m in t["models"]]) for t in plan["tiers"]] == [
         ("dwd", ["events"]),
         ("ads", ["monthly"]),
     ]
@@ -238,7 +240,7 @@ def test_unknown_input_field_is_rejected(catalog: Catalog) -> None:
         _plan(catalog, {"date": "2026-01-01", "dates": ["2026-01-01"]})
 
 
-def test_handler_plans_a_scheduled_run(load_step) -> None:  # type: ignore[no-untyped-def]
+def test_handler_plans_a_scheduled_run(load_step: Any) -> None:
     plan = load_step("plan", PIPELINE_TIME_ZONE=ZONE, MAX_BACKFILL_DAYS="31")
     event = {
         "input": {"time": "2026-10-25T23:30:00Z"},
@@ -250,7 +252,7 @@ def test_handler_plans_a_scheduled_run(load_step) -> None:  # type: ignore[no-un
     assert result == plan.handler(event, None)  # a retried step plans the same run
 
 
-def test_handler_rejects_missing_execution_context(load_step) -> None:  # type: ignore[no-untyped-def]
+def test_handler_rejects_missing_execution_context(load_step: Any) -> None:
     plan = load_step("plan", PIPELINE_TIME_ZONE=ZONE, MAX_BACKFILL_DAYS="31")
     with pytest.raises(InvalidRunRequest, match="must have a name"):
         plan.handler({"input": {"date": "2026-01-01"}, "execution": {"name": None}}, None)
