@@ -29,7 +29,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	@touch $@
 
-setup: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## create .venv (and .venv-checkov) with everything the project needs
+# The AWS provider's schema, for the offline Terraform check (see tools/provider_schema.py).
+PROVIDER_SCHEMA := $(VENV)/provider-schema/aws-provider-schema-21.22.1.json
+$(PROVIDER_SCHEMA): $(BIN)/.installed tools/provider_schema.py
+	$(BIN)/python -m tools.provider_schema --cache-dir $(VENV)/provider-schema
+
+setup: $(BIN)/.installed $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
 
 $(LAMBDA_ZIP): $(BIN)/.installed requirements-lambda.txt $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
 	$(BIN)/python tools/build_lambda_zip.py --requirements requirements-lambda.txt \
