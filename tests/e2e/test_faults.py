@@ -1,0 +1,86 @@
+"""Each injected fault ends as the real ASL says: retried and SUCCEEDED, or FAILED with the
+failure notification sent and the published tables unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl_local.faults import parse_fault
+from etl_local.runtime import LocalRuntime, RunResult
+
+pytestmark = pytest.mark.e2e
+
+DAY = "2025-11-28"
+FAILING_DAY = "2025-11-29"  # never published before the failing runs: nothing may appear
+
+
+def fingerprint(runtime: LocalRuntime) -> dict[str, list[tuple[str, ...]]]:
+    """Each published table's partitions and their locations, from the Glue catalog."""
+    glue = runtime.client("glue")
+    tables = {}
+    for tier in ("dwd", "dws", "ads"):
+        database = runtime.settings.database(tier)
+        for table in glue.get_tables(DatabaseName=database)["TableList"]:
+            pages = glue.get_paginator("get_partitions").paginate(
+                DatabaseName=database, TableName=table["Name"]
+            )
+            tables[f"{database}.{table['Name']}"] = sorted(
+                (*p["Values"], p["StorageDescriptor"]["Location"])
+                for page in pages
+                for p in page["Partitions"]
+            )
+    return tables
+
+
+@pytest.fixture(scope="module")
+def published(runtime: LocalRuntime) -> dict[str, list[tuple[str, ...]]]:
+    result = runtime.run({"date": DAY})
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    return fingerprint(runtime)
+
+
+def failure_subjects(result: RunResult) -> list[str]:
+    return [str(n["subject"]) for n in result.notifications if "FAILED" in str(n["subject"])]
+
+
+@pytest.mark.parametrize("fault", ["athena-throttle:2", "lambda-error:write:1"])
+def test_transient_faults_are_retried(
+    runtime: LocalRuntime, published: dict[str, list[tuple[str, ...]]], fault: str
+) -> None:
+    result = runtime.run({"date": DAY}, faults=[parse_fault(fault)])
+
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    assert failure_subjects(result) == []
+
+
+def test_lambda_error_is_retried_by_the_state_machine(
+    runtime: LocalRuntime, published: dict[str, list[tuple[str, ...]]]
+) -> None:
+    result = runtime.run({"date": DAY}, faults=[parse_fault("lambda-error:plan:2")])
+
+    assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    assert runtime.router.invocations.count("plan") == 3
+
+
+@pytest.mark.parametrize(
+    ("fault", "failed_state"),
+    [
+        ("crawler-failed", "CrawlerState"),
+        ("crawler-cancelled", "CrawlerState"),
+        ("query-failed:traffic_events", "QueryState"),
+    ],
+)
+def test_failures_notify_and_leave_published_tables_unchanged(
+    runtime: LocalRuntime,
+    published: dict[str, list[tuple[str, ...]]],
+    fault: str,
+    failed_state: str,
+) -> None:
+    result = runtime.run({"date": FAILING_DAY}, faults=[parse_fault(fault)])
+
+    assert result.status == "FAILED"
+    assert len(failure_subjects(result)) == 1
+    assert result.cause and failed_state in result.cause
+    if fault.startswith("crawler"):
+        assert fault.removeprefix("crawler-").upper() in result.cause
+    assert fingerprint(runtime) == published
