@@ -1,28 +1,15 @@
-"""Shared pieces of the end-to-end tests: a tiny generated dataset and a started runtime.
-
-Every e2e module shares one runtime (moto server, local Athena, Spark session) across its
-tests: starting Spark is the slow part. Dates are in the past (the plan rejects future
-days) and cross a month end.
-"""
+"""The runtime the e2e modules share: started once per module (Spark's start is the slow
+part), loaded with the small generated dataset of tests/e2e/sample.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from etl_local.generate import generate_events
 from etl_local.runtime import LocalRuntime
-
-SENSORS = 3
-FIRST_DAY = date(2025, 11, 27)
-LAST_DAY = date(2025, 12, 3)
-
-
-def dataset(start: date = FIRST_DAY, end: date = LAST_DAY) -> list[tuple[str, bytes]]:
-    return list(generate_events(start, end, sensors=SENSORS, seed=7))
+from tests.e2e.sample import dataset
 
 
 @pytest.fixture(scope="module")
