@@ -210,6 +210,10 @@ class LocalRuntime:
         return self._server.endpoint_url
 
     @property
+    def state(self) -> LocalState:
+        return self._state
+
+    @property
     def server(self) -> LocalAwsServer:
         return self._server
 

@@ -92,8 +92,8 @@ class LocalState:
         return manifest
 
     # -- restore --------------------------------------------------------------------------
-    def restore(self, clients: ClientFactory) -> None:
-        """Load the snapshot into the (freshly deployed, empty) server."""
+    def restore(self, clients: ClientFactory) -> int:
+        """Load the snapshot into the (freshly deployed) server; returns objects uploaded."""
         s3 = clients("s3")
         manifest = self._read_manifest()
         uploads: list[tuple[str, str, Path]] = []
@@ -114,10 +114,11 @@ class LocalState:
             if path.is_file():
                 _restore_database(glue, database, json.loads(path.read_text(encoding="utf-8")))
         logger.info("local state restored", extra={"objects": len(uploads), "home": str(self.home)})
+        return len(uploads)
 
     # -- snapshot -------------------------------------------------------------------------
-    def snapshot(self, clients: ClientFactory) -> None:
-        """Save the server's lake and catalog; unchanged objects are not copied again."""
+    def snapshot(self, clients: ClientFactory) -> int:
+        """Save the server's lake and catalog; returns objects copied (unchanged ones are not)."""
         s3 = clients("s3")
         previous = self._read_manifest()
         manifest: Manifest = {}
@@ -151,6 +152,7 @@ class LocalState:
         for database in self._settings.databases:
             _write_json(self._glue_root / f"{database}.json", _dump_database(glue, database))
         logger.info("local state saved", extra={"copied": len(downloads), "home": str(self.home)})
+        return len(downloads)
 
 
 def _write_json(path: Path, document: Any) -> None:

@@ -1,0 +1,305 @@
+"""The local runtime's own pieces: names and environments as Terraform's, the Lambda router
+as the Lambda service answers, faults, and state that survives a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from etl_lambdas.catalog import placeholders
+from etl_lambdas.steps import STEPS, StepSpec
+from etl_local.deploy import ASL_TEMPLATE, render_state_machine
+from etl_local.faults import Fault, parse_fault
+from etl_local.lambda_router import InjectedServiceError, LambdaRouter
+from etl_local.runtime import LocalRuntime
+from etl_local.settings import LocalSettings
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SETTINGS = LocalSettings()
+PIPELINE_VARIABLES = set().union(*(spec.environment for spec in STEPS.values()))
+
+
+def terraform_function_environment() -> dict[str, dict[str, Any]]:
+    with (REPOSITORY / "modules" / "lambdas" / "main.tf").open(encoding="utf-8") as handle:
+        document = hcl2.load(handle)
+    for block in document.get("locals", []):
+        if "function_environment" in block:
+            environment: dict[str, dict[str, Any]] = block["function_environment"]
+            return {step.strip('"'): values for step, values in environment.items()}
+    raise AssertionError("modules/lambdas/main.tf has no locals.function_environment")
+
+
+def test_each_function_gets_the_variables_terraform_gives_and_its_handler_reads() -> None:
+    terraform = terraform_function_environment()
+
+    assert set(terraform) == set(STEPS)
+    for step, spec in STEPS.items():
+        local = set(SETTINGS.function_environment(step))
+        assert local == {name.strip('"') for name in terraform[step]} == spec.environment, step
+
+
+def test_the_state_machine_gets_exactly_the_placeholders_it_uses() -> None:
+    template = ASL_TEMPLATE.read_text(encoding="utf-8")
+
+    assert set(SETTINGS.template_values()) == placeholders(template)
+    definition = json.loads(render_state_machine(SETTINGS))
+    assert definition["StartAt"] in definition["States"]
+
+
+def test_local_names_follow_the_contract() -> None:
+    assert SETTINGS.glue_prefix == "lakepipe_local"
+    assert SETTINGS.databases == tuple(
+        f"lakepipe_local_{tier}" for tier in ("ods", "dwd", "dws", "ads", "staging")
+    )
+    assert SETTINGS.function_name("crawler-start") == "lakepipe-local-crawler-start"
+    assert SETTINGS.raw_bucket == "lakepipe-local-raw-123456789012-eu-west-1"
+
+
+# -- the Lambda router, without a server ------------------------------------------------------
+
+HANDLERS = """
+import os
+
+READ_AT_IMPORT = {name: os.environ.get(name) for name in %r}
+
+
+def environment(event, context):
+    return {"import": READ_AT_IMPORT, "call": {n: os.environ.get(n) for n in READ_AT_IMPORT},
+            "function": context.function_name, "event": event}
+
+
+class TableMissing(Exception):
+    pass
+
+
+def broken(event, context):
+    raise TableMissing("no table " + event["table"])
+"""
+
+
+@pytest.fixture
+def handlers(tmp_path: Path) -> Iterator[str]:
+    module = "router_test_handlers"
+    (tmp_path / f"{module}.py").write_text(HANDLERS % sorted(PIPELINE_VARIABLES), "utf-8")
+    sys.path.insert(0, str(tmp_path))
+    yield module
+    sys.path.remove(str(tmp_path))
+    sys.modules.pop(module, None)
+
+
+def payload(response: dict[str, Any]) -> Any:
+    return json.loads(response["Payload"].read())
+
+
+def test_a_function_runs_with_exactly_its_environment_then_it_is_restored(handlers: str) -> None:
+    steps = {"write": StepSpec(f"{handlers}.environment", STEPS["write"].environment)}
+    router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps)
+    os.environ["KEEP_RUNS"] = "leaked-from-elsewhere"
+    try:
+        status, response = router.invoke("lakepipe-local-write", b'{"n": 1}')
+    finally:
+        del os.environ["KEEP_RUNS"]
+
+    assert status == 200 and "FunctionError" not in response
+    result = payload(response)
+    expected = SETTINGS.function_environment("write")
+    for moment in ("import", "call"):
+        assert {k: v for k, v in result[moment].items() if v is not None} == expected
+    assert result["function"] == "lakepipe-local-write"
+    assert result["event"] == {"n": 1}
+    assert "CURATED_BUCKET" not in os.environ
+    assert router.results == [("write", result)]
+
+
+def test_an_exception_is_an_unhandled_function_error_named_by_its_class(handlers: str) -> None:
+    steps = {"audit": StepSpec(f"{handlers}.broken", STEPS["audit"].environment)}
+    router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps)
+
+    status, response = router.invoke(SETTINGS.function_arn("audit"), b'{"table": "t"}')
+
+    assert status == 200
+    assert response["FunctionError"] == "Unhandled"
+    error = payload(response)
+    assert error["errorType"] == "TableMissing"
+    assert error["errorMessage"] == "no table t"
+    assert router.results == []
+
+
+def test_a_service_error_hook_answers_like_the_lambda_service(handlers: str) -> None:
+    steps = {"plan": StepSpec(f"{handlers}.environment", STEPS["plan"].environment)}
+    router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps)
+
+    def fail(step: str) -> None:
+        raise InjectedServiceError("ServiceException", f"down: {step}")
+
+    router.before_invoke.append(fail)
+    status, response = router.invoke("lakepipe-local-plan", b"{}")
+
+    assert status == 500
+    assert response["Error"] == {"Code": "ServiceException", "Message": "down: plan"}
+
+
+# -- faults -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "fault"),
+    [
+        ("crawler-failed", Fault("crawler-failed")),
+        ("crawler-cancelled", Fault("crawler-cancelled")),
+        ("query-failed:sensor_hourly", Fault("query-failed", model="sensor_hourly")),
+        ("athena-throttle:3", Fault("athena-throttle", count=3)),
+        ("lambda-error:write:2", Fault("lambda-error", step="write", count=2)),
+    ],
+)
+def test_fault_kinds_parse_and_print_back(spec: str, fault: Fault) -> None:
+    assert parse_fault(spec) == fault
+    assert str(fault) == spec
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        ("crawler-exploded", "crawler-exploded"),
+        ("query-failed:no_such_model", "no_such_model"),
+        ("athena-throttle:0", "'0'"),
+        ("athena-throttle:many", "'many'"),
+        ("lambda-error:nope:1", "'nope'"),
+        ("lambda-error:write", "lambda-error:<step>:<n>"),
+        ("crawler-failed:now", "takes no argument"),
+    ],
+)
+def test_a_bad_fault_is_one_error_naming_it(spec: str, named: str) -> None:
+    with pytest.raises(ValueError, match=None) as raised:
+        parse_fault(spec)
+    assert named in str(raised.value)
+
+
+# -- through the server: the ASL sees Lambda's error names; state survives a restart ---------
+
+
+def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
+    tmp_path: Path, handlers: str
+) -> None:
+    steps = {
+        "plan": StepSpec(f"{handlers}.environment", STEPS["plan"].environment),
+        "audit": StepSpec(f"{handlers}.broken", STEPS["audit"].environment),
+    }
+    definition = {
+        "StartAt": "Plan",
+        "States": {
+            "Plan": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": SETTINGS.function_arn("plan"), "Payload.$": "$"},
+                "Retry": [
+                    {
+                        "ErrorEquals": ["Lambda.ServiceException"],
+                        "IntervalSeconds": 1,
+                        "MaxAttempts": 2,
+                        "BackoffRate": 1,
+                    }
+                ],
+                "ResultPath": "$.plan",
+                "Next": "Audit",
+            },
+            "Audit": {
+                "Type": "Task",
+                "Resource": SETTINGS.function_arn("audit"),
+                "Catch": [
+                    {"ErrorEquals": ["TableMissing"], "ResultPath": "$.error", "Next": "Caught"}
+                ],
+                "End": True,
+            },
+            "Caught": {"Type": "Fail", "Error": "Caught", "CausePath": "$.error.Cause"},
+        },
+    }
+    with LocalRuntime(home=tmp_path, persist=False) as runtime:
+        runtime.router.uninstall()
+        router = LambdaRouter(SETTINGS, runtime.endpoint_url, steps=steps)
+        router.install()
+        failures = iter([True])
+        router.before_invoke.append(
+            lambda step: (
+                (_ for _ in ()).throw(InjectedServiceError("ServiceException", "x"))
+                if step == "plan" and next(failures, False)
+                else None
+            )
+        )
+        sfn = runtime.client("stepfunctions")
+        arn = sfn.create_state_machine(
+            name="router-test", definition=json.dumps(definition), roleArn=SETTINGS.role_arn
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn, name="one", input='{"table": "t"}')
+        try:
+            deadline = time.monotonic() + 60
+            while (
+                status := sfn.describe_execution(executionArn=execution["executionArn"])["status"]
+            ) == "RUNNING":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        finally:
+            router.uninstall()
+
+    assert status == "FAILED"
+    errors = [
+        details["error"]
+        for event in history
+        for key, details in event.items()
+        if key in ("taskFailedEventDetails", "lambdaFunctionFailedEventDetails")
+    ]
+    assert errors == ["Lambda.ServiceException", "TableMissing"]
+    assert router.invocations == ["plan", "plan", "audit"]
+
+
+def test_state_survives_a_restart_and_snapshots_copy_only_changes(tmp_path: Path) -> None:
+    table = {
+        "Name": "events",
+        "StorageDescriptor": {
+            "Columns": [{"Name": "id", "Type": "string"}],
+            "Location": f"s3://{SETTINGS.curated_bucket}/dwd/events/",
+        },
+        "PartitionKeys": [{"Name": "day", "Type": "string"}],
+        "TableType": "EXTERNAL_TABLE",
+    }
+    partition = {
+        "Values": ["01"],
+        "StorageDescriptor": {
+            "Columns": [{"Name": "id", "Type": "string"}],
+            "Location": f"s3://{SETTINGS.curated_bucket}/dwd/events/_runs/r1/day=01/",
+        },
+    }
+    with LocalRuntime(home=tmp_path) as runtime:
+        runtime.put_raw_objects([("raw/traffic/a.json.gz", b"a"), ("raw/traffic/dir/", b"")])
+        glue = runtime.client("glue")
+        glue.create_table(DatabaseName="lakepipe_local_dwd", TableInput=table)
+        glue.create_partition(
+            DatabaseName="lakepipe_local_dwd", TableName="events", PartitionInput=partition
+        )
+
+    with LocalRuntime(home=tmp_path) as runtime:
+        assert runtime.raw_object_count() == 2
+        body = (
+            runtime.client("s3")
+            .get_object(Bucket=SETTINGS.raw_bucket, Key="raw/traffic/a.json.gz")["Body"]
+            .read()
+        )
+        assert body == b"a"
+        glue = runtime.client("glue")
+        restored = glue.get_partitions(DatabaseName="lakepipe_local_dwd", TableName="events")
+        assert [p["Values"] for p in restored["Partitions"]] == [["01"]]
+        assert restored["Partitions"][0]["StorageDescriptor"]["Location"].endswith("r1/day=01/")
+        # Nothing changed since the restore: only the Glue script in artifacts is re-copied
+        # when deploy re-uploads it with the same content (same ETag), i.e. nothing.
+        assert runtime.state.snapshot(runtime.client) == 0
+        runtime.put_raw_objects([("raw/traffic/b.json.gz", b"b")])
+        assert runtime.state.snapshot(runtime.client) == 1
