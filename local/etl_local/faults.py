@@ -105,7 +105,7 @@ def _throttled_call_action(self: AthenaResponse) -> Any:
     return _original_call_action(self)
 
 
-AthenaResponse.call_action = _throttled_call_action  # type: ignore[method-assign]
+AthenaResponse.call_action = _throttled_call_action  # type: ignore[method-assign,assignment]
 
 
 def _set_throttle(count: int) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from moto.glue import models as glue_models
 
@@ -259,7 +259,7 @@ def _start_job_run(self: glue_models.GlueBackend, name: str, *args: Any, **kwarg
     if job is None:
         return run_id
     fake_job = self.get_job(name)
-    job_run = fake_job.get_job_run(run_id)
+    job_run = cast(_LocalSparkJobRun, fake_job.get_job_run(run_id))
     job_run.__class__ = _LocalSparkJobRun
     job_run.local_state = "RUNNING"
     job_run.local_error = None

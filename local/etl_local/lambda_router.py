@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.handlers
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 
 from etl_lambdas import catalog
@@ -304,7 +304,7 @@ def _route_invoke(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[s
             status, parsed = router.invoke(
                 function_name, body if isinstance(body, bytes) else body.encode()
             )
-            http = AWSResponse(url=url_path, status_code=status, headers={}, raw=None)
+            http = AWSResponse(url=url_path, status_code=status, headers=HTTPHeaders(), raw=None)
             return http, parsed
     return None
 
@@ -320,7 +320,7 @@ def register_builtin_handler() -> None:
         import boto3
 
         if boto3.DEFAULT_SESSION is not None:
-            boto3.DEFAULT_SESSION._session.register(_INVOKE_EVENT, _route_invoke)
+            boto3.DEFAULT_SESSION._session.register(_INVOKE_EVENT, _route_invoke)  # type: ignore[arg-type]
 
 
 register_builtin_handler()

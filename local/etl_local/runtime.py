@@ -496,15 +496,16 @@ class _HistoryFollower:
     def _consume(self, event: dict[str, Any]) -> None:
         kind: str = event["type"]
         thread = self._thread_of.get(event.get("previousEventId", 0), "")
+        details: dict[str, Any] = next(
+            (v for k, v in event.items() if k.endswith("EventDetails")), {}
+        )
         if kind == "MapIterationStarted":
-            details = event.get("mapIterationStartedEventDetails", {})
             thread = f"{thread}/{details.get('name', '')}[{details.get('index', 0)}]"
         timestamp: datetime = event["timestamp"]
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         if kind.endswith("StateEntered"):
-            state = _OpenState(thread, details["name"], kind[: -len("StateEntered")], timestamp)
-            self._open.append(state)
-            self._emit(StateEvent(state.name, state.type, timestamp, None, "ENTERED"))
+            entered = _OpenState(thread, details["name"], kind[: -len("StateEntered")], timestamp)
+            self._open.append(entered)
+            self._emit(StateEvent(entered.name, entered.type, timestamp, None, "ENTERED"))
         elif kind.endswith("StateExited"):
             state = self._find(lambda s: s.name == details["name"], thread)
             if state is not None:
@@ -512,15 +513,15 @@ class _HistoryFollower:
                 self._close(state, timestamp, "CAUGHT" if state.failed else "SUCCEEDED")
         elif kind in ("MapIterationFailed", "MapIterationAborted"):
             # A Fail state inside the iteration is never exited: it ends with the iteration.
-            for state in [s for s in self._open if s.thread == thread]:
-                self._close(state, timestamp, "FAILED")
+            for ended in [s for s in self._open if s.thread == thread]:
+                self._close(ended, timestamp, "FAILED")
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
             error, cause = details.get("error"), details.get("cause")
             if error or cause:
                 self.last_error, self.last_cause = error, cause
             if kind.startswith("Execution"):
-                for state in list(self._open):
-                    self._close(state, timestamp, "FAILED")
+                for ended in list(self._open):
+                    self._close(ended, timestamp, "FAILED")
             else:
                 wanted = "Map" if kind.startswith("Map") else None
                 state = self._find(lambda s: wanted is None or s.type == wanted, thread)
@@ -537,8 +538,8 @@ class _HistoryFollower:
                 state.failed, state.error, state.cause = False, None, None
         elif kind in ("ExecutionSucceeded", "ExecutionAborted"):
             outcome = "SUCCEEDED" if kind == "ExecutionSucceeded" else "ABORTED"
-            for state in list(self._open):
-                self._close(state, timestamp, outcome)
+            for ended in list(self._open):
+                self._close(ended, timestamp, outcome)
         self._thread_of[event["id"]] = thread
 
     def _find(self, match: Callable[[_OpenState], bool], thread: str) -> _OpenState | None:
