@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 from sqlglot import exp
 
-from etl_local.sql_dialect import athena_to_duckdb
+from etl_local.sql_dialect import to_duckdb
 
 from .errors import AthenaQueryError
 from .glue_catalog import GlueCatalog, GlueTable
@@ -191,7 +191,7 @@ class TableBinder:
                 .where(conjunct.copy())
             )
             try:
-                sql = athena_to_duckdb(probe.sql(dialect="athena"))
+                sql = to_duckdb(probe)
                 kept = {row[0] for row in self._cursor.execute(sql).fetchall()}
             except (duckdb.Error, ValueError):
                 continue  # not evaluable on partition values alone: read without pruning by it

@@ -22,7 +22,7 @@ import duckdb
 import sqlglot.errors
 from sqlglot import exp
 
-from etl_local.sql_dialect import athena_to_duckdb, parse_athena
+from etl_local.sql_dialect import parse_athena, to_duckdb
 
 from .binding import TableBinder
 from .ctas import CtasOutcome, parse_options, run_ctas
@@ -139,7 +139,7 @@ class QueryExecution:
         return result
 
 
-def _statement_type(statement: exp.Expression) -> str:
+def _statement_type(statement: exp.Expr) -> str:
     if isinstance(statement, exp.Create) and statement.expression is None:
         return "DDL"
     if isinstance(statement, exp.Drop | exp.Describe | exp.Command):
@@ -174,6 +174,8 @@ class AthenaEngine:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._running_cursor: duckdb.DuckDBPyConnection | None = None
         self._db = duckdb.connect(config={"threads": threads})
+        # Athena evaluates timestamps without a zone as UTC; DuckDB would use the host's zone.
+        self._db.execute("SET TimeZone = 'UTC'")
         self._db.execute(f"LOAD '{httpfs_extension_path()}'")
         self._db.execute(
             "CREATE SECRET moto_s3 (TYPE s3, KEY_ID 'testing', SECRET 'testing', "
@@ -417,7 +419,7 @@ class AthenaEngine:
         binder = TableBinder(cursor, catalog, store, execution.database)
         bound = binder.bind(statement)
         execution.data_scanned_bytes = binder.binding.bytes_scanned
-        relation = cursor.execute(athena_to_duckdb(bound.sql(dialect="athena")))
+        relation = cursor.execute(to_duckdb(bound))
         description = relation.description or []
         rows = relation.fetchall()
         columns = [(d[0], athena_result_type(str(d[1]))) for d in description]
@@ -443,7 +445,7 @@ class AthenaEngine:
         execution.data_scanned_bytes = binder.binding.bytes_scanned
         outcome: CtasOutcome = run_ctas(
             options,
-            athena_to_duckdb(bound.sql(dialect="athena")),
+            to_duckdb(bound),
             cursor,
             catalog,
             store,
