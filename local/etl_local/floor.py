@@ -103,6 +103,7 @@ def run_floor(
         for model in catalog.in_tier_order():
             query = athena_to_duckdb(render_template(catalog.sql(model), values))
             target = output_root / model.tier / model.name
+            target.parent.mkdir(parents=True, exist_ok=True)
             partitions = ", ".join(model.partition_by)
             connection.execute(
                 f"COPY ({query}) TO '{target}' "

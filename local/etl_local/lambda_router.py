@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
 import urllib.parse
 import uuid
@@ -98,6 +99,8 @@ class LambdaRouter:
         # summarises a run from what write, audit and publish returned.
         self.invocations: list[str] = []
         self.results: list[tuple[str, Any]] = []
+        # (step, seconds) of every invocation that reached its handler: Lambda bills duration.
+        self.durations: list[tuple[str, float]] = []
 
     # -- registration ---------------------------------------------------------------------
     def install(self) -> None:
@@ -137,11 +140,13 @@ class LambdaRouter:
                 log_group_name=f"/aws/lambda/{name}",
                 log_stream_name=f"local/{request_id}",
             )
+            started = time.perf_counter()
             with self._function_environment(step, name):
                 try:
                     handler = self._handler(step)
                     result = handler(event, context)
                 except Exception as error:  # the Lambda runtime reports any exception
+                    self.durations.append((step, time.perf_counter() - started))
                     logger.info(
                         "lambda function raised",
                         extra={"function": name, "error_type": type(error).__name__},
@@ -153,6 +158,7 @@ class LambdaRouter:
                         "stackTrace": traceback.format_exception(error),
                     }
                     return 200, _invoke_response(body, function_error="Unhandled")
+            self.durations.append((step, time.perf_counter() - started))
             self.results.append((step, result))
         return 200, _invoke_response(result, function_error=None)
 

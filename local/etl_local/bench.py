@@ -1,0 +1,376 @@
+"""`make bench`: a production-size day through the local runtime, against a DuckDB floor.
+
+Generates BENCH_SENSORS sensors (default 4,600: a production day is 6.6 M events)
+for BENCH_DAYS days of history (default 3), runs the pipeline once per day through
+the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
+
+- events, wall seconds per stage and in total, events per second (day 1);
+- peak RSS of the whole process tree (Spark's JVM included) during the runs;
+- the floor: the same transformations straight from the raw files in DuckDB;
+- incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
+- the AWS cost of the day-N run, priced by etl_local.cost_model from what was
+  measured, side by side with the seed design (two crawls a day, full scans).
+
+Writes $ETL_HOME/bench.json (ETL_HOME defaults to .local) and prints a table.
+This is a benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from rich.console import Console
+from rich.table import Table
+
+from etl_lambdas.catalog import load_catalog
+from etl_local import cost_model
+from etl_local.floor import run_floor
+from etl_local.generate import generate_events
+from etl_local.process_tree import PeakTreeRss
+from etl_local.runtime import LocalRuntime, RunResult, StateEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+# A fixed, DST-free first day so that reports of different machines compare the same data.
+FIRST_DAY = date(2026, 9, 7)
+PRODUCTION_SENSORS = 4600
+# The deployed sizes come from the prod environment, the one the cost model is for.
+PROD_TFVARS = ROOT / "envs" / "prod.tfvars"
+WORKER_DPUS = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
+# Estimate of S3 GETs per data file a query reads: the footer, then the row groups.
+GETS_PER_FILE_READ = 2
+CRAWLER_STATES = ("StartCrawler", "WaitForCrawler", "CrawlerState", "CountCrawlerPoll")
+
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    sensors: int
+    days: int
+    home: Path
+
+    @classmethod
+    def from_env(cls) -> BenchConfig:
+        sensors = _positive_int("BENCH_SENSORS", PRODUCTION_SENSORS)
+        days = _positive_int("BENCH_DAYS", 3)
+        if days < 2:
+            raise SystemExit(f"BENCH_DAYS={days}: at least 2 days are needed to show growth")
+        return cls(sensors, days, Path(os.environ.get("ETL_HOME", ".local")).resolve())
+
+    @property
+    def run_days(self) -> list[date]:
+        return [FIRST_DAY + timedelta(days=n) for n in range(self.days)]
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name}={raw!r} must be a positive whole number")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class DayRun:
+    day: date
+    seconds: float
+    result: RunResult
+    query_ids: list[str]
+    lambda_seconds: float
+    lambda_invocations: int
+
+
+def prod_sizes() -> dict[str, Any]:
+    with PROD_TFVARS.open() as handle:
+        values = hcl2.load(handle)
+    # python-hcl2 keeps a string literal's quotes.
+    worker_type = str(values["glue_worker_type"]).strip('"')
+    return {
+        "glue_dpus": WORKER_DPUS[worker_type] * int(values["glue_number_of_workers"]),
+        "lambda_memory_gb": int(values["lambda_memory_size"]) / 1024,
+    }
+
+
+def write_raw(items: Iterable[tuple[str, bytes]], raw_dir: Path, runtime: LocalRuntime) -> int:
+    """The same objects into the local lake (for the pipeline) and a folder (for the floor)."""
+
+    def tee() -> Iterable[tuple[str, bytes]]:
+        for key, body in items:
+            path = raw_dir / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+            yield key, body
+
+    return runtime.put_raw_objects(tee())
+
+
+def count_events(raw_dir: Path, day: date, time_zone: str) -> int:
+    """Events of `day` (local) in the raw files: the events its run turns into DWD rows."""
+    import duckdb
+
+    files = [str(p) for p in raw_dir.rglob("*.json.gz")]
+    connection = duckdb.connect()
+    connection.execute(f"SET TimeZone = '{time_zone}'")
+    row = connection.execute(
+        "SELECT count(*) FROM read_json(?, format = 'newline_delimited', "
+        "columns = {'recordTimestamp': 'TIMESTAMPTZ'}) "
+        "WHERE CAST(recordTimestamp AS DATE) = ?",
+        [files, day],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def stage_seconds(events: list[StateEvent]) -> dict[str, float]:
+    """Wall seconds of the top-level stages, from the execution's state events."""
+    top_level = {"Plan", "ConvertRaw", "Tiers", "NotifySuccess"}
+    stages: dict[str, float] = {}
+    for event in events:
+        if event.duration is None:
+            continue
+        if event.name in top_level:
+            stages[event.name] = stages.get(event.name, 0.0) + event.duration
+        elif event.name in CRAWLER_STATES:
+            stages["Crawler"] = stages.get("Crawler", 0.0) + event.duration
+    return stages
+
+
+def run_day(runtime: LocalRuntime, day: date) -> DayRun:
+    athena = runtime.client("athena")
+    workgroup = runtime.settings.workgroup
+    before = set(_query_ids(athena, workgroup))
+    invocations_before = len(runtime.router.durations)
+    started = time.perf_counter()
+    result = runtime.run({"date": day.isoformat()})
+    seconds = time.perf_counter() - started
+    if not result.succeeded:
+        raise SystemExit(f"the run for {day} ended {result.status}: {result.error} {result.cause}")
+    durations = runtime.router.durations[invocations_before:]
+    return DayRun(
+        day=day,
+        seconds=seconds,
+        result=result,
+        query_ids=[q for q in _query_ids(athena, workgroup) if q not in before],
+        lambda_seconds=sum(seconds for _, seconds in durations),
+        lambda_invocations=len(durations),
+    )
+
+
+def _query_ids(athena: Any, workgroup: str) -> list[str]:
+    ids: list[str] = []
+    for page in athena.get_paginator("list_query_executions").paginate(WorkGroup=workgroup):
+        ids.extend(page.get("QueryExecutionIds", []))
+    return ids
+
+
+def athena_scans(runtime: LocalRuntime, query_ids: list[str]) -> list[int]:
+    athena = runtime.client("athena")
+    scanned = []
+    for start in range(0, len(query_ids), 50):
+        response = athena.batch_get_query_execution(QueryExecutionIds=query_ids[start : start + 50])
+        for execution in response.get("QueryExecutions", []):
+            # Athena bills the data scanned by queries that ran (CTAS included); failed
+            # queries and plain DDL (CREATE/DROP without a SELECT) are free.
+            if execution["Status"]["State"] not in ("SUCCEEDED", "CANCELLED"):
+                continue
+            if execution.get("StatementType") == "DDL":
+                continue
+            scanned.append(int(execution.get("Statistics", {}).get("DataScannedInBytes", 0)))
+    return scanned
+
+
+def prefix_stats(runtime: LocalRuntime, bucket: str, prefix: str) -> tuple[int, int]:
+    """(objects, bytes) under an S3 prefix of the local lake."""
+    s3 = runtime.client("s3")
+    objects = size = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            objects += 1
+            size += int(item["Size"])
+    return objects, size
+
+
+def published_bytes(runtime: LocalRuntime, tier: str, model: str) -> int:
+    """Bytes of a published table: the files under its partitions' locations."""
+    glue = runtime.client("glue")
+    total = 0
+    bucket = runtime.settings.curated_bucket
+    pages = glue.get_paginator("get_partitions").paginate(
+        DatabaseName=runtime.settings.database(tier), TableName=model
+    )
+    for page in pages:
+        for partition in page["Partitions"]:
+            location = partition["StorageDescriptor"]["Location"]
+            prefix = location.split(f"s3://{bucket}/", 1)[1]
+            total += prefix_stats(runtime, bucket, prefix)[1]
+    return total
+
+
+def quantities_of(
+    run: DayRun, scans: list[int], sizes: dict[str, Any], s3_puts: int, crawler_runs: int
+) -> cost_model.RunQuantities:
+    stages = stage_seconds(run.result.events)
+    return cost_model.RunQuantities(
+        state_transitions=len(run.result.events),
+        lambda_invocations=run.lambda_invocations,
+        lambda_gb_seconds=run.lambda_seconds * sizes["lambda_memory_gb"],
+        glue_job_seconds=stages.get("ConvertRaw", 0.0),
+        glue_job_dpus=sizes["glue_dpus"],
+        crawler_runs=crawler_runs,
+        crawler_seconds_per_run=stages.get("Crawler", 0.0),
+        athena_bytes_per_query=tuple(scans),
+        s3_puts=s3_puts,
+        s3_gets=_estimated_gets(scans),
+    )
+
+
+def _estimated_gets(scans: list[int]) -> int:
+    # One file per 8 MB scanned (Parquet files here are a few MB), GETS_PER_FILE_READ each.
+    return sum(GETS_PER_FILE_READ * max(1, -(-scan // (8 * 1024 * 1024))) for scan in scans)
+
+
+def main() -> int:
+    config = BenchConfig.from_env()
+    sizes = prod_sizes()
+    bench_home = config.home / "bench"
+    raw_dir = bench_home / "raw-files"
+    shutil.rmtree(bench_home, ignore_errors=True)
+    raw_dir.mkdir(parents=True)
+    catalog = load_catalog()
+    days = config.run_days
+    # Local days around the runs: the day before (its late-evening UTC arrivals) and after
+    # (late arrivals of the last day), so that every run reads full arrival partitions.
+    generate_first, generate_last = days[0] - timedelta(days=1), days[-1] + timedelta(days=1)
+    console.print(
+        f"bench: {config.sensors} sensors, runs for {days[0]}..{days[-1]}, state in {bench_home}"
+    )
+
+    with LocalRuntime(bench_home / "home", persist=False) as runtime:
+        time_zone = runtime.settings.time_zone
+        started = time.perf_counter()
+        objects = write_raw(
+            generate_events(generate_first, generate_last, config.sensors), raw_dir, runtime
+        )
+        generate_seconds = time.perf_counter() - started
+        console.print(f"generated {objects} raw objects in {generate_seconds:.0f} s")
+        events_day1 = count_events(raw_dir, days[0], time_zone)
+
+        runs: list[DayRun] = []
+        curated = runtime.settings.curated_bucket
+        with PeakTreeRss() as peak:
+            for day in days:
+                objects_before = prefix_stats(runtime, curated, "")[0]
+                run = run_day(runtime, day)
+                puts = prefix_stats(runtime, curated, "")[0] - objects_before
+                runs.append(run)
+                console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
+        scans_first = athena_scans(runtime, runs[0].query_ids)
+        scans_last = athena_scans(runtime, runs[-1].query_ids)
+        quantities = quantities_of(runs[-1], scans_last, sizes, max(puts, 0), crawler_runs=1)
+        # The seed design: the same job, two crawls a day, and every model re-reading its
+        # sources' whole history instead of the run's window.
+        history = {
+            "ods.traffic": prefix_stats(runtime, curated, "ods/traffic/")[1],
+            **{
+                f"{m.tier}.{m.name}": published_bytes(runtime, m.tier, m.name)
+                for m in catalog.models
+            },
+        }
+        seed_scans = tuple(sum(history[source] for source in m.sources) for m in catalog.models)
+        seed_quantities = cost_model.RunQuantities(
+            **{
+                **quantities.__dict__,
+                "crawler_runs": 2,
+                "athena_bytes_per_query": seed_scans,
+            }
+        )
+
+    floor = run_floor(
+        catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[0], time_zone
+    )
+    first = runs[0]
+    cost = cost_model.cost_of(quantities)
+    seed_cost = cost_model.cost_of(seed_quantities)
+    report: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "sensors": config.sensors,
+        "days": config.days,
+        "events": events_day1,
+        "generate_seconds": round(generate_seconds, 1),
+        "pipeline_seconds": round(first.seconds, 1),
+        "stage_seconds": {k: round(v, 1) for k, v in stage_seconds(first.result.events).items()},
+        "events_per_second": round(events_day1 / first.seconds) if first.seconds else None,
+        "floor_seconds": round(floor.seconds, 1),
+        "pipeline_to_floor": round(first.seconds / floor.seconds, 2),
+        "peak_rss_mb": round(peak.peak_bytes / 2**20),
+        "bytes_read_day1": sum(scans_first),
+        "bytes_read_dayN": sum(scans_last),
+        "day_seconds": {run.day.isoformat(): round(run.seconds, 1) for run in runs},
+        "rows_day1": {m.model: m.rows_written for m in first.result.models},
+        "floor_rows": floor.rows_by_model,
+        "cost_per_run_usd": round(cost.total, 4),
+        "cost_breakdown_usd": cost.as_dict(),
+        "seed_design_cost_per_run_usd": round(seed_cost.total, 4),
+        "seed_design_breakdown_usd": seed_cost.as_dict(),
+        "assumptions": {
+            "prices": "eu-west-1 list prices, see local/etl_local/cost_model.py",
+            "glue_dpus": sizes["glue_dpus"],
+            "lambda_memory_gb": sizes["lambda_memory_gb"],
+            "glue_seconds": "local Spark wall time of ConvertRaw (2 local cores)",
+            "lambda_seconds": "local in-process handler time",
+            "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
+        },
+    }
+    report["targets"] = {
+        "pipeline_within_2x_floor": report["pipeline_to_floor"] <= 2,
+        "dayN_bytes_within_1.1x_day1": report["bytes_read_dayN"] <= 1.1 * report["bytes_read_day1"],
+        "peak_rss_under_4gb": report["peak_rss_mb"] < 4096,
+        "cost_below_seed_design": report["cost_per_run_usd"]
+        < report["seed_design_cost_per_run_usd"],
+    }
+    output = config.home / "bench.json"
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print_report(report)
+    console.print(f"wrote {output}")
+    return 0
+
+
+def print_report(report: dict[str, Any]) -> None:
+    table = Table(title=f"make bench: {report['sensors']} sensors, {report['days']} days")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("events (day 1)", f"{report['events']:,}"),
+        ("pipeline seconds (day 1)", f"{report['pipeline_seconds']}"),
+        *((f"  {name}", f"{seconds}") for name, seconds in report["stage_seconds"].items()),
+        ("events per second", f"{report['events_per_second']:,}"),
+        ("floor seconds (DuckDB only)", f"{report['floor_seconds']}"),
+        ("pipeline / floor", f"{report['pipeline_to_floor']}"),
+        ("peak RSS, process tree (MB)", f"{report['peak_rss_mb']:,}"),
+        ("bytes read, day 1", f"{report['bytes_read_day1']:,}"),
+        (f"bytes read, day {report['days']}", f"{report['bytes_read_dayN']:,}"),
+        ("AWS cost per run (USD)", f"{report['cost_per_run_usd']}"),
+        ("seed design cost per run (USD)", f"{report['seed_design_cost_per_run_usd']}"),
+        *((f"target: {name}", "met" if ok else "MISSED") for name, ok in report["targets"].items()),
+    ]
+    for measure, value in rows:
+        table.add_row(measure, value)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
