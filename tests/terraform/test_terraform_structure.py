@@ -228,12 +228,12 @@ def test_every_taggable_resource_gets_the_tags(schema: dict[str, Any]) -> None:
 
 
 def _documented_names(section: str) -> list[str]:
-    text = (REPOSITORY_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    table = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    text = (REPOSITORY_ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split(f"\n### {section}\n", 1)[1].split("\n#", 1)[0]
     return re.findall(r"^\| `([a-z0-9_]+)` \|", table, re.MULTILINE)
 
 
-def test_deploy_doc_lists_the_root_inputs_and_outputs() -> None:
+def test_readme_lists_the_root_inputs_and_outputs() -> None:
     variables = [b.labels[0] for b in blocks("variable", [REPOSITORY_ROOT / "variables.tf"])]
     outputs = [b.labels[0] for b in blocks("output", [REPOSITORY_ROOT / "outputs.tf"])]
 
