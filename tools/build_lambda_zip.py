@@ -23,10 +23,23 @@ def install_dependencies(requirements: Path, python_version: str, target: Path) 
     """Fetch pure/manylinux wheels for the Lambda's Python, not this machine's."""
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
-            "--target", str(target), "--implementation", "cp",
-            "--python-version", python_version, "--platform", "manylinux2014_x86_64",
-            "--only-binary=:all:", "--requirement", str(requirements),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--target",
+            str(target),
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+            "--platform",
+            "manylinux2014_x86_64",
+            "--only-binary=:all:",
+            "--requirement",
+            str(requirements),
         ],
         check=True,
     )

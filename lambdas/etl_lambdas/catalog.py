@@ -111,8 +111,17 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
     if not isinstance(name, str) or not _NAME.match(name):
         raise CatalogError(f"{path}: model name {name!r} must match {_NAME.pattern}")
     where = f"{path}: model {name!r}"
-    known = {"name", "tier", "description", "sources", "granularity", "keys", "not_null",
-             "ranges", "min_rows"}
+    known = {
+        "name",
+        "tier",
+        "description",
+        "sources",
+        "granularity",
+        "keys",
+        "not_null",
+        "ranges",
+        "min_rows",
+    }
     unknown = set(entry) - known
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}")

@@ -27,6 +27,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlglot import exp
 
+from etl_lambdas.errors import InvalidRunRequest
+from etl_lambdas.planning import requested_range
 from etl_local import console as render
 from etl_local.settings import LocalSettings
 
@@ -190,6 +192,8 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
         _check_range(parser, args)
     if args.command == "run" and args.date is not None and args.start is not None:
         parser.error("--date cannot be combined with --start/--end")
+    if args.command == "run":
+        args.execution_input = _checked_execution_input(parser, args, LocalSettings())
     factory = runtime_factory or _default_runtime_factory
     handlers: dict[str, Callable[[argparse.Namespace, RuntimeFactory], int]] = {
         "run": _run,
@@ -232,14 +236,35 @@ def execution_input(day: date | None, start: date | None, end: date | None) -> d
     return {"date": only.isoformat()}
 
 
+def _checked_execution_input(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, settings: LocalSettings
+) -> dict[str, str]:
+    """The execution input, validated by Plan's own rules before anything starts.
+
+    A day that is not over yet or a range longer than the maximum is a bad argument here
+    (one line, exit 2), rather than an execution that fails in its first state.
+    """
+    day = args.date
+    if day is None and args.start is None:
+        day = yesterday(settings.time_zone)
+    payload = execution_input(day, args.start, args.end)
+    try:
+        requested_range(
+            payload,
+            now=datetime.now(ZoneInfo(settings.time_zone)),
+            time_zone=settings.time_zone,
+            max_days=settings.max_backfill_days,
+        )
+    except InvalidRunRequest as error:
+        parser.error(str(error))
+    return payload
+
+
 def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     out = _console(stderr=args.json)
     quiet_stdout = _stdout_to_stderr() if args.json else contextlib.nullcontext()
     with quiet_stdout, factory(faults=tuple(args.fault)) as runtime:
-        day = args.date
-        if day is None and args.start is None:
-            day = yesterday(runtime.settings.time_zone)
-        payload = execution_input(day, args.start, args.end)
+        payload: dict[str, str] = args.execution_input
         out.print(f"[bold]Execution[/] {json.dumps(payload)}")
         view = render.ExecutionView(out)
         if "start_date" in payload:
@@ -292,7 +317,8 @@ def _error_text(result: Any) -> str | None:
     error, cause = getattr(result, "error", None), getattr(result, "cause", None)
     if not error and not cause:
         return None
-    return f"{error}: {cause}" if error and cause else str(error or cause)
+    readable = render.readable_cause(cause) if cause else ""
+    return f"{error}: {readable}" if error and readable else str(error or readable)
 
 
 def _model_json(model: Any) -> dict[str, Any]:

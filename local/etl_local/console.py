@@ -82,9 +82,41 @@ class ExecutionView:
         self.console.print(f"{after:>13}  {name} {kind} {status} {took:>9}", highlight=False)
         error = getattr(event, "error", None)
         if error:
-            cause = " ".join(str(getattr(event, "cause", "") or "").split())
+            cause = readable_cause(getattr(event, "cause", None))
             detail = f"{error}: {cause}" if cause else str(error)
             self.console.print(f"{'':>15}[{_style(outcome)}]{escape(detail[:300])}[/]")
+
+
+def readable_cause(cause: object) -> str:
+    """The message inside a Step Functions cause, without the JSON envelopes around it.
+
+    A Lambda error's cause is its JSON payload (errorType, errorMessage, stackTrace), and
+    the pipeline's Fail states wrap that again with the failing state: show what failed
+    and why, as one line, and leave the stack trace to the execution history.
+    """
+    if cause is None:
+        return ""
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            return " ".join(cause.split())
+        return readable_cause(parsed) if isinstance(parsed, dict | str) else cause
+    if not isinstance(cause, dict):
+        return " ".join(str(cause).split())
+    if "errorMessage" in cause:
+        kind = cause.get("errorType")
+        message = " ".join(str(cause["errorMessage"]).split())
+        return f"{kind}: {message}" if kind else message
+    if "JobRunState" in cause:  # a Glue job run, as a failed .sync task reports it
+        message = " ".join(str(cause.get("ErrorMessage", "")).split())
+        return f"Glue job run {cause['JobRunState']}: {message}".rstrip(": ")
+    if "failed_state" in cause:
+        inner = readable_cause(cause.get("error"))
+        return f"in {cause['failed_state']}: {inner}" if inner else f"in {cause['failed_state']}"
+    if "Cause" in cause or "Error" in cause:
+        return readable_cause(cause.get("Cause")) or str(cause.get("Error", ""))
+    return " ".join(json.dumps(cause).split())
 
 
 def models_table(models: Iterable[Any]) -> Table:

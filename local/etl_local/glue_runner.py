@@ -69,27 +69,41 @@ _SPARK_LOCK = threading.Lock()
 _SPARK: Any = None
 
 
-def spark_session() -> Any:
-    """The process's one local SparkSession (starting the JVM is the slow part)."""
+def spark_session(log_path: Path | None = None) -> Any:
+    """The process's one local SparkSession (starting the JVM is the slow part).
+
+    The JVM's own output (log4j lines, warnings about native Hadoop) goes to `log_path`
+    rather than into the terminal, where the CLI prints the execution: the gateway is
+    launched with its stdout and stderr redirected, which Spark's configuration alone
+    cannot do for the driver JVM of local mode.
+    """
     global _SPARK
     with _SPARK_LOCK:
         if _SPARK is None:
+            from pyspark import SparkConf, SparkContext
+            from pyspark.java_gateway import launch_gateway
             from pyspark.sql import SparkSession
 
             # Local mode talks to itself only; also silences Spark's hostname warning.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            _SPARK = (
-                SparkSession.builder.master("local[*]")
-                .appName("lakepipe-local-glue")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.default.parallelism", "4")
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=WARN")
-                .getOrCreate()
+            conf = (
+                SparkConf()
+                .setMaster("local[*]")
+                .setAppName("lakepipe-local-glue")
+                .set("spark.ui.enabled", "false")
+                .set("spark.ui.showConsoleProgress", "false")
+                .set("spark.sql.shuffle.partitions", "4")
+                .set("spark.default.parallelism", "4")
+                .set("spark.sql.session.timeZone", "UTC")
             )
-            _SPARK.sparkContext.setLogLevel("WARN")
+            popen_kwargs: dict[str, Any] = {}
+            if log_path is not None:
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                log = log_path.open("ab")  # the JVM keeps writing to it while it lives
+                popen_kwargs = {"stdout": log, "stderr": log}
+            gateway = launch_gateway(conf, popen_kwargs=popen_kwargs)
+            context = SparkContext(conf=conf, gateway=gateway)
+            _SPARK = SparkSession(context)
         return _SPARK
 
 
@@ -110,11 +124,16 @@ class LocalGlueJob:
     """Runs the pipeline's Glue job for one JobRun's arguments, staging S3 through a temp dir."""
 
     def __init__(
-        self, settings: LocalSettings, clients: ClientFactory, script: Path = GLUE_SCRIPT
+        self,
+        settings: LocalSettings,
+        clients: ClientFactory,
+        script: Path = GLUE_SCRIPT,
+        spark_log: Path | None = None,
     ) -> None:
         self._settings = settings
         self._clients = clients
         self._script = script
+        self._spark_log = spark_log
         self._run_lock = threading.Lock()
 
     def run(self, arguments: dict[str, str]) -> None:
@@ -162,7 +181,7 @@ class LocalGlueJob:
             self._replace_partitions(s3, ods_bucket, ods_prefix, local_ods, days)
 
     def _run_script(self, argv: list[str]) -> None:
-        spark_session()  # the script's SparkSession.builder.getOrCreate() reuses it
+        spark_session(self._spark_log)  # the script's builder.getOrCreate() reuses it
         module = _load_script(self._script)
         main = getattr(module, "main", None)
         if main is None:

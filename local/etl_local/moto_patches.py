@@ -31,6 +31,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
 )
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
 from etl_local.athena import AthenaEngine, InvalidRequestError
 from etl_local.crawler import LocalCrawler
@@ -103,6 +104,41 @@ def _install_glue_sync_fix(patches: InstalledPatches) -> None:
     # The service object was built with this very set, so adding to it takes effect.
     patterns.add(ResourceCondition.WaitForTaskToken)
     patches._undo.append(lambda: patterns.discard(ResourceCondition.WaitForTaskToken))
+
+    # With an endpoint, a `.sync` attempt also waits on it (that wait enforces the Task's
+    # TimeoutSeconds). A retried attempt has the same task token, hence the endpoint the
+    # failed attempt interrupted, and that wait would end at once as a timeout: the job's
+    # real failure became States.Timeout. Each attempt waits on an endpoint of its own.
+    service = state_task_service_glue.StateTaskServiceGlue
+    original_eval_sync = service._eval_sync
+
+    def eval_sync(
+        self: Any,
+        env: Any,
+        sync_resolver: Any,
+        timeout_seconds: int | None,
+        callback_endpoint: CallbackEndpoint | None,
+        heartbeat_endpoint: Any,
+    ) -> Any:
+        attempt = (
+            CallbackEndpoint(callback_id=callback_endpoint.callback_id)
+            if callback_endpoint is not None
+            else None
+        )
+        try:
+            return original_eval_sync(
+                self,
+                env=env,
+                sync_resolver=sync_resolver,
+                timeout_seconds=timeout_seconds,
+                callback_endpoint=attempt,
+                heartbeat_endpoint=heartbeat_endpoint,
+            )
+        finally:
+            if attempt is not None:
+                attempt.interrupt_all()
+
+    patches.set_attribute(service, "_eval_sync", eval_sync)
 
 
 # -- Athena ---------------------------------------------------------------------------------

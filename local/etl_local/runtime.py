@@ -180,7 +180,10 @@ class LocalRuntime:
         )
         self._router.install()
         glue_runner.register_job(
-            self.settings.glue_job_name, glue_runner.LocalGlueJob(self.settings, self.client)
+            self.settings.glue_job_name,
+            glue_runner.LocalGlueJob(
+                self.settings, self.client, spark_log=self.home / "logs" / "spark.log"
+            ),
         )
         deployment.deploy(self.client, self.settings)
         if self._persist:

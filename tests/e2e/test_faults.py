@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 
 DAY = "2025-11-28"
 FAILING_DAY = "2025-11-29"  # never published before the failing runs: nothing may appear
+NO_DATA_DAY = "2025-06-10"  # far from the sample data: no raw object in its arrival window
 
 
 def fingerprint(runtime: LocalRuntime) -> dict[str, list[tuple[str, ...]]]:
@@ -92,4 +93,19 @@ def test_failures_notify_and_leave_published_tables_unchanged(
     if fault.startswith("crawler"):
         assert fault.removeprefix("crawler-").upper() in result.cause
     # then it notified once and published nothing
+    assert fingerprint(runtime) == before
+
+
+def test_glue_job_failure_fails_the_run_with_the_jobs_error(runtime: LocalRuntime) -> None:
+    # given a day for which no raw data ever arrived
+    before = fingerprint(runtime)
+
+    # when it is run, the Glue job fails (and fails again on its one retry)
+    result = runtime.run({"date": NO_DATA_DAY})
+
+    # then the run fails with Glue's error, not a timeout, notifies once and publishes nothing
+    assert result.status == "FAILED"
+    assert result.cause and "States.TaskFailed" in result.cause
+    assert "NoRawDataError" in result.cause
+    assert len(failure_subjects(result)) == 1
     assert fingerprint(runtime) == before

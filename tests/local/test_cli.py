@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from etl_local import cli
+from etl_local import console as render
 from etl_local.runtime import ModelSummary, QueryError, QueryResult, RunResult, StateEvent
 from etl_local.settings import LocalSettings
 
@@ -73,6 +75,10 @@ def _result(status: str, error: str | None = None, cause: str | None = None) -> 
     return RunResult(status, error, cause, "arn:exec", events=events, models=models)
 
 
+# Tomorrow in the pipeline's time zone is never over, whenever the test runs.
+_TOMORROW = datetime.now(ZoneInfo("Europe/Brussels")).date() + timedelta(days=1)
+
+
 def _never_started(**_: Any) -> Any:
     raise AssertionError("a bad argument must not start the runtime")
 
@@ -83,6 +89,10 @@ def _never_started(**_: Any) -> Any:
         (["run", "--date", "2026-13-01"], "2026-13-01"),
         (["run", "--date", "2026-02-30"], "2026-02-30"),
         (["run", "--date", "20260301"], "20260301"),
+        # Plan's own rules, applied before anything starts: a day not over yet, too long a range
+        (["run", "--date", _TOMORROW.isoformat()], _TOMORROW.isoformat()),
+        (["run", "--date", "2099-01-01"], "2099-01-01"),
+        (["run", "--start", "2020-01-01", "--end", "2024-12-31"], "2020-01-01..2024-12-31"),
         (["run", "--fault", "nope"], "nope"),
         (["run", "--fault", "lambda-error:nostep:2"], "nostep"),
         (["run", "--fault", "athena-throttle:x"], "athena-throttle:x"),
@@ -297,3 +307,26 @@ def test_generate_defaults_to_the_last_days_up_to_yesterday() -> None:
         date(2026, 2, 26),
         date(2026, 2, 28),
     )
+
+
+def test_readable_cause_unwraps_fail_state_and_lambda_payload() -> None:
+    # given the cause of a model failure as the state machine reports it: the Fail state's
+    # JSON, around the caught error, around the Lambda's error payload with its stack trace
+    lambda_payload = {
+        "errorType": "AuditFailed",
+        "errorMessage": "check unique_keys failed:\n 3 duplicate rows",
+        "stackTrace": ["Traceback ...", "  File x.py"],
+    }
+    caught = {"Error": "AuditFailed", "Cause": json.dumps(lambda_payload)}
+    inner = {"failed_state": "Audit", "error": caught}
+    outer = {"failed_state": "Tiers", "error": {"Error": "ModelFailed", "Cause": json.dumps(inner)}}
+
+    # when it is rendered, then one line says where and what failed, without the trace
+    assert render.readable_cause(json.dumps(outer)) == (
+        "in Tiers: in Audit: AuditFailed: check unique_keys failed: 3 duplicate rows"
+    )
+    glue_run = {"Id": "jr_1", "JobRunState": "FAILED", "ErrorMessage": "NoRawDataError: none"}
+    expected = "Glue job run FAILED: NoRawDataError: none"
+    assert render.readable_cause(json.dumps(glue_run)) == expected
+    assert render.readable_cause("plain text\n cause") == "plain text cause"
+    assert render.readable_cause(None) == ""
