@@ -6,10 +6,17 @@ ODS columns (typed, snake_case; values converted, not cleaned: cleaning is DWD's
 arrival partition from the path and writes Parquet (snappy) partitioned by year/month/day/hour
 under `--ods_path`. Lines that are not a JSON object of the expected types are dropped and counted.
 
-Re-running a window replaces exactly that window's partitions: every arrival-hour directory of
-the window is deleted first (so an hour that is now empty keeps no stale files), then the new
-partitions are written with dynamic partition overwrite, which leaves every other partition
-alone.
+Incremental per arrival hour: each converted ODS hour keeps a `_SOURCES` file (ignored by
+Athena and the crawler, as every `_` file) with the fingerprint of the raw files it was made
+from: their names and sizes (Firehose never rewrites an object; a new delivery is a new
+name) and CONVERTER_VERSION. An hour whose raw files have not changed since is skipped, so a
+daily run converts the hours that gained data (yesterday's and today's), not the whole
+three-day window. An hour without raw files is left as it is (raw data may have expired).
+
+Re-running a window replaces exactly the hours it converts: each such ODS hour directory is
+deleted first (so no stale file survives), then written with dynamic partition overwrite,
+which leaves every other partition alone; its `_SOURCES` is written last, so an interrupted
+run converts the hour again next time. `--force true` converts every hour of the window.
 
 Plain SparkSession API (no awsglue), so the same script runs on AWS Glue and on local Spark. Paths
 are Hadoop paths: s3:// on Glue, local directories locally. Arguments follow Glue's convention:
@@ -23,6 +30,7 @@ Glue adds its own arguments (--JOB_NAME, --JOB_RUN_ID, --TempDir, ...): they are
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -38,6 +46,10 @@ from pyspark.sql import types as T
 logger = logging.getLogger("convert_raw")
 
 REQUIRED_ARGUMENTS = ("raw_path", "ods_path", "arrival_start_date", "arrival_end_date")
+# Part of every hour's fingerprint: bump it when the conversion changes, and the next runs
+# convert their windows again instead of keeping what the previous version wrote.
+CONVERTER_VERSION = "1"
+SOURCES_FILE = "_SOURCES"
 PARTITION_COLUMNS = ("year", "month", "day", "hour")
 # A window is at most a backfill plus its two margin days; more is a typo, not a run.
 MAX_WINDOW_DAYS = 400
@@ -91,6 +103,7 @@ class JobArguments:
     ods_path: str
     arrival_start_date: dt.date
     arrival_end_date: dt.date
+    force: bool = False
 
 
 def parse_arguments(argv: Sequence[str]) -> JobArguments:
@@ -126,11 +139,15 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
             f"arrival window {start.isoformat()}..{end.isoformat()} is longer than "
             f"{MAX_WINDOW_DAYS} days"
         )
+    force = values.get("force", "false").lower()
+    if force not in ("true", "false"):
+        raise JobArgumentError(f"--force {values['force']!r} must be true or false")
     return JobArguments(
         raw_path=values["raw_path"].rstrip("/"),
         ods_path=values["ods_path"].rstrip("/"),
         arrival_start_date=start,
         arrival_end_date=end,
+        force=force == "true",
     )
 
 
@@ -156,10 +173,20 @@ def arrival_hours(start: dt.date, end: dt.date) -> list[tuple[str, str, str, str
 
 def partition_paths(root: str, start: dt.date, end: dt.date) -> list[str]:
     """The window's partition directories under root (raw or ODS: the layouts match)."""
-    return [
-        f"{root.rstrip('/')}/year={y}/month={m}/day={d}/hour={h}"
-        for y, m, d, h in arrival_hours(start, end)
-    ]
+    return [hour_path(root, hour) for hour in arrival_hours(start, end)]
+
+
+def hour_path(root: str, hour: tuple[str, str, str, str]) -> str:
+    year, month, day, hour_of_day = hour
+    return f"{root.rstrip('/')}/year={year}/month={month}/day={day}/hour={hour_of_day}"
+
+
+def sources_fingerprint(files: Sequence[tuple[str, int]]) -> str:
+    """What an ODS hour was made from: the raw files' names and sizes, and the converter."""
+    digest = hashlib.sha256(f"converter={CONVERTER_VERSION}\n".encode())
+    for name, size in sorted(files):
+        digest.update(f"{name}\t{size}\n".encode())
+    return digest.hexdigest()
 
 
 def convert(lines: DataFrame) -> DataFrame:
@@ -212,21 +239,104 @@ class HadoopFileSystem:
         filesystem, hadoop_path = self._path(path)
         return bool(filesystem.delete(hadoop_path, True))
 
+    def data_files(self, directory: str) -> list[tuple[str, int]]:
+        """(name, size) of the files directly in a directory; hidden `.`/`_` files left out."""
+        filesystem, hadoop_path = self._path(directory)
+        if not filesystem.exists(hadoop_path):
+            return []
+        files = []
+        for status in filesystem.listStatus(hadoop_path):
+            name = str(status.getPath().getName())
+            if status.isFile() and not name.startswith((".", "_")):
+                files.append((name, int(status.getLen())))
+        return files
+
+    def read_text(self, path: str) -> str | None:
+        filesystem, hadoop_path = self._path(path)
+        if not filesystem.exists(hadoop_path):
+            return None
+        stream = filesystem.open(hadoop_path)
+        try:
+            reader = self._jvm.java.io.BufferedReader(
+                self._jvm.java.io.InputStreamReader(stream, "UTF-8")
+            )
+            return "\n".join(iter(reader.readLine, None))
+        finally:
+            stream.close()
+
+    def write_text(self, path: str, text: str) -> None:
+        filesystem, hadoop_path = self._path(path)
+        stream = filesystem.create(hadoop_path, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+
+
+def hours_to_convert(
+    filesystem: HadoopFileSystem, arguments: JobArguments
+) -> tuple[list[tuple[str, str, str, str]], dict[tuple[str, str, str, str], str], int]:
+    """The arrival hours whose raw files changed since converted, their fingerprints, and
+    how many hours of the window have raw files at all."""
+    stale: list[tuple[str, str, str, str]] = []
+    fingerprints: dict[tuple[str, str, str, str], str] = {}
+    present = 0
+    for hour in arrival_hours(arguments.arrival_start_date, arguments.arrival_end_date):
+        files = filesystem.data_files(hour_path(arguments.raw_path, hour))
+        if not files:
+            continue
+        present += 1
+        fingerprint = sources_fingerprint(files)
+        recorded = filesystem.read_text(f"{hour_path(arguments.ods_path, hour)}/{SOURCES_FILE}")
+        if arguments.force or recorded is None or recorded.strip() != fingerprint:
+            stale.append(hour)
+            fingerprints[hour] = fingerprint
+    return stale, fingerprints, present
+
 
 def run(spark: SparkSession, arguments: JobArguments) -> dict[str, int]:
-    """Convert the window; returns counts (hours read, events written, malformed lines)."""
+    """Convert the window's changed hours; returns counts (hours, events, malformed lines)."""
     filesystem = HadoopFileSystem(spark)
     start, end = arguments.arrival_start_date, arguments.arrival_end_date
-    sources = [p for p in partition_paths(arguments.raw_path, start, end) if filesystem.exists(p)]
-    if not sources:
+    stale, fingerprints, present = hours_to_convert(filesystem, arguments)
+    if not present:
         raise NoRawDataError(
             f"no raw arrival hour under {arguments.raw_path} for "
             f"{start.isoformat()}..{end.isoformat()}"
         )
+    by_flag: dict[bool, int] = {}
+    if stale:
+        by_flag = _convert_hours(spark, filesystem, arguments, stale)
+        # Last: an hour is only taken as converted once its data is completely written.
+        for hour in stale:
+            filesystem.write_text(
+                f"{hour_path(arguments.ods_path, hour)}/{SOURCES_FILE}", fingerprints[hour] + "\n"
+            )
+    summary = {
+        "hours_with_raw_data": present,
+        "hours_converted": len(stale),
+        "hours_unchanged": present - len(stale),
+        "events": by_flag.get(False, 0),
+        "malformed_lines": by_flag.get(True, 0),
+    }
+    logger.info(
+        "converted arrival window %s",
+        json.dumps({"window": [start.isoformat(), end.isoformat()], **summary}),
+    )
+    return summary
+
+
+def _convert_hours(
+    spark: SparkSession,
+    filesystem: HadoopFileSystem,
+    arguments: JobArguments,
+    hours: list[tuple[str, str, str, str]],
+) -> dict[bool, int]:
     # No _SUCCESS marker in the table's location: the crawler would take it for data.
     spark.sparkContext._jsc.hadoopConfiguration().set(
         "mapreduce.fileoutputcommitter.marksuccessfuljobs", "false"
     )
+    sources = [hour_path(arguments.raw_path, hour) for hour in hours]
     lines = spark.read.text(sources, recursiveFileLookup=True).select(
         F.col("value"), F.input_file_name().alias("path")
     )
@@ -234,10 +344,8 @@ def run(spark: SparkSession, arguments: JobArguments) -> dict[str, int]:
     converted = convert(lines).persist()
     try:
         counts = converted.groupBy("malformed").count().collect()
-        by_flag = {bool(row["malformed"]): int(row["count"]) for row in counts}
-        deleted = sum(
-            filesystem.delete_tree(p) for p in partition_paths(arguments.ods_path, start, end)
-        )
+        for hour in hours:
+            filesystem.delete_tree(hour_path(arguments.ods_path, hour))
         (
             ods_rows(converted)
             .write.mode("overwrite")
@@ -248,17 +356,7 @@ def run(spark: SparkSession, arguments: JobArguments) -> dict[str, int]:
         )
     finally:
         converted.unpersist()
-    summary = {
-        "hours_read": len(sources),
-        "events": by_flag.get(False, 0),
-        "malformed_lines": by_flag.get(True, 0),
-        "partitions_replaced": deleted,
-    }
-    logger.info(
-        "converted arrival window %s",
-        json.dumps({"window": [start.isoformat(), end.isoformat()], **summary}),
-    )
-    return summary
+    return {bool(row["malformed"]): int(row["count"]) for row in counts}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

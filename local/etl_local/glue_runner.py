@@ -65,6 +65,9 @@ def _split_s3(url: str) -> tuple[str, str]:
     return bucket, key
 
 
+# The Glue script's record of what each ODS hour was made from (glue/convert_raw.py).
+SOURCES_FILE = "_SOURCES"
+
 _SPARK_LOCK = threading.Lock()
 _SPARK: Any = None
 
@@ -167,6 +170,9 @@ class LocalGlueJob:
                     target = local_raw / key[len(raw_prefix) :]
                     target.parent.mkdir(parents=True, exist_ok=True)
                     s3.download_file(raw_bucket, key, str(target))
+            # The script compares each hour's raw files with the _SOURCES it recorded.
+            recorded = self._stage_sources(s3, ods_bucket, ods_prefix, local_ods, days)
+            paths = {"--raw_path", "--ods_path", "--arrival_start_date", "--arrival_end_date"}
             argv = [
                 "--raw_path",
                 f"{local_raw}/",
@@ -176,9 +182,12 @@ class LocalGlueJob:
                 start,
                 "--arrival_end_date",
                 end,
-            ]
+                # Whatever else the job run was given (e.g. --force) reaches the script too.
+                *(item for name, value in arguments.items() if name not in paths
+                  for item in (name, value)),
+            ]  # fmt: skip
             self._run_script(argv)
-            self._replace_partitions(s3, ods_bucket, ods_prefix, local_ods, days)
+            self._upload_converted_hours(s3, ods_bucket, ods_prefix, local_ods, recorded)
 
     def _run_script(self, argv: list[str]) -> None:
         spark_session(self._spark_log)  # the script's builder.getOrCreate() reuses it
@@ -204,25 +213,43 @@ class LocalGlueJob:
             if guard is not None:
                 root.removeHandler(guard)
 
-    def _replace_partitions(
+    def _stage_sources(
         self, s3: Any, bucket: str, prefix: str, local_ods: Path, days: list[date]
-    ) -> None:
-        """Make the window's ODS partitions exactly the job's output; other days untouched."""
+    ) -> dict[str, str]:
+        """Copy the window's ODS `_SOURCES` files in; returns hour directory -> content."""
+        recorded: dict[str, str] = {}
         for day in days:
-            day_prefix = _day_prefix(prefix, day)
-            stale = list(_keys(s3, bucket, day_prefix))
+            for key in _keys(s3, bucket, _day_prefix(prefix, day)):
+                if key.rpartition("/")[2] != SOURCES_FILE:
+                    continue
+                hour_dir = key[len(prefix) :].rpartition("/")[0]
+                target = local_ods / hour_dir / SOURCES_FILE
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(bucket, key, str(target))
+                recorded[hour_dir] = target.read_text()
+        return recorded
+
+    def _upload_converted_hours(
+        self, s3: Any, bucket: str, prefix: str, local_ods: Path, recorded: dict[str, str]
+    ) -> None:
+        """Replace in S3 exactly the hours the job converted (a new or changed _SOURCES)."""
+        for sources in sorted(local_ods.rglob(SOURCES_FILE)):
+            local_hour = sources.parent
+            hour_dir = local_hour.relative_to(local_ods).as_posix()
+            if recorded.get(hour_dir) == sources.read_text():
+                continue  # unchanged raw files: the job left this hour alone
+            hour_prefix = f"{prefix}{hour_dir}/"
+            stale = list(_keys(s3, bucket, hour_prefix))
             for batch_start in range(0, len(stale), 1000):
                 batch = stale[batch_start : batch_start + 1000]
                 s3.delete_objects(
                     Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
                 )
-            local_day = local_ods / day_prefix[len(prefix) :]
-            if not local_day.is_dir():
-                continue
-            for path in sorted(local_day.rglob("*")):
+            for path in sorted(local_hour.iterdir()):
                 if path.is_file() and not _is_spark_marker(path):
-                    key = day_prefix + path.relative_to(local_day).as_posix()
-                    s3.upload_file(str(path), bucket, key)
+                    s3.upload_file(str(path), bucket, hour_prefix + path.name)
+            # Last, as the script wrote it: the hour counts as converted once its data is in.
+            s3.upload_file(str(sources), bucket, hour_prefix + SOURCES_FILE)
 
 
 def _is_spark_marker(path: Path) -> bool:

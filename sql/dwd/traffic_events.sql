@@ -16,13 +16,16 @@
 --   * re-delivered events (same sensor and event time) are kept once: the earliest arrival
 --     partition wins, ties broken by the values themselves, so the choice is deterministic.
 --
--- Derived, per sensor in event-time order, over the whole read window:
+-- Derived, per sensor in event-time order:
 --   * avg_speed_3m / avg_speed_20m: mean current_speed of the events with event_time in
 --     (t - 3 min, t] / (t - 20 min, t], the current event included. The frame is a RANGE on event
 --     time in epoch milliseconds (event times have millisecond precision), so a missing minute
 --     shortens the sample instead of stretching the window: 179999 ms back = strictly after t-3m.
 --   * speed_change: +1 when current_speed rose by 20 km/h or more against the sensor's previous
---     valid reading, -1 when it fell by 20 or more, 0 otherwise (and for a sensor's first reading).
+--     valid reading, -1 when it fell by 20 or more, 0 otherwise (and for a sensor's first reading
+--     since the last local hour of the day before ${start_date}).
+-- The windows run over the output days plus the last local hour before them, not over the whole
+-- read window: a third of the rows, and what the rolling windows need.
 --   * traffic_jam: 1 when 0 <= avg_speed_3m <= 40 (both bounds inclusive), else 0.
 -- Only events whose local date is within ${start_date}..${end_date} are output.
 --
@@ -82,6 +85,11 @@ deliveries AS (
                 intensity_class2, intensity_class3, intensity_class4, intensity_class5
         ) AS delivery
     FROM valid
+    -- Only the events the windows need: the output days, and the last local hour before them
+    -- (the longest rolling window is 20 minutes; a local day always ends with hour 23).
+    WHERE local_hour BETWEEN
+        concat(date_format(date '${start_date}' - INTERVAL '1' DAY, '%Y-%m-%d'), '-23')
+        AND concat('${end_date}', '-23')
 ),
 
 measured AS (

@@ -133,10 +133,10 @@ def write_hour(raw: Path, arrival: str, lines: list[str], name: str = "part-0.js
         handle.write("\n".join(lines) + "\n")
 
 
-def run_job(spark: Any, raw: Path, ods: Path, start: str, end: str) -> dict[str, int]:
+def run_job(spark: Any, raw: Path, ods: Path, start: str, end: str, *extra: str) -> dict[str, int]:
     arguments = job.parse_arguments(
         ["--raw_path", str(raw), "--ods_path", str(ods),
-         "--arrival_start_date", start, "--arrival_end_date", end, "--JOB_NAME", "test"]
+         "--arrival_start_date", start, "--arrival_end_date", end, "--JOB_NAME", "test", *extra]
     )  # fmt: skip
     summary: dict[str, int] = job.run(spark, arguments)
     return summary
@@ -181,7 +181,8 @@ def test_converts_the_window_to_typed_parquet_partitioned_by_arrival_hour(
     summary = run_job(spark, raw, ods, "2026-12-31", "2027-01-01")
 
     assert summary == {
-        "hours_read": 2, "events": 3, "malformed_lines": 3, "partitions_replaced": 0,
+        "hours_with_raw_data": 2, "hours_converted": 2, "hours_unchanged": 0,
+        "events": 3, "malformed_lines": 3,
     }  # fmt: skip
     assert partitions(ods) == {
         "year=2026/month=12/day=31/hour=23",
@@ -208,33 +209,84 @@ def test_converts_the_window_to_typed_parquet_partitioned_by_arrival_hour(
 
 
 @pytest.mark.spark
-def test_rerun_replaces_the_window_and_nothing_else(spark: Any, tmp_path: Path) -> None:
+def test_rerun_replaces_the_changed_hours_and_nothing_else(spark: Any, tmp_path: Path) -> None:
+    # given a converted window
     raw, ods = tmp_path / "raw", tmp_path / "ods"
     write_hour(raw, "2026-11-19T10", [event("1", "2026-11-19T11:00:00+01:00")])
     write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
     write_hour(raw, "2026-11-20T11", [event("3", "2026-11-20T12:00:00+01:00")])
     run_job(spark, raw, ods, "2026-11-19", "2026-11-20")
-    # the hour 11 delivery is withdrawn, hour 10 is re-delivered with a second event
-    for stale in (raw / "year=2026/month=11/day=20/hour=11").iterdir():
-        stale.unlink()
+    unchanged_file = next((ods / "year=2026/month=11/day=20/hour=11").glob("*.parquet"))
+    # when hour 10 of the 20th receives a second delivery (a new object, as Firehose writes)
+    # and the window is run again
     write_hour(
         raw,
         "2026-11-20T10",
         [event("2", "2026-11-20T11:00:00+01:00"), event("4", "2026-11-20T11:01:00+01:00")],
+        name="late-delivery.json.gz",
     )
-
     summary = run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
 
-    assert summary["partitions_replaced"] == 2  # hours 10 and 11 of the 20th
+    # then only that hour is converted again, from all its files, and nothing is duplicated
+    assert summary["hours_converted"] == 1
+    assert summary["hours_unchanged"] == 1
+    assert unchanged_file.exists()  # hour 11 was not rewritten
     assert [(r["sensor_id"], r["day"], r["hour"]) for r in read_ods(ods)] == [
         ("1", "19", "10"),  # outside the re-run's window: untouched
-        ("2", "20", "10"),  # once, not twice
+        ("2", "20", "10"),  # the first delivery's event
+        ("2", "20", "10"),  # the second delivery re-sent it: both are raw events (DWD dedupes)
         ("4", "20", "10"),
+        ("3", "20", "11"),
     ]
-    assert partitions(ods) == {
-        "year=2026/month=11/day=19/hour=10",
-        "year=2026/month=11/day=20/hour=10",
-    }
+
+
+@pytest.mark.spark
+def test_unchanged_window_converts_nothing_unless_forced(spark: Any, tmp_path: Path) -> None:
+    raw, ods = tmp_path / "raw", tmp_path / "ods"
+    write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
+    write_hour(raw, "2026-11-20T11", [event("3", "2026-11-20T12:00:00+01:00")])
+    first = run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
+    sources = (ods / "year=2026/month=11/day=20/hour=10" / job.SOURCES_FILE).read_text()
+
+    again = run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
+    forced = run_job(spark, raw, ods, "2026-11-20", "2026-11-20", "--force", "true")
+
+    assert (first["hours_converted"], first["events"]) == (2, 2)
+    assert (again["hours_converted"], again["hours_unchanged"], again["events"]) == (0, 2, 0)
+    assert (forced["hours_converted"], forced["events"]) == (2, 2)
+    assert sources.strip() == job.sources_fingerprint(
+        [(p.name, p.stat().st_size) for p in (raw / "year=2026/month=11/day=20/hour=10").iterdir()]
+    )
+    assert [r["sensor_id"] for r in read_ods(ods)] == ["2", "3"]
+
+
+@pytest.mark.spark
+def test_an_hour_whose_raw_files_are_gone_is_kept(spark: Any, tmp_path: Path) -> None:
+    # given a converted hour whose raw files later expired
+    raw, ods = tmp_path / "raw", tmp_path / "ods"
+    write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
+    write_hour(raw, "2026-11-20T11", [event("3", "2026-11-20T12:00:00+01:00")])
+    run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
+    for expired in (raw / "year=2026/month=11/day=20/hour=11").iterdir():
+        expired.unlink()
+
+    # when the window is forced to convert again, then the ODS hour is not lost
+    summary = run_job(spark, raw, ods, "2026-11-20", "2026-11-20", "--force", "true")
+
+    assert summary["hours_with_raw_data"] == 1
+    assert [r["sensor_id"] for r in read_ods(ods)] == ["2", "3"]
+
+
+def test_fingerprint_depends_on_names_sizes_and_converter_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = [("a.json.gz", 10), ("b.json.gz", 20)]
+    fingerprint = job.sources_fingerprint(files)
+    assert job.sources_fingerprint(list(reversed(files))) == fingerprint  # order is not content
+    assert job.sources_fingerprint([("a.json.gz", 11), ("b.json.gz", 20)]) != fingerprint
+    assert job.sources_fingerprint([*files, ("c.json.gz", 1)]) != fingerprint
+    monkeypatch.setattr(job, "CONVERTER_VERSION", "next")
+    assert job.sources_fingerprint(files) != fingerprint
 
 
 @pytest.mark.spark

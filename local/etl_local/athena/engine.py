@@ -11,6 +11,7 @@ import base64
 import io
 import logging
 import queue
+import tempfile
 import threading
 import time
 import uuid
@@ -165,7 +166,14 @@ class AthenaEngine:
     matching query ends FAILED with that message (fault injection for the runtime).
     """
 
-    def __init__(self, s3_endpoint: str, *, region: str = "eu-west-1", threads: int = 2) -> None:
+    def __init__(
+        self,
+        s3_endpoint: str,
+        *,
+        region: str = "eu-west-1",
+        threads: int = 2,
+        memory_limit: str = "2GB",
+    ) -> None:
         self.s3_endpoint = s3_endpoint
         self.fail_queries_containing: dict[str, str] = {}
         self._executions: dict[str, QueryExecution] = {}
@@ -173,7 +181,18 @@ class AthenaEngine:
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._running_cursor: duckdb.DuckDBPyConnection | None = None
-        self._db = duckdb.connect(config={"threads": threads})
+        # Athena's workers are not this laptop: without a limit DuckDB takes up to 80% of the
+        # RAM for one window function; with one it spills to its temp directory instead.
+        # Athena gives no row order without ORDER BY, so DuckDB need not keep one either.
+        self._spill_dir = tempfile.TemporaryDirectory(prefix="lakepipe-duckdb-")
+        self._db = duckdb.connect(
+            config={
+                "threads": threads,
+                "memory_limit": memory_limit,
+                "temp_directory": self._spill_dir.name,
+                "preserve_insertion_order": False,
+            }
+        )
         # Athena evaluates timestamps without a zone as UTC; DuckDB would use the host's zone.
         self._db.execute("SET TimeZone = 'UTC'")
         self._db.execute(f"LOAD '{httpfs_extension_path()}'")
@@ -319,6 +338,7 @@ class AthenaEngine:
         self._queue.put(None)
         self._worker.join(timeout=30)
         self._db.close()
+        self._spill_dir.cleanup()
 
     # -- execution -----------------------------------------------------------------------------
 
