@@ -12,9 +12,9 @@ from etl_lambdas.aws import client
 from etl_lambdas.catalog import load_catalog
 from etl_lambdas.checks import audit_sql, evaluate
 from etl_lambdas.config import read_environment
-from etl_lambdas.errors import AuditFailed, InvalidRunRequest, QueryFailed
+from etl_lambdas.errors import AuditFailed, QueryFailed
 from etl_lambdas.naming import database
-from etl_lambdas.planning import RUN_ID
+from etl_lambdas.staged_run import parse_staged_run
 
 _ENV = read_environment("ATHENA_WORKGROUP", "GLUE_DATABASE_PREFIX")
 ATHENA_WORKGROUP = _ENV["ATHENA_WORKGROUP"]
@@ -37,17 +37,8 @@ def _seconds_left(context: object) -> float:
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Event: {"run_id", "model", "staging_tables": [...]} (the write step's output)."""
-    catalog = load_catalog()
-    run = event.get("run_id")
-    name = event.get("model")
-    tables = event.get("staging_tables")
-    if not isinstance(run, str) or not RUN_ID.match(run):
-        raise InvalidRunRequest(f"run_id {run!r} is not a run id")
-    if not isinstance(name, str) or name not in catalog.names():
-        raise InvalidRunRequest(f"unknown model {name!r}")
-    if not isinstance(tables, list) or not tables or not all(isinstance(t, str) for t in tables):
-        raise InvalidRunRequest(f"staging_tables {tables!r} must be a non-empty list")
-    model = catalog.get(name)
+    staged = parse_staged_run(event, load_catalog())
+    run, model, name, tables = staged.run_id, staged.model, staged.model.name, staged.tables
     sql = audit_sql(model, database(GLUE_DATABASE_PREFIX, "staging"), tables)
     rows = run_query(
         client("athena"),

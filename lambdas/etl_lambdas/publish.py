@@ -17,9 +17,10 @@ from botocore.exceptions import ClientError
 from etl_lambdas.aws import client, error_code, throttling_as_retryable
 from etl_lambdas.catalog import load_catalog
 from etl_lambdas.config import positive_int, read_environment
-from etl_lambdas.errors import InvalidRunRequest, PublishFailed
+from etl_lambdas.errors import PublishFailed
 from etl_lambdas.naming import database, model_prefix, runs_prefix
 from etl_lambdas.planning import RUN_ID
+from etl_lambdas.staged_run import parse_staged_run
 
 _ENV = read_environment("GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "KEEP_RUNS")
 GLUE_DATABASE_PREFIX = _ENV["GLUE_DATABASE_PREFIX"]
@@ -344,20 +345,8 @@ class Publisher:
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Event: {"run_id", "model", "staging_tables": [...]} (the write step's output)."""
-    catalog = load_catalog()
-    run = event.get("run_id")
-    name = event.get("model")
-    tables = event.get("staging_tables")
-    if not isinstance(run, str) or not RUN_ID.match(run):
-        raise InvalidRunRequest(f"run_id {run!r} is not a run id")
-    if not isinstance(name, str) or name not in catalog.names():
-        raise InvalidRunRequest(f"unknown model {name!r}")
-    if not isinstance(tables, list) or not tables or not all(isinstance(t, str) for t in tables):
-        raise InvalidRunRequest(f"staging_tables {tables!r} must be a non-empty list")
-    foreign = [t for t in tables if not t.startswith(f"{name}__{run}__c")]
-    if foreign:
-        raise InvalidRunRequest(f"staging table(s) {foreign} do not belong to {name} run {run}")
-    model = catalog.get(name)
+    staged = parse_staged_run(event, load_catalog())
+    run, model, tables = staged.run_id, staged.model, staged.tables
     publisher = Publisher(
         client("glue"), client("s3"), glue_prefix=GLUE_DATABASE_PREFIX, bucket=CURATED_BUCKET
     )

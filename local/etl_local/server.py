@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 
 
+S3_OBJECT_MEMORY_BYTES = 64 * 1024
+
+
 class LocalAwsServer:
     """Start/stop moto's ThreadedMotoServer on a free port and configure it for the pipeline."""
 
@@ -46,6 +49,10 @@ class LocalAwsServer:
         # history carries every error the ASL executor meets.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        # moto keeps every S3 object below ~5 MB in memory: a production day's raw and
+        # Parquet files would all be resident. Past this size they live in temp files
+        # (the OS page cache still serves them).
+        os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(S3_OBJECT_MEMORY_BYTES))
         server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
         server.start()
         self._server = server

@@ -64,56 +64,49 @@ def storage_format(table_input: dict[str, Any]) -> StorageFormat:
     )
 
 
-def parquet_storage_descriptor(columns: list[dict[str, str]], location: str) -> dict[str, Any]:
-    """The StorageDescriptor Athena's CTAS and Glue's crawler give a Parquet table."""
+def _storage_descriptor(
+    columns: list[dict[str, str]],
+    location: str,
+    formats: tuple[str, str],
+    serde: str,
+    serde_parameters: dict[str, str],
+) -> dict[str, Any]:
+    input_format, output_format = formats
     return {
         "Columns": columns,
         "Location": location,
-        "InputFormat": PARQUET_INPUT,
-        "OutputFormat": PARQUET_OUTPUT,
+        "InputFormat": input_format,
+        "OutputFormat": output_format,
         "Compressed": False,
         "NumberOfBuckets": -1,
-        "SerdeInfo": {
-            "SerializationLibrary": PARQUET_SERDE,
-            "Parameters": {"serialization.format": "1"},
-        },
+        "SerdeInfo": {"SerializationLibrary": serde, "Parameters": serde_parameters},
         "BucketColumns": [],
         "SortColumns": [],
         "StoredAsSubDirectories": False,
     }
+
+
+def parquet_storage_descriptor(columns: list[dict[str, str]], location: str) -> dict[str, Any]:
+    """The StorageDescriptor Athena's CTAS and Glue's crawler give a Parquet table."""
+    return _storage_descriptor(
+        columns,
+        location,
+        (PARQUET_INPUT, PARQUET_OUTPUT),
+        PARQUET_SERDE,
+        {"serialization.format": "1"},
+    )
 
 
 def json_storage_descriptor(columns: list[dict[str, str]], location: str) -> dict[str, Any]:
-    return {
-        "Columns": columns,
-        "Location": location,
-        "InputFormat": TEXT_INPUT,
-        "OutputFormat": TEXT_OUTPUT,
-        "Compressed": False,
-        "NumberOfBuckets": -1,
-        "SerdeInfo": {"SerializationLibrary": JSON_SERDE, "Parameters": {"paths": ""}},
-        "BucketColumns": [],
-        "SortColumns": [],
-        "StoredAsSubDirectories": False,
-    }
+    return _storage_descriptor(
+        columns, location, (TEXT_INPUT, TEXT_OUTPUT), JSON_SERDE, {"paths": ""}
+    )
 
 
 def csv_storage_descriptor(columns: list[dict[str, str]], location: str) -> dict[str, Any]:
-    return {
-        "Columns": columns,
-        "Location": location,
-        "InputFormat": TEXT_INPUT,
-        "OutputFormat": TEXT_OUTPUT,
-        "Compressed": False,
-        "NumberOfBuckets": -1,
-        "SerdeInfo": {
-            "SerializationLibrary": LAZY_SIMPLE_SERDE,
-            "Parameters": {"field.delim": ","},
-        },
-        "BucketColumns": [],
-        "SortColumns": [],
-        "StoredAsSubDirectories": False,
-    }
+    return _storage_descriptor(
+        columns, location, (TEXT_INPUT, TEXT_OUTPUT), LAZY_SIMPLE_SERDE, {"field.delim": ","}
+    )
 
 
 _SIMPLE_HIVE_TO_DUCKDB = {
