@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -340,23 +340,26 @@ def _convert_hours(
     lines = spark.read.text(sources, recursiveFileLookup=True).select(
         F.col("value"), F.input_file_name().alias("path")
     )
-    # Persisted: counted and written from one read of the raw files.
-    converted = convert(lines).persist()
-    try:
-        counts = converted.groupBy("malformed").count().collect()
-        for hour in hours:
-            filesystem.delete_tree(hour_path(arguments.ods_path, hour))
-        (
-            ods_rows(converted)
-            .write.mode("overwrite")
-            .option("partitionOverwriteMode", "dynamic")
-            .option("compression", "snappy")
-            .partitionBy(*PARTITION_COLUMNS)
-            .parquet(arguments.ods_path)
-        )
-    finally:
-        converted.unpersist()
-    return {bool(row["malformed"]): int(row["count"]) for row in counts}
+    # Counted while written: one pass over the raw files, nothing cached.
+    observation = Observation("convert_raw")
+    converted = convert(lines).observe(
+        observation,
+        F.count(F.lit(1)).alias("lines"),
+        F.sum(F.col("malformed").cast("long")).alias("malformed"),
+    )
+    for hour in hours:
+        filesystem.delete_tree(hour_path(arguments.ods_path, hour))
+    (
+        ods_rows(converted)
+        .write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .option("compression", "snappy")
+        .partitionBy(*PARTITION_COLUMNS)
+        .parquet(arguments.ods_path)
+    )
+    metrics = observation.get
+    malformed = int(metrics.get("malformed") or 0)
+    return {True: malformed, False: int(metrics.get("lines") or 0) - malformed}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -339,6 +339,12 @@ def main() -> int:
         "floor_seconds": round(floor.seconds, 1),
         "pipeline_to_floor": round(daily.seconds / floor.seconds, 2),
         "peak_rss_mb": round(peak.peak_bytes / 2**20),
+        "peak_rss_mb_by_process": {
+            f"{name} ({pid})": round(size / 2**20)
+            for pid, (name, size) in sorted(
+                peak.peak_by_process.items(), key=lambda item: -item[1][1]
+            )[:5]
+        },
         "bytes_read_day1": sum(scans_first),
         "bytes_read_dayN": sum(scans_last),
         "day_seconds": {run.day.isoformat(): round(run.seconds, 1) for run in runs},

@@ -161,6 +161,7 @@ class LocalGlueJob:
         raw_bucket, raw_prefix = _split_s3(raw_url)
         ods_bucket, ods_prefix = _split_s3(ods_url)
         s3 = self._clients("s3")
+        started = time.monotonic()
         with self._run_lock, tempfile.TemporaryDirectory(prefix="lakepipe-glue-") as tmp:
             local_raw = Path(tmp) / "raw"
             local_ods = Path(tmp) / "ods"
@@ -172,6 +173,7 @@ class LocalGlueJob:
                     s3.download_file(raw_bucket, key, str(target))
             # The script compares each hour's raw files with the _SOURCES it recorded.
             recorded = self._stage_sources(s3, ods_bucket, ods_prefix, local_ods, days)
+            staged_in = time.monotonic()
             paths = {"--raw_path", "--ods_path", "--arrival_start_date", "--arrival_end_date"}
             argv = [
                 "--raw_path",
@@ -187,7 +189,16 @@ class LocalGlueJob:
                   for item in (name, value)),
             ]  # fmt: skip
             self._run_script(argv)
+            script_done = time.monotonic()
             self._upload_converted_hours(s3, ods_bucket, ods_prefix, local_ods, recorded)
+            logger.info(
+                "glue job run staged and ran",
+                extra={
+                    "stage_in_seconds": round(staged_in - started, 2),
+                    "script_seconds": round(script_done - staged_in, 2),
+                    "stage_out_seconds": round(time.monotonic() - script_done, 2),
+                },
+            )
 
     def _run_script(self, argv: list[str]) -> None:
         spark_session(self._spark_log)  # the script's builder.getOrCreate() reuses it

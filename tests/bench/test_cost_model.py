@@ -77,9 +77,10 @@ def test_tree_rss_counts_a_child_process() -> None:
         # when the tree's memory is measured, then the child's memory is in it
         alone = tree_rss_bytes(child.pid)
         assert alone > 190 * MB
-        with PeakTreeRss(interval_seconds=0.05) as peak:
+        with PeakTreeRss(child.pid, interval_seconds=0.05) as peak:
             pass
         assert peak.peak_bytes >= alone
+        assert peak.peak_by_process[child.pid][1] >= alone
     finally:
         child.kill()
         child.wait()
