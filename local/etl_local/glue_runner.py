@@ -70,6 +70,7 @@ SOURCES_FILE = "_SOURCES"
 
 _SPARK_LOCK = threading.Lock()
 _SPARK: Any = None
+_SPARK_RESOURCES: list[Any] = []
 
 
 def spark_session(log_path: Path | None = None) -> Any:
@@ -104,10 +105,37 @@ def spark_session(log_path: Path | None = None) -> Any:
                 log_path.parent.mkdir(parents=True, exist_ok=True)
                 log = log_path.open("ab")  # the JVM keeps writing to it while it lives
                 popen_kwargs = {"stdout": log, "stderr": log}
+                _SPARK_RESOURCES.append(log)
             gateway = launch_gateway(conf, popen_kwargs=popen_kwargs)
             context = SparkContext(conf=conf, gateway=gateway)
             _SPARK = SparkSession(context)
         return _SPARK
+
+
+def stop_spark_session() -> None:
+    """End the JVM, as every Glue job run ends its own: an idle local JVM holds over a GB
+    while DuckDB runs the tiers. The next job run starts a new one (a few seconds)."""
+    global _SPARK
+    with _SPARK_LOCK:
+        if _SPARK is None:
+            return
+        from pyspark import SparkContext
+
+        gateway = SparkContext._gateway
+        _SPARK.stop()
+        _SPARK = None
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+        if gateway is not None:
+            gateway.shutdown()
+            # pyspark's gateway JVM exits when its stdin closes.
+            process = getattr(gateway, "proc", None)
+            if process is not None:
+                if process.stdin is not None:
+                    process.stdin.close()
+                process.wait(timeout=60)
+        while _SPARK_RESOURCES:
+            _SPARK_RESOURCES.pop().close()
 
 
 def _load_script(path: Path) -> ModuleType:
@@ -188,7 +216,10 @@ class LocalGlueJob:
                 *(item for name, value in arguments.items() if name not in paths
                   for item in (name, value)),
             ]  # fmt: skip
-            self._run_script(argv)
+            try:
+                self._run_script(argv)
+            finally:
+                stop_spark_session()
             script_done = time.monotonic()
             self._upload_converted_hours(s3, ods_bucket, ods_prefix, local_ods, recorded)
             logger.info(
