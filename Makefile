@@ -42,7 +42,7 @@ $(LAMBDA_ZIP): $(BIN)/.installed requirements-lambda.txt $(shell find lambdas/et
 
 build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
 
-test: setup build ## run every test: unit, SQL, ASL, Terraform, end to end
+test: setup build lint ## lint, then every test: unit, SQL, ASL, Terraform, end to end
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff, mypy and terraform fmt -check
