@@ -80,6 +80,30 @@ def parse_timestamp(label: str, value: object) -> datetime:
     return parsed
 
 
+def arrival_window(start: date, end: date) -> tuple[date, date]:
+    """UTC arrival days holding the events of local days start..end (docs/contracts.md).
+
+    A local day starts on the previous UTC day east of Greenwich (and the rolling windows
+    need the minutes before midnight); late events arrive up to a day after.
+    """
+    return start - timedelta(days=1), end + timedelta(days=1)
+
+
+def template_values(
+    start: date, end: date, time_zone: str, databases: Mapping[str, str]
+) -> dict[str, str]:
+    """The `${...}` values of a model's SQL for the event-time window start..end."""
+    arrival_start, arrival_end = arrival_window(start, end)
+    return {
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "arrival_start_date": arrival_start.isoformat(),
+        "arrival_end_date": arrival_end.isoformat(),
+        "time_zone": time_zone,
+        **databases,
+    }
+
+
 def logical_date(scheduled_time: datetime, time_zone: str) -> date:
     """The day a scheduled run processes: the day before the schedule time, locally."""
     return scheduled_time.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=1)
@@ -196,8 +220,7 @@ def build_plan(
         items = [_model_item(run, window, model) for model in models if model.tier == tier]
         if items:
             tiers.append({"tier": tier, "models": items})
-    arrival_start = window.start - timedelta(days=1)
-    arrival_end = window.end + timedelta(days=1)
+    arrival_start, arrival_end = arrival_window(window.start, window.end)
     return {
         "run_id": run,
         "start_date": window.start.isoformat(),

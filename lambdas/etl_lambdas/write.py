@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -13,7 +12,7 @@ from etl_lambdas.catalog import Catalog, Model, load_catalog, render_template
 from etl_lambdas.config import read_environment, time_zone
 from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.naming import chunk_prefix, database, staging_table, tier_databases
-from etl_lambdas.planning import RUN_ID, Chunk, parse_chunks
+from etl_lambdas.planning import RUN_ID, Chunk, parse_chunks, template_values
 
 _ENV = read_environment(
     "ATHENA_WORKGROUP", "GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "PIPELINE_TIME_ZONE"
@@ -24,17 +23,6 @@ CURATED_BUCKET = _ENV["CURATED_BUCKET"]
 TIME_ZONE = time_zone("PIPELINE_TIME_ZONE", _ENV["PIPELINE_TIME_ZONE"])
 
 logger = Logger(service="etl")
-
-
-def template_values(chunk: Chunk, glue_prefix: str, zone: str) -> dict[str, str]:
-    return {
-        "start_date": chunk.start_date.isoformat(),
-        "end_date": chunk.end_date.isoformat(),
-        "arrival_start_date": (chunk.start_date - timedelta(days=1)).isoformat(),
-        "arrival_end_date": (chunk.end_date + timedelta(days=1)).isoformat(),
-        "time_zone": zone,
-        **tier_databases(glue_prefix),
-    }
 
 
 def ctas(
@@ -76,7 +64,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     athena = client("athena")
     queries = []
     for chunk in chunks:
-        select = render_template(template, template_values(chunk, GLUE_DATABASE_PREFIX, TIME_ZONE))
+        values = template_values(
+            chunk.start_date, chunk.end_date, TIME_ZONE, tier_databases(GLUE_DATABASE_PREFIX)
+        )
+        select = render_template(template, values)
         sql = ctas(
             model,
             select,

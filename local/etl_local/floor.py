@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from etl_lambdas.catalog import Catalog, render_template
+from etl_lambdas.catalog import SOURCE_TIERS, Catalog, render_template
+from etl_lambdas.planning import arrival_window, template_values
 from etl_local.sql_dialect import athena_to_duckdb
 
 # The Glue job's conversion (docs/contracts.md, "Raw events and the ODS table"),
@@ -42,6 +43,9 @@ FROM read_json({files}, format = 'newline_delimited', compression = 'gzip',
                columns = {columns}, hive_partitioning = true, hive_types_autocast = false,
                ignore_errors = true)
 """
+
+
+SCHEMAS = SOURCE_TIERS
 
 
 @dataclass(frozen=True)
@@ -73,18 +77,10 @@ def run_floor(
     threads: int | None = None,
 ) -> FloorResult:
     """Run every model for `day` from the raw files under raw_root (raw/traffic/ layout)."""
-    values = {
-        "start_date": day.isoformat(),
-        "end_date": day.isoformat(),
-        "arrival_start_date": (day - timedelta(days=1)).isoformat(),
-        "arrival_end_date": (day + timedelta(days=1)).isoformat(),
-        "time_zone": time_zone,
-        "ods_database": "ods",
-        "dwd_database": "dwd",
-        "dws_database": "dws",
-        "ads_database": "ads",
-    }
-    files = _arrival_files(raw_root, day - timedelta(days=1), day + timedelta(days=1))
+    # The floor's databases are DuckDB schemas named after the tiers.
+    values = template_values(day, day, time_zone, {f"{s}_database": s for s in SCHEMAS})
+    arrival_start, arrival_end = arrival_window(day, day)
+    files = _arrival_files(raw_root, arrival_start, arrival_end)
     if not files:
         raise FileNotFoundError(f"no raw files for {day} under {raw_root}")
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _RAW_COLUMNS.items()) + "}"
@@ -94,7 +90,7 @@ def run_floor(
     try:
         if threads:
             connection.execute(f"SET threads = {int(threads)}")
-        for schema in ("ods", "dwd", "dws", "ads"):
+        for schema in SCHEMAS:
             connection.execute(f"CREATE SCHEMA {schema}")
         connection.execute(
             "CREATE VIEW ods.traffic AS "

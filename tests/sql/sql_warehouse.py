@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from etl_lambdas.catalog import Catalog, load_catalog, render_template
+from etl_lambdas.planning import template_values
 from etl_local.sql_dialect import athena_to_duckdb
 
 TIME_ZONE = "Europe/Brussels"
@@ -29,17 +30,10 @@ ODS_COLUMNS = (
 
 
 def window(start_date: str, end_date: str | None = None) -> dict[str, str]:
-    """Placeholder values for a chunk, derived as the plan step does (docs/contracts.md)."""
+    """Placeholder values for a chunk, as the write step fills them (docs/contracts.md)."""
     start = dt.date.fromisoformat(start_date)
     end = dt.date.fromisoformat(end_date or start_date)
-    return {
-        "start_date": start.isoformat(),
-        "end_date": end.isoformat(),
-        "arrival_start_date": (start - dt.timedelta(days=1)).isoformat(),
-        "arrival_end_date": (end + dt.timedelta(days=1)).isoformat(),
-        "time_zone": TIME_ZONE,
-        **DATABASES,
-    }
+    return template_values(start, end, TIME_ZONE, DATABASES)
 
 
 @dataclass
