@@ -138,7 +138,35 @@ data "aws_iam_policy_document" "crawler_state" {
   }
 }
 
+# What every Athena caller needs besides its own statements: list the data it reads, write
+# its query results, and use the data key (Athena acts with the caller's permissions).
+data "aws_iam_policy_document" "athena_caller" {
+  statement {
+    sid       = "ListData"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [var.curated_bucket_arn, var.athena_results_bucket_arn]
+  }
+
+  statement {
+    sid       = "QueryResults"
+    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    resources = ["${var.athena_results_bucket_arn}/*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.data_kms_key_arn == null ? [] : [var.data_kms_key_arn]
+
+    content {
+      sid       = "UseDataKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "write" {
+  source_policy_documents = [data.aws_iam_policy_document.athena_caller.json]
+
   statement {
     sid       = "StartQueries"
     actions   = ["athena:StartQueryExecution"]
@@ -171,28 +199,6 @@ data "aws_iam_policy_document" "write" {
     actions   = ["s3:AbortMultipartUpload", "s3:PutObject"]
     resources = local.model_tier_objects
   }
-
-  statement {
-    sid       = "ListData"
-    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
-    resources = [var.curated_bucket_arn, var.athena_results_bucket_arn]
-  }
-
-  statement {
-    sid       = "QueryResults"
-    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
-    resources = ["${var.athena_results_bucket_arn}/*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.data_kms_key_arn == null ? [] : [var.data_kms_key_arn]
-
-    content {
-      sid       = "UseDataKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
 }
 
 data "aws_iam_policy_document" "query_state" {
@@ -204,6 +210,8 @@ data "aws_iam_policy_document" "query_state" {
 }
 
 data "aws_iam_policy_document" "audit" {
+  source_policy_documents = [data.aws_iam_policy_document.athena_caller.json]
+
   statement {
     sid       = "RunChecks"
     actions   = ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution"]
@@ -220,28 +228,6 @@ data "aws_iam_policy_document" "audit" {
     sid       = "ReadStagedRuns"
     actions   = ["s3:GetObject"]
     resources = local.model_tier_objects
-  }
-
-  statement {
-    sid       = "ListData"
-    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
-    resources = [var.curated_bucket_arn, var.athena_results_bucket_arn]
-  }
-
-  statement {
-    sid       = "QueryResults"
-    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
-    resources = ["${var.athena_results_bucket_arn}/*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.data_kms_key_arn == null ? [] : [var.data_kms_key_arn]
-
-    content {
-      sid       = "UseDataKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
   }
 }
 
