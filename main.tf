@@ -2,6 +2,12 @@ locals {
   name_prefix = "${var.project}-${var.env}"
   # Glue database names: Athena wants no hyphens (docs/contracts.md).
   glue_prefix = replace(local.name_prefix, "-", "_")
+  # The lease names executions of the pipeline machine, so the functions know its name
+  # before the machine (which needs their ARNs) exists.
+  machine_names = {
+    pipeline = "${local.name_prefix}-pipeline"
+    model    = "${local.name_prefix}-model"
+  }
 
   tags = merge(
     {
@@ -74,15 +80,32 @@ module "glue_job" {
   tags                        = local.tags
 }
 
+module "alerts" {
+  source = "./modules/alerts"
+
+  name_prefix   = local.name_prefix
+  kms_key_arn   = var.sns_kms_key_arn
+  subscriptions = var.alarm_subscriptions
+  tags          = local.tags
+}
+
 module "monitoring" {
   source = "./modules/monitoring"
 
   name_prefix       = local.name_prefix
   state_machine_arn = module.state_machine.state_machine_arn
   function_names    = module.lambdas.function_names
-  kms_key_arn       = var.sns_kms_key_arn
-  subscriptions     = var.alarm_subscriptions
+  alerts_topic_arn  = module.alerts.topic_arn
   tags              = local.tags
+}
+
+module "run_lease" {
+  source = "./modules/run_lease"
+
+  name_prefix   = local.name_prefix
+  kms_key_arn   = var.kms_key_arn
+  force_destroy = var.force_destroy
+  tags          = local.tags
 }
 
 module "lambdas" {
@@ -90,6 +113,7 @@ module "lambdas" {
 
   name_prefix                    = local.name_prefix
   glue_prefix                    = local.glue_prefix
+  steps_path                     = "${path.root}/lambdas/etl_lambdas/steps/steps.yaml"
   zip_path                       = "${path.root}/${var.lambda_zip_path}"
   architecture                   = var.lambda_architecture
   memory_size                    = var.lambda_memory_size
@@ -98,25 +122,32 @@ module "lambdas" {
   log_retention_days             = var.log_retention_days
   pipeline_time_zone             = var.pipeline_time_zone
   max_backfill_days              = var.max_backfill_days
+  late_data_lookback_days        = var.late_data_lookback_days
   keep_runs                      = var.keep_runs
-  crawler_name                   = module.catalog.crawler_name
-  crawler_arn                    = module.catalog.crawler_arn
+  run_lease_table_name           = module.run_lease.table_name
+  run_lease_table_arn            = module.run_lease.table_arn
+  lease_seconds                  = var.state_machine_timeout_seconds
+  pipeline_state_machine_name    = local.machine_names.pipeline
+  source_crawlers                = { traffic = { name = module.catalog.crawler_name, arn = module.catalog.crawler_arn } }
   athena_workgroup_name          = module.athena.workgroup_name
   athena_workgroup_arn           = module.athena.workgroup_arn
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
+  artifacts_bucket_name          = module.storage.bucket_names["artifacts"]
+  artifacts_bucket_arn           = module.storage.bucket_arns["artifacts"]
   athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]
   data_kms_key_arn               = var.kms_key_arn
-  sns_topic_arn                  = module.monitoring.sns_topic_arn
-  sns_kms_key_arn                = module.monitoring.sns_topic_kms_key_arn
+  sns_topic_arn                  = module.alerts.topic_arn
+  sns_kms_key_arn                = module.alerts.kms_key_arn
   tags                           = local.tags
 }
 
 module "state_machine" {
   source = "./modules/state_machine"
 
-  name_prefix              = local.name_prefix
-  definition_path          = "${path.root}/${var.asl_template_path}"
+  machine_names            = local.machine_names
+  pipeline_definition_path = "${path.root}/asl/pipeline.asl.json"
+  model_definition_path    = "${path.root}/asl/model.asl.json"
   function_arns            = module.lambdas.function_arns
   glue_job_name            = module.glue_job.job_name
   glue_job_arn             = module.glue_job.job_arn
@@ -124,13 +155,18 @@ module "state_machine" {
   crawler_max_polls        = var.crawler_max_polls
   query_poll_seconds       = var.query_poll_seconds
   query_max_polls          = var.query_max_polls
+  audit_max_attempts       = var.audit_max_attempts
   max_concurrency          = var.max_concurrency
+  lease_retry_seconds      = var.lease_retry_seconds
+  lease_max_attempts       = var.lease_max_attempts
   lambda_timeout_seconds   = var.lambda_timeout_seconds + 10
   glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300
-  timeout_seconds          = var.state_machine_timeout_seconds
-  log_level                = var.state_machine_log_level
-  log_retention_days       = var.log_retention_days
-  tags                     = local.tags
+  # A model cannot run longer than the run it belongs to.
+  model_timeout_seconds = var.state_machine_timeout_seconds
+  timeout_seconds       = var.state_machine_timeout_seconds
+  log_level             = var.state_machine_log_level
+  log_retention_days    = var.log_retention_days
+  tags                  = local.tags
 }
 
 module "schedule" {

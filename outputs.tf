@@ -50,5 +50,15 @@ output "schedule_rule_name" {
 
 output "sns_topic_arn" {
   description = "ARN of the alerts topic."
-  value       = module.monitoring.sns_topic_arn
+  value       = module.alerts.topic_arn
+}
+
+output "model_state_machine_arn" {
+  description = "ARN of the model machine: one child execution per model of a run."
+  value       = module.state_machine.state_machine_arns["model"]
+}
+
+output "run_lease_table_name" {
+  description = "DynamoDB table holding the run lease (one run at a time)."
+  value       = module.run_lease.table_name
 }

@@ -55,13 +55,24 @@ variable "max_backfill_days" {
 }
 
 variable "keep_runs" {
-  description = "Superseded runs kept per model after publish, for rollback."
+  description = "Superseded runs kept per model after publish, for rollback; 0 keeps only what is published."
   type        = number
   default     = 2
 
   validation {
-    condition     = var.keep_runs >= 0
-    error_message = "keep_runs must be 0 or more."
+    condition     = var.keep_runs >= 0 && floor(var.keep_runs) == var.keep_runs
+    error_message = "keep_runs must be a whole number, 0 or more."
+  }
+}
+
+variable "late_data_lookback_days" {
+  description = "How many days before a run's window late-arriving events are restated (through every tier); older ones are counted and reported, not restated."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.late_data_lookback_days >= 0 && var.late_data_lookback_days <= 92 && floor(var.late_data_lookback_days) == var.late_data_lookback_days
+    error_message = "late_data_lookback_days must be a whole number between 0 and 92."
   }
 }
 
@@ -170,12 +181,6 @@ variable "log_retention_days" {
   }
 }
 
-variable "asl_template_path" {
-  description = "Path of the state machine's ASL template, relative to the root module."
-  type        = string
-  default     = "asl/pipeline.asl.json"
-}
-
 variable "glue_script_path" {
   description = "Path of the Glue job's PySpark script, relative to the root module."
   type        = string
@@ -204,6 +209,39 @@ variable "query_max_polls" {
   description = "Athena query state polls before a run fails."
   type        = number
   default     = 180
+}
+
+variable "audit_max_attempts" {
+  description = "Audit queries a model may run when Athena reports a retryable failure."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.audit_max_attempts >= 1 && var.audit_max_attempts <= 10
+    error_message = "audit_max_attempts must be between 1 and 10."
+  }
+}
+
+variable "lease_retry_seconds" {
+  description = "Seconds a run that finds another run holding the pipeline waits before trying again (doubling, at most 15 minutes)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lease_retry_seconds >= 1
+    error_message = "lease_retry_seconds must be at least 1."
+  }
+}
+
+variable "lease_max_attempts" {
+  description = "Further tries of a run that finds another run holding the pipeline, before it fails naming that run (0: fail at once)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.lease_max_attempts >= 0 && var.lease_max_attempts <= 20
+    error_message = "lease_max_attempts must be between 0 and 20."
+  }
 }
 
 variable "max_concurrency" {

@@ -41,3 +41,15 @@ class PublishFailed(PipelineError):
 
 class NotifyFailed(PipelineError):
     """The notification could not be published."""
+
+
+class PipelineBusy(PipelineError):
+    """Another execution holds the run lease; this one must not touch the pipeline's data."""
+
+
+class RegisterFailed(PipelineError):
+    """The Glue Data Catalog rejected a new ODS partition, or a change report is unreadable."""
+
+
+class SchemaNotSettled(PipelineError):
+    """After a crawl, a source's ODS table still differs from the schema the Glue job wrote."""

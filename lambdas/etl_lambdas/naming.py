@@ -16,7 +16,30 @@ def tier_databases(glue_prefix: str) -> dict[str, str]:
 
 
 def staging_table(model: str, run_id: str, chunk: int) -> str:
-    return f"{model}__{run_id}__c{chunk}"
+    return f"{staging_table_prefix(model, run_id)}{chunk}"
+
+
+def staging_table_prefix(model: str, run_id: str) -> str:
+    """What every staging table of one model's run starts with."""
+    return f"{model}__{run_id}__c"
+
+
+def run_of_staging_table(name: str) -> str | None:
+    """The run id inside a staging table's name, None for a name that is not one."""
+    parts = name.split("__")
+    if len(parts) != 3 or not parts[2].startswith("c") or not parts[2][1:].isdigit():
+        return None
+    return parts[1]
+
+
+def changes_prefix() -> str:
+    """Key prefix (artifacts bucket) of the Glue job's change reports, one folder per run."""
+    return "changes/"
+
+
+def ods_table(source: str) -> str:
+    """The ODS table of a source (in the ods database): the source's name."""
+    return source
 
 
 def model_prefix(tier: str, model: str) -> str:

@@ -1,6 +1,6 @@
-"""Run planning: logical dates, run ids, and calendar-safe chunks of a date range.
+"""Run planning: logical dates, run ids, arrival windows and calendar-safe chunks.
 
-Pure functions, no AWS and no environment: `plan.py` wires them to the handler.
+Pure functions, no AWS and no environment: the step handlers wire them to events.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from etl_lambdas.catalog import TIERS, Catalog, Model
 from etl_lambdas.errors import InvalidRunRequest
 
 # Athena writes at most 100 partitions per CTAS / INSERT statement.
@@ -25,20 +24,7 @@ MAX_HOUR_PARTITIONS_PER_DAY = 24
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What a run id looks like: sortable by time, lower case (Glue lowercases table names).
 RUN_ID = re.compile(r"^\d{8}t\d{6}z_[0-9a-f]{8}$")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    index: int
-    start_date: date
-    end_date: date
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "start_date": self.start_date.isoformat(),
-            "end_date": self.end_date.isoformat(),
-        }
+REQUEST_FIELDS = frozenset({"time", "date", "start_date", "end_date", "models"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +34,16 @@ class DateRange:
 
     def days(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    def as_dict(self) -> dict[str, str]:
+        return {"start_date": self.start.isoformat(), "end_date": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    start_date: date
+    end_date: date
 
 
 def run_id(execution_name: str, execution_start: datetime) -> str:
@@ -80,33 +76,70 @@ def parse_timestamp(label: str, value: object) -> datetime:
     return parsed
 
 
-def arrival_window(start: date, end: date) -> tuple[date, date]:
-    """UTC arrival days holding the events of local days start..end (docs/contracts.md).
-
-    A local day starts on the previous UTC day east of Greenwich (and the rolling windows
-    need the minutes before midnight); late events arrive up to a day after.
-    """
-    return start - timedelta(days=1), end + timedelta(days=1)
-
-
-def template_values(
-    start: date, end: date, time_zone: str, databases: Mapping[str, str]
-) -> dict[str, str]:
-    """The `${...}` values of a model's SQL for the event-time window start..end."""
-    arrival_start, arrival_end = arrival_window(start, end)
-    return {
-        "start_date": start.isoformat(),
-        "end_date": end.isoformat(),
-        "arrival_start_date": arrival_start.isoformat(),
-        "arrival_end_date": arrival_end.isoformat(),
-        "time_zone": time_zone,
-        **databases,
-    }
-
-
 def logical_date(scheduled_time: datetime, time_zone: str) -> date:
     """The day a scheduled run processes: the day before the schedule time, locally."""
     return scheduled_time.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=1)
+
+
+def arrival_window(start: date, end: date, lookback_days: int, today_utc: date) -> DateRange:
+    """UTC arrival days that hold the events of local days start..end (docs/contracts.md).
+
+    A local day starts on the previous UTC day east of Greenwich (and the rolling windows
+    need the minutes before midnight), so reading starts a day early. Events may arrive up
+    to `lookback_days` days after the day after their own: those are read too, but never
+    beyond today, so a daily run reads three arrival days, not ten.
+    """
+    return DateRange(
+        start - timedelta(days=1), min(end + timedelta(days=1 + lookback_days), today_utc)
+    )
+
+
+def day_partition_filter(start: date, end: date) -> str:
+    """A predicate on string partition columns year/month/day selecting start..end.
+
+    Written on the partition columns themselves, so Athena pushes it down to Glue's
+    partition filtering (an expression such as concat(year, '-', month, '-', day) cannot be
+    pushed down, and every partition of the table would be listed). Whole months are one
+    term; a window within a month is a BETWEEN on day.
+    """
+    if end < start:
+        raise ValueError(f"empty range {start}..{end}")
+    terms = []
+    day = start
+    while day <= end:
+        month_last = _add_months(day.replace(day=1), 1) - timedelta(days=1)
+        last = min(end, month_last)
+        if day.day == 1 and last == month_last:
+            terms.append(f"(year = '{day:%Y}' AND month = '{day:%m}')")
+        else:
+            terms.append(
+                f"(year = '{day:%Y}' AND month = '{day:%m}' AND day BETWEEN '{day:%d}' AND "
+                f"'{last:%d}')"
+            )
+        day = last + timedelta(days=1)
+    return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+
+def template_values(
+    chunk: Chunk,
+    *,
+    arrival_end_limit: date,
+    lookback_days: int,
+    time_zone: str,
+    databases: Mapping[str, str],
+) -> dict[str, str]:
+    """The `${...}` values of a model's SQL for one chunk (README: "Adding a model")."""
+    arrivals = arrival_window(chunk.start_date, chunk.end_date, lookback_days, arrival_end_limit)
+    return {
+        "start_date": chunk.start_date.isoformat(),
+        "end_date": chunk.end_date.isoformat(),
+        "arrival_start_date": arrivals.start.isoformat(),
+        "arrival_end_date": arrivals.end.isoformat(),
+        "event_day_partitions": day_partition_filter(chunk.start_date, chunk.end_date),
+        "arrival_day_partitions": day_partition_filter(arrivals.start, arrivals.end),
+        "time_zone": time_zone,
+        **databases,
+    }
 
 
 def requested_range(
@@ -148,22 +181,51 @@ def requested_range(
     return window
 
 
-def selected_models(catalog: Catalog, names: object) -> list[Model]:
-    """The requested models (all when None) in tier order, each tier's in catalog order."""
-    if names is None:
-        chosen = list(catalog.models)
-    else:
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise InvalidRunRequest(f"models {names!r} must be a non-empty list of model names")
-        unknown = [name for name in names if name not in catalog.names()]
-        if unknown:
-            raise InvalidRunRequest(
-                f"unknown model(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(catalog.names())}"
-            )
-        chosen = [model for model in catalog.models if model.name in set(names)]
-    # Stable sort: within a tier the catalog's order (its declared dependency order) holds.
-    return sorted(chosen, key=lambda model: TIERS.index(model.tier))
+def requested_models(value: object, known: Sequence[str]) -> list[str] | None:
+    """The input's `models` (None: all), validated against the model catalog."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(n, str) for n in value):
+        raise InvalidRunRequest(f"models {value!r} must be a non-empty list of model names")
+    unknown = [name for name in value if name not in known]
+    if unknown:
+        raise InvalidRunRequest(
+            f"unknown model(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    return list(dict.fromkeys(value))
+
+
+def build_run(
+    request: Mapping[str, object],
+    *,
+    execution_name: str,
+    execution_start: datetime,
+    now: datetime,
+    time_zone: str,
+    max_days: int,
+    lookback_days: int,
+    known_models: Sequence[str],
+) -> dict[str, Any]:
+    """The run the state machine carries: its id, window, arrival window, selected models."""
+    unknown_keys = set(request) - REQUEST_FIELDS
+    if unknown_keys:
+        raise InvalidRunRequest(f"unknown input field(s) {sorted(unknown_keys)}")
+    window = requested_range(request, now=now, time_zone=time_zone, max_days=max_days)
+    models = requested_models(request.get("models"), known_models)
+    # Nothing arrives after the execution started: it bounds every arrival window.
+    today_utc = execution_start.astimezone(UTC).date()
+    arrivals = arrival_window(window.start, window.end, lookback_days, today_utc)
+    return {
+        "run_id": run_id(execution_name, execution_start),
+        "start_date": window.start.isoformat(),
+        "end_date": window.end.isoformat(),
+        "today": execution_start.astimezone(ZoneInfo(time_zone)).date().isoformat(),
+        "time_zone": time_zone,
+        "lookback_days": lookback_days,
+        "arrival_start_date": arrivals.start.isoformat(),
+        "arrival_end_date": arrivals.end.isoformat(),
+        "models": models,
+    }
 
 
 def months_between(start: date, end: date) -> int:
@@ -187,68 +249,49 @@ def last_day_of_chunk(start: date, granularity: str) -> date:
     raise ValueError(f"unknown granularity {granularity!r}")
 
 
-def chunks(window: DateRange, granularity: str) -> list[Chunk]:
-    """Contiguous, non-overlapping day ranges covering `window`, each within the limit."""
+def whole_partitions(windows: Iterable[DateRange], granularity: str, last: date) -> list[DateRange]:
+    """Windows widened to whole partitions of the granularity, merged, none after `last`.
+
+    A month model's partition is the whole month: writing it from a window of one day
+    would replace the month with that day's rows. Days and hours are already whole.
+    """
+    widened = []
+    for window in windows:
+        if granularity == "month":
+            start = window.start.replace(day=1)
+            month_last = _add_months(window.end.replace(day=1), 1) - timedelta(days=1)
+            widened.append(DateRange(start, max(min(month_last, last), window.end)))
+        else:
+            widened.append(window)
+    return merge_ranges(widened)
+
+
+def merge_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
+    """Sorted, non-overlapping ranges; adjacent ones joined."""
+    merged: list[DateRange] = []
+    for current in sorted(ranges, key=lambda r: r.start):
+        if merged and current.start <= merged[-1].end + timedelta(days=1):
+            if current.end > merged[-1].end:
+                merged[-1] = DateRange(merged[-1].start, current.end)
+        else:
+            merged.append(current)
+    return merged
+
+
+def ranges_of_days(days: Iterable[date]) -> list[DateRange]:
+    return merge_ranges(DateRange(day, day) for day in days)
+
+
+def chunks(windows: Sequence[DateRange], granularity: str) -> list[Chunk]:
+    """Contiguous, non-overlapping day ranges covering the windows, each within the limit."""
     result: list[Chunk] = []
-    start = window.start
-    while start <= window.end:
-        end = min(last_day_of_chunk(start, granularity), window.end)
-        result.append(Chunk(len(result), start, end))
-        start = end + timedelta(days=1)
+    for window in merge_ranges(windows):
+        start = window.start
+        while start <= window.end:
+            end = min(last_day_of_chunk(start, granularity), window.end)
+            result.append(Chunk(len(result), start, end))
+            start = end + timedelta(days=1)
     return result
-
-
-def build_plan(
-    request: Mapping[str, object],
-    *,
-    execution_name: str,
-    execution_start: datetime,
-    now: datetime,
-    time_zone: str,
-    max_days: int,
-    catalog: Catalog,
-) -> dict[str, Any]:
-    """The run plan the state machine iterates over (see docs/contracts.md)."""
-    unknown_keys = set(request) - {"time", "date", "start_date", "end_date", "models"}
-    if unknown_keys:
-        raise InvalidRunRequest(f"unknown input field(s) {sorted(unknown_keys)}")
-    window = requested_range(request, now=now, time_zone=time_zone, max_days=max_days)
-    models = selected_models(catalog, request.get("models"))
-    run = run_id(execution_name, execution_start)
-    tiers: list[dict[str, Any]] = []
-    for tier in TIERS:
-        items = [_model_item(run, window, model) for model in models if model.tier == tier]
-        if items:
-            tiers.append({"tier": tier, "models": items})
-    arrival_start, arrival_end = arrival_window(window.start, window.end)
-    return {
-        "run_id": run,
-        "start_date": window.start.isoformat(),
-        "end_date": window.end.isoformat(),
-        "dates": [day.isoformat() for day in window.days()],
-        "time_zone": time_zone,
-        "arrival_start_date": arrival_start.isoformat(),
-        "arrival_end_date": arrival_end.isoformat(),
-        # Merged by Glue over the job's default arguments (raw_path, ods_path).
-        "glue_arguments": {
-            "--arrival_start_date": arrival_start.isoformat(),
-            "--arrival_end_date": arrival_end.isoformat(),
-        },
-        "tiers": tiers,
-    }
-
-
-def _model_item(run: str, window: DateRange, model: Model) -> dict[str, Any]:
-    # Self-contained: each Map iteration gets everything its steps need.
-    return {
-        "run_id": run,
-        "model": model.name,
-        "tier": model.tier,
-        "granularity": model.granularity,
-        "start_date": window.start.isoformat(),
-        "end_date": window.end.isoformat(),
-        "chunks": [chunk.as_dict() for chunk in chunks(window, model.granularity)],
-    }
 
 
 def partition_count(days: Iterable[date], granularity: str) -> int:
@@ -263,19 +306,19 @@ def partition_count(days: Iterable[date], granularity: str) -> int:
     raise ValueError(f"unknown granularity {granularity!r}")
 
 
-def parse_chunks(value: object) -> list[Chunk]:
-    """Chunks back from a plan item (a step's input), validated."""
-    if not isinstance(value, Sequence) or not value:
-        raise InvalidRunRequest(f"chunks {value!r} must be a non-empty list")
+def parse_windows(value: object) -> list[DateRange]:
+    """Windows back from a model item (a step's input), validated."""
+    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        raise InvalidRunRequest(f"windows {value!r} must be a non-empty list")
     result = []
     for item in value:
-        if not isinstance(item, Mapping) or not isinstance(item.get("index"), int):
-            raise InvalidRunRequest(f"chunk {item!r} must have an integer index")
-        result.append(
-            Chunk(
-                int(item["index"]),
-                parse_date("chunk start_date", item.get("start_date")),
-                parse_date("chunk end_date", item.get("end_date")),
-            )
+        if not isinstance(item, Mapping):
+            raise InvalidRunRequest(f"window {item!r} must be an object")
+        window = DateRange(
+            parse_date("window start_date", item.get("start_date")),
+            parse_date("window end_date", item.get("end_date")),
         )
+        if window.end < window.start:
+            raise InvalidRunRequest(f"window {item!r} ends before it starts")
+        result.append(window)
     return result

@@ -23,7 +23,11 @@ from etl_local.settings import LocalSettings
 logger = logging.getLogger(__name__)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-ASL_TEMPLATE = REPOSITORY_ROOT / "asl" / "pipeline.asl.json"
+ASL_TEMPLATES = {
+    "pipeline": REPOSITORY_ROOT / "asl" / "pipeline.asl.json",
+    "model": REPOSITORY_ROOT / "asl" / "model.asl.json",
+}
+ASL_TEMPLATE = ASL_TEMPLATES["pipeline"]
 GLUE_SCRIPT = REPOSITORY_ROOT / "glue" / "convert_raw.py"
 
 _LAMBDA_TRUST = {
@@ -49,8 +53,9 @@ _CRAWLER_CONFIGURATION = json.dumps(
 )
 
 
-def render_state_machine(settings: LocalSettings, template_path: Path = ASL_TEMPLATE) -> str:
-    """asl/pipeline.asl.json rendered with the local placeholder values, as compact JSON."""
+def render_state_machine(settings: LocalSettings, machine: str = "pipeline") -> str:
+    """A machine's template rendered with the local placeholder values, as compact JSON."""
+    template_path = ASL_TEMPLATES[machine]
     rendered = render_template(
         template_path.read_text(encoding="utf-8"), settings.template_values()
     )
@@ -75,7 +80,8 @@ def deploy(clients: Any, settings: LocalSettings) -> None:
     _athena(clients("athena"), settings)
     _lambdas(clients("lambda"), settings)
     _notifications(clients("sns"), clients("sqs"), settings)
-    _state_machine(clients("stepfunctions"), settings)
+    _run_lease(clients("dynamodb"), settings)
+    _state_machines(clients("stepfunctions"), settings)
     logger.info("local deployment ready", extra={"state_machine": settings.state_machine_arn})
 
 
@@ -194,19 +200,33 @@ def _notifications(sns: Any, sqs: Any, settings: LocalSettings) -> None:
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
 
-def _state_machine(sfn: Any, settings: LocalSettings) -> None:
-    definition = render_state_machine(settings)
+def _run_lease(dynamodb: Any, settings: LocalSettings) -> None:
     try:
-        sfn.describe_state_machine(stateMachineArn=settings.state_machine_arn)
-    except sfn.exceptions.StateMachineDoesNotExist:
-        sfn.create_state_machine(
-            name=settings.state_machine_name,
-            definition=definition,
-            roleArn=settings.role_arn,
-            type="STANDARD",
+        dynamodb.describe_table(TableName=settings.run_lease_table)
+    except dynamodb.exceptions.ResourceNotFoundException:
+        dynamodb.create_table(
+            TableName=settings.run_lease_table,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
         )
-    else:
-        sfn.update_state_machine(stateMachineArn=settings.state_machine_arn, definition=definition)
+
+
+def _state_machines(sfn: Any, settings: LocalSettings) -> None:
+    # The model machine first: the pipeline's definition names it.
+    for machine, name, arn in (
+        ("model", settings.model_state_machine_name, settings.model_state_machine_arn),
+        ("pipeline", settings.state_machine_name, settings.state_machine_arn),
+    ):
+        definition = render_state_machine(settings, machine)
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            sfn.create_state_machine(
+                name=name, definition=definition, roleArn=settings.role_arn, type="STANDARD"
+            )
+        else:
+            sfn.update_state_machine(stateMachineArn=arn, definition=definition)
 
 
 def notification_queue_url(sqs: Any, settings: LocalSettings) -> str:

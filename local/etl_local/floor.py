@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from etl_lambdas.catalog import SOURCE_TIERS, Catalog, render_template
-from etl_lambdas.planning import arrival_window, template_values
+from etl_lambdas.planning import Chunk, arrival_window, template_values
 from etl_local.sql_dialect import athena_to_duckdb
 
 # The Glue job's conversion (docs/contracts.md, "Raw events and the ODS table"),
@@ -78,9 +78,17 @@ def run_floor(
 ) -> FloorResult:
     """Run every model for `day` from the raw files under raw_root (raw/traffic/ layout)."""
     # The floor's databases are DuckDB schemas named after the tiers.
-    values = template_values(day, day, time_zone, {f"{s}_database": s for s in SCHEMAS})
-    arrival_start, arrival_end = arrival_window(day, day)
-    files = _arrival_files(raw_root, arrival_start, arrival_end)
+    # A daily run: the day's arrivals, the day before and the day after (its run's today).
+    today = day + timedelta(days=1)
+    values = template_values(
+        Chunk(0, day, day),
+        arrival_end_limit=today,
+        lookback_days=0,
+        time_zone=time_zone,
+        databases={f"{s}_database": s for s in SCHEMAS},
+    )
+    arrivals = arrival_window(day, day, 0, today)
+    files = _arrival_files(raw_root, arrivals.start, arrivals.end)
     if not files:
         raise FileNotFoundError(f"no raw files for {day} under {raw_root}")
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _RAW_COLUMNS.items()) + "}"

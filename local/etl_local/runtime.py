@@ -361,7 +361,7 @@ class LocalRuntime:
             model = result["model"]
             if step == "write":
                 writes[model] = [str(q) for q in result.get("query_ids", [])]
-            elif step == "audit":
+            elif step == "audit-verdict":
                 rows[model] = int(result.get("rows", 0))
             elif step == "publish":
                 published[model] = result

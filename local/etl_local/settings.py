@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import json
+
 from etl_lambdas.catalog import TIERS
+from etl_lambdas.steps import STEPS
 
 # moto's default account: every ARN moto returns carries it.
 LOCAL_ACCOUNT_ID = "123456789012"
@@ -23,13 +26,18 @@ class LocalSettings:
     account_id: str = LOCAL_ACCOUNT_ID
     time_zone: str = "Europe/Brussels"
     max_backfill_days: int = 366
+    late_data_lookback_days: int = 7
     keep_runs: int = 2
     # Short polls: locally a crawl or a query takes a second, not minutes.
     crawler_poll_seconds: int = 1
     crawler_max_polls: int = 120
     query_poll_seconds: int = 1
     query_max_polls: int = 600
+    audit_max_attempts: int = 3
     max_concurrency: int = 4
+    # A run that finds the pipeline held waits briefly: locally an overlap is a test.
+    lease_retry_seconds: int = 1
+    lease_max_attempts: int = 1
     lambda_timeout_seconds: int = 900
     glue_job_timeout_seconds: int = 3600
     state_machine_timeout_seconds: int = 7200
@@ -147,52 +155,67 @@ class LocalSettings:
     def function_arn(self, step: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name(step)}"
 
+    # -- the run lease and the second machine ----------------------------------------------
+    @property
+    def run_lease_table(self) -> str:
+        return f"{self.name_prefix}-run-lease"
+
+    @property
+    def model_state_machine_name(self) -> str:
+        return f"{self.name_prefix}-model"
+
+    @property
+    def model_state_machine_arn(self) -> str:
+        return (
+            f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:"
+            f"{self.model_state_machine_name}"
+        )
+
+    @property
+    def source_crawlers(self) -> dict[str, str]:
+        return {"traffic": self.crawler_name}
+
     def function_environment(self, step: str) -> dict[str, str]:
         """The environment variables Terraform gives the step's function (modules/lambdas)."""
         values = {
-            "PIPELINE_TIME_ZONE": self.time_zone,
-            "MAX_BACKFILL_DAYS": str(self.max_backfill_days),
-            "CRAWLER_NAME": self.crawler_name,
+            "ARTIFACTS_BUCKET": self.artifacts_bucket,
             "ATHENA_WORKGROUP": self.workgroup,
-            "GLUE_DATABASE_PREFIX": self.glue_prefix,
             "CURATED_BUCKET": self.curated_bucket,
+            "GLUE_DATABASE_PREFIX": self.glue_prefix,
             "KEEP_RUNS": str(self.keep_runs),
+            "LATE_DATA_LOOKBACK_DAYS": str(self.late_data_lookback_days),
+            "LEASE_SECONDS": str(self.state_machine_timeout_seconds),
+            "MAX_BACKFILL_DAYS": str(self.max_backfill_days),
+            "PIPELINE_TIME_ZONE": self.time_zone,
+            "RUN_LEASE_TABLE": self.run_lease_table,
             "SNS_TOPIC_ARN": self.topic_arn,
+            "SOURCE_CRAWLERS": json.dumps(self.source_crawlers),
         }
-        names = _FUNCTION_ENVIRONMENT.get(step)
-        if names is None:
-            raise ValueError(f"unknown step {step!r}; known: {', '.join(_FUNCTION_ENVIRONMENT)}")
-        return {name: values[name] for name in names}
+        spec = STEPS.get(step)
+        if spec is None:
+            raise ValueError(f"unknown step {step!r}; known: {', '.join(STEPS)}")
+        return {
+            **{name: values[name] for name in spec.environment},
+            "POWERTOOLS_SERVICE_NAME": self.name_prefix,
+        }
 
     def template_values(self) -> dict[str, str]:
-        """Values for asl/pipeline.asl.json's placeholders: the same set Terraform supplies."""
-        values = {
-            f"{step.replace('-', '_')}_function_arn": self.function_arn(step)
-            for step in _FUNCTION_ENVIRONMENT
-        }
+        """Values for the state machine templates' placeholders: the set Terraform supplies."""
+        values = {spec.function_arn_placeholder: self.function_arn(step) for step, spec in STEPS.items()}
         values.update(
             glue_job_name=self.glue_job_name,
+            model_state_machine_arn=self.model_state_machine_arn,
             crawler_poll_seconds=str(self.crawler_poll_seconds),
             crawler_max_polls=str(self.crawler_max_polls),
             query_poll_seconds=str(self.query_poll_seconds),
             query_max_polls=str(self.query_max_polls),
+            audit_max_attempts=str(self.audit_max_attempts),
             max_concurrency=str(self.max_concurrency),
+            lease_retry_seconds=str(self.lease_retry_seconds),
+            lease_max_attempts=str(self.lease_max_attempts),
             lambda_timeout_seconds=str(self.lambda_timeout_seconds),
             glue_job_timeout_seconds=str(self.glue_job_timeout_seconds),
+            model_timeout_seconds=str(self.state_machine_timeout_seconds),
             state_machine_timeout_seconds=str(self.state_machine_timeout_seconds),
         )
         return values
-
-
-# Which variables each function gets: the local copy of modules/lambdas/main.tf's
-# `function_environment` locals (a test holds the two, and etl_lambdas.steps.STEPS, equal).
-_FUNCTION_ENVIRONMENT: dict[str, tuple[str, ...]] = {
-    "plan": ("PIPELINE_TIME_ZONE", "MAX_BACKFILL_DAYS"),
-    "crawler-start": ("CRAWLER_NAME",),
-    "crawler-state": ("CRAWLER_NAME",),
-    "write": ("ATHENA_WORKGROUP", "GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "PIPELINE_TIME_ZONE"),
-    "query-state": (),
-    "audit": ("ATHENA_WORKGROUP", "GLUE_DATABASE_PREFIX"),
-    "publish": ("GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "KEEP_RUNS"),
-    "notify": ("SNS_TOPIC_ARN",),
-}

@@ -1,11 +1,18 @@
 resource "aws_athena_workgroup" "this" {
   name          = var.name_prefix
-  description   = "Pipeline queries of ${var.name_prefix}; its settings override the clients'."
+  description   = "Pipeline queries of ${var.name_prefix}: results in the results bucket, encrypted, bytes-scanned cutoff."
   state         = "ENABLED"
   force_destroy = var.force_destroy
 
   configuration {
-    enforce_workgroup_configuration    = true
+    # Not enforced: Athena fails every CTAS with an external_location in a workgroup that
+    # enforces its results location ("Troubleshoot workgroup errors", Athena User Guide), and
+    # the write step stages each chunk at a run-unique location. What enforcement gave is kept
+    # otherwise: the steps send no result configuration, so this one (location, encryption)
+    # applies; their roles may write query results only to the results bucket; and the
+    # per-query bytes-scanned cutoff applies to every query in the workgroup whatever its
+    # client settings ("Configure per-query and per-workgroup data usage controls").
+    enforce_workgroup_configuration    = false
     publish_cloudwatch_metrics_enabled = true
     bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff_per_query
 

@@ -8,78 +8,68 @@ locals {
   # The zip is built for this runtime (Makefile: LAMBDA_PYTHON).
   runtime = "python3.12"
 
-  # Step name => handler: the Terraform copy of etl_lambdas.steps.STEPS (tested against it).
-  handlers = {
-    plan          = "etl_lambdas.plan.handler"
-    crawler-start = "etl_lambdas.crawler.start_handler"
-    crawler-state = "etl_lambdas.crawler.state_handler"
-    write         = "etl_lambdas.write.handler"
-    query-state   = "etl_lambdas.query_state.handler"
-    audit         = "etl_lambdas.audit.handler"
-    publish       = "etl_lambdas.publish.handler"
-    notify        = "etl_lambdas.notify.handler"
-  }
+  # The steps, their handlers and the variables each reads: declared once, in steps.yaml
+  # (Python reads the same file). One function, role and log group per entry.
+  steps = yamldecode(file(var.steps_path))
 
-  # Exactly the variables each handler reads (docs/contracts.md; tested against STEPS).
+  # Every variable a step may declare, with its value; a step gets exactly the ones it lists
+  # (a name missing here fails the plan).
+  environment_values = {
+    ARTIFACTS_BUCKET        = var.artifacts_bucket_name
+    ATHENA_WORKGROUP        = var.athena_workgroup_name
+    CURATED_BUCKET          = var.curated_bucket_name
+    GLUE_DATABASE_PREFIX    = var.glue_prefix
+    KEEP_RUNS               = tostring(var.keep_runs)
+    LATE_DATA_LOOKBACK_DAYS = tostring(var.late_data_lookback_days)
+    LEASE_SECONDS           = tostring(var.lease_seconds)
+    MAX_BACKFILL_DAYS       = tostring(var.max_backfill_days)
+    PIPELINE_TIME_ZONE      = var.pipeline_time_zone
+    RUN_LEASE_TABLE         = var.run_lease_table_name
+    SNS_TOPIC_ARN           = var.sns_topic_arn
+    SOURCE_CRAWLERS         = jsonencode({ for source, crawler in var.source_crawlers : source => crawler.name })
+  }
   function_environment = {
-    plan = {
-      PIPELINE_TIME_ZONE = var.pipeline_time_zone
-      MAX_BACKFILL_DAYS  = tostring(var.max_backfill_days)
-    }
-    crawler-start = {
-      CRAWLER_NAME = var.crawler_name
-    }
-    crawler-state = {
-      CRAWLER_NAME = var.crawler_name
-    }
-    write = {
-      ATHENA_WORKGROUP     = var.athena_workgroup_name
-      GLUE_DATABASE_PREFIX = var.glue_prefix
-      CURATED_BUCKET       = var.curated_bucket_name
-      PIPELINE_TIME_ZONE   = var.pipeline_time_zone
-    }
-    query-state = {}
-    audit = {
-      ATHENA_WORKGROUP     = var.athena_workgroup_name
-      GLUE_DATABASE_PREFIX = var.glue_prefix
-    }
-    publish = {
-      GLUE_DATABASE_PREFIX = var.glue_prefix
-      CURATED_BUCKET       = var.curated_bucket_name
-      KEEP_RUNS            = tostring(var.keep_runs)
-    }
-    notify = {
-      SNS_TOPIC_ARN = var.sns_topic_arn
-    }
+    for step, spec in local.steps : step => merge(
+      { for name in spec.environment : name => local.environment_values[name] },
+      # Read by Powertools' Logger (the service name in every log line), not by our code.
+      { POWERTOOLS_SERVICE_NAME = var.name_prefix },
+    )
   }
 
   arn_suffix = "${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
   glue_arn   = "arn:${data.aws_partition.current.partition}:glue:${local.arn_suffix}"
   catalog    = "${local.glue_arn}:catalog"
 
-  # Glue resources of a database: the database itself and every table in it.
+  # Glue resources of a database: the database itself and every table in it (Glue checks the
+  # catalog, the database and the table: "Specifying AWS Glue resource ARNs").
   database_arns = { for tier in ["ods", "dwd", "dws", "ads", "staging"] : tier => [
     "${local.glue_arn}:database/${var.glue_prefix}_${tier}",
     "${local.glue_arn}:table/${var.glue_prefix}_${tier}/*",
   ] }
   # Curated data of the model tiers: published tables and their staged runs.
   model_tier_objects = [for tier in ["dwd", "dws", "ads"] : "${var.curated_bucket_arn}/${tier}/*"]
+  changes_objects    = "${var.artifacts_bucket_arn}/changes/*"
 
-  # Statements only some steps need: step => policy JSON (plan and query-state have none
-  # beyond logs and tracing; query-state's Athena reads are in its own document).
+  # What each step may do beyond writing its own logs: step => policy JSON. Every step of
+  # steps.yaml must have one (a missing key fails the plan).
   step_policies = {
+    begin         = data.aws_iam_policy_document.begin.json
+    register      = data.aws_iam_policy_document.register.json
     crawler-start = data.aws_iam_policy_document.crawler_start.json
     crawler-state = data.aws_iam_policy_document.crawler_state.json
+    restate       = data.aws_iam_policy_document.restate.json
     write         = data.aws_iam_policy_document.write.json
     query-state   = data.aws_iam_policy_document.query_state.json
-    audit         = data.aws_iam_policy_document.audit.json
+    audit-start   = data.aws_iam_policy_document.audit_start.json
+    audit-verdict = data.aws_iam_policy_document.audit_verdict.json
     publish       = data.aws_iam_policy_document.publish.json
+    finish        = data.aws_iam_policy_document.finish.json
     notify        = data.aws_iam_policy_document.notify.json
   }
 }
 
 resource "aws_cloudwatch_log_group" "this" {
-  for_each = local.handlers
+  for_each = local.steps
 
   name              = "/aws/lambda/${var.name_prefix}-${each.key}"
   retention_in_days = var.log_retention_days
@@ -88,6 +78,9 @@ resource "aws_cloudwatch_log_group" "this" {
   tags = var.tags
 }
 
+# The Lambda service principal only: Lambda documents no aws:SourceAccount/aws:SourceArn
+# for assuming an execution role ("Defining Lambda function permissions with an execution
+# role", Lambda Developer Guide), so such a condition could make every invocation fail.
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -96,204 +89,23 @@ data "aws_iam_policy_document" "assume" {
       type        = "Service"
       identifiers = ["lambda.amazonaws.com"]
     }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
   }
 }
 
-data "aws_iam_policy_document" "base" {
-  for_each = local.handlers
+data "aws_iam_policy_document" "function" {
+  for_each = local.steps
+
+  source_policy_documents = [local.step_policies[each.key]]
 
   statement {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
   }
-
-  statement {
-    sid     = "Tracing"
-    actions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-    # AWS requires "*": X-Ray's write actions have no resource type.
-    resources = ["*"]
-  }
-}
-
-data "aws_iam_policy_document" "crawler_start" {
-  statement {
-    sid       = "StartCrawler"
-    actions   = ["glue:GetCrawler", "glue:StartCrawler"]
-    resources = [var.crawler_arn]
-  }
-}
-
-data "aws_iam_policy_document" "crawler_state" {
-  statement {
-    sid       = "ReadCrawlerState"
-    actions   = ["glue:GetCrawler"]
-    resources = [var.crawler_arn]
-  }
-}
-
-# What every Athena caller needs besides its own statements: list the data it reads, write
-# its query results, and use the data key (Athena acts with the caller's permissions).
-data "aws_iam_policy_document" "athena_caller" {
-  statement {
-    sid       = "ListData"
-    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
-    resources = [var.curated_bucket_arn, var.athena_results_bucket_arn]
-  }
-
-  statement {
-    sid       = "QueryResults"
-    actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
-    resources = ["${var.athena_results_bucket_arn}/*"]
-  }
-
-  dynamic "statement" {
-    for_each = var.data_kms_key_arn == null ? [] : [var.data_kms_key_arn]
-
-    content {
-      sid       = "UseDataKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "write" {
-  source_policy_documents = [data.aws_iam_policy_document.athena_caller.json]
-
-  statement {
-    sid       = "StartQueries"
-    actions   = ["athena:StartQueryExecution"]
-    resources = [var.athena_workgroup_arn]
-  }
-
-  statement {
-    sid     = "ReadSourceTables"
-    actions = ["glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"]
-    resources = concat(
-      [local.catalog],
-      local.database_arns["ods"], local.database_arns["dwd"], local.database_arns["dws"], local.database_arns["staging"],
-    )
-  }
-
-  statement {
-    sid       = "CreateStagingTables"
-    actions   = ["glue:CreateTable"]
-    resources = concat([local.catalog], local.database_arns["staging"])
-  }
-
-  statement {
-    sid       = "ReadSources"
-    actions   = ["s3:GetObject"]
-    resources = concat(["${var.curated_bucket_arn}/ods/*"], local.model_tier_objects)
-  }
-
-  statement {
-    sid       = "WriteStagedRuns"
-    actions   = ["s3:AbortMultipartUpload", "s3:PutObject"]
-    resources = local.model_tier_objects
-  }
-}
-
-data "aws_iam_policy_document" "query_state" {
-  statement {
-    sid       = "ReadQueryState"
-    actions   = ["athena:BatchGetQueryExecution", "athena:GetQueryExecution"]
-    resources = [var.athena_workgroup_arn]
-  }
-}
-
-data "aws_iam_policy_document" "audit" {
-  source_policy_documents = [data.aws_iam_policy_document.athena_caller.json]
-
-  statement {
-    sid       = "RunChecks"
-    actions   = ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:StartQueryExecution"]
-    resources = [var.athena_workgroup_arn]
-  }
-
-  statement {
-    sid       = "ReadStagingTables"
-    actions   = ["glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"]
-    resources = concat([local.catalog], local.database_arns["staging"])
-  }
-
-  statement {
-    sid       = "ReadStagedRuns"
-    actions   = ["s3:GetObject"]
-    resources = local.model_tier_objects
-  }
-}
-
-data "aws_iam_policy_document" "publish" {
-  statement {
-    sid = "PublishPartitions"
-    actions = [
-      "glue:BatchCreatePartition",
-      "glue:BatchUpdatePartition",
-      "glue:CreateTable",
-      "glue:GetDatabase",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:GetTable",
-      "glue:UpdateTable",
-    ]
-    resources = concat(
-      [local.catalog],
-      local.database_arns["dwd"], local.database_arns["dws"], local.database_arns["ads"],
-    )
-  }
-
-  statement {
-    sid       = "DropStagingTables"
-    actions   = ["glue:DeleteTable", "glue:GetDatabase", "glue:GetTable"]
-    resources = concat([local.catalog], local.database_arns["staging"])
-  }
-
-  statement {
-    sid       = "ListRuns"
-    actions   = ["s3:ListBucket"]
-    resources = [var.curated_bucket_arn]
-  }
-
-  statement {
-    sid       = "DeleteSupersededRuns"
-    actions   = ["s3:DeleteObject"]
-    resources = local.model_tier_objects
-  }
-}
-
-data "aws_iam_policy_document" "notify" {
-  statement {
-    sid       = "PublishNotifications"
-    actions   = ["sns:Publish"]
-    resources = [var.sns_topic_arn]
-  }
-
-  statement {
-    sid       = "EncryptNotifications"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.sns_kms_key_arn]
-  }
-}
-
-data "aws_iam_policy_document" "function" {
-  for_each = local.handlers
-
-  source_policy_documents = compact([
-    data.aws_iam_policy_document.base[each.key].json,
-    lookup(local.step_policies, each.key, ""),
-  ])
 }
 
 resource "aws_iam_role" "this" {
-  for_each = local.handlers
+  for_each = local.steps
 
   name               = "${var.name_prefix}-${each.key}-lambda"
   assume_role_policy = data.aws_iam_policy_document.assume.json
@@ -302,7 +114,7 @@ resource "aws_iam_role" "this" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  for_each = local.handlers
+  for_each = local.steps
 
   name   = "${each.key}-step"
   role   = aws_iam_role.this[each.key].id
@@ -310,12 +122,12 @@ resource "aws_iam_role_policy" "this" {
 }
 
 resource "aws_lambda_function" "this" {
-  for_each = local.handlers
+  for_each = local.steps
 
   function_name                  = "${var.name_prefix}-${each.key}"
-  description                    = "Pipeline step ${each.key} of ${var.name_prefix}."
+  description                    = each.value.description
   role                           = aws_iam_role.this[each.key].arn
-  handler                        = each.value
+  handler                        = each.value.handler
   runtime                        = local.runtime
   architectures                  = [var.architecture]
   filename                       = var.zip_path
@@ -324,17 +136,8 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout_seconds
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
-  dynamic "environment" {
-    # query-state reads no variables; an empty environment block would never settle in plans.
-    for_each = length(local.function_environment[each.key]) > 0 ? [local.function_environment[each.key]] : []
-
-    content {
-      variables = environment.value
-    }
-  }
-
-  tracing_config {
-    mode = "Active"
+  environment {
+    variables = local.function_environment[each.key]
   }
 
   logging_config {

@@ -74,6 +74,11 @@ variable "log_kms_key_arn" {
   default     = null
 }
 
+variable "steps_path" {
+  description = "Path of the steps declaration (lambdas/etl_lambdas/steps/steps.yaml): one function per entry."
+  type        = string
+}
+
 variable "pipeline_time_zone" {
   description = "IANA time zone of the pipeline's logical dates (PIPELINE_TIME_ZONE), e.g. Europe/Brussels."
   type        = string
@@ -84,19 +89,47 @@ variable "max_backfill_days" {
   type        = number
 }
 
-variable "keep_runs" {
-  description = "Superseded runs kept per model for rollback after publish (KEEP_RUNS)."
+variable "late_data_lookback_days" {
+  description = "Earlier days a run restates when late data arrived for them (LATE_DATA_LOOKBACK_DAYS)."
   type        = number
 }
 
-variable "crawler_name" {
-  description = "Name of the ODS crawler (CRAWLER_NAME)."
+variable "keep_runs" {
+  description = "Superseded runs kept per model for rollback after publish (KEEP_RUNS); 0 keeps none."
+  type        = number
+
+  validation {
+    condition     = var.keep_runs >= 0 && floor(var.keep_runs) == var.keep_runs
+    error_message = "keep_runs must be a whole number, 0 or more."
+  }
+}
+
+variable "run_lease_table_name" {
+  description = "Name of the DynamoDB table holding the run lease (RUN_LEASE_TABLE)."
   type        = string
 }
 
-variable "crawler_arn" {
-  description = "ARN of the ODS crawler."
+variable "run_lease_table_arn" {
+  description = "ARN of the DynamoDB table holding the run lease."
   type        = string
+}
+
+variable "lease_seconds" {
+  description = "How long a run holds its lease unless it gives it back (LEASE_SECONDS): the pipeline machine's timeout."
+  type        = number
+}
+
+variable "pipeline_state_machine_name" {
+  description = "Name of the pipeline state machine, whose executions hold the run lease."
+  type        = string
+}
+
+variable "source_crawlers" {
+  description = "The crawler of each declared source: source => {name, arn} (SOURCE_CRAWLERS)."
+  type = map(object({
+    name = string
+    arn  = string
+  }))
 }
 
 variable "athena_workgroup_name" {
@@ -116,6 +149,16 @@ variable "curated_bucket_name" {
 
 variable "curated_bucket_arn" {
   description = "ARN of the curated bucket."
+  type        = string
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the artifacts bucket, where the Glue job writes its change reports (ARTIFACTS_BUCKET)."
+  type        = string
+}
+
+variable "artifacts_bucket_arn" {
+  description = "ARN of the artifacts bucket."
   type        = string
 }
 

@@ -1,149 +1,9 @@
-data "aws_caller_identity" "current" {}
-
-data "aws_partition" "current" {}
-
 locals {
-  topic_name  = "${var.name_prefix}-alerts"
-  kms_key_arn = var.kms_key_arn == null ? aws_kms_key.topic[0].arn : var.kms_key_arn
-  account_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
-
   execution_alarms = {
     failed    = "ExecutionsFailed"
     timed-out = "ExecutionsTimedOut"
     aborted   = "ExecutionsAborted"
   }
-}
-
-# Key policies name the key they are attached to as "*".
-data "aws_iam_policy_document" "topic_key" {
-  # checkov:skip=CKV_AWS_109:In a key policy "*" is the key itself, not every resource.
-  # checkov:skip=CKV_AWS_111:In a key policy "*" is the key itself, not every resource.
-  # checkov:skip=CKV_AWS_356:In a key policy "*" is the key itself, not every resource.
-  statement {
-    sid = "AccountAdministersKey"
-    # Listed, not "kms:*": enough to administer, rotate and delete the key, and to let
-    # IAM policies in this account grant its use (e.g. to the notify function).
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    # AWS requires "*" in a key policy: it means the key the policy is attached to.
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = [local.account_arn]
-    }
-  }
-
-  statement {
-    sid     = "CloudWatchAlarmsPublish"
-    actions = ["kms:Decrypt", "kms:GenerateDataKey"]
-    # AWS requires "*" in a key policy: it means the key the policy is attached to.
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_kms_key" "topic" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  description             = "Encrypts the ${local.topic_name} SNS topic."
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.topic_key.json
-
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "topic" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  name          = "alias/${local.topic_name}"
-  target_key_id = aws_kms_key.topic[0].key_id
-}
-
-resource "aws_sns_topic" "this" {
-  name              = local.topic_name
-  kms_master_key_id = local.kms_key_arn
-
-  tags = var.tags
-}
-
-data "aws_iam_policy_document" "topic" {
-  statement {
-    sid       = "AccountPublishes"
-    actions   = ["sns:GetTopicAttributes", "sns:Publish", "sns:Subscribe"]
-    resources = [aws_sns_topic.this.arn]
-
-    principals {
-      type        = "AWS"
-      identifiers = [local.account_arn]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchAlarmsPublish"
-    actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_sns_topic_policy" "this" {
-  arn    = aws_sns_topic.this.arn
-  policy = data.aws_iam_policy_document.topic.json
-}
-
-resource "aws_sns_topic_subscription" "this" {
-  for_each = { for s in var.subscriptions : "${s.protocol}:${s.endpoint}" => s }
-
-  topic_arn = aws_sns_topic.this.arn
-  protocol  = each.value.protocol
-  endpoint  = each.value.endpoint
 }
 
 resource "aws_cloudwatch_metric_alarm" "executions" {
@@ -160,8 +20,8 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this.arn]
-  ok_actions          = [aws_sns_topic.this.arn]
+  alarm_actions       = [var.alerts_topic_arn]
+  ok_actions          = [var.alerts_topic_arn]
 
   tags = var.tags
 }
@@ -180,7 +40,7 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.this.arn]
+  alarm_actions       = [var.alerts_topic_arn]
 
   tags = var.tags
 }

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "state_machine_arn" {
-  description = "ARN of the state machine whose failed, timed-out and aborted executions raise alarms."
+  description = "ARN of the pipeline machine, whose failed, timed-out and aborted executions raise alarms (a model's failure fails the pipeline: one alarm, not two)."
   type        = string
 }
 
@@ -13,24 +13,9 @@ variable "function_names" {
   type        = map(string)
 }
 
-variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the topic; null creates one (CloudWatch alarms cannot publish to a topic encrypted with the AWS managed alias/aws/sns key)."
+variable "alerts_topic_arn" {
+  description = "ARN of the alerts topic the alarms publish to."
   type        = string
-  default     = null
-}
-
-variable "subscriptions" {
-  description = "Who receives alerts: a list of {protocol, endpoint}; protocol one of email, email-json, https, sqs, lambda, sms."
-  type = list(object({
-    protocol = string
-    endpoint = string
-  }))
-  default = []
-
-  validation {
-    condition     = alltrue([for s in var.subscriptions : contains(["email", "email-json", "https", "sqs", "lambda", "sms"], s.protocol)])
-    error_message = "Each protocol in subscriptions must be one of email, email-json, https, sqs, lambda, sms."
-  }
 }
 
 variable "alarm_period_seconds" {

@@ -18,10 +18,18 @@ data "aws_iam_policy_document" "assume" {
       identifiers = ["events.amazonaws.com"]
     }
 
+    # Documented for rule targets ("Cross-service confused deputy prevention in Amazon
+    # EventBridge"): aws:SourceArn must be the rule's ARN.
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [data.aws_caller_identity.current.account_id]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.this.arn]
     }
   }
 }

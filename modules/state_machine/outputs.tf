@@ -1,19 +1,29 @@
-output "state_machine_name" {
-  description = "Name of the state machine."
-  value       = aws_sfn_state_machine.this.name
-}
-
 output "state_machine_arn" {
-  description = "ARN of the state machine."
-  value       = aws_sfn_state_machine.this.arn
+  description = "ARN of the pipeline machine (the one the schedule and operators start)."
+  value       = aws_sfn_state_machine.this["pipeline"].arn
 }
 
-output "state_machine_role_arn" {
-  description = "ARN of the state machine's IAM role."
-  value       = aws_iam_role.this.arn
+output "state_machine_arns" {
+  description = "ARNs of the machines: pipeline, and model (one child execution per model of a run)."
+  value       = { for machine, sm in aws_sfn_state_machine.this : machine => sm.arn }
+}
+
+output "state_machine_name" {
+  description = "Name of the pipeline machine."
+  value       = aws_sfn_state_machine.this["pipeline"].name
 }
 
 output "state_machine_log_group_name" {
-  description = "CloudWatch log group of the state machine's executions."
-  value       = aws_cloudwatch_log_group.this.name
+  description = "CloudWatch log group of the pipeline's executions."
+  value       = aws_cloudwatch_log_group.this["pipeline"].name
+}
+
+output "state_machine_log_group_names" {
+  description = "CloudWatch log groups of the machines' executions."
+  value       = { for machine, group in aws_cloudwatch_log_group.this : machine => group.name }
+}
+
+output "role_arns" {
+  description = "ARNs of the machines' IAM roles."
+  value       = { for machine, role in aws_iam_role.this : machine => role.arn }
 }

@@ -1,21 +1,24 @@
-variable "name_prefix" {
-  description = "Prefix of every resource name: <project>-<env>; the machine is <name_prefix>-pipeline."
+variable "machine_names" {
+  description = "Names of the two machines: pipeline (started by the schedule) and model (one child execution per model of a run)."
+  type = object({
+    pipeline = string
+    model    = string
+  })
+}
+
+variable "pipeline_definition_path" {
+  description = "Path of the pipeline machine's ASL template (asl/pipeline.asl.json), rendered with templatefile()."
   type        = string
 }
 
-variable "definition_path" {
-  description = "Path of the ASL template (asl/pipeline.asl.json) rendered with templatefile()."
+variable "model_definition_path" {
+  description = "Path of the model machine's ASL template (asl/model.asl.json), rendered with templatefile()."
   type        = string
 }
 
 variable "function_arns" {
-  description = "Lambda function ARNs by step (plan, crawler-start, crawler-state, write, query-state, audit, publish, notify)."
+  description = "Lambda function ARNs by step (the steps of steps.yaml); each template names the ones it calls."
   type        = map(string)
-
-  validation {
-    condition     = length(setsubtract(["plan", "crawler-start", "crawler-state", "write", "query-state", "audit", "publish", "notify"], keys(var.function_arns))) == 0
-    error_message = "function_arns must have an ARN for each step: plan, crawler-start, crawler-state, write, query-state, audit, publish, notify."
-  }
 }
 
 variable "glue_job_name" {
@@ -52,6 +55,34 @@ variable "query_max_polls" {
   default     = 180
 }
 
+variable "audit_max_attempts" {
+  description = "Audit queries a model may run when Athena says a failure is retryable (bounds the retry loop)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.audit_max_attempts >= 1 && var.audit_max_attempts <= 10
+    error_message = "audit_max_attempts must be between 1 and 10."
+  }
+}
+
+variable "lease_retry_seconds" {
+  description = "Seconds before a run that found another run holding the lease tries again (doubling each time, at most 15 minutes)."
+  type        = number
+  default     = 60
+}
+
+variable "lease_max_attempts" {
+  description = "Further tries of a run that found another run holding the lease, before it fails naming that run."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.lease_max_attempts >= 0 && var.lease_max_attempts <= 20
+    error_message = "lease_max_attempts must be between 0 and 20."
+  }
+}
+
 variable "max_concurrency" {
   description = "Models of one tier processed in parallel (the Map state's MaxConcurrency)."
   type        = number
@@ -70,6 +101,11 @@ variable "lambda_timeout_seconds" {
 
 variable "glue_job_timeout_seconds" {
   description = "TimeoutSeconds of the Glue job task."
+  type        = number
+}
+
+variable "model_timeout_seconds" {
+  description = "TimeoutSeconds of one model's child execution (and of the task that waits for it)."
   type        = number
 }
 

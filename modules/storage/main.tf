@@ -111,6 +111,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       noncurrent_version_expiration {
         noncurrent_days = var.noncurrent_version_expiration_days
       }
+
+      # Once its noncurrent versions have expired, a delete marker is "expired" but stays
+      # forever unless removed ("Managing delete markers", S3 User Guide).
+      expiration {
+        expired_object_delete_marker = true
+      }
     }
   }
 

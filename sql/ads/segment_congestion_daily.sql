@@ -22,7 +22,7 @@ WITH hourly AS (
         count_if(traffic_jam = 1) AS jam_minutes,
         sum(current_speed) AS speed_total
     FROM ${dwd_database}.traffic_events
-    WHERE concat(year, '-', month, '-', day) BETWEEN '${start_date}' AND '${end_date}'
+    WHERE ${event_day_partitions}
         AND segment IS NOT NULL
     GROUP BY segment, year, month, day, hour
 ),
@@ -58,7 +58,7 @@ active AS (
         day,
         count(*) AS sensors
     FROM ${dws_database}.daily_active_sensors
-    WHERE concat(year, '-', month, '-', day) BETWEEN '${start_date}' AND '${end_date}'
+    WHERE ${event_day_partitions}
     GROUP BY segment, year, month, day
 )
 

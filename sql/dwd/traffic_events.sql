@@ -46,7 +46,7 @@ WITH arrived AS (
         concat(year, month, day, hour) AS arrival_hour,
         try(from_iso8601_timestamp(record_timestamp)) AS event_instant
     FROM ${ods_database}.traffic
-    WHERE concat(year, '-', month, '-', day) BETWEEN '${arrival_start_date}' AND '${arrival_end_date}'
+    WHERE ${arrival_day_partitions}
 ),
 
 valid AS (

@@ -14,5 +14,5 @@ SELECT
     month,
     day
 FROM ${dwd_database}.traffic_events
-WHERE concat(year, '-', month, '-', day) BETWEEN '${start_date}' AND '${end_date}'
+WHERE ${event_day_partitions}
 GROUP BY sensor_id, year, month, day

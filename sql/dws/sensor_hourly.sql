@@ -26,5 +26,5 @@ SELECT
     day,
     hour
 FROM ${dwd_database}.traffic_events
-WHERE concat(year, '-', month, '-', day) BETWEEN '${start_date}' AND '${end_date}'
+WHERE ${event_day_partitions}
 GROUP BY sensor_id, date_trunc('hour', event_time), year, month, day, hour

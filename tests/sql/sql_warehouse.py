@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from etl_lambdas.catalog import Catalog, load_catalog, render_template
-from etl_lambdas.planning import template_values
+from etl_lambdas.planning import Chunk, template_values
 from etl_local.sql_dialect import athena_to_duckdb
 
 TIME_ZONE = "Europe/Brussels"
@@ -29,11 +29,28 @@ ODS_COLUMNS = (
 )
 
 
-def window(start_date: str, end_date: str | None = None) -> dict[str, str]:
-    """Placeholder values for a chunk, as the write step fills them (docs/contracts.md)."""
+def window(
+    start_date: str,
+    end_date: str | None = None,
+    *,
+    today: str | None = None,
+    lookback_days: int = 0,
+) -> dict[str, str]:
+    """Placeholder values for a chunk, as the write step fills them (docs/contracts.md).
+
+    By default the daily run of the window's last day: run the next day, so its arrivals
+    end there; a restated day is a chunk of a later run (`today`) with a look-back.
+    """
     start = dt.date.fromisoformat(start_date)
     end = dt.date.fromisoformat(end_date or start_date)
-    return template_values(start, end, TIME_ZONE, DATABASES)
+    limit = dt.date.fromisoformat(today) if today else end + dt.timedelta(days=1)
+    return template_values(
+        Chunk(0, start, end),
+        arrival_end_limit=limit,
+        lookback_days=lookback_days,
+        time_zone=TIME_ZONE,
+        databases=DATABASES,
+    )
 
 
 @dataclass

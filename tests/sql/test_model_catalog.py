@@ -32,6 +32,7 @@ def empty_warehouse() -> Warehouse:
 def test_the_placeholders_are_the_contracts() -> None:
     contract = {
         "start_date", "end_date", "arrival_start_date", "arrival_end_date", "time_zone",
+        "event_day_partitions", "arrival_day_partitions",
         "ods_database", "dwd_database", "dws_database", "ads_database",
     }  # fmt: skip
     assert contract == KNOWN_PLACEHOLDERS
@@ -42,7 +43,9 @@ def test_sql_file_exists_and_uses_only_known_placeholders(model: Model) -> None:
     assert (CATALOG.root / model.sql_path).is_file()
     used = placeholders(CATALOG.sql(model))
     assert used <= KNOWN_PLACEHOLDERS, f"unknown placeholders {used - KNOWN_PLACEHOLDERS}"
-    assert {"start_date", "end_date"} <= used, "a model must restrict itself to its window"
+    # A model reads only its window's partitions, with the predicates Glue can filter
+    # partitions on (a concat() of partition columns makes Athena list every partition).
+    assert used & {"event_day_partitions", "arrival_day_partitions"}, "no partition filter"
 
 
 @pytest.mark.parametrize("model", MODELS, ids=ids)

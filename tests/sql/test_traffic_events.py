@@ -148,6 +148,22 @@ def test_late_events_are_included_and_only_the_arrival_window_is_read(
     ]
 
 
+def test_a_restated_day_reads_the_events_that_arrived_late(warehouse: Warehouse) -> None:
+    warehouse.load_ods(
+        [
+            Event("D", "2026-11-20T12:00:00+01:00", 60, "2026-11-20T11"),
+            # delivered two days late: read when a later run restates the 20th
+            Event("D", "2026-11-20T23:40:00+01:00", 70, "2026-11-22T09"),
+        ]
+    )
+
+    daily = warehouse.query(MODEL, window("2026-11-20"))
+    restated = warehouse.query(MODEL, window("2026-11-20", today="2026-11-23", lookback_days=7))
+
+    assert [r["current_speed"] for r in daily] == [60]
+    assert [r["current_speed"] for r in restated] == [60, 70]
+
+
 @pytest.mark.parametrize(
     ("last_minute", "first_minute", "last_partition", "first_partition"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -86,7 +87,7 @@ def load_step(monkeypatch: pytest.MonkeyPatch, catalog: Catalog) -> StepLoader:
     def load(module: str, **environment: str) -> ModuleType:
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
-        qualified = f"etl_lambdas.{module}"
+        qualified = f"etl_lambdas.steps.{module}"
         monkeypatch.delitem(sys.modules, qualified, raising=False)
         step = importlib.import_module(qualified)
         if hasattr(step, "load_catalog"):
@@ -94,3 +95,24 @@ def load_step(monkeypatch: pytest.MonkeyPatch, catalog: Catalog) -> StepLoader:
         return step
 
     return load
+
+
+@dataclass
+class FakeLambdaContext:
+    """What Powertools' inject_lambda_context reads of the Lambda context object."""
+
+    function_name: str = "lake-dev-step"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:lake-dev-step"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    log_group_name: str = "/aws/lambda/lake-dev-step"
+    log_stream_name: str = "2026/11/21/[$LATEST]0"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def context() -> FakeLambdaContext:
+    return FakeLambdaContext()

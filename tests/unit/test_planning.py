@@ -1,4 +1,5 @@
-"""Plan: dates, run ids, chunking (properties with hypothesis), rejections, the handler."""
+"""Planning: dates, run ids, arrival windows, partition filters, chunking (properties with
+hypothesis), rejections."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
+import sqlglot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,13 +19,18 @@ from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.planning import (
     MAX_PARTITIONS_PER_QUERY,
     RUN_ID,
+    Chunk,
     DateRange,
-    build_plan,
+    arrival_window,
+    build_run,
     chunks,
+    day_partition_filter,
     logical_date,
     partition_count,
     requested_range,
     run_id,
+    template_values,
+    whole_partitions,
 )
 
 ZONE = "Europe/Brussels"
@@ -58,7 +66,7 @@ def windows(draw: st.DrawFn) -> DateRange:
 def test_chunks_cover_exactly_without_overlap_within_the_partition_limit(
     window: DateRange, granularity: str
 ) -> None:
-    result = chunks(window, granularity)
+    result = chunks([window], granularity)
     assert result[0].start_date == window.start
     assert result[-1].end_date == window.end
     assert [c.index for c in result] == list(range(len(result)))
@@ -75,7 +83,7 @@ def test_chunks_cover_exactly_without_overlap_within_the_partition_limit(
 
 
 def test_hourly_chunks_are_four_days_across_a_month_and_year_end() -> None:
-    result = chunks(DateRange(date(2026, 12, 29), date(2027, 1, 6)), "hour")
+    result = chunks([DateRange(date(2026, 12, 29), date(2027, 1, 6))], "hour")
     assert [(c.start_date.isoformat(), c.end_date.isoformat()) for c in result] == [
         ("2026-12-29", "2027-01-01"),
         ("2027-01-02", "2027-01-05"),
@@ -84,7 +92,7 @@ def test_hourly_chunks_are_four_days_across_a_month_and_year_end() -> None:
 
 
 def test_monthly_chunks_touch_at_most_100_months() -> None:
-    result = chunks(DateRange(date(2000, 1, 15), date(2010, 1, 1)), "month")
+    result = chunks([DateRange(date(2000, 1, 15), date(2010, 1, 1))], "month")
     assert result[0].end_date == date(2008, 4, 30)  # January 2000 + 99 months
     assert result[1].start_date == date(2008, 5, 1)
 
@@ -173,51 +181,134 @@ def test_run_id_is_stable_sortable_and_safe() -> None:
     assert first != run_id("exec-b", datetime(2026, 11, 21, 2, 0, tzinfo=UTC))
 
 
-def _plan(catalog: Catalog, request: dict[str, object]) -> dict[str, Any]:
-    return build_plan(
+def test_windows_are_merged_and_chunks_numbered_across_them() -> None:
+    windows = [
+        DateRange(date(2026, 11, 20), date(2026, 11, 20)),
+        DateRange(date(2026, 11, 10), date(2026, 11, 11)),
+        DateRange(date(2026, 11, 12), date(2026, 11, 12)),  # adjacent: joins the one before
+    ]
+    assert [(c.index, c.start_date.day, c.end_date.day) for c in chunks(windows, "day")] == [
+        (0, 10, 12),
+        (1, 20, 20),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "today", "lookback", "expected"),
+    [
+        # The daily run at 03:00 UTC: today (UTC) bounds the arrivals, whatever the look-back.
+        ("2026-11-20", "2026-11-20", "2026-11-21", 7, ("2026-11-19", "2026-11-21")),
+        # A backfill of older days also reads the arrivals of the look-back after them.
+        ("2026-10-01", "2026-10-05", "2026-11-21", 7, ("2026-09-30", "2026-10-13")),
+        ("2026-10-01", "2026-10-05", "2026-11-21", 0, ("2026-09-30", "2026-10-06")),
+        # Year end.
+        ("2026-12-31", "2026-12-31", "2027-01-01", 7, ("2026-12-30", "2027-01-01")),
+    ],
+)
+def test_arrival_window_starts_a_day_early_and_never_ends_after_today(
+    start: str, end: str, today: str, lookback: int, expected: tuple[str, str]
+) -> None:
+    window = arrival_window(
+        date.fromisoformat(start), date.fromisoformat(end), lookback, date.fromisoformat(today)
+    )
+    assert (window.start.isoformat(), window.end.isoformat()) == expected
+
+
+DUCKDB = duckdb.connect()
+
+
+@given(st.one_of(days, special_days), st.integers(min_value=0, max_value=800))
+@settings(max_examples=60, deadline=None)
+def test_day_partition_filter_selects_exactly_the_range(start: date, length: int) -> None:
+    """The predicate, run by a real SQL engine over string partition values of every day
+    around the range, selects exactly the range's days."""
+    end = start + timedelta(days=length)
+    first = start - timedelta(days=40)
+    predicate = day_partition_filter(start, end)
+    selected = DUCKDB.execute(
+        "SELECT d FROM (SELECT d, strftime(d, '%Y') AS year, strftime(d, '%m') AS month, "
+        f"strftime(d, '%d') AS day FROM (SELECT DATE '{first}' + CAST(i AS INTEGER) AS d "
+        f"FROM range({length + 81}) AS t(i))) WHERE {predicate} ORDER BY d"
+    ).fetchall()
+    assert [row[0] for row in selected] == DateRange(start, end).days()
+    # Only partition columns compared with constants, no function: what Glue filters on.
+    tree = sqlglot.parse_one(predicate, read="athena")
+    functions = [
+        node
+        for node in tree.find_all(sqlglot.exp.Func)
+        if not isinstance(node, sqlglot.exp.Connector)
+    ]
+    assert functions == []
+    assert {c.name for c in tree.find_all(sqlglot.exp.Column)} <= {"year", "month", "day"}
+
+
+def test_day_partition_filter_names_whole_months_once() -> None:
+    assert day_partition_filter(date(2026, 10, 30), date(2026, 12, 2)) == (
+        "((year = '2026' AND month = '10' AND day BETWEEN '30' AND '31') OR "
+        "(year = '2026' AND month = '11') OR "
+        "(year = '2026' AND month = '12' AND day BETWEEN '01' AND '02'))"
+    )
+
+
+def test_template_values_of_a_chunk() -> None:
+    values = template_values(
+        Chunk(0, date(2026, 11, 19), date(2026, 11, 20)),
+        arrival_end_limit=date(2026, 11, 21),
+        lookback_days=7,
+        time_zone=ZONE,
+        databases={"ods_database": "lake_ods"},
+    )
+    assert values == {
+        "start_date": "2026-11-19",
+        "end_date": "2026-11-20",
+        "arrival_start_date": "2026-11-18",
+        "arrival_end_date": "2026-11-21",
+        "event_day_partitions": "(year = '2026' AND month = '11' AND day BETWEEN '19' AND '20')",
+        "arrival_day_partitions": "(year = '2026' AND month = '11' AND day BETWEEN '18' AND '21')",
+        "time_zone": ZONE,
+        "ods_database": "lake_ods",
+    }
+
+
+def test_month_models_are_written_whole_months_up_to_the_last_complete_day() -> None:
+    windows = [
+        DateRange(date(2026, 10, 3), date(2026, 10, 3)),
+        DateRange(date(2026, 11, 5), date(2026, 11, 6)),
+    ]
+    widened = whole_partitions(windows, "month", last=date(2026, 11, 20))
+    assert widened == [DateRange(date(2026, 10, 1), date(2026, 11, 20))]
+    assert whole_partitions(windows, "day", last=date(2026, 11, 20)) == windows
+
+
+def _run(catalog: Catalog, request: dict[str, object], lookback: int = 7) -> dict[str, Any]:
+    return build_run(
         request,
         execution_name="exec",
         execution_start=START,
         now=NOW,
         time_zone=ZONE,
         max_days=400,
-        catalog=catalog,
+        lookback_days=lookback,
+        known_models=catalog.names(),
     )
 
 
-def test_plan_lists_tiers_in_order_with_chunks_and_arrival_window(catalog: Catalog) -> None:
-    plan = _plan(catalog, {"start_date": "2026-02-26", "end_date": "2026-03-03"})
-    assert plan["arrival_start_date"] == "2026-02-25"
-    assert plan["arrival_end_date"] == "2026-03-04"
-    assert plan["glue_arguments"] == {
-        "--arrival_start_date": "2026-02-25",
-        "--arrival_end_date": "2026-03-04",
+def test_run_carries_its_window_arrivals_and_models(catalog: Catalog) -> None:
+    run = _run(catalog, {"start_date": "2026-02-26", "end_date": "2026-03-03"})
+    assert run == {
+        "run_id": run_id("exec", START),
+        "start_date": "2026-02-26",
+        "end_date": "2026-03-03",
+        "today": "2026-11-21",
+        "time_zone": ZONE,
+        "lookback_days": 7,
+        "arrival_start_date": "2026-02-25",
+        "arrival_end_date": "2026-03-11",
+        "models": None,
     }
-    assert plan["dates"] == [
-        "2026-02-26",
-        "2026-02-27",
-        "2026-02-28",
-        "2026-03-01",
-        "2026-03-02",
-        "2026-03-03",
-    ]
-    tiers = plan["tiers"]
-    assert [t["tier"] for t in tiers] == ["dwd", "dws", "ads"]
-    events = tiers[0]["models"][0]
-    assert events["model"] == "events" and events["run_id"] == plan["run_id"]
-    assert events["chunks"] == [
-        {"index": 0, "start_date": "2026-02-26", "end_date": "2026-03-01"},
-        {"index": 1, "start_date": "2026-03-02", "end_date": "2026-03-03"},
-    ]
-    assert [m["model"] for m in tiers[1]["models"]] == ["hourly", "daily"]
-
-
-def test_model_subset_keeps_tier_order_and_drops_empty_tiers(catalog: Catalog) -> None:
-    plan = _plan(catalog, {"date": "2026-01-01", "models": ["monthly", "events"]})
-    assert [(t["tier"], [m["model"] for m in t["models"]]) for t in plan["tiers"]] == [
-        ("dwd", ["events"]),
-        ("ads", ["monthly"]),
-    ]
+    assert _run(catalog, {"date": "2026-01-01", "models": ["monthly", "events", "monthly"]})[
+        "models"
+    ] == ["monthly", "events"]
 
 
 @pytest.mark.parametrize(
@@ -232,27 +323,9 @@ def test_unknown_or_malformed_models_are_rejected(
     catalog: Catalog, models: object, message: str
 ) -> None:
     with pytest.raises(InvalidRunRequest, match=message):
-        _plan(catalog, {"date": "2026-01-01", "models": models})
+        _run(catalog, {"date": "2026-01-01", "models": models})
 
 
 def test_unknown_input_field_is_rejected(catalog: Catalog) -> None:
     with pytest.raises(InvalidRunRequest, match="unknown input field"):
-        _plan(catalog, {"date": "2026-01-01", "dates": ["2026-01-01"]})
-
-
-def test_handler_plans_a_scheduled_run(load_step: Any) -> None:
-    plan = load_step("plan", PIPELINE_TIME_ZONE=ZONE, MAX_BACKFILL_DAYS="31")
-    event = {
-        "input": {"time": "2026-10-25T23:30:00Z"},
-        "execution": {"name": "scheduled-1", "start_time": "2026-10-25T23:30:01.5Z"},
-    }
-    result = plan.handler(event, None)
-    assert result["start_date"] == result["end_date"] == "2026-10-25"
-    assert result["run_id"].startswith("20261025t233001z_")
-    assert result == plan.handler(event, None)  # a retried step plans the same run
-
-
-def test_handler_rejects_missing_execution_context(load_step: Any) -> None:
-    plan = load_step("plan", PIPELINE_TIME_ZONE=ZONE, MAX_BACKFILL_DAYS="31")
-    with pytest.raises(InvalidRunRequest, match="must have a name"):
-        plan.handler({"input": {"date": "2026-01-01"}, "execution": {"name": None}}, None)
+        _run(catalog, {"date": "2026-01-01", "dates": ["2026-01-01"]})

@@ -14,7 +14,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from etl_lambdas.catalog import Catalog
 from etl_lambdas.checks import all_checks, audit_sql, evaluate
-from etl_lambdas.errors import AuditFailed
+from etl_lambdas.errors import AuditFailed, InvalidRunRequest
 
 RUN = "20261121t020000z_0123abcd"
 COLUMNS = (
@@ -101,6 +101,40 @@ def test_duplicates_across_chunks_and_empty_runs_are_caught(catalog: Catalog) ->
 
 
 AUDIT_ENV = {"ATHENA_WORKGROUP": "lake-dev", "GLUE_DATABASE_PREFIX": "lake_dev"}
+STAGED = {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}
+
+
+def test_audit_start_starts_one_query_per_attempt(load_step: Any, context: Any) -> None:
+    audit_start = load_step("audit_start", **AUDIT_ENV)
+    sent: list[dict[str, Any]] = []
+    with mock_aws():
+        athena = boto3.client("athena")
+        athena.create_work_group(Name="lake-dev", Configuration={})
+        athena.meta.events.register(
+            "provide-client-params.athena.StartQueryExecution",
+            lambda params, **_: sent.append(dict(params)),
+        )
+        audit_start.client = lambda service: athena
+        first = audit_start.handler({**STAGED, "attempt": 1}, context)
+        audit_start.handler({**STAGED, "attempt": 1}, context)
+        second = audit_start.handler({**STAGED, "attempt": 2}, context)
+    # A retried step reuses its attempt's token (Athena returns the same query); a new attempt
+    # after a transient failure is a new query.
+    assert sent[0]["ClientRequestToken"] == sent[1]["ClientRequestToken"]
+    assert sent[2]["ClientRequestToken"] != sent[0]["ClientRequestToken"]
+    assert first == {"query_execution_id": first["query_execution_id"], "attempt": 1}
+    assert second["attempt"] == 2
+    assert sent[0]["QueryExecutionContext"] == {"Database": "lake_dev_staging"}
+    assert f"FROM lake_dev_staging.events__{RUN}__c0" in sent[0]["QueryString"]
+
+
+def test_audit_start_refuses_another_runs_tables(load_step: Any, context: Any) -> None:
+    audit_start = load_step("audit_start", **AUDIT_ENV)
+    with pytest.raises(InvalidRunRequest, match="do not belong"):
+        audit_start.handler(
+            {**STAGED, "staging_tables": ["events__20200101t000000z_00000000__c0"], "attempt": 1},
+            context,
+        )
 
 
 def _queue_result(values: list[int]) -> None:
@@ -116,26 +150,30 @@ def _queue_result(values: list[int]) -> None:
     )
 
 
-def test_audit_handler_passes_and_returns_the_checks(catalog: Catalog, load_step: Any) -> None:
-    audit = load_step("audit", **AUDIT_ENV)
+def _verdict(load_step: Any, context: Any, values: list[int]) -> dict[str, Any]:
+    audit_verdict = load_step("audit_verdict")
     with mock_aws():
-        boto3.client("athena").create_work_group(Name="lake-dev", Configuration={})
-        _queue_result([12, 0, 0, 0, 0, 0, 0])
-        result = audit.handler(
-            {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}, None
+        athena = boto3.client("athena")
+        athena.create_work_group(Name="lake-dev", Configuration={})
+        query_id = athena.start_query_execution(QueryString="SELECT 1", WorkGroup="lake-dev")[
+            "QueryExecutionId"
+        ]
+        _queue_result(values)
+        return dict(
+            audit_verdict.handler(
+                {"run_id": RUN, "model": "events", "query_execution_id": query_id}, context
+            )
         )
+
+
+def test_audit_verdict_passes_and_returns_the_checks(load_step: Any, context: Any) -> None:
+    result = _verdict(load_step, context, [12, 0, 0, 0, 0, 0, 0])
     assert result["rows"] == 12 and all(c["passed"] for c in result["checks"])
 
 
-def test_audit_handler_fails_naming_each_failed_check(catalog: Catalog, load_step: Any) -> None:
-    audit = load_step("audit", **AUDIT_ENV)
-    with mock_aws():
-        boto3.client("athena").create_work_group(Name="lake-dev", Configuration={})
-        _queue_result([12, 3, 0, 0, 5, 0, 2])
-        with pytest.raises(AuditFailed) as raised:
-            audit.handler(
-                {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}, None
-            )
+def test_audit_verdict_fails_naming_each_failed_check(load_step: Any, context: Any) -> None:
+    with pytest.raises(AuditFailed) as raised:
+        _verdict(load_step, context, [12, 3, 0, 0, 5, 0, 2])
     message = str(raised.value)
     assert "not_null(sensor_id): 3 violating rows" in message
     assert "range(speed): 5 violating rows" in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -9,9 +10,13 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from etl_lambdas import crawling
 from etl_lambdas.errors import CrawlerFailed, InvalidRunRequest, Throttled
+from etl_lambdas.staging import request_token
+from tests.unit.conftest import FakeLambdaContext
 
-CRAWLER = "lake-dev-ods"
+CRAWLER = "lake-dev-ods-traffic"
+CRAWLERS_ENV = {"SOURCE_CRAWLERS": json.dumps({"traffic": CRAWLER, "app": "lake-dev-ods-app"})}
 RUN = "20261121t020000z_0123abcd"
 
 
@@ -29,25 +34,30 @@ def glue_crawler() -> Any:
         yield glue
 
 
-def test_crawler_start_is_idempotent(glue_crawler: Any, load_step: Any) -> None:
-    crawler = load_step("crawler", CRAWLER_NAME=CRAWLER)
-    assert crawler.start_handler({}, None)["already_running"] is False
+def test_crawler_start_is_idempotent(glue_crawler: Any, load_step: Any, context: Any) -> None:
+    start = load_step("crawler_start", **CRAWLERS_ENV)
+    event = {"crawlers": [CRAWLER]}
+    assert start.handler(event, context)["already_running"] == []
     # A retried step finds it running: treated as started, not an error.
-    assert crawler.start_handler({}, None)["already_running"] is True
-    state = crawler.state_handler({}, None)
-    assert (state["State"], state["status"]) == ("RUNNING", "RUNNING")
+    assert start.handler(event, context)["already_running"] == [CRAWLER]
+    state = load_step("crawler_state", **CRAWLERS_ENV).handler(event, context)
+    assert (state["status"], state["crawlers"][0]["state"]) == ("RUNNING", "RUNNING")
 
 
-def test_crawler_start_of_a_missing_crawler_fails(glue_crawler: Any, load_step: Any) -> None:
-    crawler = load_step("crawler", CRAWLER_NAME="absent")
-    with pytest.raises(CrawlerFailed, match="'absent' does not exist"):
-        crawler.start_handler({}, None)
+def test_only_crawlers_of_declared_sources_start(
+    glue_crawler: Any, load_step: Any, context: Any
+) -> None:
+    start = load_step("crawler_start", **CRAWLERS_ENV)
+    with pytest.raises(InvalidRunRequest, match="not crawlers of declared sources"):
+        start.handler({"crawlers": ["someone-elses"]}, context)
+    with pytest.raises(CrawlerFailed, match="'lake-dev-ods-app' does not exist"):
+        start.handler({"crawlers": ["lake-dev-ods-app"]}, context)
 
 
-def test_crawler_never_run_has_no_verdict(glue_crawler: Any, load_step: Any) -> None:
-    crawler = load_step("crawler", CRAWLER_NAME=CRAWLER)
+def test_crawler_never_run_has_no_verdict(glue_crawler: Any, load_step: Any, context: Any) -> None:
+    state = load_step("crawler_state", **CRAWLERS_ENV)
     with pytest.raises(CrawlerFailed, match="last crawl status None"):
-        crawler.state_handler({}, None)
+        state.handler({"crawlers": [CRAWLER]}, context)
 
 
 @pytest.mark.parametrize(
@@ -61,49 +71,53 @@ def test_crawler_never_run_has_no_verdict(glue_crawler: Any, load_step: Any) -> 
     ],
 )
 def test_crawler_classification_uses_glue_values(
-    load_step: Any, state: str, last: str | None, verdict: str
+    state: str, last: str | None, verdict: str
 ) -> None:
-    crawler = load_step("crawler", CRAWLER_NAME=CRAWLER)
-    assert crawler.classify(state, last) == verdict
+    assert crawling.classify(CRAWLER, state, last) == verdict
 
 
-def test_crawler_state_reports_glue_fields(load_step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    crawler = load_step("crawler", CRAWLER_NAME=CRAWLER)
+def _stubbed_glue(answers: dict[str, tuple[str, str | None, str | None]]) -> Any:
     glue = boto3.client("glue")
     stubber = Stubber(glue)
-    stubber.add_response(
-        "get_crawler",
+    for name, (state, status, message) in answers.items():
+        last = (
+            {"Status": status, **({"ErrorMessage": message} if message else {})} if status else {}
+        )
+        stubber.add_response(
+            "get_crawler",
+            {"Crawler": {"Name": name, "State": state, **({"LastCrawl": last} if last else {})}},
+            {"Name": name},
+        )
+    stubber.activate()
+    return glue
+
+
+def test_one_verdict_over_several_crawlers_names_the_failed_one() -> None:
+    glue = _stubbed_glue(
         {
-            "Crawler": {
-                "Name": CRAWLER,
-                "State": "READY",
-                "LastCrawl": {"Status": "FAILED", "ErrorMessage": "Access denied"},
-            }
-        },
-        {"Name": CRAWLER},
+            "a": ("READY", "SUCCEEDED", None),
+            "b": ("RUNNING", None, None),
+            "c": ("READY", "FAILED", "Access denied"),
+        }
     )
-    monkeypatch.setattr(crawler, "client", lambda service: glue)
-    with stubber:
-        result = crawler.state_handler({}, None)
-    assert result == {
-        "crawler": CRAWLER,
-        "State": "READY",
-        "LastCrawlStatus": "FAILED",
-        "LastCrawlErrorMessage": "Access denied",
-        "status": "FAILED",
-    }
+    result = crawling.states(glue, ["a", "b", "c"])
+    assert (result["status"], result["crawler"], result["reason"]) == (
+        "FAILED",
+        "c",
+        "Access denied",
+    )
+    glue = _stubbed_glue({"a": ("READY", "SUCCEEDED", None), "b": ("RUNNING", None, None)})
+    assert crawling.states(glue, ["a", "b"])["status"] == "RUNNING"
+    glue = _stubbed_glue({"a": ("READY", "SUCCEEDED", None)})
+    assert crawling.states(glue, ["a"])["status"] == "SUCCEEDED"
 
 
-def test_crawler_throttling_surfaces_as_throttled(
-    load_step: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    crawler = load_step("crawler", CRAWLER_NAME=CRAWLER)
+def test_crawler_throttling_surfaces_as_throttled() -> None:
     glue = boto3.client("glue")
     stubber = Stubber(glue)
     stubber.add_client_error("start_crawler", "ThrottlingException", "Rate exceeded")
-    monkeypatch.setattr(crawler, "client", lambda service: glue)
     with stubber, pytest.raises(Throttled, match="ThrottlingException"):
-        crawler.start_handler({}, None)
+        crawling.start(glue, CRAWLER)
 
 
 # -- write -------------------------------------------------------------------------------
@@ -116,18 +130,22 @@ WRITE_ENV = {
 }
 
 
-def _write_event(chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"run_id": RUN, "model": "events", "tier": "dwd", "chunks": chunks}
+def _write_event(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "run_id": RUN,
+        "model": "events",
+        "tier": "dwd",
+        "windows": windows,
+        "arrival_end_limit": "2027-01-04",
+        "lookback_days": 7,
+    }
 
 
-CHUNKS = [
-    {"index": 0, "start_date": "2026-12-29", "end_date": "2027-01-01"},
-    {"index": 1, "start_date": "2027-01-02", "end_date": "2027-01-02"},
-]
+WINDOWS = [{"start_date": "2026-12-29", "end_date": "2027-01-02"}]
 
 
 def test_write_starts_one_ctas_per_chunk_with_a_stable_token(
-    load_step: Any, monkeypatch: pytest.MonkeyPatch
+    load_step: Any, monkeypatch: pytest.MonkeyPatch, context: Any
 ) -> None:
     write = load_step("write", **WRITE_ENV)
     sent: list[dict[str, Any]] = []
@@ -139,7 +157,7 @@ def test_write_starts_one_ctas_per_chunk_with_a_stable_token(
             lambda params, **_: sent.append(dict(params)),
         )
         monkeypatch.setattr(write, "client", lambda service: athena)
-        result = write.handler(_write_event(CHUNKS), None)
+        result = write.handler(_write_event(WINDOWS), context)
         stored = athena.get_query_execution(QueryExecutionId=result["query_ids"][0])
     assert result["staging_tables"] == [f"events__{RUN}__c0", f"events__{RUN}__c1"]
     assert stored["QueryExecution"]["Query"] == sent[0]["QueryString"]
@@ -152,41 +170,45 @@ def test_write_starts_one_ctas_per_chunk_with_a_stable_token(
     )
     assert "FROM lake_dev_ods.traffic" in first
     assert "BETWEEN DATE '2026-12-29' AND DATE '2027-01-01'" in first
-    assert "BETWEEN '2026-12-28' AND '2027-01-02'" in first
+    # The arrival window: a day early, and the look-back after, but never past the limit.
+    assert "BETWEEN '2026-12-28' AND '2027-01-04'" in first
     assert "zone = 'Europe/Brussels'" in first and not first.rstrip().endswith(";")
     assert "BETWEEN DATE '2027-01-02' AND DATE '2027-01-02'" in sent[1]["QueryString"]
     assert all(s["WorkGroup"] == "lake-dev" for s in sent)
     tokens = [s["ClientRequestToken"] for s in sent]
     assert len(set(tokens)) == 2 and all(32 <= len(t) <= 128 for t in tokens)
     # The same step retried sends the same tokens: Athena returns the earlier queries.
-    assert tokens == [write.request_token(RUN, "events", k) for k in (0, 1)]
-    assert write.request_token(RUN, "events", 0) != write.request_token(RUN, "hourly", 0)
+    assert tokens == [request_token("write", RUN, "events", k) for k in (0, 1)]
+    assert result["chunks"] == 2
 
 
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        ({"run_id": "x", "model": "events", "chunks": CHUNKS}, "run_id 'x'"),
-        ({"run_id": RUN, "model": "nope", "chunks": CHUNKS}, "unknown model 'nope'"),
-        ({"run_id": RUN, "model": "events", "chunks": []}, "non-empty list"),
+        ({**_write_event(WINDOWS), "run_id": "x"}, "run_id 'x'"),
+        ({**_write_event(WINDOWS), "model": "nope"}, "unknown model 'nope'"),
+        (_write_event([]), "non-empty list"),
+        (_write_event([{"start_date": "2026-12-02", "end_date": "2026-12-01"}]), "ends before"),
     ],
 )
 def test_write_rejects_bad_items_before_starting_anything(
-    load_step: Any, event: dict[str, Any], message: str
+    load_step: Any, event: dict[str, Any], message: str, context: Any
 ) -> None:
     write = load_step("write", **WRITE_ENV)
     with pytest.raises(InvalidRunRequest, match=message):
-        write.handler(event, None)
+        write.handler(event, context)
 
 
 # -- query state -------------------------------------------------------------------------
 
 
-def _execution(query_id: str, state: str, reason: str | None = None) -> dict[str, Any]:
+def _execution(
+    query_id: str, state: str, reason: str | None = None, retryable: bool = False
+) -> dict[str, Any]:
     status: dict[str, Any] = {"State": state}
     if reason:
         status["StateChangeReason"] = reason
-        status["AthenaError"] = {"ErrorMessage": reason}
+        status["AthenaError"] = {"ErrorMessage": reason, "Retryable": retryable}
     return {
         "QueryExecutionId": query_id,
         "Status": status,
@@ -212,7 +234,7 @@ def _run_query_state(
         )
     monkeypatch.setattr(query_state, "client", lambda service: athena)
     with stubber:
-        result = query_state.handler({"query_ids": ids}, None)
+        result = query_state.handler({"query_ids": ids}, FakeLambdaContext())
         stubber.assert_no_pending_responses()
     return dict(result)
 
@@ -265,6 +287,19 @@ def test_query_state_names_the_failed_query(
         "q101",
         "COLUMN_NOT_FOUND: line 3:8",
     )
+    assert result["retryable"] is False
+
+
+def test_query_state_says_when_athena_calls_a_failure_retryable(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _run_query_state(
+        load_step,
+        monkeypatch,
+        ["a"],
+        lambda batch: {"QueryExecutions": [_execution("a", "FAILED", "slow down", retryable=True)]},
+    )
+    assert (result["status"], result["retryable"]) == ("FAILED", True)
 
 
 def test_query_state_unprocessed_ids(load_step: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,4 +337,4 @@ def test_query_state_unprocessed_ids(load_step: Any, monkeypatch: pytest.MonkeyP
 def test_query_state_rejects_an_empty_list(load_step: Any) -> None:
     query_state = load_step("query_state")
     with pytest.raises(InvalidRunRequest, match="query_ids"):
-        query_state.handler({"query_ids": []}, None)
+        query_state.handler({"query_ids": []}, FakeLambdaContext())

@@ -1,19 +1,11 @@
-"""Step `notify`: the run's outcome to the SNS topic (success summary or failure)."""
+"""The run's outcome as a notification: a success summary or the failure, readable."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
-from etl_lambdas.aws import client, throttling_as_retryable
-from etl_lambdas.config import read_environment
 from etl_lambdas.errors import InvalidRunRequest
-
-SNS_TOPIC_ARN = read_environment("SNS_TOPIC_ARN")["SNS_TOPIC_ARN"]
-
-logger = Logger(service="etl")
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 
@@ -51,17 +43,27 @@ def _cause(error: dict[str, Any]) -> str:
 
 
 def _innermost(state: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A model's failure inside the tiers Map arrives as ModelFailed whose Cause is a JSON
-    {"failed_state", "model", "error"}: report that state, model and error instead."""
-    try:
-        inner = json.loads(error.get("Cause") or "")
-    except (TypeError, ValueError):
-        return state, error
-    if isinstance(inner, dict) and isinstance(inner.get("error"), dict) and "failed_state" in inner:
-        where = f"{state} > {inner['failed_state']}"
-        if inner.get("model"):
-            where += f" ({inner['model']})"
-        return where, inner["error"]
+    """Follow a failure down to where it happened. A model's failure arrives as ModelFailed
+    whose Cause is our failure record {"failed_state", "model", "error"}; a failed child
+    execution (startExecution.sync) as States.TaskFailed whose Cause is the child's
+    DescribeExecution output {"status": "FAILED", "error", "cause"}. Report the innermost
+    state, model and error."""
+    for _ in range(8):  # nesting is shallow; the bound keeps a malformed cause harmless
+        try:
+            inner = json.loads(error.get("Cause") or "")
+        except (TypeError, ValueError):
+            return state, error
+        if not isinstance(inner, dict):
+            return state, error
+        if isinstance(inner.get("error"), dict) and "failed_state" in inner:
+            state = f"{state} > {inner['failed_state']}"
+            if inner.get("model"):
+                state += f" ({inner['model']})"
+            error = inner["error"]
+        elif inner.get("status") == "FAILED" and "error" in inner:
+            error = {"Error": inner.get("error"), "Cause": inner.get("cause")}
+        else:
+            return state, error
     return state, error
 
 
@@ -77,15 +79,35 @@ def success_message(event: dict[str, Any]) -> tuple[str, str]:
             f"{model.get('partitions', '?')} partition(s) published"
             + (f", {model['rows']} rows" if "rows" in model else "")
         )
+    restated = event.get("restated") or []
+    beyond = event.get("beyond_lookback") or []
+    if restated:
+        lines += ["", "Restated for late data: " + ", ".join(_day_line(r) for r in restated)]
+    if beyond:
+        lines += [
+            "",
+            "Late data older than the look-back bound, NOT restated (re-run those days to "
+            "include it): " + ", ".join(_day_line(r) for r in beyond),
+        ]
     body = {
         "status": "SUCCEEDED",
         "run_id": run,
         "start_date": plan.get("start_date"),
         "end_date": plan.get("end_date"),
         "models": models,
+        "restated": restated,
+        "beyond_lookback": beyond,
     }
     text = "\n".join(lines) + "\n\n" + json.dumps(body, indent=2, sort_keys=True)
     return subject(f"ETL run {run} SUCCEEDED {window}"), text
+
+
+def _day_line(row: object) -> str:
+    if not isinstance(row, dict):
+        return str(row)
+    events = row.get("events") or {}
+    detail = ", ".join(f"{source} {count}" for source, count in events.items())
+    return f"{row.get('date')} ({detail} events)"
 
 
 def failure_message(event: dict[str, Any]) -> tuple[str, str]:
@@ -116,18 +138,11 @@ def failure_message(event: dict[str, Any]) -> tuple[str, str]:
     return subject(f"ETL FAILED in {state}: {name}"), text
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Event: {"status": "SUCCEEDED", "plan", "results"} or {"status": "FAILED", "error", ...}."""
+def message(event: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) for {"status": "SUCCEEDED", ...} or {"status": "FAILED", ...}."""
     status = event.get("status")
     if status == "SUCCEEDED":
-        title, text = success_message(event)
-    elif status == "FAILED":
-        title, text = failure_message(event)
-    else:
-        raise InvalidRunRequest(f"status {status!r} must be SUCCEEDED or FAILED")
-    with throttling_as_retryable():
-        message_id = client("sns").publish(TopicArn=SNS_TOPIC_ARN, Subject=title, Message=text)[
-            "MessageId"
-        ]
-    logger.info("notified", extra={"status": status, "subject": title, "message_id": message_id})
-    return {"status": status, "subject": title, "message_id": message_id}
+        return success_message(event)
+    if status == "FAILED":
+        return failure_message(event)
+    raise InvalidRunRequest(f"status {status!r} must be SUCCEEDED or FAILED")

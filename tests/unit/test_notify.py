@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from etl_lambdas.errors import InvalidRunRequest
+from tests.unit.conftest import FakeLambdaContext
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_success_summary(topic: Any) -> None:
         [{"model": "events", "table": "lake_dwd.events", "partitions": 24, "rows": 900}],
         [{"model": "daily", "table": "lake_dws.daily", "partitions": 1, "rows": 3}],
     ]
-    notify.handler({"status": "SUCCEEDED", "plan": plan, "results": results}, None)
+    notify.handler({"status": "SUCCEEDED", "plan": plan, "results": results}, FakeLambdaContext())
     message = receive()
     assert (
         message["Subject"] == "ETL run 20261121t020000z_0123abcd SUCCEEDED 2026-11-20..2026-11-20"
@@ -72,7 +73,7 @@ def test_failure_inside_a_model_names_state_model_and_cause(topic: Any) -> None:
             "failed_state": "Tiers",
             "error": {"Error": "ModelFailed", "Cause": json.dumps(inner)},
         },
-        None,
+        FakeLambdaContext(),
     )
     message = receive()
     assert message["Subject"] == "ETL FAILED in Tiers > Audit (events): AuditFailed"
@@ -87,7 +88,7 @@ def test_subject_stays_within_the_sns_limit(topic: Any) -> None:
             "failed_state": "Plan" * 40,
             "error": {"Error": "InvalidRunRequest", "Cause": "bad\ndate"},
         },
-        None,
+        FakeLambdaContext(),
     )
     subject = receive()["Subject"]
     assert len(subject) == 100 and subject.endswith("...")
@@ -96,4 +97,4 @@ def test_subject_stays_within_the_sns_limit(topic: Any) -> None:
 def test_unknown_status_is_rejected(topic: Any) -> None:
     notify, _ = topic
     with pytest.raises(InvalidRunRequest, match="status 'DONE'"):
-        notify.handler({"status": "DONE"}, None)
+        notify.handler({"status": "DONE"}, FakeLambdaContext())

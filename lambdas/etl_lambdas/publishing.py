@@ -1,4 +1,4 @@
-"""Step `publish`: staged partitions become the model table's partitions, then clean-up.
+"""Publishing: staged partitions become the model table's partitions, then clean-up.
 
 Order matters for retries: (1) create/update partitions of the published table,
 (2) delete the run's staging tables, (3) delete superseded data. A staging table
@@ -11,23 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from etl_lambdas.aws import client, error_code, throttling_as_retryable
-from etl_lambdas.catalog import load_catalog
-from etl_lambdas.config import positive_int, read_environment
+from etl_lambdas.aws import error_code, throttling_as_retryable
 from etl_lambdas.errors import PublishFailed
 from etl_lambdas.naming import database, model_prefix, runs_prefix
 from etl_lambdas.planning import RUN_ID
-from etl_lambdas.staged_run import parse_staged_run
-
-_ENV = read_environment("GLUE_DATABASE_PREFIX", "CURATED_BUCKET", "KEEP_RUNS")
-GLUE_DATABASE_PREFIX = _ENV["GLUE_DATABASE_PREFIX"]
-CURATED_BUCKET = _ENV["CURATED_BUCKET"]
-KEEP_RUNS = positive_int("KEEP_RUNS", _ENV["KEEP_RUNS"])
-
-logger = Logger(service="etl")
 
 # Glue's BatchCreatePartition / BatchUpdatePartition take at most 100 entries,
 # BatchGetPartition 1000 keys; S3 DeleteObjects 1000 keys.
@@ -106,10 +95,9 @@ def is_referenced(key: str, referenced_prefixes: set[str]) -> bool:
 
 
 def runs_to_prune(run_ids: Iterable[str], current_run: str, keep: int) -> list[str]:
-    """Runs beyond the newest `keep` (the current run is always kept)."""
-    ordered = sorted(set(run_ids), reverse=True)
-    kept = set(ordered[:keep]) | {current_run}
-    return [run for run in ordered if run not in kept]
+    """Runs beyond the current one and the newest `keep` others (kept for rollback)."""
+    others = [run for run in sorted(set(run_ids), reverse=True) if run != current_run]
+    return others[keep:]
 
 
 class Publisher:
@@ -341,15 +329,3 @@ class Publisher:
             "partitions": created + updated,
             "deleted_objects": deleted,
         }
-
-
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Event: {"run_id", "model", "staging_tables": [...]} (the write step's output)."""
-    staged = parse_staged_run(event, load_catalog())
-    run, model, tables = staged.run_id, staged.model, staged.tables
-    publisher = Publisher(
-        client("glue"), client("s3"), glue_prefix=GLUE_DATABASE_PREFIX, bucket=CURATED_BUCKET
-    )
-    result = publisher.publish(run, model.tier, model.name, tables, KEEP_RUNS)
-    logger.info("published", extra=result)
-    return result

@@ -9,6 +9,8 @@ import pytest
 from moto import mock_aws
 
 from etl_lambdas.errors import InvalidRunRequest
+from etl_lambdas.publishing import is_referenced, runs_to_prune
+from tests.unit.conftest import FakeLambdaContext
 
 BUCKET = "lake-dev-curated"
 ENV = {"GLUE_DATABASE_PREFIX": "lake", "CURATED_BUCKET": BUCKET, "KEEP_RUNS": "1"}
@@ -113,7 +115,7 @@ def test_first_publish_creates_the_table_and_its_partitions(aws: Any, load_step:
     glue, s3 = aws
     publish = load_step("publish", **ENV)
     tables = [_stage(glue, s3, RUN_1, DAY_25), _stage(glue, s3, RUN_1, DAY_26, chunk=1)]
-    result = publish.handler(_event(RUN_1, tables), None)
+    result = publish.handler(_event(RUN_1, tables), FakeLambdaContext())
     assert (result["table_created"], result["partitions_created"], result["partitions"]) == (
         True,
         48,
@@ -137,8 +139,8 @@ def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_
     aws: Any, load_step: Any
 ) -> None:
     glue, s3 = aws
-    publish = load_step("publish", **ENV)
-    publish.handler(_event(RUN_1, [_stage(glue, s3, RUN_1, DAY_25 + DAY_26)]), None)
+    publish = load_step("publish", **{**ENV, "KEEP_RUNS": "0"})
+    publish.handler(_event(RUN_1, [_stage(glue, s3, RUN_1, DAY_25 + DAY_26)]), FakeLambdaContext())
     foreign = {
         "dws/hourly/_runs/not-a-run/x.parquet",  # not named like a run: not ours
         "dws/hourly_v2/_runs/20200101t000000z_cccccccc/x.parquet",  # another model
@@ -149,7 +151,7 @@ def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
     new_columns = [*COLUMNS, {"Name": "avg_speed", "Type": "double"}]
     result = publish.handler(
-        _event(RUN_2, [_stage(glue, s3, RUN_2, DAY_26, columns=new_columns)]), None
+        _event(RUN_2, [_stage(glue, s3, RUN_2, DAY_26, columns=new_columns)]), FakeLambdaContext()
     )
     assert (result["partitions_created"], result["partitions_updated"]) == (0, 24)
     assert result["schema_updated"] is True
@@ -160,7 +162,7 @@ def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_
     assert all(RUN_1 in loc for (_, _, day, _), loc in locations.items() if day == "25")
     assert all(RUN_2 in loc for (_, _, day, _), loc in locations.items() if day == "26")
     keys = _keys(s3)
-    # RUN_1 is beyond KEEP_RUNS=1: its day 26 (superseded) is deleted, its day 25 (served) kept.
+    # KEEP_RUNS=0 keeps no superseded run: RUN_1's day 26 is deleted, its day 25 (served) kept.
     assert result["deleted_objects"] == 24
     assert not any(f"{RUN_1}" in k and "day=26" in k for k in keys)
     assert sum(f"{RUN_1}" in k and "day=25" in k for k in keys) == 24
@@ -175,9 +177,9 @@ def test_publish_retried_after_success_is_a_no_op(aws: Any, load_step: Any) -> N
     glue, s3 = aws
     publish = load_step("publish", **ENV)
     event = _event(RUN_1, [_stage(glue, s3, RUN_1, DAY_25)])
-    publish.handler(event, None)
+    publish.handler(event, FakeLambdaContext())
     before = (_locations(glue), _keys(s3))
-    again = publish.handler(event, None)
+    again = publish.handler(event, FakeLambdaContext())
     assert again["partitions"] == 0 and again["deleted_objects"] == 0
     assert (_locations(glue), _keys(s3)) == before
 
@@ -186,9 +188,9 @@ def test_more_than_100_partitions_are_published_in_batches(aws: Any, load_step: 
     glue, s3 = aws
     publish = load_step("publish", **ENV)
     hours = [(f"{d:02d}", f"{h:02d}") for d in range(1, 6) for h in range(24)]  # 120
-    result = publish.handler(_event(RUN_1, [_stage(glue, s3, RUN_1, hours)]), None)
+    result = publish.handler(_event(RUN_1, [_stage(glue, s3, RUN_1, hours)]), FakeLambdaContext())
     assert result["partitions_created"] == 120 and len(_locations(glue)) == 120
-    result = publish.handler(_event(RUN_2, [_stage(glue, s3, RUN_2, hours)]), None)
+    result = publish.handler(_event(RUN_2, [_stage(glue, s3, RUN_2, hours)]), FakeLambdaContext())
     assert result["partitions_updated"] == 120
     assert all(RUN_2 in loc for loc in _locations(glue).values())
 
@@ -196,15 +198,19 @@ def test_more_than_100_partitions_are_published_in_batches(aws: Any, load_step: 
 def test_publish_refuses_tables_of_another_run_or_model(aws: Any, load_step: Any) -> None:
     publish = load_step("publish", **ENV)
     with pytest.raises(InvalidRunRequest, match="do not belong"):
-        publish.handler(_event(RUN_1, [f"daily__{RUN_1}__c0"]), None)
+        publish.handler(_event(RUN_1, [f"daily__{RUN_1}__c0"]), FakeLambdaContext())
     with pytest.raises(InvalidRunRequest, match="do not belong"):
-        publish.handler(_event(RUN_1, [f"hourly__{RUN_2}__c0"]), None)
+        publish.handler(_event(RUN_1, [f"hourly__{RUN_2}__c0"]), FakeLambdaContext())
 
 
-def test_runs_to_prune_keeps_the_newest_and_the_current(load_step: Any) -> None:
-    publish = load_step("publish", **ENV)
+def test_runs_to_prune_keeps_the_current_and_the_newest_superseded() -> None:
     runs = [RUN_1, RUN_2, "20261103t020000z_cccccccc"]
-    assert publish.runs_to_prune(runs, RUN_2, 1) == [RUN_1]
-    assert publish.runs_to_prune(runs, RUN_2, 3) == []
-    assert publish.is_referenced("a/b/year=1/f.parquet", {"a/b/year=1/"})
-    assert not publish.is_referenced("a/b/year=10/f.parquet", {"a/b/year=1/"})
+    assert runs_to_prune(runs, RUN_2, 1) == [RUN_1]
+    assert runs_to_prune(runs, RUN_2, 0) == ["20261103t020000z_cccccccc", RUN_1]
+    assert runs_to_prune(runs, RUN_2, 3) == []
+    assert is_referenced("a/b/year=1/f.parquet", {"a/b/year=1/"})
+    assert not is_referenced("a/b/year=10/f.parquet", {"a/b/year=1/"})
+
+
+def test_keep_runs_zero_is_a_valid_configuration(load_step: Any) -> None:
+    assert load_step("publish", **{**ENV, "KEEP_RUNS": "0"}).KEEP_RUNS == 0

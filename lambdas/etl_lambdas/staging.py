@@ -1,0 +1,67 @@
+"""Staging: where a run's CTAS writes each chunk, and clearing up after runs that died.
+
+A model never writes into its published table. Each chunk of a run is a CTAS into a
+staging table of its own, over a location unique to the run; publish swaps the staged
+partitions in and drops the staging tables. A run that fails leaves its staging tables
+behind: the next run (which holds the run lease, so no other run is alive) drops them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from etl_lambdas.aws import error_code, throttling_as_retryable
+from etl_lambdas.catalog import Model
+from etl_lambdas.naming import chunk_prefix, database, run_of_staging_table, staging_table
+
+
+def ctas(
+    model: Model, select: str, *, run_id: str, chunk: int, glue_prefix: str, bucket: str
+) -> str:
+    """The CTAS that stages one chunk; its table lives in the staging database only.
+
+    `external_location` is allowed because the workgroup does not enforce its results
+    location (an enforcing workgroup fails such a CTAS: "Troubleshoot workgroup errors" in
+    the Athena User Guide); the location must be empty, which a run-unique prefix is.
+    """
+    location = f"s3://{bucket}/{chunk_prefix(model.tier, model.name, run_id, chunk)}"
+    partitions = ", ".join(f"'{column}'" for column in model.partition_by)
+    body = select.strip().rstrip(";").rstrip()
+    return (
+        f"CREATE TABLE {database(glue_prefix, 'staging')}."
+        f"{staging_table(model.name, run_id, chunk)}\n"
+        f"WITH (external_location = '{location}', format = 'PARQUET', "
+        f"write_compression = 'SNAPPY', partitioned_by = ARRAY[{partitions}])\n"
+        f"AS\n{body}"
+    )
+
+
+def request_token(*parts: object) -> str:
+    """An Athena ClientRequestToken: the same for every retry of one step's attempt, so
+    Athena returns the query already started instead of starting a second one."""
+    return hashlib.sha256("/".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def drop_stale_tables(glue: Any, staging_database: str, current_run: str) -> list[str]:
+    """Drop the staging tables of every run but `current_run`; returns their names.
+
+    Only tables named like a staging table are touched (`<model>__<run id>__c<k>`).
+    """
+    stale = []
+    with throttling_as_retryable():
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=staging_database):
+            for table in page.get("TableList", []):
+                run = run_of_staging_table(table["Name"])
+                if run is not None and run != current_run:
+                    stale.append(table["Name"])
+    for name in stale:
+        try:
+            with throttling_as_retryable():
+                glue.delete_table(DatabaseName=staging_database, Name=name)
+        except ClientError as error:
+            if error_code(error) != "EntityNotFoundException":
+                raise
+    return stale

@@ -1,0 +1,65 @@
+"""Step `begin`: the execution input becomes the run; the run lease is taken; the staging
+tables of runs that died are dropped (no other run is alive once the lease is held)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from etl_lambdas.aws import client
+from etl_lambdas.catalog import load_catalog
+from etl_lambdas.config import non_negative_int, positive_int, step_environment, time_zone
+from etl_lambdas.events import BeginEvent
+from etl_lambdas.lease import RunLease, execution_running
+from etl_lambdas.naming import changes_prefix, database
+from etl_lambdas.planning import build_run
+from etl_lambdas.staging import drop_stale_tables
+
+_ENV = step_environment("begin")
+TIME_ZONE = time_zone("PIPELINE_TIME_ZONE", _ENV["PIPELINE_TIME_ZONE"])
+MAX_BACKFILL_DAYS = positive_int("MAX_BACKFILL_DAYS", _ENV["MAX_BACKFILL_DAYS"])
+LOOKBACK_DAYS = non_negative_int("LATE_DATA_LOOKBACK_DAYS", _ENV["LATE_DATA_LOOKBACK_DAYS"])
+LEASE_SECONDS = positive_int("LEASE_SECONDS", _ENV["LEASE_SECONDS"])
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    begin = BeginEvent.parse(event)
+    run = build_run(
+        begin.request,
+        execution_name=begin.execution_name,
+        execution_start=begin.execution_start,
+        now=datetime.now(UTC),
+        time_zone=TIME_ZONE,
+        max_days=MAX_BACKFILL_DAYS,
+        lookback_days=LOOKBACK_DAYS,
+        known_models=load_catalog().names(),
+    )
+    lease = RunLease(client("dynamodb"), _ENV["RUN_LEASE_TABLE"]).acquire(
+        holder=begin.execution_arn,
+        run_id=run["run_id"],
+        now=datetime.now(UTC),
+        seconds=LEASE_SECONDS,
+        holder_running=execution_running(client("stepfunctions")),
+    )
+    dropped = drop_stale_tables(
+        client("glue"), database(_ENV["GLUE_DATABASE_PREFIX"], "staging"), run["run_id"]
+    )
+    run.update(
+        lease=lease.as_dict(),
+        stale_staging_tables=len(dropped),
+        # Merged by Glue over the job's default arguments (sources, paths, time zone).
+        glue_arguments={
+            "--arrival_start_date": run["arrival_start_date"],
+            "--arrival_end_date": run["arrival_end_date"],
+            "--run_id": run["run_id"],
+            "--changes_path": f"s3://{_ENV['ARTIFACTS_BUCKET']}/{changes_prefix()}{run['run_id']}/",
+        },
+    )
+    logger.info("run begun", extra={"run": run, "dropped_staging_tables": dropped})
+    return run

@@ -1,0 +1,156 @@
+"""Begin: the run lease (DynamoDB on moto), one run at a time, and clearing dead runs' tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from etl_lambdas.errors import InvalidRunRequest, PipelineBusy
+from etl_lambdas.lease import RunLease, execution_running
+
+TABLE = "lake-dev-run-lease"
+MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:lake-dev-pipeline"
+ENV = {
+    "PIPELINE_TIME_ZONE": "Europe/Brussels",
+    "MAX_BACKFILL_DAYS": "31",
+    "LATE_DATA_LOOKBACK_DAYS": "7",
+    "RUN_LEASE_TABLE": TABLE,
+    "LEASE_SECONDS": "21600",
+    "GLUE_DATABASE_PREFIX": "lake_dev",
+    "ARTIFACTS_BUCKET": "lake-dev-artifacts",
+}
+NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sfn = boto3.client("stepfunctions")
+        sfn.create_state_machine(
+            name="lake-dev-pipeline",
+            definition=json.dumps(
+                {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+            ),
+            roleArn="arn:aws:iam::123456789012:role/states",
+        )
+        glue = boto3.client("glue")
+        glue.create_database(DatabaseInput={"Name": "lake_dev_staging"})
+        yield {"dynamodb": dynamodb, "sfn": sfn, "glue": glue}
+
+
+def _execution(sfn: Any, name: str) -> str:
+    return str(sfn.start_execution(stateMachineArn=MACHINE, name=name, input="{}")["executionArn"])
+
+
+def _acquire(lease: RunLease, holder: str, now: datetime = NOW, running: bool = True) -> Any:
+    return lease.acquire(
+        holder=holder, run_id=f"run-of-{holder[-1]}", now=now, seconds=3600,
+        holder_running=lambda arn: running,
+    )  # fmt: skip
+
+
+def test_a_second_holder_is_refused_naming_the_first(aws: dict[str, Any]) -> None:
+    lease = RunLease(aws["dynamodb"], TABLE)
+    first = _acquire(lease, f"{MACHINE}:a")
+    assert _acquire(lease, f"{MACHINE}:a").holder == first.holder  # a retried step: same holder
+    with pytest.raises(PipelineBusy) as raised:
+        _acquire(lease, f"{MACHINE}:b")
+    message = str(raised.value)
+    assert f"execution {MACHINE}:a (run run-of-a) holds the pipeline" in message
+    assert "expires at 2026-11-21T04:00:00+00:00" in message
+
+
+def test_released_expired_or_dead_leases_are_free(aws: dict[str, Any]) -> None:
+    lease = RunLease(aws["dynamodb"], TABLE)
+    _acquire(lease, f"{MACHINE}:a")
+    assert lease.release(f"{MACHINE}:b") is False  # not the holder: nothing changes
+    assert lease.current() is not None
+    assert lease.release(f"{MACHINE}:a") is True
+    assert lease.current() is None
+    assert _acquire(lease, f"{MACHINE}:b").holder.endswith(":b")
+    # Expired (its execution would have been stopped by the machine's timeout by now).
+    later = NOW + timedelta(hours=2)
+    assert _acquire(lease, f"{MACHINE}:c", now=later).holder.endswith(":c")
+    # The holder ended without releasing (aborted): taken over at once.
+    assert _acquire(lease, f"{MACHINE}:d", now=later, running=False).holder.endswith(":d")
+
+
+def test_holder_running_asks_step_functions(aws: dict[str, Any]) -> None:
+    running = execution_running(aws["sfn"])
+    arn = _execution(aws["sfn"], "scheduled-1")
+    assert running(arn) is True
+    aws["sfn"].stop_execution(executionArn=arn)
+    assert running(arn) is False
+    assert running(f"{MACHINE.replace('stateMachine', 'execution')}:never-started") is False
+
+
+def _begin_event(name: str, arn: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "input": request or {"time": "2026-11-21T03:00:00Z"},
+        "execution": {"name": name, "id": arn, "start_time": "2026-11-21T03:00:01Z"},
+    }
+
+
+def test_begin_takes_the_lease_and_drops_only_dead_runs_staging_tables(
+    aws: dict[str, Any], load_step: Any, context: Any
+) -> None:
+    begin = load_step("begin", **ENV)
+    glue = aws["glue"]
+    dead = "events__20261120t030000z_00000000__c0"
+    for name in (dead, "not_a_staging_table"):
+        glue.create_table(DatabaseName="lake_dev_staging", TableInput={"Name": name})
+    arn = _execution(aws["sfn"], "scheduled-2")
+
+    run = begin.handler(_begin_event("scheduled-2", arn), context)
+
+    assert (run["start_date"], run["end_date"]) == ("2026-11-20", "2026-11-20")
+    assert run["lease"]["holder"] == arn and run["stale_staging_tables"] == 1
+    assert run["glue_arguments"] == {
+        "--arrival_start_date": "2026-11-19",
+        "--arrival_end_date": "2026-11-21",
+        "--run_id": run["run_id"],
+        "--changes_path": f"s3://lake-dev-artifacts/changes/{run['run_id']}/",
+    }
+    tables = {t["Name"] for t in glue.get_tables(DatabaseName="lake_dev_staging")["TableList"]}
+    assert tables == {"not_a_staging_table"}
+    # The same execution retried: same run, same lease.
+    assert begin.handler(_begin_event("scheduled-2", arn), context)["run_id"] == run["run_id"]
+
+
+def test_begin_of_a_second_execution_fails_while_the_first_runs(
+    aws: dict[str, Any], load_step: Any, context: Any
+) -> None:
+    begin = load_step("begin", **ENV)
+    first = _execution(aws["sfn"], "scheduled-3")
+    begin.handler(_begin_event("scheduled-3", first), context)
+    second = _execution(aws["sfn"], "backfill-1")
+    with pytest.raises(PipelineBusy, match="scheduled-3"):
+        begin.handler(_begin_event("backfill-1", second, {"date": "2026-11-19"}), context)
+    aws["sfn"].stop_execution(executionArn=first)  # aborted without releasing
+    run = begin.handler(_begin_event("backfill-1", second, {"date": "2026-11-19"}), context)
+    assert run["lease"]["holder"] == second
+
+
+def test_begin_rejects_a_bad_request_before_taking_anything(
+    aws: dict[str, Any], load_step: Any, context: Any
+) -> None:
+    begin = load_step("begin", **ENV)
+    arn = _execution(aws["sfn"], "bad")
+    with pytest.raises(InvalidRunRequest, match="not complete yet"):
+        begin.handler(_begin_event("bad", arn, {"date": "2099-01-01"}), context)
+    assert RunLease(aws["dynamodb"], TABLE).current() is None
+    with pytest.raises(InvalidRunRequest, match="not an execution ARN"):
+        begin.handler(_begin_event("bad", "arn:aws:states:x"), context)
