@@ -152,6 +152,13 @@ data "aws_iam_policy_document" "pipeline" {
   }
 }
 
+# One document per machine, so that each role's policy is `data.aws_iam_policy_document.*`.
+data "aws_iam_policy_document" "machine" {
+  for_each = local.machines
+
+  source_policy_documents = [each.key == "pipeline" ? data.aws_iam_policy_document.pipeline.json : data.aws_iam_policy_document.model.json]
+}
+
 resource "aws_iam_role" "this" {
   for_each = local.machines
 
@@ -166,7 +173,7 @@ resource "aws_iam_role_policy" "this" {
 
   name   = "run-${each.key}"
   role   = aws_iam_role.this[each.key].id
-  policy = each.key == "pipeline" ? data.aws_iam_policy_document.pipeline.json : data.aws_iam_policy_document.model.json
+  policy = data.aws_iam_policy_document.machine[each.key].json
 }
 
 resource "aws_sfn_state_machine" "this" {

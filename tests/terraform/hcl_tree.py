@@ -11,15 +11,8 @@ from typing import Any
 import hcl2
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-MODULE_NAMES = (
-    "storage",
-    "catalog",
-    "athena",
-    "glue_job",
-    "lambdas",
-    "state_machine",
-    "schedule",
-    "monitoring",
+MODULE_NAMES = tuple(
+    sorted(p.name for p in (REPOSITORY_ROOT / "modules").iterdir() if (p / "main.tf").is_file())
 )
 MODULE_DIRS = (REPOSITORY_ROOT, *(REPOSITORY_ROOT / "modules" / name for name in MODULE_NAMES))
 

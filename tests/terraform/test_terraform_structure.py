@@ -21,7 +21,6 @@ from hcl_tree import (
 )
 
 from etl_lambdas.catalog import placeholders
-from etl_lambdas.steps import STEPS
 from tools.provider_schema import ensure_schema, load_schema
 
 # Inputs whose values come from a fixed set: each must be validated with contains().
@@ -113,36 +112,19 @@ def test_every_output_is_described() -> None:
         )
 
 
-def test_lambda_functions_match_the_step_registry() -> None:
-    main = REPOSITORY_ROOT / "modules" / "lambdas" / "main.tf"
-    handlers = {step: unquote(handler) for step, handler in _local(main, "handlers").items()}
-    environment = _local(main, "function_environment")
-
-    assert handlers == {step: spec.handler for step, spec in STEPS.items()}
-    assert {step: set(variables) for step, variables in environment.items()} == {
-        step: set(spec.environment) for step, spec in STEPS.items()
-    }
-
-
-def _contract_placeholders() -> set[str]:
-    contracts = (REPOSITORY_ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
-    section = contracts.split("## State machine", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| `")]
-    return {name for row in rows for name in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
-
-
-def test_state_machine_definition_supplies_exactly_the_templates_placeholders() -> None:
+def test_state_machines_get_every_placeholder_their_templates_use() -> None:
     main = REPOSITORY_ROOT / "modules" / "state_machine" / "main.tf"
-    supplied = set(_local(main, "definition_values"))
+    definition_values = str(_local(main, "definition_values"))
     machine = next(b for b in blocks("resource", [main]) if b.labels[0] == "aws_sfn_state_machine")
-    template = REPOSITORY_ROOT / "asl" / "pipeline.asl.json"
-
     assert machine.body["definition"] == (
-        "${jsonencode(jsondecode(templatefile(var.definition_path, local.definition_values)))}"
+        "${jsonencode(jsondecode(templatefile(each.value.template, local.definition_values)))}"
     )
-    assert supplied == _contract_placeholders()
-    if template.is_file():
-        assert supplied == placeholders(template.read_text(encoding="utf-8"))
+    for name in ("pipeline", "model"):
+        template = (REPOSITORY_ROOT / "asl" / f"{name}.asl.json").read_text(encoding="utf-8")
+        for placeholder in placeholders(template):
+            if placeholder.endswith("_function_arn"):
+                continue  # built from the steps' function ARNs by a for expression
+            assert re.search(rf"\b{placeholder}\s*=", definition_values), placeholder
 
 
 def test_glue_version_runs_the_spark_the_local_runtime_pins() -> None:
