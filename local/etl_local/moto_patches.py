@@ -11,11 +11,21 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
 - Step Functions: moto 5.2.5's ASL executor fails `glue:startJobRun.sync` with
   "'NoneType' object has no attribute 'interrupt_all'": it only creates the callback
   endpoint `.sync` needs for services whose supported patterns include WaitForTaskToken.
+- Step Functions: its `states:startExecution` integration passes the ASL's parameter names
+  (StateMachineArn, Input, Name) to boto3, whose StartExecution takes stateMachineArn, input
+  and name, so every child execution fails with States.Runtime 'StateMachineArn'; and it
+  returns the API's camelCase response, where Step Functions gives a task the response with
+  capitalized names ("ExecutionArn", and for .sync:2 "Output" as JSON: "Start a new
+  AWS Step Functions state machine execution" in the Step Functions Developer Guide).
+  And its executing backend names an execution started without a name "None" (so the second
+  child of a Map fails with ExecutionAlreadyExists), where StartExecution generates a UUID.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -27,11 +37,13 @@ from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_glue,
+    state_task_service_sfn,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from etl_local.athena import AthenaEngine, InvalidRequestError
 from etl_local.crawler import LocalCrawler
@@ -79,6 +91,7 @@ def install(
     """Install the Step Functions fix, and the Athena engine / crawler when given."""
     patches = InstalledPatches()
     _install_glue_sync_fix(patches)
+    _install_sfn_integration_names(patches)
     if engine is not None:
         _install_athena(patches, engine)
     if crawler is not None:
@@ -139,6 +152,69 @@ def _install_glue_sync_fix(patches: InstalledPatches) -> None:
                 attempt.interrupt_all()
 
     patches.set_attribute(service, "_eval_sync", eval_sync)
+
+
+# -- Step Functions: states:startExecution ---------------------------------------------------
+
+
+def sfn_integration_needs_fix() -> bool:
+    """True while moto hands the ASL's parameter names to boto3 unchanged."""
+    service = state_task_service_sfn.StateTaskServiceSfn
+    parameters = {"StateMachineArn": "arn", "Input": {}}
+    service._normalise_parameters(service(), parameters, None, "start_execution")
+    return "StateMachineArn" in parameters
+
+
+def _install_sfn_integration_names(patches: InstalledPatches) -> None:
+    service = state_task_service_sfn.StateTaskServiceSfn
+    original_parameters = service._normalise_parameters
+    original_response = service._normalise_response
+
+    def normalise_parameters(
+        self: Any,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original_parameters(self, parameters, boto_service_name, service_action_name)
+        for name in list(parameters):
+            parameters[name[:1].lower() + name[1:]] = parameters.pop(name)
+
+    def normalise_response(
+        self: Any,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original_response(self, response, boto_service_name, service_action_name)
+        if isinstance(response, dict):
+            for name in list(response):
+                response[name[:1].upper() + name[1:]] = response.pop(name)
+
+    patches.set_attribute(service, "_normalise_parameters", normalise_parameters)
+    patches.set_attribute(service, "_normalise_response", normalise_response)
+
+    backend = StepFunctionsParserBackend
+    original_start: Any = backend.start_execution
+
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        return original_start(
+            self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+        )
+
+    patches.set_attribute(backend, "start_execution", start_execution)
+
+
+def unnamed_execution_needs_fix() -> bool:
+    """True while moto's executing backend would name an unnamed execution "None"."""
+    source = inspect.getsource(StepFunctionsParserBackend.start_execution)
+    return "exec_name = name " in source and "uuid" not in source
 
 
 # -- Athena ---------------------------------------------------------------------------------

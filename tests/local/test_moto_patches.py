@@ -5,7 +5,14 @@ When one of these fails after a moto upgrade, moto fixed the gap: drop that patc
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+
 import boto3
+import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto import mock_aws
 from moto.athena.responses import AthenaResponse
 from moto.glue.models import FakeCrawler, GlueBackend
@@ -73,3 +80,85 @@ def test_install_and_uninstall_restore_moto(moto_endpoint: str) -> None:
         FakeCrawler.as_dict,
     ) == originals
     assert not hasattr(AthenaResponse, "batch_get_query_execution")
+
+
+def test_moto_sfn_integration_still_passes_the_asl_names_to_boto3() -> None:
+    assert moto_patches.sfn_integration_needs_fix()
+    assert moto_patches.unnamed_execution_needs_fix()
+    with moto_patches.install():
+        assert not moto_patches.sfn_integration_needs_fix()
+    assert moto_patches.sfn_integration_needs_fix()
+
+
+@pytest.fixture
+def executing_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto server of its own that executes state machines (MOTO_PORT: the executor's
+    clients call it back)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]
+    monkeypatch.setenv("MOTO_PORT", str(port))
+    endpoint = f"http://127.0.0.1:{port}"
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/config",
+        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    yield endpoint
+    server.stop()
+
+
+def test_child_executions_run_and_return_their_output(executing_server: str) -> None:
+    """states:startExecution.sync:2 from a Map: two children, each with a generated name,
+    their outputs back as JSON under "Output", as Step Functions returns them."""
+    sfn = boto3.client("stepfunctions", endpoint_url=executing_server, region_name=REGION)
+    role = "arn:aws:iam::123456789012:role/r"
+    child = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.m"}, "End": True}},
+    }
+    child_arn = sfn.create_state_machine(name="child", definition=json.dumps(child), roleArn=role)[
+        "stateMachineArn"
+    ]
+    run = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child_arn, "Input": {"m.$": "$.m"}},
+        "OutputPath": "$.Output",
+        "End": True,
+    }
+    parent = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "R",
+                    "States": {"R": run},
+                },
+                "End": True,
+            }
+        },
+    }
+    parent_arn = sfn.create_state_machine(
+        name="parent", definition=json.dumps(parent), roleArn=role
+    )["stateMachineArn"]
+    with moto_patches.install():
+        execution = sfn.start_execution(
+            stateMachineArn=parent_arn,
+            name="p1",
+            input=json.dumps({"items": [{"m": "a"}, {"m": "b"}]}),
+        )["executionArn"]
+        for _ in range(200):
+            described = sfn.describe_execution(executionArn=execution)
+            if described["status"] != "RUNNING":
+                break
+            time.sleep(0.05)
+    assert described["status"] == "SUCCEEDED", described.get("cause")
+    assert json.loads(described["output"]) == [{"got": "a"}, {"got": "b"}]
+    children = sfn.list_executions(stateMachineArn=child_arn)["executions"]
+    assert len({c["name"] for c in children}) == 2 and "None" not in {c["name"] for c in children}
