@@ -46,7 +46,7 @@ def _innermost(state: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Follow a failure down to where it happened. A model's failure arrives as ModelFailed
     whose Cause is our failure record {"failed_state", "model", "error"}; a failed child
     execution (startExecution.sync) as States.TaskFailed whose Cause is the child's
-    DescribeExecution output {"status": "FAILED", "error", "cause"}. Report the innermost
+    DescribeExecution output {"Status": "FAILED", "Error", "Cause"}. Report the innermost
     state, model and error."""
     for _ in range(8):  # nesting is shallow; the bound keeps a malformed cause harmless
         try:
@@ -60,8 +60,11 @@ def _innermost(state: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             if inner.get("model"):
                 state += f" ({inner['model']})"
             error = inner["error"]
-        elif inner.get("status") == "FAILED" and "error" in inner:
-            error = {"Error": inner.get("error"), "Cause": inner.get("cause")}
+        elif (inner.get("Status") or inner.get("status")) == "FAILED":
+            error = {
+                "Error": inner.get("Error", inner.get("error")),
+                "Cause": inner.get("Cause", inner.get("cause")),
+            }
         else:
             return state, error
     return state, error

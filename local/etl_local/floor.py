@@ -16,7 +16,7 @@ import duckdb
 
 from etl_lambdas.catalog import SOURCE_TIERS, Catalog, render_template
 from etl_lambdas.planning import Chunk, arrival_window, template_values
-from etl_local.sql_dialect import athena_to_duckdb
+from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
 # The Glue job's conversion (docs/contracts.md, "Raw events and the ODS table"),
 # expressed in DuckDB: raw camelCase JSON to typed snake_case columns.
@@ -95,6 +95,7 @@ def run_floor(
     rows: dict[str, int] = {}
     started = time.perf_counter()
     connection = duckdb.connect()
+    install_functions(connection)
     try:
         if threads:
             connection.execute(f"SET threads = {int(threads)}")

@@ -16,7 +16,7 @@ import duckdb
 
 from etl_lambdas.catalog import Catalog, load_catalog, render_template
 from etl_lambdas.planning import Chunk, template_values
-from etl_local.sql_dialect import athena_to_duckdb
+from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
 TIME_ZONE = "Europe/Brussels"
 DATABASES = {f"{tier}_database": tier for tier in ("ods", "dwd", "dws", "ads")}
@@ -93,6 +93,7 @@ class Warehouse:
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog or load_catalog()
         self.con = duckdb.connect()
+        install_functions(self.con)
         # Athena sessions run in UTC; the models must not depend on the session zone anyway.
         self.con.execute("SET TimeZone = 'UTC'")
         for schema in DATABASES.values():

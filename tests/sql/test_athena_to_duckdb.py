@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import sqlglot.errors
 
-from etl_local.sql_dialect import athena_to_duckdb, parse_athena
+from etl_local.sql_dialect import athena_to_duckdb, install_functions, parse_athena
 
 CASES: list[tuple[str, Any]] = [
     # ISO-8601 with an offset or Z is an instant; AT TIME ZONE 'UTC' + CAST = UTC wall clock
@@ -40,10 +40,56 @@ CASES: list[tuple[str, Any]] = [
 def test_translated_expression_gives_what_athena_gives(athena: str, expected: Any) -> None:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    install_functions(con)
 
     (value,) = con.execute(athena_to_duckdb(f"SELECT {athena}")).fetchone() or (None,)
 
     assert value == expected
+
+
+# What Athena's from_iso8601_timestamp reads (Joda's ISO parser, session zone UTC), as the
+# UTC wall clock it denotes; None: Athena rejects it (NULL under try()).
+ISO8601 = [
+    ("2026-11-20T14:03:00+01:00", dt.datetime(2026, 11, 20, 13, 3)),
+    ("2026-11-20T14:03:00.123456+0100", dt.datetime(2026, 11, 20, 13, 3, 0, 123000)),
+    ("2026-11-20T14:03:00,5Z", dt.datetime(2026, 11, 20, 14, 3, 0, 500000)),
+    ("2026-11-20T14:03+05", dt.datetime(2026, 11, 20, 9, 3)),
+    ("2026-11-20T14Z", dt.datetime(2026, 11, 20, 14)),
+    # no offset: the session time zone, UTC on Athena
+    ("2026-11-20T14:03:00", dt.datetime(2026, 11, 20, 14, 3)),
+    # a bare date, even a year-month or a year, is midnight UTC
+    ("2026-11-20", dt.datetime(2026, 11, 20)),
+    ("2026-11", dt.datetime(2026, 11, 1)),
+    ("2026", dt.datetime(2026, 1, 1)),
+    # what Athena rejects, although DuckDB's own cast would read some of it
+    ("2026-11-20 14:03:00Z", None),
+    ("2026-11-20T14:03:00 +01:00", None),
+    ("2026-13-20T14:03:00Z", None),
+    ("20261120T140300Z", None),
+    ("", None),
+    ("yesterday", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ISO8601, ids=[c[0] or "empty" for c in ISO8601])
+def test_from_iso8601_timestamp_reads_what_athena_reads(text: str, expected: Any) -> None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    install_functions(con)
+    sql = athena_to_duckdb(
+        f"SELECT CAST(try(from_iso8601_timestamp('{text}')) AT TIME ZONE 'UTC' AS timestamp)"
+    )
+
+    (value,) = con.execute(sql).fetchone() or (None,)
+
+    assert value == expected
+
+
+def test_from_iso8601_timestamp_without_try_fails_on_what_athena_rejects() -> None:
+    con = duckdb.connect()
+    install_functions(con)
+    with pytest.raises(duckdb.Error, match="Invalid format"):
+        con.execute(athena_to_duckdb("SELECT from_iso8601_timestamp('2026-11-20 14:03:00Z')"))
 
 
 def test_range_frame_on_a_number_and_max_by_translate() -> None:

@@ -78,6 +78,11 @@ def test_error_codes_and_impossible_values_are_dropped(warehouse: Warehouse) -> 
             Event("B", "2026-11-20T10:07:00+01:00", 10, arrived, intensity_class4=-3),
             Event("B", "20/11/2026 10:07", 10, arrived),
             Event("B", "not a time", 10, arrived),
+            # Athena reads these (no offset: UTC; a bare date: midnight), but without an
+            # offset the instant is a guess: the contract drops them
+            Event("B", "2026-11-20T10:07:20", 10, arrived),
+            Event("B", "2026-11-20", 10, arrived),
+            Event("B", "2026-11-20 10:07:25+01:00", 10, arrived),
             Event(None, "2026-11-20T10:07:30+01:00", 10, arrived),
             # valid: the sensor's previous valid reading is 10:00's 50, not a dropped one
             Event("B", "2026-11-20T10:08:00+01:00", 80, arrived, previous_speed=254),

@@ -80,6 +80,39 @@ def test_failure_inside_a_model_names_state_model_and_cause(topic: Any) -> None:
     assert "Cause: min_rows: 0 rows, at least 1" in message["Message"]
 
 
+def test_failure_of_a_models_child_execution_is_followed_to_its_step(topic: Any) -> None:
+    notify, receive = topic
+    in_child = {
+        "failed_state": "AuditVerdict",
+        "model": "events",
+        "run_id": "r",
+        "error": {
+            "Error": "AuditFailed",
+            "Cause": json.dumps({"errorMessage": "min_rows: 0 rows"}),
+        },
+    }
+    child = {"Status": "FAILED", "Error": "ModelFailed", "Cause": json.dumps(in_child)}
+    iteration = {
+        "failed_state": "RunModel",
+        "model": "events",
+        "error": {"Error": "States.TaskFailed", "Cause": json.dumps(child)},
+    }
+    notify.handler(
+        {
+            "status": "FAILED",
+            "execution": "exec-2",
+            "failed_state": "Tiers",
+            "error": {"Error": "ModelFailed", "Cause": json.dumps(iteration)},
+        },
+        FakeLambdaContext(),
+    )
+    message = receive()
+    assert message["Subject"] == (
+        "ETL FAILED in Tiers > RunModel (events) > AuditVerdict (events): AuditFailed"
+    )
+    assert "Cause: min_rows: 0 rows" in message["Message"]
+
+
 def test_subject_stays_within_the_sns_limit(topic: Any) -> None:
     notify, receive = topic
     notify.handler(

@@ -23,7 +23,7 @@ import duckdb
 import sqlglot.errors
 from sqlglot import exp
 
-from etl_local.sql_dialect import parse_athena, to_duckdb
+from etl_local.sql_dialect import install_functions, parse_athena, to_duckdb
 
 from .binding import TableBinder
 from .ctas import CtasOutcome, parse_options, run_ctas
@@ -195,6 +195,7 @@ class AthenaEngine:
         )
         # Athena evaluates timestamps without a zone as UTC; DuckDB would use the host's zone.
         self._db.execute("SET TimeZone = 'UTC'")
+        install_functions(self._db)
         self._db.execute(f"LOAD '{httpfs_extension_path()}'")
         self._db.execute(
             "CREATE SECRET moto_s3 (TYPE s3, KEY_ID 'testing', SECRET 'testing', "
