@@ -46,7 +46,7 @@ WITH arrived AS (
         concat(year, month, day, hour) AS arrival_hour,
         -- from_iso8601_timestamp also reads a time without offset (as UTC) and a bare date:
         -- only an explicit offset or Z says which instant the sensor meant
-        CASE WHEN regexp_like(record_timestamp, '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
+        CASE WHEN regexp_like(record_timestamp, 'T[0-9:.,]+(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
             THEN try(from_iso8601_timestamp(record_timestamp)) END AS event_instant
     FROM ${ods_database}.traffic
     WHERE ${arrival_day_partitions}
