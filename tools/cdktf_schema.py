@@ -37,8 +37,9 @@ _MEMBER = re.compile(
 _NEW_COMPLEX = re.compile(r"private _\w+ = new ([\w.]+)\(this, \"\w+\"(?:, (true|false))?\)")
 _GETTER = re.compile(r"public get \w+\(\)[^{]*\{\n\s*return (.*?);\n")
 _FIELD = re.compile(r"private _(\w+)\?: (.*?);")
+# `(struct?: X | cdktf.IResolvable)`, or `(struct?: XOutputReference | X)` for a single block.
 _HCL_FUNCTION = re.compile(
-    r"^export function \w+ToHclTerraform\(struct\?: (\w+)[^)]*\): any \{\n(.*?)^\}\n", re.M | re.S
+    r"^export function \w+ToHclTerraform\(struct\?: ([\w.| ]+)\): any \{\n(.*?)^\}\n", re.M | re.S
 )
 _SYNTHESIZE_HCL = re.compile(
     r"protected synthesizeHclAttributes\(\): \{ \[name: string\]: any \} \{\n(.*?)^  \}\n",
@@ -125,7 +126,8 @@ class _Module:
             if synthesize:
                 module.hcl[match.group(1)] = _hcl_entries(synthesize.group(1))
         for match in _HCL_FUNCTION.finditer(source):
-            module.hcl[match.group(1)] = _hcl_entries(match.group(2))
+            struct = match.group(1).split(" | ")[-1 if "OutputReference" in match.group(1) else 0]
+            module.hcl[struct] = _hcl_entries(match.group(2))
         for match in _INTERFACE.finditer(source):
             module.interfaces[match.group(1)] = {
                 name: (optional == "?", ts_type)

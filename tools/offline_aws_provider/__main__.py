@@ -11,7 +11,14 @@ import grpc
 from tools.offline_aws_provider.environment import ProviderEnv
 from tools.offline_aws_provider.handshake import HandshakeError, serve
 from tools.offline_aws_provider.schema import ProviderSchema
-from tools.offline_aws_provider.service import OfflineAwsProvider, ProviderError, generic_handler
+from tools.offline_aws_provider.planning import PlannedValues
+from tools.offline_aws_provider.service import (
+    OfflineAwsProvider,
+    ProviderError,
+    ReadDataSource,
+    ValidateDataSource,
+    generic_handler,
+)
 
 
 def read_data_source(type_name: str, config: dict[str, Any], env: ProviderEnv) -> dict[str, Any]:
@@ -23,16 +30,29 @@ def read_data_source(type_name: str, config: dict[str, Any], env: ProviderEnv) -
         raise ProviderError(error.summary, error.detail) from error
 
 
+def validate_data_source(type_name: str, config: dict[str, Any]) -> list[ProviderError]:
+    from tools.offline_aws_provider import data_sources
+
+    return [
+        ProviderError(error.summary, error.detail)
+        for error in data_sources.validate(type_name, config)
+    ]
+
+
 def planned_values(type_name: str, config: dict[str, Any], env: ProviderEnv) -> dict[str, Any]:
     from tools.offline_aws_provider import computed
 
     return computed.planned_values(type_name, config, env)
 
 
-def main() -> int:
+def main(
+    read: ReadDataSource = read_data_source,
+    validate: ValidateDataSource = validate_data_source,
+    plan: PlannedValues = planned_values,
+) -> int:
     # Terraform shows a plugin's stderr in its own log (TF_LOG); stdout is the handshake.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    provider = OfflineAwsProvider(ProviderSchema.load(), read_data_source, planned_values)
+    provider = OfflineAwsProvider(ProviderSchema.load(), read, validate, plan)
 
     def register(server: grpc.Server) -> None:
         server.add_generic_rpc_handlers((generic_handler(provider),))

@@ -19,6 +19,7 @@ from tools.offline_aws_provider.planning import PlannedValues, ProviderSettings,
 from tools.offline_aws_provider.schema import ProviderSchema
 
 ReadDataSource = Callable[[str, dict[str, Any], ProviderEnv], dict[str, Any]]
+ValidateDataSource = Callable[[str, dict[str, Any]], list["ProviderError"]]
 
 CANNOT_APPLY = "The offline stand-in for hashicorp/aws cannot apply"
 CANNOT_APPLY_DETAIL = (
@@ -49,10 +50,12 @@ class OfflineAwsProvider:
         self,
         schema: ProviderSchema,
         read_data_source: ReadDataSource,
+        validate_data_source: ValidateDataSource,
         planned_values: PlannedValues,
     ) -> None:
         self.schema = schema
         self.read_data_source = read_data_source
+        self.validate_data_source = validate_data_source
         self.planned_values = planned_values
         self.settings: ProviderSettings | None = None
 
@@ -102,7 +105,13 @@ class OfflineAwsProvider:
         return proto.ValidateResourceConfig.Response()
 
     def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
-        return proto.ValidateDataResourceConfig.Response()
+        """The data source's own validation of what is known before planning."""
+        object_type = self.schema.data_source_type(request.type_name)
+        config = codec.decode_msgpack(request.config.msgpack, object_type)
+        errors = self.validate_data_source(request.type_name, config)
+        return proto.ValidateDataResourceConfig.Response(
+            diagnostics=[error_diagnostic(error.summary, error.detail) for error in errors]
+        )
 
     def ConfigureProvider(self, request: Any, context: Any) -> proto.ConfigureProvider.Response:
         config = codec.decode_msgpack(request.config.msgpack, self.schema.provider_type) or {}
