@@ -10,8 +10,8 @@ import grpc
 
 from tools.offline_aws_provider.environment import ProviderEnv
 from tools.offline_aws_provider.handshake import HandshakeError, serve
-from tools.offline_aws_provider.schema import ProviderSchema
 from tools.offline_aws_provider.planning import PlannedValues
+from tools.offline_aws_provider.schema import ProviderSchema
 from tools.offline_aws_provider.service import (
     OfflineAwsProvider,
     ProviderError,
