@@ -11,6 +11,7 @@ import pytest
 
 from tools.offline_aws_provider.data_sources import DataSourceError, read, validate
 from tools.offline_aws_provider.environment import ProviderEnv
+from tools.offline_aws_provider.schema import ProviderSchema
 from tools.offline_aws_provider.values import UNKNOWN
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -180,3 +181,18 @@ def test_validation_of_a_policy_document() -> None:
         'expected statement.0.effect to be one of ["Allow" "Deny"], got Permit'
     ]
     assert validate("aws_region", {"region": "eu-west-1"}) == []
+
+
+@pytest.mark.parametrize(
+    "type_name",
+    ["aws_caller_identity", "aws_iam_policy_document", "aws_partition", "aws_region"],
+)
+def test_a_state_has_exactly_the_attributes_of_the_schema(type_name: str) -> None:
+    block = ProviderSchema.load().data_source_block(type_name)
+    config = {"statement": [{"principals": [{"type": "AWS", "identifiers": ["*"]}]}]}
+    state = read(type_name, config if type_name.endswith("_document") else {}, IRELAND)
+    assert set(state) == set(block["attributes"]) | set(block.get("block_types", {}))
+    for name, nested in block.get("block_types", {}).items():
+        inner = nested["block"]
+        expected = set(inner["attributes"]) | set(inner.get("block_types", {}))
+        assert all(set(item) == expected for item in state[name])
