@@ -102,9 +102,8 @@ def test_for_each_over_a_set_known_only_after_apply(tmp_path: Path) -> None:
 
 
 def test_apply_is_refused_by_the_offline_provider(tmp_path: Path) -> None:
-    with seeded_session(tmp_path) as (root, session):
-        with pytest.raises(TerraformError) as failure:
-            session.apply(root / "envs" / "dev.tfvars")
+    with seeded_session(tmp_path) as (root, session), pytest.raises(TerraformError) as failure:
+        session.apply(root / "envs" / "dev.tfvars")
     output = " ".join(failure.value.output.split())
     assert f"Error: {CANNOT_APPLY}" in output
     assert "Apply complete" not in output
