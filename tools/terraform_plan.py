@@ -40,7 +40,6 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPOSITORY_ROOT / "build"
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 PLATFORM = "linux_amd64"
-PROVIDER_COMMAND = ("-m", "tools.offline_aws_provider")
 # Variables that would make Terraform read something other than what this driver gives it.
 _FOREIGN_VARIABLES = ("TF_DATA_DIR", "TF_WORKSPACE", "TF_PLUGIN_CACHE_DIR", "TF_CLI_ARGS")
 _BACKEND_OVERRIDE = """\
@@ -67,19 +66,14 @@ class OfflineTerraform:
     environment: dict[str, str]
 
     @classmethod
-    def install(
-        cls,
-        directory: Path,
-        schema_cache: Path = DEFAULT_CACHE_DIR,
-        provider_command: Sequence[str] = PROVIDER_COMMAND,
-    ) -> OfflineTerraform:
+    def install(cls, directory: Path, schema_cache: Path = DEFAULT_CACHE_DIR) -> OfflineTerraform:
         """Write the provider mirror and the CLI configuration under `directory`."""
         ensure_schema(schema_cache)
         version = load_schema(schema_cache)["provider_version"]
         package = directory / "mirror" / PROVIDER_ADDRESS / version / PLATFORM
         package.mkdir(parents=True, exist_ok=True)
         executable = package / f"terraform-provider-aws_v{version}"
-        executable.write_text(_launcher(provider_command), encoding="utf-8")
+        executable.write_text(_launcher(), encoding="utf-8")
         executable.chmod(0o755)
         cli_config = directory / "terraform.rc"
         cli_config.write_text(_cli_config(directory / "mirror"), encoding="utf-8")
@@ -96,15 +90,14 @@ class OfflineTerraform:
         return code, stdout, stderr
 
 
-def _launcher(provider_command: Sequence[str]) -> str:
+def _launcher() -> str:
     # Terraform runs the plugin with the working directory it plans in: the package is found
     # through PYTHONPATH, with the interpreter of the environment that runs this driver.
-    arguments = " ".join(shlex.quote(argument) for argument in provider_command)
     return (
         "#!/bin/sh\n"
         "# The offline stand-in for hashicorp/aws (tools/offline_aws_provider).\n"
         f'PYTHONPATH="{REPOSITORY_ROOT}${{PYTHONPATH:+:$PYTHONPATH}}" '
-        f'exec {shlex.quote(sys.executable)} {arguments} "$@"\n'
+        f'exec {shlex.quote(sys.executable)} -m tools.offline_aws_provider "$@"\n'
     )
 
 
@@ -220,12 +213,9 @@ def plan_session(
     build_dir: Path = BUILD_DIR,
     *,
     color: bool = False,
-    provider_command: Sequence[str] = PROVIDER_COMMAND,
 ) -> Iterator[PlanSession]:
     """An initialised scratch copy of `source_root`, removed afterwards."""
-    terraform = OfflineTerraform.install(
-        build_dir / "offline-provider", provider_command=provider_command
-    )
+    terraform = OfflineTerraform.install(build_dir / "offline-provider")
     with tempfile.TemporaryDirectory(prefix="terraform-plan-") as scratch:
         session = PlanSession(terraform, source_root, Path(scratch), color)
         session.init()
