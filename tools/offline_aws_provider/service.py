@@ -198,7 +198,7 @@ class OfflineAwsProvider:
         )
 
 
-_RPCS = {
+_RPCS: dict[str, Any] = {
     "GetMetadata": proto.GetMetadata,
     "GetProviderSchema": proto.GetProviderSchema,
     "GetFunctions": proto.GetFunctions,
