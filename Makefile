@@ -11,7 +11,7 @@ LAMBDA_ZIP := build/lambda.zip
 LAMBDA_PYTHON := 3.12
 PYTEST_ARGS ?=
 
-.PHONY: help setup build test test-unit test-e2e lint fmt run bench clean
+.PHONY: help setup build plan test test-unit test-e2e lint fmt run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,9 +29,10 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	@touch $@
 
-# The AWS provider's schema, for the offline Terraform check (see tools/provider_schema.py).
-PROVIDER_SCHEMA := $(VENV)/provider-schema/aws-provider-schema-21.22.1.json
-$(PROVIDER_SCHEMA): $(BIN)/.installed tools/provider_schema.py
+# The AWS provider's schema, served by the offline provider (see tools/provider_schema.py).
+PROVIDER_SCHEMA := $(VENV)/provider-schema/aws-provider-schema-21.22.1.terraform.json
+$(PROVIDER_SCHEMA): $(BIN)/.installed tools/provider_schema.py tools/cdktf_schema.py
+	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(VENV)/provider-schema
 
 setup: $(BIN)/.installed $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
@@ -42,7 +43,10 @@ $(LAMBDA_ZIP): $(BIN)/.installed requirements-lambda.txt $(shell find lambdas/et
 
 build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
 
-test: setup build lint ## lint, then every test: unit, SQL, ASL, Terraform, end to end
+plan: setup build ## terraform validate + plan per envs/*.tfvars, offline (build/plan-<env>.json)
+	$(BIN)/python -m tools.terraform_plan
+
+test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff, mypy and terraform fmt -check

@@ -1,4 +1,4 @@
-"""Every resource and data block against the AWS provider schema (cdktf-cdktf-provider-aws).
+"""The AWS provider's schema as extracted from cdktf (tools.provider_schema) and served.
 
 The schema is fetched by `make setup` (python -m tools.provider_schema); a test session
 without it fetches it once (PyPI).
@@ -6,13 +6,16 @@ without it fetches it once (PyPI).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hcl_tree import REPOSITORY_ROOT
 
-from tools.provider_schema import ensure_schema, extract_schema, load_schema
-from tools.terraform_schema_check import check_text, check_tree
+from tools.cdktf_schema import CdktfSchemaError, read_modules
+from tools.provider_schema import ensure_schema, load_schema
+from tools.terraform_plan import PROVIDER_ADDRESS, plan_session
 
 
 @pytest.fixture(scope="module")
@@ -21,185 +24,179 @@ def schema() -> dict[str, Any]:
     return load_schema()
 
 
-def test_schema_is_the_pinned_provider_major(schema: dict[str, Any]) -> None:
-    assert schema["provider_version"].startswith("6.")
+def _block(schema: dict[str, Any], type_name: str, kind: str = "resource") -> dict[str, Any]:
+    block: dict[str, Any] = schema[f"{kind}_schemas"][type_name]["block"]
+    return block
+
+
+def test_schema_is_the_pinned_provider_with_every_type(schema: dict[str, Any]) -> None:
+    assert schema["provider_version"] == "6.25.0"
+    assert len(schema["resource_schemas"]) > 1500
+    assert len(schema["data_source_schemas"]) > 600
     assert {"aws_s3_bucket", "aws_sfn_state_machine", "aws_glue_crawler"} <= set(
-        schema["resources"]
+        schema["resource_schemas"]
     )
-    assert "aws_iam_policy_document" in schema["data_sources"]
 
 
-def test_repository_terraform_matches_the_provider_schema(schema: dict[str, Any]) -> None:
-    assert check_tree(REPOSITORY_ROOT, schema) == []
+def test_attribute_flags_and_types_are_the_providers(schema: dict[str, Any]) -> None:
+    bucket = _block(schema, "aws_s3_bucket")["attributes"]
+    assert bucket["arn"] == {"type": "string", "computed": True}
+    assert bucket["bucket"] == {"type": "string", "optional": True, "computed": True}
+    assert bucket["force_destroy"] == {"type": "bool", "optional": True}
+    assert bucket["tags"] == {"type": ["map", "string"], "optional": True}
+    function = _block(schema, "aws_lambda_function")["attributes"]
+    assert function["function_name"] == {"type": "string", "required": True}
+    assert function["architectures"]["type"] == ["list", "string"]
+    grant = _block(schema, "aws_s3_bucket")["block_types"]["grant"]
+    assert grant["block"]["attributes"]["permissions"]["type"] == ["set", "string"]
 
 
-VALID = """
-resource "aws_sns_topic" "this" {
-  count      = 1
-  name       = "alerts"
-  depends_on = [aws_kms_key.this]
-  provider   = aws.other
+def test_nested_blocks_keep_their_nesting_mode_and_limits(schema: dict[str, Any]) -> None:
+    bucket = _block(schema, "aws_s3_bucket")["block_types"]
+    assert bucket["grant"]["nesting_mode"] == "set"
+    assert bucket["cors_rule"]["nesting_mode"] == "list"
+    assert bucket["versioning"] == bucket["versioning"] | {"nesting_mode": "list", "max_items": 1}
+    assert bucket["timeouts"]["nesting_mode"] == "single"
+    rule = _block(schema, "aws_s3_bucket_lifecycle_configuration")["block_types"]["rule"]
+    assert rule["block"]["attributes"]["id"] == {"type": "string", "required": True}
+    statement = _block(schema, "aws_iam_policy_document", "data_source")["block_types"]["statement"]
+    assert statement["nesting_mode"] == "list"
+    assert statement["block"]["block_types"]["principals"]["nesting_mode"] == "set"
+    role = _block(schema, "aws_glue_security_configuration")["block_types"]
+    encryption = role["encryption_configuration"]
+    assert encryption | {"min_items": 1, "max_items": 1} == encryption
 
-  lifecycle {
-    prevent_destroy = true
+
+def test_the_provider_configuration(schema: dict[str, Any]) -> None:
+    provider = schema["provider"]["block"]
+    assert provider["attributes"]["region"] == {"type": "string", "optional": True}
+    assert provider["block_types"]["default_tags"]["block"]["attributes"]["tags"]["type"] == [
+        "map",
+        "string",
+    ]
+
+
+GENERATED = """
+export class ExampleThingOutputReference extends cdktf.ComplexObject {
+  // name - computed: false, optional: false, required: true
+  private _name?: string;
+  public get name() {
+    return this.getStringAttribute('name');
   }
 }
-
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each = toset(["a"])
-  bucket   = each.key
-
-  dynamic "rule" {
-    for_each = [1]
-    content {
-      id     = "expire"
-      status = "Enabled"
-      # comments are not arguments
-      filter {}
-      expiration {
-        days = 1
-      }
-    }
-  }
+export function exampleThingToHclTerraform(struct?: ExampleThing | cdktf.IResolvable): any {
+  const attrs = {
+    name: {
+      value: cdktf.stringToHclTerraform(struct!.name),
+      isBlock: false,
+      type: "simple",
+      storageClassType: "string",
+    },
+  };
 }
+export class Example extends cdktf.TerraformResource {
+  public static readonly tfResourceType = "aws_example";
+  // arn - computed: true, optional: false, required: false
+  public get arn() {
+    return this.getStringAttribute('arn');
+  }
 
-data "aws_iam_policy_document" "this" {
-  statement {
-    actions   = ["sns:Publish"]
-    resources = ["arn"]
+  // ports - computed: true, optional: true, required: false
+  private _ports?: number[];
+  public get ports() {
+    return cdktf.Token.asNumberList(cdktf.Fn.tolist(this.getNumberListAttribute('ports')));
+  }
+
+  // thing - computed: false, optional: false, required: true
+  private _thing = new ExampleThingList(this, "thing", true);
+  public get thing() {
+    return this._thing;
+  }
+
+  protected synthesizeHclAttributes(): { [name: string]: any } {
+    const attrs = {
+      thing: {
+        value: cdktf.listMapperHcl(exampleThingToHclTerraform, true)(this._thing.internalValue),
+        isBlock: true,
+        type: "set",
+        storageClassType: "ExampleThingList",
+      },
+    };
   }
 }
 """
-
-
-def test_valid_blocks_with_meta_arguments_and_dynamic_blocks_pass(schema: dict[str, Any]) -> None:
-    assert check_text(VALID, schema) == []
-
-
-@pytest.mark.parametrize(
-    ("snippet", "problem"),
-    [
-        pytest.param(
-            'resource "aws_sns_topic" "t" {\n  name = "a"\n  colour = "red"\n}\n',
-            "aws_sns_topic.t: unknown argument 'colour'",
-            id="unknown-argument",
-        ),
-        pytest.param(
-            'resource "aws_glue_catalog_database" "d" {\n  description = "no name"\n}\n',
-            "aws_glue_catalog_database.d: missing required argument 'name'",
-            id="missing-required-argument",
-        ),
-        pytest.param(
-            'resource "aws_sfn_state_machine" "m" {\n  definition = "{}"\n  role_arn = "r"\n'
-            "  tracing {\n    enabled = true\n  }\n}\n",
-            "aws_sfn_state_machine.m: unknown nested block 'tracing'",
-            id="unknown-nested-block",
-        ),
-        pytest.param(
-            'resource "aws_glue_crawler" "c" {\n  name = "c"\n  role = "r"\n  database_name = "d"\n'
-            '  s3_target {\n    path = "s3://x/"\n    sample_sizes = 1\n  }\n}\n',
-            "aws_glue_crawler.c.s3_target: unknown argument 'sample_sizes'",
-            id="unknown-argument-in-nested-block",
-        ),
-        pytest.param(
-            'resource "aws_glue_crawler" "c" {\n  name = "c"\n  role = "r"\n  database_name = "d"\n'
-            "  s3_target {\n    exclusions = []\n  }\n}\n",
-            "aws_glue_crawler.c.s3_target: missing required argument 'path'",
-            id="missing-required-argument-in-nested-block",
-        ),
-        pytest.param(
-            'resource "aws_lambda_function" "f" {\n  function_name = "f"\n  role = "r"\n'
-            '  dynamic "tracing" {\n    for_each = []\n    content {}\n  }\n}\n',
-            "aws_lambda_function.f: unknown nested block 'tracing' (dynamic)",
-            id="unknown-dynamic-block",
-        ),
-        pytest.param(
-            'resource "aws_sns_topic" "t" {\n  tags {\n    a = "b"\n  }\n}\n',
-            "aws_sns_topic.t: unknown nested block 'tags' (it is an argument: use `=`)",
-            id="argument-written-as-block",
-        ),
-        pytest.param(
-            'resource "aws_s3_bukket" "b" {\n  bucket = "b"\n}\n',
-            "aws_s3_bukket.b: unknown resource type 'aws_s3_bukket'",
-            id="unknown-resource-type",
-        ),
-        pytest.param(
-            'data "aws_iam_policy_documents" "p" {}\n',
-            "data.aws_iam_policy_documents.p: unknown data source type 'aws_iam_policy_documents'",
-            id="unknown-data-source-type",
-        ),
-    ],
+PROVIDER = """
+export interface AwsProviderConfig {
+  readonly region?: string;
+}
+export class AwsProvider extends cdktf.TerraformProvider {
+  protected synthesizeHclAttributes(): { [name: string]: any } {
+    const attrs = {
+      region: {
+        value: cdktf.stringToHclTerraform(this._region),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+    };
+  }
+}
+"""
+DATA_SOURCE = GENERATED.replace("TerraformResource", "TerraformDataSource").replace(
+    "class Example ", "class DataExample "
 )
-def test_broken_blocks_fail_with_one_clear_problem(
-    schema: dict[str, Any], snippet: str, problem: str
+
+
+def test_generated_typescript_becomes_terraform_schema() -> None:
+    schema = read_modules([GENERATED, DATA_SOURCE, PROVIDER]).as_json()
+    block = schema["resource_schemas"]["aws_example"]["block"]
+
+    assert block["attributes"] == {
+        "arn": {"type": "string", "computed": True},
+        "ports": {"type": ["set", "number"], "optional": True, "computed": True},
+    }
+    assert block["block_types"]["thing"] == {
+        "nesting_mode": "set",
+        "min_items": 1,
+        "block": {"attributes": {"name": {"type": "string", "required": True}}},
+    }
+    assert schema["provider"]["block"]["attributes"]["region"] == {
+        "type": "string",
+        "optional": True,
+    }
+
+
+def test_a_member_of_an_unknown_shape_is_an_error() -> None:
+    broken = GENERATED.replace("this.getStringAttribute('arn')", "this.somethingElse('arn')")
+    with pytest.raises(CdktfSchemaError, match="arn"):
+        read_modules([broken, DATA_SOURCE, PROVIDER])
+
+
+def _served_as(served: dict[str, Any]) -> dict[str, Any]:
+    """Terraform's JSON rendering, without what the extraction does not have."""
+    if isinstance(served, dict):
+        return {
+            key: _served_as(value)
+            for key, value in served.items()
+            if key not in ("description_kind", "version") and value is not False
+        }
+    return served
+
+
+def test_terraform_reads_back_the_schema_the_provider_serves(
+    schema: dict[str, Any], tmp_path: Path
 ) -> None:
-    assert check_text(snippet, schema, "main.tf") == [f"main.tf: {problem}"]
+    with plan_session(REPOSITORY_ROOT, tmp_path) as session:
+        code, stdout, stderr = session.terraform.run(
+            "providers", ["schema", "-json"], session.work_dir
+        )
+    assert code == 0, stderr
+    served = json.loads(stdout)["provider_schemas"][PROVIDER_ADDRESS]
 
-
-def _prop(name: str, terraform_name: str, type_: dict[str, Any], optional: bool) -> dict[str, Any]:
-    registry = "https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs"
-    link = f"{registry}/resources/thing#{terraform_name}"
-    return {
-        "name": name,
-        "optional": optional,
-        "type": type_,
-        "docs": {"summary": f"Docs at {{@link {link} Thing#{terraform_name}}}."},
-    }
-
-
-def test_extract_schema_reads_types_arguments_blocks_and_required_flags() -> None:
-    prefix = "@cdktf/provider-aws.thing."
-    registry = "https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs"
-    summary = "Represents a {@link " + registry + "/%s/thing aws_thing}."
-    nested_list = {
-        "union": {
-            "types": [
-                {"fqn": "cdktf.IResolvable"},
-                {"collection": {"elementtype": {"fqn": prefix + "ThingRule"}, "kind": "array"}},
-            ]
-        }
-    }
-    assembly = {
-        "types": {
-            prefix + "Thing": {
-                "kind": "class",
-                "base": "cdktf.TerraformResource",
-                "docs": {"summary": summary % "resources"},
-                "initializer": {
-                    "parameters": [{"name": "config", "type": {"fqn": prefix + "ThingConfig"}}]
-                },
-            },
-            "@cdktf/provider-aws.dataThing.DataAwsThing": {
-                "kind": "class",
-                "base": "cdktf.TerraformDataSource",
-                "docs": {"summary": summary % "data-sources"},
-                "initializer": {
-                    "parameters": [{"name": "config", "type": {"fqn": prefix + "ThingRule"}}]
-                },
-            },
-            prefix + "ThingConfig": {
-                "kind": "interface",
-                "datatype": True,
-                "properties": [
-                    _prop("bucketName", "bucket_name", {"primitive": "string"}, optional=False),
-                    # jsii renames clashing names; the docs link keeps Terraform's.
-                    _prop("countAttribute", "count", {"primitive": "number"}, optional=True),
-                    _prop("rule", "rule", nested_list, optional=True),
-                ],
-            },
-            prefix + "ThingRule": {
-                "kind": "interface",
-                "datatype": True,
-                "properties": [_prop("id", "id", {"primitive": "string"}, optional=False)],
-            },
-        }
-    }
-
-    schema = extract_schema(assembly)
-
-    assert schema["provider_version"] == "6.25.0"
-    thing = schema["structs"][schema["resources"]["aws_thing"]]
-    assert thing["arguments"] == {"bucket_name": True, "count": False}
-    assert thing["blocks"] == {"rule": {"struct": "thing.ThingRule", "required": False}}
-    assert schema["structs"]["thing.ThingRule"] == {"arguments": {"id": True}, "blocks": {}}
-    assert schema["data_sources"] == {"aws_thing": "thing.ThingRule"}
+    assert set(served["resource_schemas"]) == set(schema["resource_schemas"])
+    assert set(served["data_source_schemas"]) == set(schema["data_source_schemas"])
+    for type_name in ("aws_s3_bucket", "aws_glue_crawler", "aws_sfn_state_machine"):
+        assert _served_as(served["resource_schemas"][type_name]["block"]) == _block(
+            schema, type_name
+        )
+    assert _served_as(served["provider"]["block"]) == schema["provider"]["block"]

@@ -204,8 +204,8 @@ def test_every_taggable_resource_gets_the_tags(schema: dict[str, Any]) -> None:
     for resource in blocks("resource"):
         if resource.path.parent == REPOSITORY_ROOT:
             continue
-        struct = schema["structs"][schema["resources"][resource.labels[0]]]
-        if "tags" in struct["arguments"]:
+        attributes = schema["resource_schemas"][resource.labels[0]]["block"]["attributes"]
+        if "tags" in attributes:
             assert "var.tags" in str(resource.body.get("tags", "")), f"{resource.where}: no tags"
 
 

@@ -1,0 +1,1 @@
+"""An offline stand-in for the hashicorp/aws Terraform provider (plan only, never apply)."""
