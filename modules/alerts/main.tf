@@ -91,8 +91,11 @@ resource "aws_kms_alias" "topic" {
 }
 
 resource "aws_sns_topic" "this" {
-  name              = local.topic_name
-  kms_master_key_id = local.kms_key_arn
+  name = local.topic_name
+  # The alias of the key created here (SNS accepts an alias: "KmsMasterKeyId" in the SNS API
+  # reference), known before apply, so a plan already shows the topic encrypted; or the
+  # key the caller gives.
+  kms_master_key_id = var.kms_key_arn == null ? aws_kms_alias.topic[0].name : var.kms_key_arn
 
   tags = var.tags
 }

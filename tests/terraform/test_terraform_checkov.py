@@ -39,28 +39,6 @@ def test_checkov_reports_no_failed_checks_and_every_skip_has_a_reason() -> None:
         assert lines[index - 1].strip().startswith("#"), f"skip without a reason: {lines[index]}"
 
 
-# Found only in the plan, where variables have the environment's values (the HCL scan cannot
-# resolve them). Awaiting the lead's decision (skip with a reason, or change the
-# configuration); the test fails when this set changes either way.
-#   CKV_AWS_158, CKV_AWS_99: KMS is optional (kms_key_arn is null in prod.tfvars), so the log
-#     groups use CloudWatch's own encryption and the Glue security configuration disables
-#     CloudWatch and job-bookmark encryption.
-#   CKV_AWS_338: prod keeps logs 90 days (log_retention_days), the check wants 365.
-#   CKV_AWS_26: the topic's key is created in the same plan, so its ARN is unknown until
-#     apply (as with the real provider) and checkov reads it as absent.
-_LOG_GROUPS = [
-    *(f'module.lambdas.aws_cloudwatch_log_group.this["{name}"]' for name in (
-        "audit", "crawler-start", "crawler-state", "notify", "plan", "publish", "query-state",
-        "write")),
-    "module.state_machine.aws_cloudwatch_log_group.this",
-]  # fmt: skip
-PLAN_FINDINGS_AWAITING_DECISION = {
-    ("CKV_AWS_99", "module.catalog.aws_glue_security_configuration.this"),
-    ("CKV_AWS_26", "module.monitoring.aws_sns_topic.this"),
-    *((check, group) for group in _LOG_GROUPS for check in ("CKV_AWS_158", "CKV_AWS_338")),
-}
-
-
 def test_checkov_on_the_prod_plan(prod_plan: dict[str, Any]) -> None:
     """The plan has the values HCL only names: checkov's terraform_plan framework reads them."""
     result = subprocess.run(
@@ -75,4 +53,4 @@ def test_checkov_on_the_prod_plan(prod_plan: dict[str, Any]) -> None:
     assert report["check_type"] == "terraform_plan"
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["resource_count"] > 50
-    assert failed == PLAN_FINDINGS_AWAITING_DECISION
+    assert failed == set()

@@ -35,7 +35,7 @@ def _plan_error(tmp_path: Path, path: str, old: str, new: str) -> str:
 def test_a_reference_to_an_attribute_the_resource_does_not_have(tmp_path: Path) -> None:
     output = _validate_error(
         tmp_path,
-        "modules/monitoring/outputs.tf",
+        "modules/alerts/outputs.tf",
         "aws_sns_topic.this.arn",
         "aws_sns_topic.this.arnn",
     )
@@ -46,9 +46,9 @@ def test_a_reference_to_an_attribute_the_resource_does_not_have(tmp_path: Path) 
 def test_an_argument_the_resource_type_does_not_have(tmp_path: Path) -> None:
     output = _validate_error(
         tmp_path,
-        "modules/monitoring/main.tf",
-        "  kms_master_key_id = local.kms_key_arn\n",
-        "  kms_master_key_id = local.kms_key_arn\n  delivery_retries  = 3\n",
+        "modules/alerts/main.tf",
+        'resource "aws_sns_topic" "this" {\n',
+        'resource "aws_sns_topic" "this" {\n  delivery_retries = 3\n',
     )
     assert "Error: Unsupported argument" in output
     assert 'An argument named "delivery_retries" is not expected here.' in output
@@ -58,11 +58,11 @@ def test_a_placeholder_missing_from_the_templatefile_map(tmp_path: Path) -> None
     output = _plan_error(
         tmp_path,
         "modules/state_machine/main.tf",
-        '    notify_function_arn           = var.function_arns["notify"]\n',
+        "      glue_job_name                 = var.glue_job_name\n",
         "",
     )
     assert "Invalid function argument" in output
-    assert 'vars map does not contain key "notify_function_arn"' in output
+    assert 'vars map does not contain key "glue_job_name"' in output
 
 
 def test_a_value_of_the_wrong_type_in_an_environment_file(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_for_each_over_a_set_known_only_after_apply(tmp_path: Path) -> None:
     # "known after apply": the offline plan must fail as the real one would.
     output = _plan_error(
         tmp_path,
-        "modules/monitoring/main.tf",
+        "modules/alerts/main.tf",
         'resource "aws_sns_topic" "this" {',
         'resource "aws_sns_topic_subscription" "seeded" {\n'
         "  for_each  = toset([aws_sns_topic.this.arn])\n"
