@@ -107,7 +107,8 @@ def follow_execution(
 ) -> FollowedExecution:
     """Follow an execution (and the child executions it starts) until it ends.
 
-    Past `timeout` seconds the execution is stopped (error Local.WaitExceeded). With
+    Past `timeout` seconds the execution is stopped (error Local.WaitExceeded); children
+    still running then are left to end on their own. With
     `log_dir`, the transition log is written to `<log_dir>/<execution name>.log` as the
     states finish.
     """
@@ -127,7 +128,8 @@ def follow_execution(
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
             _poll_all(sfn, followed, record)
-            if description["status"] in _TERMINAL:
+            # A child started without .sync may outlive its parent: follow it to its end too.
+            if description["status"] in _TERMINAL and all(f.ended(sfn) for f in followed[1:]):
                 break
             if time.monotonic() > deadline:
                 sfn.stop_execution(
@@ -164,8 +166,16 @@ class _Followed:
             on_event, definition=_definition(sfn, execution_arn), prefix=prefix
         )
 
+        self._ended = False
+
     def poll(self, sfn: Any) -> None:
         self.follower.consume(_history(sfn, self.execution_arn, self.follower.seen))
+
+    def ended(self, sfn: Any) -> bool:
+        if not self._ended:
+            status = sfn.describe_execution(executionArn=self.execution_arn)["status"]
+            self._ended = status in _TERMINAL
+        return self._ended
 
 
 def _poll_all(sfn: Any, followed: list[_Followed], record: Callable[[StateEvent], None]) -> None:

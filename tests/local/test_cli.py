@@ -168,6 +168,15 @@ def test_run_prints_states_models_and_status(capfd: pytest.CaptureFixture[str]) 
     assert out.count("Plan ") == 1  # the entered event is not a row of its own
 
 
+def test_run_verbose_adds_the_transition_log(capfd: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime(_result("SUCCEEDED"))
+    assert cli.main(["run", "--date", "2026-03-01", "--verbose"], runtime_factory=runtime) == 0
+    lines = capfd.readouterr().out.splitlines()
+    # one line per finished state, with its type: "<after>  <state>  <type>  <status>  <took>"
+    transitions = [line.split() for line in lines if line.split()[1:3] == ["ConvertRaw", "Task"]]
+    assert transitions == [["0.0s", "ConvertRaw", "Task", "SUCCEEDED", "3.00s"]]
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
