@@ -49,6 +49,7 @@ class RunResult:
     error: str | None
     cause: str | None
     execution_arn: str
+    # Every state entered and exited (Map iterations and child executions are not listed).
     events: list[StateEvent] = field(default_factory=list)
     models: list[ModelSummary] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)

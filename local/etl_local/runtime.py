@@ -275,7 +275,8 @@ class LocalRuntime:
             error=description.get("error") or followed.last_error,
             cause=description.get("cause") or followed.last_cause,
             execution_arn=execution_arn,
-            events=followed.events,
+            # States only: iterations and child executions went to on_event.
+            events=[event for event in followed.events if not event.is_scope],
             models=model_summaries(followed.output, followed.events),
             notifications=self._drain_notifications(),
             output=followed.output,
