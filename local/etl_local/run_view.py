@@ -345,13 +345,16 @@ def render_rows(rows: list[tuple[int, Node]], now: datetime, spinner: str = "…
         icon, style = _ICONS.get(node.status, ("?", "magenta"))
         if node.status == RUNNING:
             icon = spinner
-        line = Text.assemble((icon, style), " ", label.ljust(width)[: max(width, len(label))])
+        line = Text.assemble((icon, style), " ", label.ljust(width), no_wrap=True)
+        line.overflow = "ellipsis"
         line.append(f"  {_duration(node.seconds(now)):>7}", style="dim")
         if node.detail:
             line.append(f"  {node.detail}", style="dim")
         lines.append(line)
         if node.status not in (RUNNING, "SUCCEEDED") and (node.error or node.cause):
-            lines.append(Text("  " * (depth + 1) + "  " + _error_text(node), style=style))
+            error = Text("  " * (depth + 1) + "  " + _error_text(node), style=style, no_wrap=True)
+            error.overflow = "ellipsis"
+            lines.append(error)
     return lines
 
 
