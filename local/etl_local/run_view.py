@@ -426,7 +426,8 @@ class LiveRunView:
     def on_event(self, event: StateEvent) -> None:
         self.tree.apply(event)
         if self.verbose and event.outcome != ENTERED:
-            self.console.print(transition_line(event, self.tree.origin), highlight=False)
+            line = transition_line(event, self.tree.origin)
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)
 
     def finish(self) -> None:
         """Stop redrawing and print the final tree once, whole."""

@@ -158,7 +158,11 @@ def test_run_failed_exits_1_with_error_and_cause(capfd: pytest.CaptureFixture[st
     assert "cannot be resolved" in document["cause"]
 
 
-def test_run_prints_states_models_and_status(capfd: pytest.CaptureFixture[str]) -> None:
+def test_run_prints_states_models_and_status(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Wide enough for the models table, whatever COLUMNS the test process inherited.
+    monkeypatch.setenv("COLUMNS", "200")
     runtime = FakeRuntime(_result("FAILED", "Glue.Failed", "job failed"))
     code = cli.main(["run", "--date", "2026-03-01"], runtime_factory=runtime)
     out = capfd.readouterr().out
