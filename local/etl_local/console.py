@@ -1,8 +1,8 @@
-"""Terminal rendering for the `etl` CLI: the execution as the Step Functions console shows it,
-the per-model summary, and query results.
+"""Terminal rendering for the `etl` CLI: errors as one readable line, the per-model summary,
+the run's status line, and query results (the execution itself: etl_local.run_view).
 
 Rendering only: nothing here talks to the runtime. Values are read by attribute so that any
-object of the runtime's StateEvent / ModelSummary shape renders.
+object of the runtime's ModelSummary shape renders.
 """
 
 from __future__ import annotations
@@ -11,15 +11,10 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-
-# The outcome of a state-entered event: the state is running, it has no status yet.
-ENTERED = "ENTERED"
 
 _STATUS_STYLE = {
     "SUCCEEDED": "green",
@@ -32,59 +27,8 @@ _STATUS_STYLE = {
 }
 
 
-def seconds(value: Any) -> float | None:
-    """A duration or instant as seconds, whatever the runtime reports (number, timedelta,
-    datetime as epoch seconds)."""
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, int | float):
-        return float(value)
-    return None
-
-
 def _style(outcome: str) -> str:
     return _STATUS_STYLE.get(outcome.upper(), "cyan")
-
-
-class ExecutionView:
-    """Prints each state as it finishes, in the columns of the console's table view."""
-
-    HEADER = f"{'started after':>13}  {'state':<34} {'type':<8} {'status':<10} {'duration':>9}"
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.first_start: float | None = None
-        self.states = 0
-
-    def on_event(self, event: Any) -> None:
-        outcome = str(getattr(event, "outcome", ""))
-        if outcome == ENTERED:
-            # The console's table lists a state once it has a status; entering is not one.
-            return
-        if self.states == 0:
-            self.console.print(self.HEADER, style="bold", highlight=False)
-        self.states += 1
-        start = seconds(getattr(event, "start", None))
-        if start is not None and self.first_start is None:
-            self.first_start = start
-        after = (
-            "" if start is None or self.first_start is None else f"{start - self.first_start:.1f}s"
-        )
-        duration = seconds(getattr(event, "duration", None))
-        took = "" if duration is None else f"{duration:.2f}s"
-        name = escape(f"{getattr(event, 'name', ''):<34}")
-        kind = escape(f"{getattr(event, 'type', ''):<8}")
-        status = f"[{_style(outcome)}]{escape(f'{outcome:<10}')}[/]"
-        self.console.print(f"{after:>13}  {name} {kind} {status} {took:>9}", highlight=False)
-        error = getattr(event, "error", None)
-        if error:
-            cause = readable_cause(getattr(event, "cause", None))
-            detail = f"{error}: {cause}" if cause else str(error)
-            self.console.print(f"{'':>15}[{_style(outcome)}]{escape(detail[:300])}[/]")
 
 
 def readable_cause(cause: object) -> str:

@@ -12,6 +12,11 @@ Each function runs with exactly its Terraform environment: the step's module is
 imported (cold start) and called with os.environ set to that environment plus what the
 Lambda runtime itself provides, and restored afterwards. os.environ is process-wide, so
 calls are serialized by a lock (Map states call from several threads).
+
+What a function prints (stdout, stderr, Powertools' log lines) is its CloudWatch log on
+AWS; here it is captured per invocation, on the invoking thread only (thread_output), and
+appended to the router's log file as one block framed by Lambda's START / END / REPORT
+lines, so concurrent invocations and the CLI's console never write into each other.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from botocore.response import StreamingBody
 
 from etl_lambdas import catalog
 from etl_lambdas.steps import STEPS, StepSpec
+from etl_local import thread_output
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -106,10 +112,12 @@ class LambdaRouter:
     def install(self) -> None:
         """Route Invoke for the pipeline's functions to this router, in every session."""
         _ACTIVE_ROUTERS.append(self)
+        thread_output.install()
 
     def uninstall(self) -> None:
-        with contextlib.suppress(ValueError):
+        if self in _ACTIVE_ROUTERS:
             _ACTIVE_ROUTERS.remove(self)
+            thread_output.uninstall()
 
     def handles(self, function_name: str) -> bool:
         return _function_name(function_name) in self._steps_by_function
@@ -141,7 +149,10 @@ class LambdaRouter:
                 log_stream_name=f"local/{request_id}",
             )
             started = time.perf_counter()
-            with self._function_environment(step, name):
+            with (
+                self._function_environment(step, name),
+                self._invocation_log(name, request_id, started),
+            ):
                 try:
                     handler = self._handler(step)
                     result = handler(event, context)
@@ -174,6 +185,8 @@ class LambdaRouter:
                 module = importlib.import_module(module_name)
             handler = getattr(module, attribute)
             self._imported[step] = handler
+            # A logger its import configured may hold the real stdout (see thread_output).
+            thread_output.adopt_handlers()
         return handler
 
     @contextlib.contextmanager
@@ -197,12 +210,32 @@ class LambdaRouter:
         removed = {"AWS_PROFILE"} | (
             set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
         )
-        with (
-            _patched_environ(variables, removed),
-            self._sql_root_override(),
-            _function_stdout(self._log_path),
-        ):
+        with _patched_environ(variables, removed), self._sql_root_override():
             yield
+
+    @contextlib.contextmanager
+    def _invocation_log(
+        self, function_name: str, request_id: str, started: float
+    ) -> Iterator[None]:
+        """Lambda's stdout is CloudWatch Logs; locally, one block per invocation appended to
+        the router's log file once the invocation ends (without a file: the console)."""
+        if self._log_path is None:
+            yield
+            return
+        output = io.StringIO()
+        thread_output.install()  # a router used without install() (tests) captures too
+        try:
+            with thread_output.captured(output):
+                yield
+        finally:
+            thread_output.uninstall()
+            _append_invocation_log(
+                self._log_path,
+                function_name,
+                request_id,
+                output.getvalue(),
+                time.perf_counter() - started,
+            )
 
     @contextlib.contextmanager
     def _sql_root_override(self) -> Iterator[None]:
@@ -237,41 +270,25 @@ def _patched_environ(variables: Mapping[str, str], removed: set[str]) -> Iterato
                 os.environ[name] = value
 
 
-class _FunctionStdout(io.TextIOBase):
-    """sys.stdout while a function runs: its log lines go to the function's log file.
-
-    Loggers that captured sys.stdout at a cold start (Powertools does) keep this object,
-    so later runs, with another log file, still land in the right place.
-    """
-
-    def __init__(self) -> None:
-        self.target: Any = None
-
-    def write(self, text: str) -> int:
-        target = self.target if self.target is not None else sys.__stdout__
-        return int(target.write(text)) if target is not None else len(text)
-
-    def flush(self) -> None:
-        if self.target is not None:
-            self.target.flush()
+_LOG_FILE_LOCK = threading.Lock()
 
 
-_STDOUT = _FunctionStdout()
-
-
-@contextlib.contextmanager
-def _function_stdout(log_path: Path | None) -> Iterator[None]:
-    """Lambda's stdout is CloudWatch Logs; locally, an append-only file (None: stdout)."""
-    if log_path is None:
-        yield
-        return
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("a", encoding="utf-8") as log, contextlib.redirect_stdout(_STDOUT):
-        _STDOUT.target = log
-        try:
-            yield
-        finally:
-            _STDOUT.target = None
+def _append_invocation_log(
+    log_path: Path, function_name: str, request_id: str, output: str, seconds: float
+) -> None:
+    # The frame lines are those the Lambda runtime writes around each invocation's output.
+    if output and not output.endswith("\n"):
+        output += "\n"
+    block = (
+        f"START RequestId: {request_id} Version: $LATEST Function: {function_name}\n"
+        f"{output}"
+        f"END RequestId: {request_id}\n"
+        f"REPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\n"
+    )
+    with _LOG_FILE_LOCK:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write(block)
 
 
 def _invoke_response(result: Any, function_error: str | None) -> dict[str, Any]:

@@ -14,8 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,7 +27,9 @@ from etl_local import faults as fault_injection
 from etl_local import glue_runner, moto_patches
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
+from etl_local.execution import ModelSummary, RunResult, follow_execution, model_summaries
 from etl_local.faults import Fault
+from etl_local.history import StateEvent
 from etl_local.lambda_router import LambdaRouter
 from etl_local.server import LocalAwsServer
 from etl_local.settings import LocalSettings
@@ -46,9 +47,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _QUERY_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
-_POLL_SECONDS = 0.25
 # Beyond the machine's own TimeoutSeconds: the runtime stops waiting and aborts.
 _WAIT_MARGIN_SECONDS = 60
 
@@ -61,64 +60,6 @@ class QueryError(Exception):
         self.state = state
         self.reason = reason
         self.query_execution_id = query_execution_id
-
-
-@dataclass(frozen=True)
-class StateEvent:
-    """A state entered (outcome "ENTERED") or exited (SUCCEEDED, FAILED, CAUGHT...)."""
-
-    name: str
-    type: str
-    start: datetime
-    duration: float | None
-    outcome: str
-    error: str | None = None
-    cause: str | None = None
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    model: str
-    tier: str
-    table: str
-    rows_written: int
-    partitions_written: int
-    bytes_read: int
-
-
-@dataclass(frozen=True)
-class RunResult:
-    status: str
-    error: str | None
-    cause: str | None
-    execution_arn: str
-    events: list[StateEvent] = field(default_factory=list)
-    models: list[ModelSummary] = field(default_factory=list)
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    output: Any = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "SUCCEEDED"
-
-    def to_json(self) -> dict[str, Any]:
-        """The `etl run --json` document."""
-        return {
-            "status": self.status,
-            "error": self.error,
-            "cause": self.cause,
-            "models": [
-                {
-                    "model": m.model,
-                    "tier": m.tier,
-                    "table": m.table,
-                    "rows_written": m.rows_written,
-                    "partitions_written": m.partitions_written,
-                    "bytes_read": m.bytes_read,
-                }
-                for m in self.models
-            ],
-        }
 
 
 @dataclass(frozen=True)
@@ -321,75 +262,26 @@ class LocalRuntime:
                 name=str(uuid.uuid4()),
                 input=json.dumps(execution_input),
             )["executionArn"]
-            follower = _HistoryFollower(on_event)
-            deadline = time.monotonic() + bound
-            while True:
-                description = sfn.describe_execution(executionArn=execution_arn)
-                follower.consume(_history(sfn, execution_arn, follower.seen))
-                if description["status"] in _TERMINAL:
-                    break
-                if time.monotonic() > deadline:
-                    sfn.stop_execution(
-                        executionArn=execution_arn,
-                        error="Local.WaitExceeded",
-                        cause=f"the local runtime stopped waiting after {bound:.0f} s",
-                    )
-                    description = sfn.describe_execution(executionArn=execution_arn)
-                    break
-                time.sleep(_POLL_SECONDS)
-            follower.consume(_history(sfn, execution_arn, follower.seen))
-        output = description.get("output")
+            followed = follow_execution(
+                sfn,
+                execution_arn,
+                on_event=on_event,
+                timeout=bound,
+                log_dir=self.home / "logs" / "executions",
+            )
+        description = followed.description
         return RunResult(
             status=description["status"],
-            error=description.get("error") or follower.last_error,
-            cause=description.get("cause") or follower.last_cause,
+            error=description.get("error") or followed.last_error,
+            cause=description.get("cause") or followed.last_cause,
             execution_arn=execution_arn,
-            events=follower.events,
-            models=self._model_summaries(router.results),
+            # States only: iterations and child executions went to on_event.
+            events=[event for event in followed.events if not event.is_scope],
+            models=model_summaries(followed.output, followed.events),
             notifications=self._drain_notifications(),
-            output=json.loads(output) if isinstance(output, str) else output,
+            output=followed.output,
+            log_path=followed.log_path,
         )
-
-    def _model_summaries(self, results: list[tuple[str, Any]]) -> list[ModelSummary]:
-        """Per model, from what the write, audit and publish functions returned this run."""
-        writes: dict[str, list[str]] = {}
-        rows: dict[str, int] = {}
-        published: dict[str, dict[str, Any]] = {}
-        for step, result in results:
-            if not isinstance(result, dict) or not isinstance(result.get("model"), str):
-                continue
-            model = result["model"]
-            if step == "write":
-                writes[model] = [str(q) for q in result.get("query_ids", [])]
-            elif step == "audit-verdict":
-                rows[model] = int(result.get("rows", 0))
-            elif step == "publish":
-                published[model] = result
-        summaries = []
-        for model, result in published.items():
-            summaries.append(
-                ModelSummary(
-                    model=model,
-                    tier=str(result.get("tier", "")),
-                    table=str(result.get("table", "")),
-                    rows_written=rows.get(model, 0),
-                    partitions_written=int(result.get("partitions", 0)),
-                    bytes_read=self._bytes_scanned(writes.get(model, [])),
-                )
-            )
-        return summaries
-
-    def _bytes_scanned(self, query_ids: list[str]) -> int:
-        athena = self.client("athena")
-        total = 0
-        for start in range(0, len(query_ids), 50):
-            batch = query_ids[start : start + 50]
-            if not batch:
-                continue
-            response = athena.batch_get_query_execution(QueryExecutionIds=batch)
-            for execution in response.get("QueryExecutions", []):
-                total += int(execution.get("Statistics", {}).get("DataScannedInBytes", 0) or 0)
-        return total
 
     def _drain_notifications(self) -> list[dict[str, Any]]:
         """Read (and remove) what the pipeline published to its SNS topic."""
@@ -452,118 +344,3 @@ def _wait_for_query(athena: Any, query_id: str, timeout: float) -> dict[str, Any
             athena.stop_query_execution(QueryExecutionId=query_id)
             raise QueryError("CANCELLED", f"no result after {timeout:.0f} s", query_id)
         time.sleep(0.05)
-
-
-def _history(sfn: Any, execution_arn: str, seen: int) -> list[dict[str, Any]]:
-    """History events after the first `seen` ones, oldest first."""
-    events: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(
-        executionArn=execution_arn, reverseOrder=False
-    ):
-        events.extend(page["events"])
-    return events[seen:]
-
-
-@dataclass
-class _OpenState:
-    thread: str
-    name: str
-    type: str
-    start: datetime
-    failed: bool = False
-    error: str | None = None
-    cause: str | None = None
-
-
-class _HistoryFollower:
-    """Turns history events into state entered/exited events, Map iterations included.
-
-    Events of one Map iteration chain through previousEventId; each iteration is a
-    "thread" (path of Map name and index) so parallel iterations of a state stay apart.
-    """
-
-    def __init__(self, on_event: Callable[[StateEvent], None] | None) -> None:
-        self._on_event = on_event
-        self.seen = 0
-        self.events: list[StateEvent] = []
-        self.last_error: str | None = None
-        self.last_cause: str | None = None
-        self._thread_of: dict[int, str] = {}
-        self._open: list[_OpenState] = []
-
-    def consume(self, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            self.seen += 1
-            self._consume(event)
-
-    def _consume(self, event: dict[str, Any]) -> None:
-        kind: str = event["type"]
-        thread = self._thread_of.get(event.get("previousEventId", 0), "")
-        details: dict[str, Any] = next(
-            (v for k, v in event.items() if k.endswith("EventDetails")), {}
-        )
-        if kind == "MapIterationStarted":
-            thread = f"{thread}/{details.get('name', '')}[{details.get('index', 0)}]"
-        timestamp: datetime = event["timestamp"]
-        if kind.endswith("StateEntered"):
-            entered = _OpenState(thread, details["name"], kind[: -len("StateEntered")], timestamp)
-            self._open.append(entered)
-            self._emit(StateEvent(entered.name, entered.type, timestamp, None, "ENTERED"))
-        elif kind.endswith("StateExited"):
-            state = self._find(lambda s: s.name == details["name"], thread)
-            if state is not None:
-                thread = state.thread
-                self._close(state, timestamp, "CAUGHT" if state.failed else "SUCCEEDED")
-        elif kind in ("MapIterationFailed", "MapIterationAborted"):
-            # A Fail state inside the iteration is never exited: it ends with the iteration.
-            for ended in [s for s in self._open if s.thread == thread]:
-                self._close(ended, timestamp, "FAILED")
-        elif kind.endswith("Failed") or kind.endswith("TimedOut"):
-            error, cause = details.get("error"), details.get("cause")
-            if error or cause:
-                self.last_error, self.last_cause = error, cause
-            if kind.startswith("Execution"):
-                for ended in list(self._open):
-                    self._close(ended, timestamp, "FAILED")
-            else:
-                wanted = "Map" if kind.startswith("Map") else None
-                state = self._find(lambda s: wanted is None or s.type == wanted, thread)
-                if state is not None:
-                    if kind.startswith("Map"):
-                        thread = state.thread
-                    state.failed = True
-                    state.error = error or state.error or kind
-                    state.cause = cause or state.cause
-        elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded"):
-            # A retried task that finally succeeds is a success.
-            state = self._find(lambda s: True, thread)
-            if state is not None:
-                state.failed, state.error, state.cause = False, None, None
-        elif kind in ("ExecutionSucceeded", "ExecutionAborted"):
-            outcome = "SUCCEEDED" if kind == "ExecutionSucceeded" else "ABORTED"
-            for ended in list(self._open):
-                self._close(ended, timestamp, outcome)
-        self._thread_of[event["id"]] = thread
-
-    def _find(self, match: Callable[[_OpenState], bool], thread: str) -> _OpenState | None:
-        """The latest open state matching, in this thread or the nearest enclosing one."""
-        candidates = [s for s in self._open if match(s) and thread.startswith(s.thread)]
-        if not candidates:
-            candidates = [s for s in self._open if match(s)]
-        if not candidates:
-            return None
-        return max(candidates, key=lambda s: (len(s.thread), self._open.index(s)))
-
-    def _close(self, state: _OpenState, end: datetime, outcome: str) -> None:
-        self._open.remove(state)
-        duration = (end - state.start).total_seconds()
-        self._emit(
-            StateEvent(
-                state.name, state.type, state.start, duration, outcome, state.error, state.cause
-            )
-        )
-
-    def _emit(self, event: StateEvent) -> None:
-        self.events.append(event)
-        if self._on_event is not None:
-            self._on_event(event)

@@ -158,7 +158,11 @@ def test_run_failed_exits_1_with_error_and_cause(capfd: pytest.CaptureFixture[st
     assert "cannot be resolved" in document["cause"]
 
 
-def test_run_prints_states_models_and_status(capfd: pytest.CaptureFixture[str]) -> None:
+def test_run_prints_states_models_and_status(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Wide enough for the models table, whatever COLUMNS the test process inherited.
+    monkeypatch.setenv("COLUMNS", "200")
     runtime = FakeRuntime(_result("FAILED", "Glue.Failed", "job failed"))
     code = cli.main(["run", "--date", "2026-03-01"], runtime_factory=runtime)
     out = capfd.readouterr().out
@@ -166,6 +170,15 @@ def test_run_prints_states_models_and_status(capfd: pytest.CaptureFixture[str]) 
     for text in ("Plan", "ConvertRaw", "CAUGHT", "Glue.Failed: job failed", "traffic_events"):
         assert text in out
     assert out.count("Plan ") == 1  # the entered event is not a row of its own
+
+
+def test_run_verbose_adds_the_transition_log(capfd: pytest.CaptureFixture[str]) -> None:
+    runtime = FakeRuntime(_result("SUCCEEDED"))
+    assert cli.main(["run", "--date", "2026-03-01", "--verbose"], runtime_factory=runtime) == 0
+    lines = capfd.readouterr().out.splitlines()
+    # one line per finished state, with its type: "<after>  <state>  <type>  <status>  <took>"
+    transitions = [line.split() for line in lines if line.split()[1:3] == ["ConvertRaw", "Task"]]
+    assert transitions == [["0.0s", "ConvertRaw", "Task", "SUCCEEDED", "3.00s"]]
 
 
 @pytest.mark.parametrize(
