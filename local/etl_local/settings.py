@@ -7,9 +7,8 @@ state persistence and the CLI agree. Names follow docs/contracts.md:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import json
+from dataclasses import dataclass, field
 
 from etl_lambdas.catalog import TIERS
 from etl_lambdas.steps import STEPS
@@ -201,7 +200,9 @@ class LocalSettings:
 
     def template_values(self) -> dict[str, str]:
         """Values for the state machine templates' placeholders: the set Terraform supplies."""
-        values = {spec.function_arn_placeholder: self.function_arn(step) for step, spec in STEPS.items()}
+        values = {
+            spec.function_arn_placeholder: self.function_arn(step) for step, spec in STEPS.items()
+        }
         values.update(
             glue_job_name=self.glue_job_name,
             model_state_machine_arn=self.model_state_machine_arn,

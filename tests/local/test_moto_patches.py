@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto import mock_aws
 from moto.athena.responses import AthenaResponse
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from etl_local import moto_patches
 from etl_local.athena import AthenaEngine
