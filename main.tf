@@ -139,6 +139,7 @@ module "lambdas" {
   data_kms_key_arn               = var.kms_key_arn
   sns_topic_arn                  = module.alerts.topic_arn
   sns_kms_key_arn                = module.alerts.kms_key_arn
+  sns_kms_key_alias              = module.alerts.kms_key_alias
   tags                           = local.tags
 }
 

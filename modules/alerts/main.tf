@@ -2,9 +2,13 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
-  topic_name  = "${var.name_prefix}-alerts"
-  kms_key_arn = var.kms_key_arn == null ? aws_kms_key.topic[0].arn : var.kms_key_arn
+  topic_name = "${var.name_prefix}-alerts"
+  # Built from the name, so policies naming the topic are known at plan.
+  topic_arn   = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:${local.topic_name}"
+  key_alias   = "alias/${local.topic_name}"
   account_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
 }
 
@@ -86,7 +90,7 @@ resource "aws_kms_key" "topic" {
 resource "aws_kms_alias" "topic" {
   count = var.kms_key_arn == null ? 1 : 0
 
-  name          = "alias/${local.topic_name}"
+  name          = local.key_alias
   target_key_id = aws_kms_key.topic[0].key_id
 }
 
@@ -104,7 +108,7 @@ data "aws_iam_policy_document" "topic" {
   statement {
     sid       = "AccountPublishes"
     actions   = ["sns:GetTopicAttributes", "sns:Publish", "sns:Subscribe"]
-    resources = [aws_sns_topic.this.arn]
+    resources = [local.topic_arn]
 
     principals {
       type        = "AWS"
@@ -115,7 +119,7 @@ data "aws_iam_policy_document" "topic" {
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
+    resources = [local.topic_arn]
 
     principals {
       type        = "Service"

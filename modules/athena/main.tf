@@ -1,3 +1,14 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  # Built from the name, so policies naming the workgroup are known at plan.
+  workgroup_arn = "arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:workgroup/${var.name_prefix}"
+}
+
 resource "aws_athena_workgroup" "this" {
   name          = var.name_prefix
   description   = "Pipeline queries of ${var.name_prefix}: results in the results bucket, encrypted, bytes-scanned cutoff."

@@ -37,8 +37,13 @@ locals {
   }
 
   arn_suffix = "${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
-  glue_arn   = "arn:${data.aws_partition.current.partition}:glue:${local.arn_suffix}"
-  catalog    = "${local.glue_arn}:catalog"
+  # Names and ARNs from the names alone, so the policies naming them are known at plan
+  # (Terraform reads a data source that refers to a resource being created only at apply).
+  function_names = { for step in keys(local.steps) : step => "${var.name_prefix}-${step}" }
+  function_arns  = { for step, name in local.function_names : step => "arn:${data.aws_partition.current.partition}:lambda:${local.arn_suffix}:function:${name}" }
+  log_groups     = { for step, name in local.function_names : step => "/aws/lambda/${name}" }
+  glue_arn       = "arn:${data.aws_partition.current.partition}:glue:${local.arn_suffix}"
+  catalog        = "${local.glue_arn}:catalog"
 
   # Glue resources of a database: the database itself and every table in it (Glue checks the
   # catalog, the database and the table: "Specifying AWS Glue resource ARNs").
@@ -71,7 +76,7 @@ locals {
 resource "aws_cloudwatch_log_group" "this" {
   for_each = local.steps
 
-  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  name              = local.log_groups[each.key]
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
 
@@ -100,7 +105,7 @@ data "aws_iam_policy_document" "function" {
   statement {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
+    resources = ["arn:${data.aws_partition.current.partition}:logs:${local.arn_suffix}:log-group:${local.log_groups[each.key]}:*"]
   }
 }
 
@@ -124,7 +129,7 @@ resource "aws_iam_role_policy" "this" {
 resource "aws_lambda_function" "this" {
   for_each = local.steps
 
-  function_name                  = "${var.name_prefix}-${each.key}"
+  function_name                  = local.function_names[each.key]
   description                    = each.value.description
   role                           = aws_iam_role.this[each.key].arn
   handler                        = each.value.handler

@@ -1,11 +1,11 @@
 output "function_names" {
   description = "Function names by step."
-  value       = { for step, function in aws_lambda_function.this : step => function.function_name }
+  value       = local.function_names
 }
 
 output "function_arns" {
   description = "Function ARNs by step."
-  value       = { for step, function in aws_lambda_function.this : step => function.arn }
+  value       = local.function_arns
 }
 
 output "function_role_arns" {

@@ -266,9 +266,32 @@ data "aws_iam_policy_document" "notify" {
     resources = [var.sns_topic_arn]
   }
 
-  statement {
-    sid       = "EncryptNotifications"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.sns_kms_key_arn]
+  dynamic "statement" {
+    for_each = var.sns_kms_key_arn == null ? [] : [var.sns_kms_key_arn]
+
+    content {
+      sid       = "EncryptNotifications"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+
+  # The topic's key created with it has an ARN known only after apply; its alias is known
+  # now. kms:ResourceAliases grants the use of exactly the key that carries that alias
+  # ("kms:ResourceAliases", AWS KMS Developer Guide).
+  dynamic "statement" {
+    for_each = var.sns_kms_key_alias == null ? [] : [var.sns_kms_key_alias]
+
+    content {
+      sid       = "EncryptNotificationsWithTheTopicsKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = ["arn:${data.aws_partition.current.partition}:kms:${local.arn_suffix}:key/*"]
+
+      condition {
+        test     = "ForAnyValue:StringEquals"
+        variable = "kms:ResourceAliases"
+        values   = [statement.value]
+      }
+    }
   }
 }

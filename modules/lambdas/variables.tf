@@ -179,8 +179,15 @@ variable "sns_topic_arn" {
 }
 
 variable "sns_kms_key_arn" {
-  description = "ARN of the KMS key that encrypts the topic (the notify function needs it to publish)."
+  description = "ARN of the KMS key that encrypts the topic, when it is the caller's (the notify function needs it to publish); null otherwise."
   type        = string
+  default     = null
+}
+
+variable "sns_kms_key_alias" {
+  description = "Alias of the KMS key created for the topic (its ARN is known only after apply); null with the caller's key."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

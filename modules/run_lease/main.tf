@@ -3,8 +3,20 @@
 # table's TTL attribute, so a lease nobody gave back also disappears by itself (DynamoDB
 # deletes expired items within a few days: the begin step does not wait for that, it treats
 # an expired lease as free).
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  table_name = "${var.name_prefix}-run-lease"
+  # Built from the name, so policies naming the table are known at plan.
+  table_arn = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:table/${local.table_name}"
+}
+
 resource "aws_dynamodb_table" "this" {
-  name         = "${var.name_prefix}-run-lease"
+  name         = local.table_name
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "pk"
 

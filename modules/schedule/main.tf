@@ -1,7 +1,17 @@
 data "aws_caller_identity" "current" {}
 
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  rule_name = "${var.name_prefix}-schedule"
+  # Built from the name, so the trust policy naming the rule is known at plan.
+  rule_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:rule/${local.rule_name}"
+}
+
 resource "aws_cloudwatch_event_rule" "this" {
-  name                = "${var.name_prefix}-schedule"
+  name                = local.rule_name
   description         = "Starts the ${var.name_prefix} pipeline (UTC); Plan turns the event's time into yesterday's date."
   schedule_expression = var.schedule_expression
   state               = var.enabled ? "ENABLED" : "DISABLED"
@@ -29,7 +39,7 @@ data "aws_iam_policy_document" "assume" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.this.arn]
+      values   = [local.rule_arn]
     }
   }
 }

@@ -14,7 +14,9 @@ locals {
     pipeline = { name = var.machine_names.pipeline, template = var.pipeline_definition_path }
     model    = { name = var.machine_names.model, template = var.model_definition_path }
   }
-  model_machine_arn = "${local.states_arn}:stateMachine:${local.machines.model.name}"
+  # ARNs from the names, so the policies naming them are known at plan.
+  machine_arns      = { for machine, spec in local.machines : machine => "${local.states_arn}:stateMachine:${spec.name}" }
+  model_machine_arn = local.machine_arns.model
 
   # The templates' placeholders: each step's function ARN, built from the steps' map, plus
   # names and numbers. Each template uses what it needs of this one map.

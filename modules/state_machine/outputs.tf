@@ -1,16 +1,16 @@
 output "state_machine_arn" {
   description = "ARN of the pipeline machine (the one the schedule and operators start)."
-  value       = aws_sfn_state_machine.this["pipeline"].arn
+  value       = local.machine_arns.pipeline
 }
 
 output "state_machine_arns" {
   description = "ARNs of the machines: pipeline, and model (one child execution per model of a run)."
-  value       = { for machine, sm in aws_sfn_state_machine.this : machine => sm.arn }
+  value       = local.machine_arns
 }
 
 output "state_machine_name" {
   description = "Name of the pipeline machine."
-  value       = aws_sfn_state_machine.this["pipeline"].name
+  value       = local.machines.pipeline.name
 }
 
 output "state_machine_log_group_name" {

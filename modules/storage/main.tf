@@ -2,9 +2,17 @@ data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
 
+data "aws_partition" "current" {}
+
 locals {
   # Bucket names are global: the account and region make them unique per deployment.
   name_suffix = "${data.aws_caller_identity.current.account_id}-${data.aws_region.current.region}"
+
+  # Names and ARNs from the names alone (not from the buckets' attributes), so the policies
+  # that name them are known when Terraform plans, not only after apply: Terraform reads a
+  # data source that refers to a resource being created only during apply.
+  bucket_names = { for role in keys(local.buckets) : role => "${var.name_prefix}-${role}-${local.name_suffix}" }
+  bucket_arns  = { for role, name in local.bucket_names : role => "arn:${data.aws_partition.current.partition}:s3:::${name}" }
 
   # versioned: the bucket holds primary data (or the deployed code); results are disposable.
   # expirations: prefix => days. The curated bucket has none on purpose: published
@@ -33,7 +41,7 @@ locals {
 resource "aws_s3_bucket" "this" {
   for_each = local.buckets
 
-  bucket        = "${var.name_prefix}-${each.key}-${local.name_suffix}"
+  bucket        = local.bucket_names[each.key]
   force_destroy = var.force_destroy
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
@@ -161,7 +169,7 @@ data "aws_iam_policy_document" "tls_only" {
       "s3:PutObject",
       "s3:RestoreObject",
     ]
-    resources = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+    resources = [local.bucket_arns[each.key], "${local.bucket_arns[each.key]}/*"]
 
     principals {
       type        = "*"

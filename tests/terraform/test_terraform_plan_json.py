@@ -17,21 +17,10 @@ POLICY_ATTRIBUTES = {
     "aws_sns_topic_policy": "policy",
     "aws_kms_key": "policy",
 }
-# Terraform defers reading a data source that refers directly to a managed resource with
-# changes pending (its ReferenceMap.dataDependsOn), with the real provider as here: these
-# policy documents refer to the bucket, database, log group, topic and key they protect in
-# their own module, so a first plan cannot render them. Awaiting a decision (build the ARNs
-# from names, as the predictions do, or accept them unknown); the test fails when this set
-# changes either way.
-DEFERRED_POLICIES = {
-    'module.catalog.aws_iam_role_policy.crawler',
-    *(f'module.lambdas.aws_iam_role_policy.this["{name}"]' for name in (
-        "audit", "crawler-start", "crawler-state", "notify", "plan", "publish", "query-state",
-        "write")),
-    "module.monitoring.aws_sns_topic_policy.this",
-    *(f'module.storage.aws_s3_bucket_policy.this["{role}"]'
-      for role in ("artifacts", "athena-results", "curated", "raw")),
-}  # fmt: skip
+# Terraform reads a data source that refers to a managed resource with changes pending only
+# during apply (its ReferenceMap.dataDependsOn), with the real provider as here; so policy
+# documents name what they protect by ARNs built from names, partition, region and account.
+DEFERRED_POLICIES = {"module.catalog.aws_iam_role_policy.crawler"}
 
 
 def _creates(plan: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
@@ -61,20 +50,24 @@ def test_every_policy_is_rendered_as_known_json_except_the_deferred_ones(
     assert unknown == DEFERRED_POLICIES
 
 
-def test_the_state_machine_definition_names_every_function_by_its_arn(
+def test_the_machines_name_every_function_and_the_model_machine_by_their_arns(
     prod_plan: dict[str, Any],
 ) -> None:
-    (machine,) = _creates(prod_plan, "aws_sfn_state_machine")
-    assert not machine["change"]["after_unknown"].get("definition")
-    definition = machine["change"]["after"]["definition"]
-    states = json.loads(definition)["States"]
-    function_arns = {
-        change["change"]["after"]["arn"] for change in _creates(prod_plan, "aws_lambda_function")
+    machines = {
+        c["change"]["after"]["name"]: c for c in _creates(prod_plan, "aws_sfn_state_machine")
     }
-
-    assert states
-    assert len(function_arns) == 8
-    for arn in function_arns:
+    assert set(machines) == {"lakepipe-prod-pipeline", "lakepipe-prod-model"}
+    definitions = {}
+    for name, machine in machines.items():
+        assert not machine["change"]["after_unknown"].get("definition")
+        definitions[name] = machine["change"]["after"]["definition"]
+        assert json.loads(definitions[name])["States"]
+        assert "${" not in definitions[name]
+    functions = [c["change"]["after"] for c in _creates(prod_plan, "aws_lambda_function")]
+    assert len(functions) == 12
+    for function in functions:
+        arn = function["arn"]
         assert arn.startswith("arn:aws:lambda:eu-west-1:123456789012:function:lakepipe-prod-")
-        assert f'"{arn}"' in definition, f"{arn} is not in the definition"
-    assert "${" not in definition
+        assert sum(f'"{arn}"' in d for d in definitions.values()) == 1, arn
+    model_arn = machines["lakepipe-prod-model"]["change"]["after"]["arn"]
+    assert f'"{model_arn}"' in definitions["lakepipe-prod-pipeline"]
