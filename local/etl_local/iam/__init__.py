@@ -46,6 +46,7 @@ __all__ = [
     "RoleDefinition",
     "build_report",
     "current_principal",
+    "current_request",
     "evaluate",
     "install",
     "load_plan",

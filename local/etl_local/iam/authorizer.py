@@ -214,14 +214,20 @@ class Authorizer:
         via_service: str | None = None,
         signature: Signature | None = None,
         source_ip: str | None = None,
+        items: bool = True,
     ) -> Denial | None:
-        """Authorize one API call (botocore service and operation names, input params)."""
+        """Authorize one API call (botocore service and operation names, input params).
+
+        `items=False` leaves out the permissions a service checks item by item while it
+        runs the request (see Permission.per_item); the endpoint hook lets moto ask for
+        those (etl_local.iam.moto_bucket_policies)."""
         where = region or self.region
-        call = ApiCall(service, operation, params, where, self.account, self.partition)
         try:
-            permissions = required_permissions(call, self.lookups)
+            permissions = self.permissions_for(principal, service, operation, params, where)
         except UnmappedOperation:
             return self._unmapped(principal, service, operation)
+        if not items:
+            permissions = [p for p in permissions if not p.per_item]
         return self.first_denial(
             principal,
             permissions,
@@ -230,6 +236,19 @@ class Authorizer:
             signature=signature,
             source_ip=source_ip,
         )
+
+    def permissions_for(
+        self,
+        principal: Principal,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        region: str | None = None,
+    ) -> list[Permission]:
+        """What AWS authorizes for this call; raises UnmappedOperation without a rule."""
+        where = region or self.region
+        call = ApiCall(service, operation, params, where, self.account, self.partition)
+        return required_permissions(call, self.lookups)
 
     def authorize_wire(self, principal: Principal, request: WireRequest) -> Denial | None:
         return self.authorize_call(
@@ -240,6 +259,7 @@ class Authorizer:
             region=request.region,
             signature=request.signature,
             source_ip=request.source_ip,
+            items=False,
         )
 
     def _unmapped(self, principal: Principal, service: str, operation: str) -> Denial | None:

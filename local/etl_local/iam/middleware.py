@@ -8,6 +8,8 @@ its operation with moto's own router, asks the authorizer, and either answers th
 own access-denied error or lets moto execute it, with the caller available to the
 emulations through `current_principal()`.
 
+While installed, moto's own bucket-policy check is superseded (see moto_bucket_policies).
+
 S3 adds one rule after execution: a GET or HEAD of a missing key answers 404 only when the
 caller has s3:ListBucket on the bucket, otherwise 403 AccessDenied (S3 API Reference,
 GetObject and HeadObject, "Permissions").
@@ -23,6 +25,7 @@ from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from etl_local.iam import moto_bucket_policies
 from etl_local.iam.authorizer import Authorizer
 from etl_local.iam.errors import (
     ErrorResponse,
@@ -40,12 +43,28 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _MOTO_PATHS = ("/moto-api", "/favicon.ico")
 _MISSING_KEY_OPERATIONS = frozenset({"GetObject", "HeadObject"})
 
-_current_principal: ContextVar[Principal | None] = ContextVar("iam_principal", default=None)
+_current: ContextVar[tuple[Principal, WireRequest | None] | None] = ContextVar(
+    "iam_request", default=None
+)
 
 
 def current_principal() -> Principal | None:
     """The principal whose request is being served in this thread (None outside one)."""
-    return _current_principal.get()
+    serving = _current.get()
+    return serving[0] if serving is not None else None
+
+
+def current_request() -> WireRequest | None:
+    """The API call being served in this thread (None outside one, or when unroutable)."""
+    serving = _current.get()
+    return serving[1] if serving is not None else None
+
+
+def _serving() -> tuple[Principal, WireRequest] | None:
+    serving = _current.get()
+    if serving is None or serving[1] is None:
+        return None
+    return serving[0], serving[1]
 
 
 def _respond(start_response: Callable[..., Any], error: ErrorResponse, method: str) -> list[bytes]:
@@ -95,7 +114,7 @@ class IamMiddleware:
         principal: Principal,
         request: WireRequest | None,
     ) -> Iterable[bytes]:
-        token = _current_principal.set(principal)
+        token = _current.set((principal, request))
         try:
             if (
                 request is not None
@@ -105,7 +124,7 @@ class IamMiddleware:
                 return self._missing_key_rule(environ, start_response, principal, request)
             return self.app(environ, start_response)
         finally:
-            _current_principal.reset(token)
+            _current.reset(token)
 
     def _missing_key_rule(
         self,
@@ -156,9 +175,11 @@ class InstalledHook:
 
     server: Any
     original_app: WsgiApp
+    restore_bucket_policies: Callable[[], None]
 
     def uninstall(self) -> None:
         self.server.app = self.original_app
+        self.restore_bucket_policies()
 
     def __enter__(self) -> InstalledHook:
         return self
@@ -185,4 +206,6 @@ def install(server: ThreadedMotoServer, authorizer: Authorizer) -> InstalledHook
         raise RuntimeError("the IAM hook is already installed on this server")
     original: WsgiApp = wsgi_server.app
     wsgi_server.app = IamMiddleware(original, authorizer)
-    return InstalledHook(wsgi_server, original)
+    return InstalledHook(
+        wsgi_server, original, moto_bucket_policies.supersede(authorizer, _serving)
+    )

@@ -24,7 +24,9 @@ def test_string_operators() -> None:
     context: dict[str, ContextValue] = {"aws:principaltag/job-category": "iamuser-admin"}
     assert holds("StringEquals", "aws:PrincipalTag/job-category", ["iamuser-admin"], context)
     assert not holds("StringEquals", "aws:PrincipalTag/job-category", ["IAMUSER-ADMIN"], context)
-    assert holds("StringEqualsIgnoreCase", "aws:PrincipalTag/job-category", ["IAMUSER-ADMIN"], context)
+    assert holds(
+        "StringEqualsIgnoreCase", "aws:PrincipalTag/job-category", ["IAMUSER-ADMIN"], context
+    )
     assert holds("StringLike", "aws:PrincipalTag/job-category", ["iamuser-*"], context)
     assert holds("StringNotLike", "aws:PrincipalTag/job-category", ["dev-*"], context)
 
@@ -41,30 +43,56 @@ def test_several_keys_and_operators_are_anded() -> None:
         ConditionClause("StringEquals", "aws:RequestedRegion", ("eu-west-1",)),
         ConditionClause("Bool", "aws:SecureTransport", ("true",)),
     )
-    assert conditions_hold(clauses, {"aws:requestedregion": "eu-west-1", "aws:securetransport": "true"})
-    assert not conditions_hold(clauses, {"aws:requestedregion": "eu-west-1", "aws:securetransport": "false"})
+    assert conditions_hold(
+        clauses, {"aws:requestedregion": "eu-west-1", "aws:securetransport": "true"}
+    )
+    assert not conditions_hold(
+        clauses, {"aws:requestedregion": "eu-west-1", "aws:securetransport": "false"}
+    )
 
 
 def test_a_missing_key_fails_positive_operators_and_passes_negated_ones() -> None:
     # "If the key ... is not present in the request context, the values do not match and the
     # condition is false. If the policy condition requires that the key is not matched, such
     # as StringNotLike or ArnNotLike, and the right key is not present, the condition is true."
-    for operator in ("StringEquals", "StringLike", "NumericEquals", "DateGreaterThan", "Bool", "ArnLike", "IpAddress"):
+    for operator in (
+        "StringEquals",
+        "StringLike",
+        "NumericEquals",
+        "DateGreaterThan",
+        "Bool",
+        "ArnLike",
+        "IpAddress",
+    ):
         assert not holds(operator, "aws:missing", ["x"], {}), operator
-    for operator in ("StringNotEquals", "StringNotLike", "ArnNotLike", "NumericNotEquals", "NotIpAddress"):
+    for operator in (
+        "StringNotEquals",
+        "StringNotLike",
+        "ArnNotLike",
+        "NumericNotEquals",
+        "NotIpAddress",
+    ):
         assert holds(operator, "aws:missing", ["x"], {}), operator
 
 
 def test_if_exists() -> None:
     assert holds("StringEqualsIfExists", "ec2:InstanceType", ["t2.micro"], {})
-    assert holds("StringEqualsIfExists", "ec2:InstanceType", ["t2.micro"], {"ec2:instancetype": "t2.micro"})
-    assert not holds("StringEqualsIfExists", "ec2:InstanceType", ["t2.micro"], {"ec2:instancetype": "m5.large"})
+    assert holds(
+        "StringEqualsIfExists", "ec2:InstanceType", ["t2.micro"], {"ec2:instancetype": "t2.micro"}
+    )
+    assert not holds(
+        "StringEqualsIfExists", "ec2:InstanceType", ["t2.micro"], {"ec2:instancetype": "m5.large"}
+    )
 
 
 def test_null_tests_presence() -> None:
     assert holds("Null", "aws:TokenIssueTime", ["true"], {})
-    assert not holds("Null", "aws:TokenIssueTime", ["true"], {"aws:tokenissuetime": "2026-01-01T00:00:00Z"})
-    assert holds("Null", "aws:TokenIssueTime", ["false"], {"aws:tokenissuetime": "2026-01-01T00:00:00Z"})
+    assert not holds(
+        "Null", "aws:TokenIssueTime", ["true"], {"aws:tokenissuetime": "2026-01-01T00:00:00Z"}
+    )
+    assert holds(
+        "Null", "aws:TokenIssueTime", ["false"], {"aws:tokenissuetime": "2026-01-01T00:00:00Z"}
+    )
 
 
 def test_keys_are_case_insensitive() -> None:
@@ -80,10 +108,19 @@ def test_numeric_date_bool_ip_and_arn_operators() -> None:
     assert holds("DateLessThan", "aws:CurrentTime", ["1893456000"], now)  # epoch seconds, 2030
     assert holds("Bool", "aws:SecureTransport", ["false"], {"aws:securetransport": "false"})
     assert holds("IpAddress", "aws:SourceIp", ["203.0.113.0/24"], {"aws:sourceip": "203.0.113.7"})
-    assert not holds("IpAddress", "aws:SourceIp", ["203.0.113.0/24"], {"aws:sourceip": "198.51.100.1"})
+    assert not holds(
+        "IpAddress", "aws:SourceIp", ["203.0.113.0/24"], {"aws:sourceip": "198.51.100.1"}
+    )
     source = {"aws:sourcearn": "arn:aws:states:eu-west-1:123456789012:stateMachine:p"}
-    assert holds("ArnLike", "aws:SourceArn", ["arn:aws:states:*:123456789012:stateMachine:*"], source)
-    assert holds("ArnEquals", "aws:SourceArn", ["arn:aws:states:eu-west-1:123456789012:stateMachine:p"], source)
+    assert holds(
+        "ArnLike", "aws:SourceArn", ["arn:aws:states:*:123456789012:stateMachine:*"], source
+    )
+    assert holds(
+        "ArnEquals",
+        "aws:SourceArn",
+        ["arn:aws:states:eu-west-1:123456789012:stateMachine:p"],
+        source,
+    )
     assert not holds("ArnNotLike", "aws:SourceArn", ["arn:aws:states:*:*:stateMachine:*"], source)
 
 
@@ -106,7 +143,9 @@ def test_unknown_operators_are_rejected() -> None:
 
 
 @given(st.text(max_size=12), st.lists(st.text(max_size=12), min_size=1, max_size=4))
-def test_negated_operator_is_the_complement_when_the_key_is_present(value: str, values: list[str]) -> None:
+def test_negated_operator_is_the_complement_when_the_key_is_present(
+    value: str, values: list[str]
+) -> None:
     context: dict[str, ContextValue] = {"k": value}
     for positive, negated in (("StringEquals", "StringNotEquals"), ("StringLike", "StringNotLike")):
         assert holds(positive, "k", values, context) != holds(negated, "k", values, context)

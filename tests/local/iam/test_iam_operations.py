@@ -37,13 +37,24 @@ def glue(resource: str) -> str:
 
 
 def test_s3_object_reads_and_writes() -> None:
-    assert needs("s3", "GetObject", Bucket="lake", Key="a/b") == [("s3:GetObject", "arn:aws:s3:::lake/a/b")]
-    assert needs("s3", "HeadObject", Bucket="lake", Key="a") == [("s3:GetObject", "arn:aws:s3:::lake/a")]
+    assert needs("s3", "GetObject", Bucket="lake", Key="a/b") == [
+        ("s3:GetObject", "arn:aws:s3:::lake/a/b")
+    ]
+    assert needs("s3", "HeadObject", Bucket="lake", Key="a") == [
+        ("s3:GetObject", "arn:aws:s3:::lake/a")
+    ]
     assert needs("s3", "GetObject", Bucket="lake", Key="a", VersionId="v1") == [
         ("s3:GetObjectVersion", "arn:aws:s3:::lake/a")
     ]
-    for operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
-        assert needs("s3", operation, Bucket="lake", Key="k", UploadId="u") == [("s3:PutObject", "arn:aws:s3:::lake/k")]
+    for operation in (
+        "PutObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+    ):
+        assert needs("s3", operation, Bucket="lake", Key="k", UploadId="u") == [
+            ("s3:PutObject", "arn:aws:s3:::lake/k")
+        ]
     assert needs("s3", "AbortMultipartUpload", Bucket="lake", Key="k", UploadId="u") == [
         ("s3:AbortMultipartUpload", "arn:aws:s3:::lake/k")
     ]
@@ -53,7 +64,9 @@ def test_s3_object_reads_and_writes() -> None:
 
 
 def test_s3_listing_carries_its_condition_keys() -> None:
-    (listing,) = permissions("s3", "ListObjectsV2", Bucket="lake", Prefix="ods/", Delimiter="/", MaxKeys=10)
+    (listing,) = permissions(
+        "s3", "ListObjectsV2", Bucket="lake", Prefix="ods/", Delimiter="/", MaxKeys=10
+    )
     assert (listing.action, listing.resource) == ("s3:ListBucket", "arn:aws:s3:::lake")
     assert listing.context["s3:prefix"] == "ods/"
     assert listing.context["s3:delimiter"] == "/"
@@ -68,7 +81,9 @@ def test_s3_copy_reads_the_source_and_writes_the_target() -> None:
         ("s3:GetObject", "arn:aws:s3:::src/old name.txt"),
         ("s3:PutObject", "arn:aws:s3:::dst/new"),
     ]
-    assert needs("s3", "UploadPartCopy", Bucket="dst", Key="n", CopySource="/src/k?versionId=3") == [
+    assert needs(
+        "s3", "UploadPartCopy", Bucket="dst", Key="n", CopySource="/src/k?versionId=3"
+    ) == [
         ("s3:GetObjectVersion", "arn:aws:s3:::src/k"),
         ("s3:PutObject", "arn:aws:s3:::dst/n"),
     ]
@@ -84,9 +99,13 @@ def test_s3_delete_objects_needs_every_key() -> None:
 
 def test_s3_bucket_configuration_and_account_calls() -> None:
     assert needs("s3", "ListBuckets") == [("s3:ListAllMyBuckets", "*")]
-    assert needs("s3", "GetBucketLocation", Bucket="lake") == [("s3:GetBucketLocation", "arn:aws:s3:::lake")]
+    assert needs("s3", "GetBucketLocation", Bucket="lake") == [
+        ("s3:GetBucketLocation", "arn:aws:s3:::lake")
+    ]
     assert needs("s3", "CreateBucket", Bucket="lake") == [("s3:CreateBucket", "arn:aws:s3:::lake")]
-    assert needs("s3", "PutBucketPolicy", Bucket="lake", Policy="{}") == [("s3:PutBucketPolicy", "arn:aws:s3:::lake")]
+    assert needs("s3", "PutBucketPolicy", Bucket="lake", Policy="{}") == [
+        ("s3:PutBucketPolicy", "arn:aws:s3:::lake")
+    ]
     assert needs("s3", "PutBucketEncryption", Bucket="lake") == [
         ("s3:PutEncryptionConfiguration", "arn:aws:s3:::lake")
     ]
@@ -100,11 +119,19 @@ def test_s3_bucket_configuration_and_account_calls() -> None:
 
 def test_glue_table_operations_need_catalog_database_and_table() -> None:
     lineage = [glue("catalog"), glue("database/ods"), glue("table/ods/traffic")]
-    assert needs("glue", "GetTable", DatabaseName="ods", Name="traffic") == [("glue:GetTable", r) for r in lineage]
+    assert needs("glue", "GetTable", DatabaseName="ods", Name="traffic") == [
+        ("glue:GetTable", r) for r in lineage
+    ]
     assert needs("glue", "CreateTable", DatabaseName="ods", TableInput={"Name": "traffic"}) == [
         ("glue:CreateTable", r) for r in lineage
     ]
-    for operation in ("GetPartitions", "BatchGetPartition", "BatchCreatePartition", "BatchUpdatePartition", "DeletePartition"):
+    for operation in (
+        "GetPartitions",
+        "BatchGetPartition",
+        "BatchCreatePartition",
+        "BatchUpdatePartition",
+        "DeletePartition",
+    ):
         assert needs("glue", operation, DatabaseName="ods", TableName="traffic") == [
             (f"glue:{operation}", r) for r in lineage
         ]
@@ -115,12 +142,18 @@ def test_glue_database_and_listing_operations() -> None:
         ("glue:GetDatabase", glue("catalog")),
         ("glue:GetDatabase", glue("database/ods")),
     ]
-    assert needs("glue", "CreateDatabase", DatabaseInput={"Name": "ods"})[-1] == ("glue:CreateDatabase", glue("database/ods"))
+    assert needs("glue", "CreateDatabase", DatabaseInput={"Name": "ods"})[-1] == (
+        "glue:CreateDatabase",
+        glue("database/ods"),
+    )
     assert needs("glue", "GetDatabases") == [
         ("glue:GetDatabases", glue("catalog")),
         ("glue:GetDatabases", glue("database/*")),
     ]
-    assert needs("glue", "GetTables", DatabaseName="ods")[-1] == ("glue:GetTables", glue("table/ods/*"))
+    assert needs("glue", "GetTables", DatabaseName="ods")[-1] == (
+        "glue:GetTables",
+        glue("table/ods/*"),
+    )
     assert needs("glue", "DeleteDatabase", Name="ods")[2:] == [
         ("glue:DeleteDatabase", glue("table/ods/*")),
         ("glue:DeleteDatabase", glue("userDefinedFunction/ods/*")),
@@ -135,9 +168,13 @@ def test_glue_database_and_listing_operations() -> None:
 
 def test_glue_crawlers_and_jobs() -> None:
     assert needs("glue", "StartCrawler", Name="c") == [("glue:StartCrawler", glue("crawler/c"))]
-    assert needs("glue", "GetCrawlerMetrics", CrawlerNameList=["c"]) == [("glue:GetCrawlerMetrics", "*")]
+    assert needs("glue", "GetCrawlerMetrics", CrawlerNameList=["c"]) == [
+        ("glue:GetCrawlerMetrics", "*")
+    ]
     for operation in ("StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun"):
-        assert needs("glue", operation, JobName="j", RunId="r") == [(f"glue:{operation}", glue("job/j"))]
+        assert needs("glue", operation, JobName="j", RunId="r") == [
+            (f"glue:{operation}", glue("job/j"))
+        ]
     created = permissions("glue", "CreateCrawler", Name="c", Role="crawler-role")
     assert [(p.action, p.resource) for p in created] == [
         ("glue:CreateCrawler", glue("crawler/c")),
@@ -171,10 +208,16 @@ def test_athena_queries_act_on_their_workgroup() -> None:
 def test_step_functions_state_machines_and_executions() -> None:
     machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:pipeline"
     execution = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:pipeline:run-1"
-    assert needs("stepfunctions", "StartExecution", stateMachineArn=machine) == [("states:StartExecution", machine)]
+    assert needs("stepfunctions", "StartExecution", stateMachineArn=machine) == [
+        ("states:StartExecution", machine)
+    ]
     for operation in ("DescribeExecution", "StopExecution", "GetExecutionHistory"):
-        assert needs("stepfunctions", operation, executionArn=execution) == [(f"states:{operation}", execution)]
-    assert needs("stepfunctions", "CreateStateMachine", name="pipeline", roleArn="arn:aws:iam::1:role/r") == [
+        assert needs("stepfunctions", operation, executionArn=execution) == [
+            (f"states:{operation}", execution)
+        ]
+    assert needs(
+        "stepfunctions", "CreateStateMachine", name="pipeline", roleArn="arn:aws:iam::1:role/r"
+    ) == [
         ("states:CreateStateMachine", machine),
         ("iam:PassRole", "arn:aws:iam::1:role/r"),
     ]
@@ -187,10 +230,15 @@ def test_step_functions_state_machines_and_executions() -> None:
         ({"FunctionName": "plan", "Qualifier": "live"}, "function:plan:live"),
         ({"FunctionName": "plan:7"}, "function:plan:7"),
         ({"FunctionName": f"{ACCOUNT}:function:plan"}, "function:plan"),
-        ({"FunctionName": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:plan:$LATEST"}, "function:plan:$LATEST"),
+        (
+            {"FunctionName": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:plan:$LATEST"},
+            "function:plan:$LATEST",
+        ),
     ],
 )
-def test_lambda_invoke_on_the_qualified_or_unqualified_arn(params: dict[str, Any], resource: str) -> None:
+def test_lambda_invoke_on_the_qualified_or_unqualified_arn(
+    params: dict[str, Any], resource: str
+) -> None:
     assert needs("lambda", "Invoke", **params) == [
         ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:{resource}")
     ]
@@ -206,7 +254,9 @@ def test_sns_sqs_and_logs() -> None:
     queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:notifications"
     url = f"http://127.0.0.1:5000/{ACCOUNT}/notifications"
     assert needs("sqs", "ReceiveMessage", QueueUrl=url) == [("sqs:ReceiveMessage", queue)]
-    assert needs("sqs", "DeleteMessageBatch", QueueUrl=url, Entries=[]) == [("sqs:DeleteMessage", queue)]
+    assert needs("sqs", "DeleteMessageBatch", QueueUrl=url, Entries=[]) == [
+        ("sqs:DeleteMessage", queue)
+    ]
     assert needs("sqs", "GetQueueUrl", QueueName="notifications") == [("sqs:GetQueueUrl", queue)]
     group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/f"
     assert needs("logs", "CreateLogStream", logGroupName="/aws/lambda/f", logStreamName="s") == [
@@ -221,8 +271,14 @@ def test_sns_sqs_and_logs() -> None:
 def test_dynamodb_items_with_leading_keys() -> None:
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/leases"
     (get,) = permissions("dynamodb", "GetItem", TableName="leases", Key={"pk": {"S": "run"}})
-    assert (get.action, get.resource, get.context["dynamodb:leadingkeys"]) == ("dynamodb:GetItem", table, ("run",))
-    (put,) = permissions("dynamodb", "PutItem", TableName="leases", Item={"pk": {"S": "run"}}, ReturnValues="ALL_OLD")
+    assert (get.action, get.resource, get.context["dynamodb:leadingkeys"]) == (
+        "dynamodb:GetItem",
+        table,
+        ("run",),
+    )
+    (put,) = permissions(
+        "dynamodb", "PutItem", TableName="leases", Item={"pk": {"S": "run"}}, ReturnValues="ALL_OLD"
+    )
     assert put.context["dynamodb:returnvalues"] == "ALL_OLD"
     (query,) = permissions(
         "dynamodb",

@@ -18,8 +18,12 @@ segment = st.text(SEGMENT_CHARS, min_size=1, max_size=6)
 
 
 def test_every_object_of_a_bucket() -> None:
-    assert resource_matches("arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::amzn-s3-demo-bucket/a/b.jpg")
-    assert not resource_matches("arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::amzn-s3-demo-bucket")
+    assert resource_matches(
+        "arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::amzn-s3-demo-bucket/a/b.jpg"
+    )
+    assert not resource_matches(
+        "arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::amzn-s3-demo-bucket"
+    )
 
 
 def test_star_expands_over_slashes_within_a_segment() -> None:
@@ -48,7 +52,10 @@ def test_users_under_a_path() -> None:
 def test_trailing_star_of_a_segment_crosses_colons() -> None:
     group = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f"
     assert resource_matches(f"{group}:*", f"{group}:log-stream:2026/01/01/abc")
-    assert resource_matches("arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers*", f"arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers:log-stream:x")
+    assert resource_matches(
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers*",
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers:log-stream:x",
+    )
 
 
 def test_inner_star_stays_inside_its_segment() -> None:
@@ -70,8 +77,13 @@ def test_only_a_star_matches_a_request_without_resource() -> None:
 
 
 def test_arn_like_compares_the_six_components() -> None:
-    assert arn_like("arn:aws:states:*:123456789012:stateMachine:*", "arn:aws:states:eu-west-1:123456789012:stateMachine:m")
-    assert not arn_like("arn:aws:states:*:123456789012:*", "arn:aws:states:eu-west-1:999999999999:stateMachine:m")
+    assert arn_like(
+        "arn:aws:states:*:123456789012:stateMachine:*",
+        "arn:aws:states:eu-west-1:123456789012:stateMachine:m",
+    )
+    assert not arn_like(
+        "arn:aws:states:*:123456789012:*", "arn:aws:states:eu-west-1:999999999999:stateMachine:m"
+    )
     assert not arn_like("arn:aws:s3:::bucket", "not-an-arn")
 
 
@@ -92,7 +104,9 @@ def test_an_arn_matches_itself(segments: list[str]) -> None:
 
 
 @given(st.lists(segment, min_size=6, max_size=8), st.data())
-def test_a_whole_segment_star_matches_any_value_there(segments: list[str], data: st.DataObject) -> None:
+def test_a_whole_segment_star_matches_any_value_there(
+    segments: list[str], data: st.DataObject
+) -> None:
     position = data.draw(st.integers(0, len(segments) - 1))
     pattern = segments.copy()
     pattern[position] = "*"
@@ -100,7 +114,9 @@ def test_a_whole_segment_star_matches_any_value_there(segments: list[str], data:
 
 
 @given(st.lists(segment, min_size=6, max_size=8), st.lists(segment, min_size=6, max_size=8))
-def test_without_trailing_stars_segments_match_one_by_one(patterns: list[str], values: list[str]) -> None:
+def test_without_trailing_stars_segments_match_one_by_one(
+    patterns: list[str], values: list[str]
+) -> None:
     # Inner stars only: a reference matcher compares segment by segment.
     inner = [p[:-1] + "*" + p[-1] if len(p) > 1 else p for p in patterns]
     expected = len(inner) == len(values) and all(

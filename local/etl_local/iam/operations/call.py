@@ -39,6 +39,9 @@ class Permission:
     action: str
     resource: str
     context: Mapping[str, ContextValue] = field(default_factory=dict)
+    # Denied, it fails one item of a request the service still runs and answers per item
+    # (S3 DeleteObjects reports AccessDenied for each key the caller may not delete).
+    per_item: bool = False
 
 
 class UnmappedOperation(LookupError):

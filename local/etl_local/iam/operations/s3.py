@@ -7,7 +7,9 @@ operations share an action (HeadObject is s3:GetObject, every multipart step but
 ListParts is s3:PutObject, HeadBucket and ListObjects(V2) are s3:ListBucket); a request
 naming a version needs the *Version action; CopyObject and UploadPartCopy read the source
 (s3:GetObject) and write the target (s3:PutObject); DeleteObjects needs s3:DeleteObject for
-every key it names.
+every key it names, and answers AccessDenied for each key the caller may not delete in an
+otherwise successful response (DeleteObjects, "For each key, Amazon S3 performs a delete
+operation and returns the result of that delete, success or failure").
 """
 
 from __future__ import annotations
@@ -164,7 +166,8 @@ def _delete_objects(call: ApiCall, lookups: ServerLookups) -> list[Permission]:
         keys: dict[str, ContextValue] = {"s3:resourceaccount": call.account}
         if version:
             keys["s3:versionid"] = str(version)
-        permissions.append(Permission(action, object_arn(call, bucket, str(item["Key"])), keys))
+        resource = object_arn(call, bucket, str(item["Key"]))
+        permissions.append(Permission(action, resource, keys, per_item=True))
     return permissions
 
 
