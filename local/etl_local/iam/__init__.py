@@ -16,7 +16,13 @@ from etl_local.iam.errors import AccessDenied
 from etl_local.iam.evaluation import Decision, RequestContext, evaluate
 from etl_local.iam.ledger import Ledger, read_ledgers
 from etl_local.iam.lookups import MotoLookups
-from etl_local.iam.middleware import IamMiddleware, InstalledHook, current_principal, install
+from etl_local.iam.middleware import (
+    IamMiddleware,
+    InstalledHook,
+    current_principal,
+    current_request,
+    install,
+)
 from etl_local.iam.policy import Policy, PolicyError, PolicyKind
 from etl_local.iam.principals import Credentials, Principal, PrincipalRegistry, RoleDefinition
 from etl_local.iam.report import build_report, write_report
