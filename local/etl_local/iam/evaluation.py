@@ -156,8 +156,9 @@ def evaluate(context: RequestContext, resource_policies: Sequence[Policy] = ()) 
             explicit_deny_in=tally.denies[0][1],
             denied_by=tuple(ref for ref, _ in tally.denies),
         )
-    if principal.principal_type == "Service":
-        # A service principal has no identity-based policies: the resource policy decides.
+    if principal.principal_type in ("Service", "Anonymous"):
+        # A service principal, or an unsigned request, has no identity-based policies: the
+        # resource policy alone decides (a public bucket policy grants to "*").
         if tally.resource_allows:
             return Decision(allowed=True, allowed_by=tuple(tally.resource_allows))
         return Decision(allowed=False, missing_allow_in=PolicyKind.RESOURCE)

@@ -308,3 +308,12 @@ def test_terraform_renderings_parse() -> None:
     assert statement.conditions[0].values == ("111122223333",)
     with pytest.raises(PolicyError, match="not JSON"):
         Policy.parse("{", "broken", PolicyKind.IDENTITY)
+
+
+def test_anonymous_requests_need_a_public_grant() -> None:
+    public = bucket_policy("*")
+    anonymous = Principal.anonymous()
+    assert decide(anonymous, "s3:GetObject", "arn:aws:s3:::shared/k", public).allowed
+    assert not decide(anonymous, "s3:GetObject", "arn:aws:s3:::shared/k").allowed
+    named = bucket_policy({"AWS": ROLE})
+    assert not decide(anonymous, "s3:GetObject", "arn:aws:s3:::shared/k", named).allowed
