@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from botocore.exceptions import DataNotFoundError, UnknownServiceError
 from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import Request, determine_request_protocol
 from moto.core.routing import get_service_router
@@ -105,10 +106,10 @@ def parse_request(
     body = _read_body(environ) if _needs_body(service, method, environ) else b""
     try:
         request = Request(environ)
-        model = get_service_model(service)
         try:
+            model = get_service_model(service)
             operation, uri_params = get_service_router(service).match(request)
-        except (NotFound, NotImplementedError) as error:
+        except (NotFound, NotImplementedError, UnknownServiceError, DataNotFoundError) as error:
             raise UnroutableRequest(
                 f"{method} {request.path} names no {service} operation"
             ) from error

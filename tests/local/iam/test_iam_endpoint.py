@@ -454,3 +454,20 @@ def test_moto_bucket_policy_check_is_superseded_only_while_installed(endpoint: E
         server.stop()
     # The module's own hook is still installed: its override stays.
     assert FakeBucket.get_permission.__module__ == "etl_local.iam.moto_bucket_policies"
+
+
+def test_requests_naming_no_known_operation_are_denied(endpoint: Endpoint) -> None:
+    key = endpoint.credentials["worker"].access_key_id
+    scope = f"{key}/20260101/{REGION}/nosuchservice/aws4_request"
+    request = urllib.request.Request(
+        f"{endpoint.url}/anything",
+        headers={
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == 400
+    body = json.loads(caught.value.read())
+    assert body["__type"] == "AccessDeniedException"
+    assert "no authorization rule for the nosuchservice operation GET /anything" in body["Message"]
