@@ -104,18 +104,9 @@ resource "aws_sns_topic" "this" {
   tags = var.tags
 }
 
+# Only what an identity policy cannot grant: CloudWatch alarms publishing (a service). The
+# account's own roles publish with their identity policies (the notify step's role).
 data "aws_iam_policy_document" "topic" {
-  statement {
-    sid       = "AccountPublishes"
-    actions   = ["sns:GetTopicAttributes", "sns:Publish", "sns:Subscribe"]
-    resources = [local.topic_arn]
-
-    principals {
-      type        = "AWS"
-      identifiers = [local.account_arn]
-    }
-  }
-
   statement {
     sid       = "CloudWatchAlarmsPublish"
     actions   = ["sns:Publish"]

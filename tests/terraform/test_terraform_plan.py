@@ -35,9 +35,9 @@ def _plan_error(tmp_path: Path, path: str, old: str, new: str) -> str:
 def test_a_reference_to_an_attribute_the_resource_does_not_have(tmp_path: Path) -> None:
     output = _validate_error(
         tmp_path,
-        "modules/alerts/outputs.tf",
-        "aws_sns_topic.this.arn",
-        "aws_sns_topic.this.arnn",
+        "modules/alerts/main.tf",
+        "aws_kms_alias.topic[0].name",
+        "aws_kms_alias.topic[0].arnn",
     )
     assert "Error: Unsupported attribute" in output
     assert 'This object has no argument, nested block, or exported attribute named "arnn"' in output
