@@ -269,6 +269,11 @@ def _parse_columns(value: object, partition_keys: tuple[str, ...], here: str) ->
         field = item.get("field", name)
         if not isinstance(field, str) or not field:
             raise SourceError(f"{here}: column {name!r}: field {field!r} must be a string")
+        reader = next((column for column in columns if column.field == field), None)
+        if reader is not None:
+            raise SourceError(
+                f"{here}: columns {reader.name!r} and {name!r} both read field {field!r}"
+            )
         column_type = _athena_type(item.get("type"), f"{here}: column {name!r}")
         columns.append(Column(name=name, type=column_type, field=field))
     return tuple(columns)

@@ -124,6 +124,7 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("sources.1.name", "App-Activity", "source name 'App-Activity' must match"),
         ("sources.1.columns.0.name", "day", "column 'day' is also an arrival partition key"),
         ("sources.1.columns.1.name", "user_id", "column 'user_id' is declared twice"),
+        ("sources.0.columns.9.field", "uniqueId", "'sensor_id' and 'segment' both read field"),
         ("sources.1.columns.1.size", 3, "column 'action': unknown field(s) ['size']"),
         ("sources.1.owner", "web team", "source 'app_activity': unknown field(s) ['owner']"),
         ("sources.1.format.header", "yes", "CSV header 'yes' must be true or false"),
