@@ -229,10 +229,12 @@ def build_plan(
         "time_zone": time_zone,
         "arrival_start_date": arrival_start.isoformat(),
         "arrival_end_date": arrival_end.isoformat(),
-        # Merged by Glue over the job's default arguments (raw_path, ods_path).
+        # Merged by Glue over the job's default arguments (sources, roots, time zone); the
+        # change reports go to <changes_root><run_id>/ (docs/contracts.md, "Glue job").
         "glue_arguments": {
             "--arrival_start_date": arrival_start.isoformat(),
             "--arrival_end_date": arrival_end.isoformat(),
+            "--run_id": run,
         },
         "tiers": tiers,
     }

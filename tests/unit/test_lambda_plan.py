@@ -192,6 +192,7 @@ def test_plan_lists_tiers_in_order_with_chunks_and_arrival_window(catalog: Catal
     assert plan["glue_arguments"] == {
         "--arrival_start_date": "2026-02-25",
         "--arrival_end_date": "2026-03-04",
+        "--run_id": plan["run_id"],
     }
     assert plan["dates"] == [
         "2026-02-26",
