@@ -3,6 +3,10 @@ locals {
   # Glue database names: Athena wants no hyphens (docs/contracts.md).
   glue_prefix = replace(local.name_prefix, "-", "_")
 
+  # The raw datasets, declared once for Terraform, the Lambdas and the Glue job; every
+  # per-source resource (crawler, IAM prefixes, the job's arguments) derives from it.
+  sources = yamldecode(file("${path.root}/${var.sources_path}")).sources
+
   tags = merge(
     {
       Project     = var.project
@@ -38,6 +42,7 @@ module "catalog" {
 
   name_prefix         = local.name_prefix
   glue_prefix         = local.glue_prefix
+  source_names        = [for source in local.sources : source.name]
   curated_bucket_name = module.storage.bucket_names["curated"]
   curated_bucket_arn  = module.storage.bucket_arns["curated"]
   kms_key_arn         = var.kms_key_arn
@@ -59,6 +64,8 @@ module "glue_job" {
   source = "./modules/glue_job"
 
   name_prefix                 = local.name_prefix
+  sources                     = local.sources
+  pipeline_time_zone          = var.pipeline_time_zone
   script_path                 = "${path.root}/${var.glue_script_path}"
   artifacts_bucket_name       = module.storage.bucket_names["artifacts"]
   artifacts_bucket_arn        = module.storage.bucket_arns["artifacts"]
@@ -70,6 +77,7 @@ module "glue_job" {
   kms_key_arn                 = var.kms_key_arn
   worker_type                 = var.glue_worker_type
   number_of_workers           = var.glue_number_of_workers
+  execution_class             = var.glue_execution_class
   timeout_minutes             = var.glue_job_timeout_minutes
   tags                        = local.tags
 }
@@ -99,34 +107,36 @@ module "lambdas" {
   pipeline_time_zone             = var.pipeline_time_zone
   max_backfill_days              = var.max_backfill_days
   keep_runs                      = var.keep_runs
-  crawler_name                   = module.catalog.crawler_name
-  crawler_arn                    = module.catalog.crawler_arn
-  athena_workgroup_name          = module.athena.workgroup_name
-  athena_workgroup_arn           = module.athena.workgroup_arn
-  curated_bucket_name            = module.storage.bucket_names["curated"]
-  curated_bucket_arn             = module.storage.bucket_arns["curated"]
-  athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]
-  data_kms_key_arn               = var.kms_key_arn
-  sns_topic_arn                  = module.monitoring.sns_topic_arn
-  sns_kms_key_arn                = module.monitoring.sns_topic_kms_key_arn
-  tags                           = local.tags
+  # Until the catalog step starts only the crawlers of new or changed tables: all of them.
+  crawler_name              = join(",", values(module.catalog.crawler_names))
+  crawler_arn               = module.catalog.crawler_arn_pattern
+  athena_workgroup_name     = module.athena.workgroup_name
+  athena_workgroup_arn      = module.athena.workgroup_arn
+  curated_bucket_name       = module.storage.bucket_names["curated"]
+  curated_bucket_arn        = module.storage.bucket_arns["curated"]
+  athena_results_bucket_arn = module.storage.bucket_arns["athena-results"]
+  data_kms_key_arn          = var.kms_key_arn
+  sns_topic_arn             = module.monitoring.sns_topic_arn
+  sns_kms_key_arn           = module.monitoring.sns_topic_kms_key_arn
+  tags                      = local.tags
 }
 
 module "state_machine" {
   source = "./modules/state_machine"
 
-  name_prefix              = local.name_prefix
-  definition_path          = "${path.root}/${var.asl_template_path}"
-  function_arns            = module.lambdas.function_arns
-  glue_job_name            = module.glue_job.job_name
-  glue_job_arn             = module.glue_job.job_arn
-  crawler_poll_seconds     = var.crawler_poll_seconds
-  crawler_max_polls        = var.crawler_max_polls
-  query_poll_seconds       = var.query_poll_seconds
-  query_max_polls          = var.query_max_polls
-  max_concurrency          = var.max_concurrency
-  lambda_timeout_seconds   = var.lambda_timeout_seconds + 10
-  glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300
+  name_prefix            = local.name_prefix
+  definition_path        = "${path.root}/${var.asl_template_path}"
+  function_arns          = module.lambdas.function_arns
+  glue_job_name          = module.glue_job.job_name
+  glue_job_arn           = module.glue_job.job_arn
+  crawler_poll_seconds   = var.crawler_poll_seconds
+  crawler_max_polls      = var.crawler_max_polls
+  query_poll_seconds     = var.query_poll_seconds
+  query_max_polls        = var.query_max_polls
+  max_concurrency        = var.max_concurrency
+  lambda_timeout_seconds = var.lambda_timeout_seconds + 10
+  # A FLEX run may first wait for spare capacity.
+  glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300 + (var.glue_execution_class == "FLEX" ? var.glue_flex_start_allowance_seconds : 0)
   timeout_seconds          = var.state_machine_timeout_seconds
   log_level                = var.state_machine_log_level
   log_retention_days       = var.log_retention_days

@@ -53,7 +53,9 @@ EVENT_TIME_FORMATS: dict[str, tuple[str, ...]] = {
     "epoch_seconds": ("int", "bigint", "double"),
     "epoch_millis": ("bigint", "double"),
 }
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Short enough for the resources named after a source: its crawler's IAM role,
+# "<project>-<env>-ods-<name>-crawler", must fit IAM's 64 characters.
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
 _PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 _SOURCE_FIELDS = {"name", "description", "raw_prefix", "arrival", "format", "columns", "event_time"}
