@@ -169,7 +169,9 @@ def test_glue_job_arguments_follow_the_contract() -> None:
     assert arguments["--sources"] == "${base64encode(jsonencode({sources = var.sources}))}"
     assert arguments["--raw_root"] == "s3://${var.raw_bucket_name}/"
     assert arguments["--ods_root"] == "s3://${var.curated_bucket_name}/ods/"
-    assert arguments["--changes_root"] == "s3://${var.artifacts_bucket_name}/${local.changes_prefix}"
+    assert (
+        arguments["--changes_root"] == "s3://${var.artifacts_bucket_name}/${local.changes_prefix}"
+    )
     assert arguments["--time_zone"] == "${var.pipeline_time_zone}"
     # the local runtime deploys the job with the same arguments (Glue's own ones aside)
     glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log"}
