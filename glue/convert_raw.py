@@ -244,6 +244,7 @@ def decode_sources(text: str) -> tuple[SourceSpec, ...]:
 
 
 def _source_spec(entry: Mapping[str, Any]) -> SourceSpec:
+    # An optional field may be absent (YAML) or null (Terraform's optional() attributes).
     name = str(entry["name"])
     file_format = entry["format"]
     event_time = entry["event_time"]
@@ -255,7 +256,9 @@ def _source_spec(entry: Mapping[str, Any]) -> SourceSpec:
         raise ValueError(f"source {name!r}: event_time format {event_time['format']!r}")
     columns = tuple(
         ColumnSpec(
-            str(c["name"]), str(c["type"]).lower().replace(" ", ""), str(c.get("field", c["name"]))
+            str(c["name"]),
+            str(c["type"]).lower().replace(" ", ""),
+            str(c.get("field") or c["name"]),
         )
         for c in entry["columns"]
     )
@@ -272,8 +275,8 @@ def _source_spec(entry: Mapping[str, Any]) -> SourceSpec:
         event_column=str(event_time["column"]),
         event_format=str(event_time["format"]),
         event_time_zone=event_time.get("time_zone"),
-        delimiter=str(file_format.get("delimiter", ",")),
-        header=bool(file_format.get("header", True)),
+        delimiter=str(file_format.get("delimiter") or ","),
+        header=file_format.get("header") is not False,
     )
 
 

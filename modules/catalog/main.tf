@@ -220,9 +220,10 @@ resource "aws_glue_crawler" "ods" {
     }
     Grouping = {
       TableGroupingPolicy = "CombineCompatibleSchemas"
-      # One table at the target folder (s3://<curated> is level 1, ods 2, the source 3),
-      # whatever the partitions' schemas look like.
-      TableLevelConfiguration = 3
+      # One table at the target folder, whatever the partitions' schemas look like: levels
+      # count from the bucket's top folder, ods/ is 1, ods/<source>/ is 2
+      # (https://docs.aws.amazon.com/glue/latest/dg/crawler-table-level.html).
+      TableLevelConfiguration = 2
     }
   })
 

@@ -104,10 +104,24 @@ def test_bad_arguments_raise_one_clear_error(name: str, value: str | None, messa
     assert message in str(error.value)
 
 
-def test_the_job_reads_the_declaration_as_the_loader_does() -> None:
-    declared = load_sources(default_sql_root() / SOURCES_FILE)
+def as_terraform_passes_it(declaration: dict[str, Any]) -> dict[str, Any]:
+    """The declaration after Terraform's conversion to modules/glue_job's `sources` type:
+    every optional attribute present, null when the YAML leaves it out."""
+    converted = copy.deepcopy(declaration)
+    for source in converted["sources"]:
+        source.setdefault("description", "")
+        source["format"] = {"delimiter": None, "header": None, **source["format"]}
+        source["columns"] = [{"field": None, **column} for column in source["columns"]]
+        source["event_time"] = {"time_zone": None, **source["event_time"]}
+    return converted
 
-    specs = job.decode_sources(job_argument(DECLARATION))
+
+@pytest.mark.parametrize("shape", ["yaml", "terraform"])
+def test_the_job_reads_the_declaration_as_the_loader_does(shape: str) -> None:
+    declared = load_sources(default_sql_root() / SOURCES_FILE)
+    document = DECLARATION if shape == "yaml" else as_terraform_passes_it(DECLARATION)
+
+    specs = job.decode_sources(job_argument(document))
 
     for spec, source in zip(specs, declared, strict=True):
         assert (spec.name, spec.raw_prefix, spec.arrival, spec.partition_keys) == (

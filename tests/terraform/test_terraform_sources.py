@@ -188,3 +188,14 @@ def test_flex_runs_only_on_the_workers_aws_allows() -> None:
     prod = parse(REPOSITORY_ROOT / "envs" / "prod.tfvars")
     if unquote(prod.get("glue_execution_class")) == "FLEX":
         assert unquote(prod["glue_worker_type"]) in {"G.1X", "G.2X"}
+
+
+def test_the_crawler_makes_one_table_at_the_sources_ods_folder() -> None:
+    configuration = resource(CATALOG, "aws_glue_crawler").body["configuration"]
+    ods_prefix = '"ods/${source}/"'
+
+    # levels count from the bucket's top folder: ods/ is 1, ods/<source>/ is 2
+    level = len(str(unquote(ods_prefix)).strip("/").split("/"))
+    assert ods_prefix in local_value(CATALOG, "crawlers")
+    assert f"TableLevelConfiguration = {level}" in configuration
+    assert 'AddOrUpdateBehavior = "InheritFromTable"' in configuration
