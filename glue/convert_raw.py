@@ -487,12 +487,16 @@ def read_raw(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataF
 
 def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
     options = {"sep": source.delimiter, "header": str(source.header).lower()}
+    names = [c.field for c in source.columns]
     if source.header:
         # Fields are found by name in the header; every file must have the first file's
-        # header (Spark checks each one and fails the run naming the file that differs).
-        names = spark.read.options(**options).csv(files[0]).columns
-    else:
-        names = [c.field for c in source.columns]
+        # header (Spark checks each one and fails the run naming the file that differs). An
+        # empty file has no header: the next one's is taken.
+        for path in files:
+            header = spark.read.options(**options).csv(path).columns
+            if header:
+                names = header
+                break
     schema = T.StructType(
         [T.StructField(name, T.StringType()) for name in names]
         + [T.StructField(CORRUPT, T.StringType())]

@@ -366,6 +366,7 @@ def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
         header,
     )
     lake.put("raw/app_activity", "2026-11-20", "batch-1.csv.gz", body)
+    lake.put("raw/app_activity", "2026-11-20", "a-empty.csv", b"")  # listed first, no header
     lake.put("raw/app_activity", "2026-11-21", "batch-2.csv.gz", activity_csv([], header))
 
     report = lake.run("2026-11-20", "2026-11-21")["app_activity"]
