@@ -9,6 +9,10 @@ locals {
     model    = "${local.name_prefix}-model"
   }
 
+  # The raw datasets, declared once for Terraform, the Lambdas and the Glue job; every
+  # per-source resource (crawler, IAM prefixes, the job's arguments) derives from it.
+  sources = yamldecode(file("${path.root}/${var.sources_path}")).sources
+
   tags = merge(
     {
       Project     = var.project
@@ -44,6 +48,7 @@ module "catalog" {
 
   name_prefix         = local.name_prefix
   glue_prefix         = local.glue_prefix
+  source_names        = [for source in local.sources : source.name]
   curated_bucket_name = module.storage.bucket_names["curated"]
   curated_bucket_arn  = module.storage.bucket_arns["curated"]
   kms_key_arn         = var.kms_key_arn
@@ -65,6 +70,8 @@ module "glue_job" {
   source = "./modules/glue_job"
 
   name_prefix                 = local.name_prefix
+  sources                     = local.sources
+  pipeline_time_zone          = var.pipeline_time_zone
   script_path                 = "${path.root}/${var.glue_script_path}"
   artifacts_bucket_name       = module.storage.bucket_names["artifacts"]
   artifacts_bucket_arn        = module.storage.bucket_arns["artifacts"]
@@ -76,6 +83,7 @@ module "glue_job" {
   kms_key_arn                 = var.kms_key_arn
   worker_type                 = var.glue_worker_type
   number_of_workers           = var.glue_number_of_workers
+  execution_class             = var.glue_execution_class
   timeout_minutes             = var.glue_job_timeout_minutes
   tags                        = local.tags
 }
@@ -128,7 +136,7 @@ module "lambdas" {
   run_lease_table_arn            = module.run_lease.table_arn
   lease_seconds                  = var.state_machine_timeout_seconds
   pipeline_state_machine_name    = local.machine_names.pipeline
-  source_crawlers                = { traffic = { name = module.catalog.crawler_name, arn = module.catalog.crawler_arn } }
+  source_crawlers                = { for source, name in module.catalog.crawler_names : source => { name = name, arn = module.catalog.crawler_arns[source] } }
   athena_workgroup_name          = module.athena.workgroup_name
   athena_workgroup_arn           = module.athena.workgroup_arn
   curated_bucket_name            = module.storage.bucket_names["curated"]
@@ -161,7 +169,8 @@ module "state_machine" {
   lease_retry_seconds      = var.lease_retry_seconds
   lease_max_attempts       = var.lease_max_attempts
   lambda_timeout_seconds   = var.lambda_timeout_seconds + 10
-  glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300
+  # A FLEX run may first wait for spare capacity.
+  glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300 + (var.glue_execution_class == "FLEX" ? var.glue_flex_start_allowance_seconds : 0)
   # A model cannot run longer than the run it belongs to.
   model_timeout_seconds = var.state_machine_timeout_seconds
   timeout_seconds       = var.state_machine_timeout_seconds

@@ -13,13 +13,13 @@ output "glue_database_names" {
   value       = module.catalog.database_names
 }
 
-output "glue_crawler_name" {
-  description = "Name of the crawler that catalogues the ODS traffic table."
-  value       = module.catalog.crawler_name
+output "glue_crawler_names" {
+  description = "Name of each source's crawler, by source (it creates the source's ODS table and updates its schema)."
+  value       = module.catalog.crawler_names
 }
 
 output "glue_job_name" {
-  description = "Name of the Glue job that converts raw events to ODS Parquet."
+  description = "Name of the Glue job that converts every source's raw files to ODS Parquet."
   value       = module.glue_job.job_name
 }
 

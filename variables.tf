@@ -112,6 +112,12 @@ variable "athena_bytes_scanned_cutoff_per_query" {
   default     = 107374182400
 }
 
+variable "sources_path" {
+  description = "Path of the source declaration, relative to the root module: one entry per raw dataset (README, \"Adding a source\")."
+  type        = string
+  default     = "sql/sources.yaml"
+}
+
 variable "glue_worker_type" {
   description = "Glue worker type of the conversion job. One of G.1X, G.2X, G.4X, G.8X."
   type        = string
@@ -124,9 +130,36 @@ variable "glue_worker_type" {
 }
 
 variable "glue_number_of_workers" {
-  description = "Number of Glue workers of the conversion job."
+  description = "Number of Glue workers of the conversion job, the driver included (2 or more)."
   type        = number
   default     = 2
+
+  validation {
+    condition     = var.glue_number_of_workers >= 2 && floor(var.glue_number_of_workers) == var.glue_number_of_workers
+    error_message = "glue_number_of_workers must be a whole number, at least 2."
+  }
+}
+
+variable "glue_execution_class" {
+  description = "Execution class of the conversion job. One of STANDARD, FLEX (spare capacity, about a third cheaper, starting after a variable delay; G.1X and G.2X only)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "FLEX"], var.glue_execution_class)
+    error_message = "glue_execution_class must be one of STANDARD, FLEX."
+  }
+}
+
+variable "glue_flex_start_allowance_seconds" {
+  description = "Seconds a FLEX job run may wait for capacity before the state machine gives up on it, on top of its timeout."
+  type        = number
+  default     = 1800
+
+  validation {
+    condition     = var.glue_flex_start_allowance_seconds >= 0
+    error_message = "glue_flex_start_allowance_seconds must be 0 or more."
+  }
 }
 
 variable "glue_job_timeout_minutes" {

@@ -14,8 +14,11 @@ athena_results_expiration_days        = 7
 noncurrent_version_expiration_days    = 7
 athena_bytes_scanned_cutoff_per_query = 10737418240 # 10 GiB
 
+# The smallest job (a driver and one 4-core executor, 2 DPU) converts a dev day well within
+# the one-minute billing minimum; STANDARD starts at once, for runs started by hand.
 glue_worker_type         = "G.1X"
 glue_number_of_workers   = 2
+glue_execution_class     = "STANDARD"
 glue_job_timeout_minutes = 30
 
 lambda_memory_size     = 256

@@ -1,42 +1,58 @@
-"""Glue job: the raw traffic events of an arrival window -> the ODS table's Parquet partitions.
+"""Glue job: every declared source's raw files of an arrival window -> its ODS Parquet partitions.
 
-Reads the gzipped JSON lines under `<raw_path>/year=YYYY/month=MM/day=DD/hour=HH/` for every UTC
-arrival hour of `--arrival_start_date`..`--arrival_end_date` that exists, converts them to the
-ODS columns (typed, snake_case; values converted, not cleaned: cleaning is DWD's job), keeps the
-arrival partition from the path and writes Parquet (snappy) partitioned by year/month/day/hour
-under `--ods_path`. Lines that are not a JSON object of the expected types are dropped and counted.
+The sources come from `--sources`: the declaration of sql/sources.yaml as base64 of its JSON
+(Terraform: base64encode(jsonencode(yamldecode(...)))); etl_lambdas.sources validates the same
+file. For each source, the job reads the raw files under `<raw_root><raw_prefix>year=YYYY/month=MM/
+day=DD[/hour=HH]/` of every UTC arrival partition of `--arrival_start_date`..`--arrival_end_date`
+that exists, in the declared format (JSON lines, CSV, Parquet; `.gz` and other compressions by
+extension), converts them to the declared ODS columns (typed; values converted, not cleaned:
+cleaning is DWD's job) and writes Parquet (snappy) under `<ods_root><source>/`, partitioned like
+the arrival. A line or row whose values do not convert to the declared types is malformed:
+dropped and counted.
 
-Incremental per arrival hour: each converted ODS hour keeps a `_SOURCES` file (ignored by
-Athena and the crawler, as every `_` file) with the fingerprint of the raw files it was made
-from: their names and sizes (Firehose never rewrites an object; a new delivery is a new
-name) and CONVERTER_VERSION. An hour whose raw files have not changed since is skipped, so a
-daily run converts the hours that gained data (yesterday's and today's), not the whole
-three-day window. An hour without raw files is left as it is (raw data may have expired).
+Incremental per arrival partition: each converted ODS partition keeps a `_SOURCES` file (ignored
+by Athena and excluded from the crawl) recording the raw files it was made from, their names and
+sizes (Firehose never rewrites an object; a new delivery is a new name), and CONVERTER_VERSION. A
+partition whose raw files are the recorded ones is skipped, so a daily run converts the
+partitions that gained data; files not in the record are NEW. A partition without raw files is
+left as it is (raw data may have expired).
 
-Re-running a window replaces exactly the hours it converts: each such ODS hour directory is
-deleted first (so no stale file survives), then written with dynamic partition overwrite,
-which leaves every other partition alone; its `_SOURCES` is written last, so an interrupted
-run converts the hour again next time. `--force true` converts every hour of the window.
+Re-running a window replaces exactly the partitions it converts: each one's ODS directory is
+deleted first (so no stale file survives), then written with dynamic partition overwrite, which
+leaves every other partition alone; its `_SOURCES` is written last, so an interrupted run
+converts it again next time. `--force true` converts every partition of the window.
 
-Plain SparkSession API (no awsglue), so the same script runs on AWS Glue and on local Spark. Paths
-are Hadoop paths: s3:// on Glue, local directories locally. Arguments follow Glue's convention:
+Change report: for every source, always (also when nothing was converted) and last, the job
+writes `<changes_path><source>.json`: the ODS partitions this run wrote, the ODS columns as Hive
+types (what a crawler infers from the Parquet), the events read from NEW raw files counted by
+their local event day in `--time_zone` (events whose time cannot be parsed are counted apart),
+and the run's event and malformed-line counts. The catalog step registers the partitions and the
+restatement knows which earlier days received late data (docs/contracts.md, "Change report").
 
-    convert_raw.py --raw_path s3://raw/raw/traffic/ --ods_path s3://curated/ods/traffic/ \
-        --arrival_start_date 2026-11-19 --arrival_end_date 2026-11-21
+Plain SparkSession API (no awsglue), so the same script runs on AWS Glue 5.0 and on local Spark
+3.5.4. Paths are Hadoop paths: s3:// on Glue, local directories locally. Arguments follow Glue's
+convention (`--name value`):
 
-Glue adds its own arguments (--JOB_NAME, --JOB_RUN_ID, --TempDir, ...): they are ignored.
+    convert_raw.py --sources <base64> --raw_root s3://raw/ --ods_root s3://curated/ods/ \
+        --time_zone Europe/Brussels --arrival_start_date 2026-11-19 \
+        --arrival_end_date 2026-11-21 --run_id 20261121t030000z_ab12cd34 \
+        --changes_path s3://artifacts/changes/20261121t030000z_ab12cd34/
+
+Without `--changes_path`, reports go to `<changes_root><run_id>/`; without `--run_id`, the run id
+is Glue's own `--JOB_RUN_ID`. Glue's other arguments (--JOB_NAME, --TempDir, ...) are ignored.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
@@ -45,48 +61,44 @@ from pyspark.sql import types as T
 
 logger = logging.getLogger("convert_raw")
 
-REQUIRED_ARGUMENTS = ("raw_path", "ods_path", "arrival_start_date", "arrival_end_date")
-# Part of every hour's fingerprint: bump it when the conversion changes, and the next runs
-# convert their windows again instead of keeping what the previous version wrote.
-CONVERTER_VERSION = "1"
+# Part of every partition's _SOURCES record: bump it when the conversion changes, and the next
+# runs convert their windows again (all their files then count as new).
+CONVERTER_VERSION = "2"
 SOURCES_FILE = "_SOURCES"
-PARTITION_COLUMNS = ("year", "month", "day", "hour")
+ARRIVAL_PARTITIONS = {
+    "hourly": ("year", "month", "day", "hour"),
+    "daily": ("year", "month", "day"),
+}
+FORMATS = ("json", "csv", "parquet")
+EVENT_TIME_FORMATS = ("iso8601", "epoch_seconds", "epoch_millis")
 # A window is at most a backfill plus its two margin days; more is a typo, not a run.
 MAX_WINDOW_DAYS = 400
+# Event days counted in the conversion's own pass: the window's days and a week before it (late
+# data). Events of other days are counted by a second pass over the new files only.
+LOOKBACK_DAYS = 7
+MAX_OBSERVED_DAYS = 64
 
 CORRUPT = "_corrupt_record"
-# The raw event, as the sensors' feed names it (docs/contracts.md, "Raw events").
-RAW_SCHEMA = T.StructType(
-    [
-        T.StructField("uniqueId", T.StringType()),
-        T.StructField("recordTimestamp", T.StringType()),
-        T.StructField("currentSpeed", T.IntegerType()),
-        T.StructField("previousSpeed", T.IntegerType()),
-        T.StructField("bezettingsgraad", T.IntegerType()),
-        T.StructField("trafficIntensityClass2", T.IntegerType()),
-        T.StructField("trafficIntensityClass3", T.IntegerType()),
-        T.StructField("trafficIntensityClass4", T.IntegerType()),
-        T.StructField("trafficIntensityClass5", T.IntegerType()),
-        T.StructField("segment", T.StringType()),
-        T.StructField(CORRUPT, T.StringType()),
-    ]
-)
-# ODS column <- raw field, in the ODS table's column order.
-ODS_FIELDS = (
-    ("sensor_id", "uniqueId"),
-    ("record_timestamp", "recordTimestamp"),
-    ("current_speed", "currentSpeed"),
-    ("previous_speed", "previousSpeed"),
-    ("occupancy", "bezettingsgraad"),
-    ("intensity_class2", "trafficIntensityClass2"),
-    ("intensity_class3", "trafficIntensityClass3"),
-    ("intensity_class4", "trafficIntensityClass4"),
-    ("intensity_class5", "trafficIntensityClass5"),
-    ("segment", "segment"),
-)
-ODS_COLUMNS = tuple(name for name, _ in ODS_FIELDS) + PARTITION_COLUMNS
-_ARRIVAL_PATH = r"/year=(\d{4})/month=(\d{2})/day=(\d{2})/hour=(\d{2})/"
+MALFORMED = "_malformed"
+NEW = "_new_file"
+DAY_INDEX = "_event_day_index"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO8601 = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+_OFFSET = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+_SPARK_TYPES: dict[str, T.DataType] = {
+    "boolean": T.BooleanType(),
+    "tinyint": T.ByteType(),
+    "smallint": T.ShortType(),
+    "int": T.IntegerType(),
+    "bigint": T.LongType(),
+    "float": T.FloatType(),
+    "double": T.DoubleType(),
+    "string": T.StringType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+    "binary": T.BinaryType(),
+}
+_DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 
 
 class JobArgumentError(ValueError):
@@ -94,24 +106,55 @@ class JobArgumentError(ValueError):
 
 
 class NoRawDataError(RuntimeError):
-    """No raw arrival hour of the window exists; nothing has been deleted."""
+    """No declared source has a raw arrival partition in the window; nothing was deleted."""
+
+
+# -- arguments and the declaration ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str
+    field: str
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One declared source, as far as the conversion needs it."""
+
+    name: str
+    raw_prefix: str
+    arrival: str
+    format: str
+    columns: tuple[ColumnSpec, ...]
+    event_column: str
+    event_format: str
+    event_time_zone: str | None = None
+    delimiter: str = ","
+    header: bool = True
+
+    @property
+    def partition_keys(self) -> tuple[str, ...]:
+        return ARRIVAL_PARTITIONS[self.arrival]
 
 
 @dataclass(frozen=True)
 class JobArguments:
-    raw_path: str
-    ods_path: str
+    sources: tuple[SourceSpec, ...]
+    raw_root: str
+    ods_root: str
+    changes_path: str
+    time_zone: str
     arrival_start_date: dt.date
     arrival_end_date: dt.date
+    run_id: str
     force: bool = False
 
 
-def parse_arguments(argv: Sequence[str]) -> JobArguments:
-    """Glue's `--name value` pairs (also `--name=value`); unknown names are ignored.
-
-    A `--name` followed by another `--option` (or nothing) is a flag with an empty value, as
-    some of Glue's own arguments are.
-    """
+def glue_options(argv: Sequence[str]) -> dict[str, str]:
+    """Glue's `--name value` pairs (also `--name=value`). A `--name` followed by another
+    `--option` (or nothing) is a flag with an empty value, as some of Glue's own are."""
     values: dict[str, str] = {}
     index = 0
     while index < len(argv):
@@ -124,9 +167,24 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
             value = argv[index]
             index += 1
         values[name] = value
-    missing = [name for name in REQUIRED_ARGUMENTS if not values.get(name)]
+    return values
+
+
+def parse_arguments(argv: Sequence[str]) -> JobArguments:
+    values = glue_options(argv)
+    required = ("sources", "raw_root", "ods_root", "time_zone")
+    missing = [f"--{name}" for name in (*required, "arrival_start_date", "arrival_end_date")]
+    missing = [name for name in missing if not values.get(name[2:])]
+    run_id = values.get("run_id") or values.get("JOB_RUN_ID", "")
+    changes_path = values.get("changes_path") or (
+        f"{_folder(values['changes_root'])}{run_id}/" if values.get("changes_root") else ""
+    )
+    if not run_id:
+        missing.append("--run_id")
+    if not changes_path:
+        missing.append("--changes_path (or --changes_root)")
     if missing:
-        raise JobArgumentError(f"missing job argument(s): {', '.join('--' + m for m in missing)}")
+        raise JobArgumentError(f"missing job argument(s): {', '.join(missing)}")
     start = _date(values["arrival_start_date"], "arrival_start_date")
     end = _date(values["arrival_end_date"], "arrival_end_date")
     if end < start:
@@ -143,12 +201,20 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
     if force not in ("true", "false"):
         raise JobArgumentError(f"--force {values['force']!r} must be true or false")
     return JobArguments(
-        raw_path=values["raw_path"].rstrip("/"),
-        ods_path=values["ods_path"].rstrip("/"),
+        sources=decode_sources(values["sources"]),
+        raw_root=_folder(values["raw_root"]),
+        ods_root=_folder(values["ods_root"]),
+        changes_path=_folder(changes_path),
+        time_zone=values["time_zone"],
         arrival_start_date=start,
         arrival_end_date=end,
+        run_id=run_id,
         force=force == "true",
     )
+
+
+def _folder(path: str) -> str:
+    return path.rstrip("/") + "/"
 
 
 def _date(text: str, name: str) -> dt.date:
@@ -161,67 +227,110 @@ def _date(text: str, name: str) -> dt.date:
         raise JobArgumentError(f"--{name} {text!r} is not a date YYYY-MM-DD") from None
 
 
-def arrival_hours(start: dt.date, end: dt.date) -> list[tuple[str, str, str, str]]:
-    """Every UTC arrival hour of the window, as zero-padded (year, month, day, hour)."""
-    hours: list[tuple[str, str, str, str]] = []
+def decode_sources(text: str) -> tuple[SourceSpec, ...]:
+    """`--sources`: base64 of the declaration's JSON. etl_lambdas.sources validates the
+    declaration in full (the Plan step loads it before this job runs); here a document that
+    lacks what the conversion needs fails with a JobArgumentError naming it."""
+    try:
+        document = json.loads(base64.b64decode(text, validate=True))
+        entries = document["sources"]
+        if not isinstance(entries, list) or not entries:
+            raise ValueError("'sources' must be a non-empty list")
+        return tuple(_source_spec(entry) for entry in entries)
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise JobArgumentError(f"--sources is not base64 of a JSON declaration: {error}") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise JobArgumentError(f"--sources: invalid declaration: {error!r}") from None
+
+
+def _source_spec(entry: Mapping[str, Any]) -> SourceSpec:
+    # An optional field may be absent (YAML) or null (Terraform's optional() attributes).
+    name = str(entry["name"])
+    file_format = entry["format"]
+    event_time = entry["event_time"]
+    if entry["arrival"] not in ARRIVAL_PARTITIONS:
+        raise ValueError(f"source {name!r}: arrival {entry['arrival']!r}")
+    if file_format["type"] not in FORMATS:
+        raise ValueError(f"source {name!r}: format {file_format['type']!r}")
+    if event_time["format"] not in EVENT_TIME_FORMATS:
+        raise ValueError(f"source {name!r}: event_time format {event_time['format']!r}")
+    columns = tuple(
+        ColumnSpec(
+            str(c["name"]),
+            str(c["type"]).lower().replace(" ", ""),
+            str(c.get("field") or c["name"]),
+        )
+        for c in entry["columns"]
+    )
+    for column in columns:
+        spark_type(column.type)
+    if event_time["column"] not in {c.name for c in columns}:
+        raise ValueError(f"source {name!r}: event_time column {event_time['column']!r}")
+    return SourceSpec(
+        name=name,
+        raw_prefix=_folder(str(entry["raw_prefix"])),
+        arrival=str(entry["arrival"]),
+        format=str(file_format["type"]),
+        columns=columns,
+        event_column=str(event_time["column"]),
+        event_format=str(event_time["format"]),
+        event_time_zone=event_time.get("time_zone"),
+        delimiter=str(file_format.get("delimiter") or ","),
+        header=file_format.get("header") is not False,
+    )
+
+
+def spark_type(hive_type: str) -> T.DataType:
+    if hive_type in _SPARK_TYPES:
+        return _SPARK_TYPES[hive_type]
+    decimal = _DECIMAL.match(hive_type)
+    if decimal:
+        return T.DecimalType(int(decimal.group(1)), int(decimal.group(2)))
+    raise ValueError(f"column type {hive_type!r}")
+
+
+# -- layout ----------------------------------------------------------------------------------
+
+
+def arrival_partitions(arrival: str, start: dt.date, end: dt.date) -> list[tuple[str, ...]]:
+    """Every UTC arrival partition of the window, as zero-padded partition values."""
+    partitions: list[tuple[str, ...]] = []
     day = start
     while day <= end:
-        hours.extend((f"{day:%Y}", f"{day:%m}", f"{day:%d}", f"{hour:02d}") for hour in range(24))
+        date_values = (f"{day:%Y}", f"{day:%m}", f"{day:%d}")
+        if arrival == "hourly":
+            partitions.extend((*date_values, f"{hour:02d}") for hour in range(24))
+        else:
+            partitions.append(date_values)
         day += dt.timedelta(days=1)
-    return hours
+    return partitions
 
 
-def partition_paths(root: str, start: dt.date, end: dt.date) -> list[str]:
-    """The window's partition directories under root (raw or ODS: the layouts match)."""
-    return [hour_path(root, hour) for hour in arrival_hours(start, end)]
+def partition_path(root: str, keys: Sequence[str], values: Sequence[str]) -> str:
+    """The partition directory under root (raw or ODS: the layouts match), no trailing '/'."""
+    return root.rstrip("/") + "".join(f"/{k}={v}" for k, v in zip(keys, values, strict=True))
 
 
-def hour_path(root: str, hour: tuple[str, str, str, str]) -> str:
-    year, month, day, hour_of_day = hour
-    return f"{root.rstrip('/')}/year={year}/month={month}/day={day}/hour={hour_of_day}"
+def raw_root_of(arguments: JobArguments, source: SourceSpec) -> str:
+    return f"{arguments.raw_root}{source.raw_prefix}"
 
 
-def sources_fingerprint(files: Sequence[tuple[str, int]]) -> str:
-    """What an ODS hour was made from: the raw files' names and sizes, and the converter."""
-    digest = hashlib.sha256(f"converter={CONVERTER_VERSION}\n".encode())
-    for name, size in sorted(files):
-        digest.update(f"{name}\t{size}\n".encode())
-    return digest.hexdigest()
+def ods_root_of(arguments: JobArguments, source: SourceSpec) -> str:
+    return f"{arguments.ods_root}{source.name}/"
 
 
-def convert(lines: DataFrame) -> DataFrame:
-    """Raw lines -> ODS rows plus a `malformed` flag.
-
-    `lines` has `value` (one JSON line) and `path` (the file it came from). Blank lines are not
-    events and are left out. A line that is not a JSON object matching RAW_SCHEMA is flagged
-    malformed, with its fields NULL. The arrival partition comes from the file's path.
-    """
-    parsed = lines.where(F.trim(F.col("value")) != "").select(
-        F.from_json(
-            F.col("value"),
-            RAW_SCHEMA,
-            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
-        ).alias("event"),
-        F.col("path"),
-    )
-    malformed: Column = F.col("event").isNull() | F.col(f"event.{CORRUPT}").isNotNull()
-    return parsed.select(
-        *(F.col(f"event.{raw}").alias(name) for name, raw in ODS_FIELDS),
-        *(
-            F.regexp_extract(F.col("path"), _ARRIVAL_PATH, group).alias(column)
-            for group, column in enumerate(PARTITION_COLUMNS, start=1)
-        ),
-        malformed.alias("malformed"),
-    )
+# -- files -----------------------------------------------------------------------------------
 
 
-def ods_rows(converted: DataFrame) -> DataFrame:
-    """The well-formed rows of `convert`'s output, in the ODS table's columns."""
-    return converted.where(~F.col("malformed")).select(*ODS_COLUMNS)
+@dataclass(frozen=True)
+class RawFile:
+    name: str
+    size: int
+    path: str
 
 
 class HadoopFileSystem:
-    """Exists/delete on any Hadoop path (s3://, file://, plain local), through Spark's JVM."""
+    """Exists/list/read/write/delete on any Hadoop path (s3://, file://, local), via Spark's JVM."""
 
     def __init__(self, spark: SparkSession) -> None:
         self._jvm: Any = spark.sparkContext._jvm
@@ -239,8 +348,8 @@ class HadoopFileSystem:
         filesystem, hadoop_path = self._path(path)
         return bool(filesystem.delete(hadoop_path, True))
 
-    def data_files(self, directory: str) -> list[tuple[str, int]]:
-        """(name, size) of the files directly in a directory; hidden `.`/`_` files left out."""
+    def data_files(self, directory: str) -> list[RawFile]:
+        """The files directly in a directory, by name; hidden `.`/`_` files left out."""
         filesystem, hadoop_path = self._path(directory)
         if not filesystem.exists(hadoop_path):
             return []
@@ -248,8 +357,8 @@ class HadoopFileSystem:
         for status in filesystem.listStatus(hadoop_path):
             name = str(status.getPath().getName())
             if status.isFile() and not name.startswith((".", "_")):
-                files.append((name, int(status.getLen())))
-        return files
+                files.append(RawFile(name, int(status.getLen()), str(status.getPath().toString())))
+        return sorted(files, key=lambda f: f.name)
 
     def read_text(self, path: str) -> str | None:
         filesystem, hadoop_path = self._path(path)
@@ -273,93 +382,411 @@ class HadoopFileSystem:
             stream.close()
 
 
-def hours_to_convert(
-    filesystem: HadoopFileSystem, arguments: JobArguments
-) -> tuple[list[tuple[str, str, str, str]], dict[tuple[str, str, str, str], str], int]:
-    """The arrival hours whose raw files changed since converted, their fingerprints, and
-    how many hours of the window have raw files at all."""
-    stale: list[tuple[str, str, str, str]] = []
-    fingerprints: dict[tuple[str, str, str, str], str] = {}
-    present = 0
-    for hour in arrival_hours(arguments.arrival_start_date, arguments.arrival_end_date):
-        files = filesystem.data_files(hour_path(arguments.raw_path, hour))
+def sources_record(files: Iterable[RawFile]) -> str:
+    """The `_SOURCES` of a converted partition: the converter and the raw files read."""
+    entries = [{"name": f.name, "size": f.size} for f in sorted(files, key=lambda f: f.name)]
+    return json.dumps({"converter": CONVERTER_VERSION, "files": entries}, sort_keys=True) + "\n"
+
+
+def recorded_files(text: str | None) -> set[tuple[str, int]] | None:
+    """The (name, size) of the raw files a `_SOURCES` records; None when there is no record
+    this converter can trust (absent, another converter version, an older format)."""
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+        if record.get("converter") != CONVERTER_VERSION:
+            return None
+        return {(str(f["name"]), int(f["size"])) for f in record["files"]}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+@dataclass
+class PartitionWork:
+    """A partition to convert: all its raw files, and which of them are new."""
+
+    values: tuple[str, ...]
+    files: list[RawFile]
+    new_files: list[RawFile]
+
+
+@dataclass
+class SourcePlan:
+    source: SourceSpec
+    partitions_with_raw_data: int = 0
+    work: list[PartitionWork] = field(default_factory=list)
+
+
+def plan_source(
+    filesystem: HadoopFileSystem, arguments: JobArguments, source: SourceSpec
+) -> SourcePlan:
+    """The source's arrival partitions whose raw files differ from their record."""
+    plan = SourcePlan(source)
+    raw_root, ods_root = raw_root_of(arguments, source), ods_root_of(arguments, source)
+    keys = source.partition_keys
+    start, end = arguments.arrival_start_date, arguments.arrival_end_date
+    for values in arrival_partitions(source.arrival, start, end):
+        files = filesystem.data_files(partition_path(raw_root, keys, values))
         if not files:
             continue
-        present += 1
-        fingerprint = sources_fingerprint(files)
-        recorded = filesystem.read_text(f"{hour_path(arguments.ods_path, hour)}/{SOURCES_FILE}")
-        if arguments.force or recorded is None or recorded.strip() != fingerprint:
-            stale.append(hour)
-            fingerprints[hour] = fingerprint
-    return stale, fingerprints, present
-
-
-def run(spark: SparkSession, arguments: JobArguments) -> dict[str, int]:
-    """Convert the window's changed hours; returns counts (hours, events, malformed lines)."""
-    filesystem = HadoopFileSystem(spark)
-    start, end = arguments.arrival_start_date, arguments.arrival_end_date
-    stale, fingerprints, present = hours_to_convert(filesystem, arguments)
-    if not present:
-        raise NoRawDataError(
-            f"no raw arrival hour under {arguments.raw_path} for "
-            f"{start.isoformat()}..{end.isoformat()}"
+        plan.partitions_with_raw_data += 1
+        recorded = recorded_files(
+            filesystem.read_text(f"{partition_path(ods_root, keys, values)}/{SOURCES_FILE}")
         )
-    by_flag: dict[bool, int] = {}
-    if stale:
-        by_flag = _convert_hours(spark, filesystem, arguments, stale)
-        # Last: an hour is only taken as converted once its data is completely written.
-        for hour in stale:
-            filesystem.write_text(
-                f"{hour_path(arguments.ods_path, hour)}/{SOURCES_FILE}", fingerprints[hour] + "\n"
-            )
-    summary = {
-        "hours_with_raw_data": present,
-        "hours_converted": len(stale),
-        "hours_unchanged": present - len(stale),
-        "events": by_flag.get(False, 0),
-        "malformed_lines": by_flag.get(True, 0),
-    }
-    logger.info(
-        "converted arrival window %s",
-        json.dumps({"window": [start.isoformat(), end.isoformat()], **summary}),
-    )
-    return summary
+        current = {(f.name, f.size) for f in files}
+        if recorded is not None and recorded == current and not arguments.force:
+            continue
+        new = [f for f in files if recorded is None or (f.name, f.size) not in recorded]
+        plan.work.append(PartitionWork(values, files, new))
+    return plan
 
 
-def _convert_hours(
-    spark: SparkSession,
-    filesystem: HadoopFileSystem,
-    arguments: JobArguments,
-    hours: list[tuple[str, str, str, str]],
-) -> dict[bool, int]:
-    # No _SUCCESS marker in the table's location: the crawler would take it for data.
-    spark.sparkContext._jsc.hadoopConfiguration().set(
-        "mapreduce.fileoutputcommitter.marksuccessfuljobs", "false"
+# -- conversion ------------------------------------------------------------------------------
+
+
+def _sql_name(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _quoted(name: str) -> Column:
+    return F.col(_sql_name(name))
+
+
+def read_raw(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
+    """The raw records of the files: one column per raw field (typed for JSON, as read
+    otherwise), CORRUPT (the text of a record the reader could not parse) and `path`."""
+    if source.format == "json":
+        fields = list(dict.fromkeys((c.field, c.type) for c in source.columns))
+        schema = T.StructType(
+            [T.StructField(name, spark_type(kind)) for name, kind in fields]
+            + [T.StructField(CORRUPT, T.StringType())]
+        )
+        lines = spark.read.text(files).select(F.col("value"), F.input_file_name().alias("path"))
+        # Blank lines are not events, and not malformed either.
+        parsed = lines.where(F.trim(F.col("value")) != "").select(
+            F.from_json(
+                "value", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+            ).alias("record"),
+            F.col("path"),
+        )
+        return parsed.select(
+            *(F.col("record")[name].alias(name) for name, _ in fields),
+            # from_json gives NULL for a line that is not a JSON object at all
+            F.when(F.col("record").isNull(), F.lit("<not an object>"))
+            .otherwise(F.col("record")[CORRUPT])
+            .alias(CORRUPT),
+            F.col("path"),
+        )
+    if source.format == "csv":
+        return _read_csv(spark, source, files)
+    return spark.read.parquet(*files).select(
+        "*", F.lit(None).cast("string").alias(CORRUPT), F.input_file_name().alias("path")
     )
-    sources = [hour_path(arguments.raw_path, hour) for hour in hours]
-    lines = spark.read.text(sources, recursiveFileLookup=True).select(
-        F.col("value"), F.input_file_name().alias("path")
+
+
+def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
+    options = {"sep": source.delimiter, "header": str(source.header).lower()}
+    names = [c.field for c in source.columns]
+    if source.header:
+        # Fields are found by name in the header; every file must have the first file's
+        # header (Spark checks each one and fails the run naming the file that differs). An
+        # empty file has no header: the next one's is taken.
+        for path in files:
+            header = spark.read.options(**options).csv(path).columns
+            if header:
+                names = header
+                break
+    schema = T.StructType(
+        [T.StructField(name, T.StringType()) for name in names]
+        + [T.StructField(CORRUPT, T.StringType())]
     )
-    # Counted while written: one pass over the raw files, nothing cached.
-    observation = Observation("convert_raw")
-    converted = convert(lines).observe(
+    return spark.read.csv(
+        files,
+        schema=schema,
+        mode="PERMISSIVE",
+        columnNameOfCorruptRecord=CORRUPT,
+        enforceSchema=False,
+        **options,
+    ).select("*", F.input_file_name().alias("path"))
+
+
+def convert(raw: DataFrame, source: SourceSpec) -> DataFrame:
+    """Raw records -> the ODS columns, the arrival partition (from the file's path) and
+    MALFORMED: the record could not be parsed, or a value does not convert to its type."""
+    missing = [c.field for c in source.columns if c.field not in raw.columns]
+    if missing:
+        raise JobArgumentError(f"source {source.name!r}: the raw files have no field(s) {missing}")
+    # JSON is parsed to the declared types; other formats are cast, and a value that does
+    # not survive the cast makes the record malformed.
+    converted = [
+        _quoted(c.field)
+        if source.format == "json"
+        else F.expr(f"try_cast({_sql_name(c.field)} AS {c.type})")
+        for c in source.columns
+    ]
+    lost = [
+        _quoted(c.field).isNotNull() & value.isNull()
+        for c, value in zip(source.columns, converted, strict=True)
+        if source.format != "json"
+    ]
+    malformed = F.col(CORRUPT).isNotNull()
+    for lost_value in lost:
+        malformed = malformed | lost_value
+    pattern = "/" + "/".join(f"{key}=([^/]+)" for key in source.partition_keys) + "/[^/]+$"
+    return raw.select(
+        *(value.alias(c.name) for c, value in zip(source.columns, converted, strict=True)),
+        *(
+            F.regexp_extract(F.col("path"), pattern, group).alias(key)
+            for group, key in enumerate(source.partition_keys, start=1)
+        ),
+        malformed.alias(MALFORMED),
+    )
+
+
+def ods_rows(converted: DataFrame, source: SourceSpec) -> DataFrame:
+    """The well-formed rows of `convert`'s output, in the ODS table's columns."""
+    columns = [c.name for c in source.columns] + list(source.partition_keys)
+    return converted.where(~F.col(MALFORMED)).select(*columns)
+
+
+def event_instant(source: SourceSpec) -> Column:
+    """The event time as a UTC instant (the session runs in UTC), NULL when unparsable."""
+    value = F.col(source.event_column)
+    if source.event_format == "epoch_seconds":
+        return F.timestamp_seconds(value)
+    if source.event_format == "epoch_millis":
+        return F.timestamp_seconds(value / F.lit(1000))
+    text = F.trim(value)
+    parsed = F.try_to_timestamp(text)
+    return (
+        F.when(~text.rlike(_ISO8601), F.lit(None).cast("timestamp"))
+        .when(text.rlike(_OFFSET), parsed)
+        .otherwise(F.to_utc_timestamp(parsed, source.event_time_zone or "UTC"))
+    )
+
+
+def local_day(instant: Column, time_zone: str) -> Column:
+    return F.to_date(F.from_utc_timestamp(instant, time_zone))
+
+
+def observed_days(start: dt.date, end: dt.date) -> tuple[dt.date, int]:
+    """First day and number of days whose events the conversion pass counts itself."""
+    first = start - dt.timedelta(days=LOOKBACK_DAYS)
+    count = (end - first).days + 2  # the day after the window: zones east of UTC
+    if count > MAX_OBSERVED_DAYS:
+        first += dt.timedelta(days=count - MAX_OBSERVED_DAYS)
+        count = MAX_OBSERVED_DAYS
+    return first, count
+
+
+# -- a source's run --------------------------------------------------------------------------
+
+
+@dataclass
+class SourceResult:
+    partitions: list[tuple[str, ...]]
+    events: int = 0
+    malformed_lines: int = 0
+    event_days: dict[str, int] = field(default_factory=dict)
+    unparsable_event_times: int = 0
+
+
+def convert_source(
+    spark: SparkSession, filesystem: HadoopFileSystem, arguments: JobArguments, plan: SourcePlan
+) -> SourceResult:
+    source = plan.source
+    result = SourceResult(partitions=[work.values for work in plan.work])
+    if not plan.work:
+        return result
+    new_paths = {f.path for work in plan.work for f in work.new_files}
+    first_day, day_count = observed_days(arguments.arrival_start_date, arguments.arrival_end_date)
+    frame = _flagged(spark, source, [f.path for w in plan.work for f in w.files], new_paths)
+    new_event = F.col(NEW) & ~F.col(MALFORMED)
+    # One column, computed once per record, that the observed counts below all read.
+    frame = frame.withColumn(
+        DAY_INDEX,
+        F.when(
+            new_event,
+            F.datediff(
+                local_day(event_instant(source), arguments.time_zone),
+                F.to_date(F.lit(first_day.isoformat())),
+            ),
+        ),
+    )
+    index = F.col(DAY_INDEX)
+    observation = Observation(f"convert_{source.name}")
+    observed = frame.observe(
         observation,
-        F.count(F.lit(1)).alias("lines"),
-        F.sum(F.col("malformed").cast("long")).alias("malformed"),
+        F.count(F.lit(1)).alias("records"),
+        F.count_if(F.col(MALFORMED)).alias("malformed"),
+        F.count_if(new_event & index.isNull()).alias("unparsable"),
+        F.count_if((index < 0) | (index >= day_count)).alias("elsewhere"),
+        *(F.count_if(index == k).alias(f"day_{k}") for k in range(day_count)),
     )
-    for hour in hours:
-        filesystem.delete_tree(hour_path(arguments.ods_path, hour))
+    ods_root = ods_root_of(arguments, source)
+    for work in plan.work:
+        filesystem.delete_tree(partition_path(ods_root, source.partition_keys, work.values))
     (
-        ods_rows(converted)
+        ods_rows(observed, source)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .option("compression", "snappy")
-        .partitionBy(*PARTITION_COLUMNS)
-        .parquet(arguments.ods_path)
+        .partitionBy(*source.partition_keys)
+        .parquet(ods_root)
     )
     metrics = observation.get
-    malformed = int(metrics.get("malformed") or 0)
-    return {True: malformed, False: int(metrics.get("lines") or 0) - malformed}
+    result.malformed_lines = int(metrics["malformed"] or 0)
+    result.events = int(metrics["records"] or 0) - result.malformed_lines
+    result.unparsable_event_times = int(metrics["unparsable"] or 0)
+    days = {
+        (first_day + dt.timedelta(days=k)).isoformat(): int(metrics[f"day_{k}"] or 0)
+        for k in range(day_count)
+    }
+    if metrics["elsewhere"]:
+        days.update(_days_outside(spark, source, arguments.time_zone, sorted(new_paths), days))
+    result.event_days = {day: count for day, count in sorted(days.items()) if count}
+    # Last: a partition is only taken as converted once its data is completely written.
+    for work in plan.work:
+        record_path = partition_path(ods_root, source.partition_keys, work.values)
+        filesystem.write_text(f"{record_path}/{SOURCES_FILE}", sources_record(work.files))
+    return result
+
+
+def _flagged(
+    spark: SparkSession, source: SourceSpec, files: list[str], new_paths: set[str]
+) -> DataFrame:
+    """`convert` over the files, each record flagged NEW when its file is new: two reads, so
+    that no file name has to be matched against Spark's rendering of its path."""
+    parts = []
+    for is_new in (True, False):
+        chosen = [path for path in files if (path in new_paths) == is_new]
+        if chosen:
+            converted = convert(read_raw(spark, source, chosen), source)
+            parts.append(converted.withColumn(NEW, F.lit(is_new)))
+    frame = parts[0]
+    for part in parts[1:]:
+        frame = frame.unionByName(part)
+    return frame
+
+
+def _days_outside(
+    spark: SparkSession,
+    source: SourceSpec,
+    time_zone: str,
+    new_files: list[str],
+    observed: Mapping[str, int],
+) -> dict[str, int]:
+    """The rare second pass: new events whose day the conversion pass did not count."""
+    converted = convert(read_raw(spark, source, new_files), source)
+    days = (
+        converted.where(~F.col(MALFORMED))
+        .select(local_day(event_instant(source), time_zone).alias("day"))
+        .where(F.col("day").isNotNull())
+        .groupBy("day")
+        .count()
+        .collect()
+    )
+    found = {row["day"].isoformat(): int(row["count"]) for row in days}
+    return {day: count for day, count in found.items() if day not in observed}
+
+
+def change_report(
+    arguments: JobArguments, source: SourceSpec, result: SourceResult, schema: T.StructType
+) -> dict[str, Any]:
+    ods_root = ods_root_of(arguments, source)
+    keys = source.partition_keys
+    return {
+        "source": source.name,
+        "run_id": arguments.run_id,
+        "ods_table": source.name,
+        "partition_keys": list(keys),
+        "partitions": [
+            {"values": list(values), "location": partition_path(ods_root, keys, values) + "/"}
+            for values in result.partitions
+        ],
+        # Spark's simpleString of these types is the Hive type a crawler infers.
+        "columns": [
+            {"name": f.name, "type": f.dataType.simpleString()}
+            for f in schema.fields
+            if f.name not in keys
+        ],
+        "event_days": result.event_days,
+        "events": result.events,
+        "malformed_lines": result.malformed_lines,
+        "unparsable_event_times": result.unparsable_event_times,
+    }
+
+
+def ods_schema(source: SourceSpec) -> T.StructType:
+    """The ODS table's columns as written (declared types, then the partition keys)."""
+    fields = [T.StructField(c.name, spark_type(c.type)) for c in source.columns]
+    fields += [T.StructField(key, T.StringType()) for key in source.partition_keys]
+    return T.StructType(fields)
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def check_time_zones(spark: SparkSession, arguments: JobArguments) -> None:
+    """Every zone the run uses, checked with Java's zone rules (what Spark converts with)."""
+    zone_id: Any = spark.sparkContext._jvm.java.time.ZoneId  # type: ignore[union-attr]
+    zones = {"--time_zone": arguments.time_zone}
+    for source in arguments.sources:
+        if source.event_time_zone:
+            zones[f"source {source.name!r}: event_time time_zone"] = source.event_time_zone
+    for label, zone in zones.items():
+        try:
+            zone_id.of(zone)
+        except Exception:  # py4j raises the Java exception wrapped
+            raise JobArgumentError(f"{label} {zone!r} is not a time zone") from None
+
+
+def run(spark: SparkSession, arguments: JobArguments) -> dict[str, dict[str, Any]]:
+    """Convert every source's changed partitions and write the change reports; returns the
+    reports by source."""
+    # The event-time conversions assume it; Glue's default, set so that no setting changes it.
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    # No _SUCCESS marker in the tables' locations: the crawler would take it for data.
+    spark.sparkContext._jsc.hadoopConfiguration().set(  # type: ignore[union-attr]
+        "mapreduce.fileoutputcommitter.marksuccessfuljobs", "false"
+    )
+    check_time_zones(spark, arguments)
+    filesystem = HadoopFileSystem(spark)
+    plans = [plan_source(filesystem, arguments, source) for source in arguments.sources]
+    if not any(plan.partitions_with_raw_data for plan in plans):
+        names = ", ".join(source.name for source in arguments.sources)
+        raise NoRawDataError(
+            f"no raw arrival partition of any source ({names}) "
+            f"under {arguments.raw_root} for {arguments.arrival_start_date.isoformat()}.."
+            f"{arguments.arrival_end_date.isoformat()}"
+        )
+    reports = {}
+    for plan in plans:
+        result = convert_source(spark, filesystem, arguments, plan)
+        report = change_report(arguments, plan.source, result, ods_schema(plan.source))
+        # Last, after the source's partitions and records: the report says what is in place.
+        filesystem.write_text(
+            f"{arguments.changes_path}{plan.source.name}.json", json.dumps(report, indent=2) + "\n"
+        )
+        reports[plan.source.name] = report
+        _log_source(arguments, plan, result)
+    return reports
+
+
+def _log_source(arguments: JobArguments, plan: SourcePlan, result: SourceResult) -> None:
+    summary = {
+        "source": plan.source.name,
+        "window": [
+            arguments.arrival_start_date.isoformat(),
+            arguments.arrival_end_date.isoformat(),
+        ],
+        "partitions_with_raw_data": plan.partitions_with_raw_data,
+        "partitions_converted": len(plan.work),
+        "events": result.events,
+        "malformed_lines": result.malformed_lines,
+    }
+    logger.info("converted source %s", json.dumps(summary))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,7 +2,9 @@
 
 `sql/models.toml` is the one place that says what models exist. Adding a model is
 an entry there plus `sql/<tier>/<name>.sql`. This module reads it with the
-standard library and validates it, so a bad entry fails loudly at cold start.
+standard library and validates it, so a bad entry fails loudly at cold start. The
+ODS tables the models read are the sources declared beside it, in `sql/sources.yaml`
+(`etl_lambdas.sources`): a model may read `ods.<name>` only for a declared source.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from etl_lambdas.sources import SOURCES_FILE, SourceError, Sources, load_sources
+
 # Tiers in the order they run; a model reads only from tiers before its own.
 TIERS: tuple[str, ...] = ("dwd", "dws", "ads")
-# Tables a model may read that are not models: the crawled ODS tables.
+# Tables a model may read that are not models: the ODS tables of the declared sources.
 SOURCE_TIERS: tuple[str, ...] = ("ods", *TIERS)
 
 GRANULARITY_PARTITIONS: dict[str, tuple[str, ...]] = {
@@ -64,6 +68,7 @@ class Model:
 class Catalog:
     root: Path
     models: tuple[Model, ...]
+    sources: Sources
 
     def get(self, name: str) -> Model:
         for model in self.models:
@@ -102,8 +107,13 @@ def load_catalog(root: Path | None = None) -> Catalog:
     if not isinstance(entries, list) or not entries:
         raise CatalogError(f"{path}: expected at least one [[models]] entry")
     models = tuple(_parse_model(entry, path) for entry in entries)
-    _validate(models, root, path)
-    return Catalog(root=root, models=models)
+    try:
+        sources = load_sources(root / SOURCES_FILE)
+    except SourceError as error:
+        # One error type for the whole catalog: the state machine never retries it.
+        raise CatalogError(str(error)) from error
+    _validate(models, sources, root, path)
+    return Catalog(root=root, models=models, sources=sources)
 
 
 def _parse_model(entry: dict[str, object], path: Path) -> Model:
@@ -175,7 +185,7 @@ def _names(value: object, label: str, where: str, *, required: bool) -> tuple[st
     return tuple(value)
 
 
-def _validate(models: tuple[Model, ...], root: Path, path: Path) -> None:
+def _validate(models: tuple[Model, ...], sources: Sources, root: Path, path: Path) -> None:
     by_name: dict[str, Model] = {}
     for model in models:
         if model.name in by_name:
@@ -190,6 +200,11 @@ def _validate(models: tuple[Model, ...], root: Path, path: Path) -> None:
             if SOURCE_TIERS.index(tier) >= SOURCE_TIERS.index(model.tier):
                 raise CatalogError(
                     f"{where}: source {source!r} is not in a tier before {model.tier!r}"
+                )
+            if tier == "ods" and table not in sources.names():
+                raise CatalogError(
+                    f"{where}: source {source!r} is not a declared source "
+                    f"({SOURCES_FILE} declares {', '.join(sources.names())})"
                 )
             if tier != "ods" and (table not in by_name or by_name[table].tier != tier):
                 raise CatalogError(f"{where}: source {source!r} is not a declared model")

@@ -311,9 +311,7 @@ def main() -> int:
         )
 
     # The floor of the same day as the daily run it is compared with.
-    floor = run_floor(
-        catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[-1], time_zone
-    )
+    floor = run_floor(catalog, raw_dir, bench_home / "floor", days[-1], time_zone)
     first, daily = runs[0], runs[-1]
     cost = cost_model.cost_of(quantities)
     seed_cost = cost_model.cost_of(seed_quantities)

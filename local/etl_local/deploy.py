@@ -43,6 +43,13 @@ _LAMBDA_TRUST = {
     ],
 }
 
+# What the crawlers leave out: the Glue job's records and Spark's markers and staging folders,
+# as modules/catalog declares them.
+CRAWLER_EXCLUSIONS = (
+    "**_SUCCESS", "**_SOURCES", "**.crc", "**_$folder$", "**_committed_*", "**_started_*",
+    "**_temporary/**", "**.spark-staging-*/**",
+)  # fmt: skip
+
 # Partitions inherit the table's schema, as the catalog module's crawler configures.
 _CRAWLER_CONFIGURATION = json.dumps(
     {
@@ -109,22 +116,12 @@ def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
             glue.get_database(Name=name)
         except glue.exceptions.EntityNotFoundException:
             glue.create_database(DatabaseInput={"Name": name})
-    crawler = {
-        "Name": settings.crawler_name,
-        "Role": settings.role_arn,
-        "DatabaseName": settings.database("ods"),
-        "Targets": {
-            "S3Targets": [{"Path": f"s3://{settings.curated_bucket}/{settings.ods_prefix}"}]
-        },
-        # CRAWL_NEW_FOLDERS_ONLY requires the LOG/LOG schema change policy on Glue.
-        "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"},
-        "SchemaChangePolicy": {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
-        "Configuration": _CRAWLER_CONFIGURATION,
-    }
-    try:
-        glue.get_crawler(Name=settings.crawler_name)
-    except glue.exceptions.EntityNotFoundException:
-        glue.create_crawler(**crawler)
+    for source in settings.sources:
+        name = settings.crawler_name(source.name)
+        try:
+            glue.get_crawler(Name=name)
+        except glue.exceptions.EntityNotFoundException:
+            glue.create_crawler(Name=name, **_crawler(settings, source.ods_prefix))
     if GLUE_SCRIPT.is_file():
         s3.put_object(
             Bucket=settings.artifacts_bucket,
@@ -139,12 +136,7 @@ def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
             "PythonVersion": "3",
         },
         "GlueVersion": "5.0",
-        "DefaultArguments": {
-            "--job-language": "python",
-            "--job-bookmark-option": "job-bookmark-disable",
-            "--raw_path": f"s3://{settings.raw_bucket}/{settings.raw_prefix}",
-            "--ods_path": f"s3://{settings.curated_bucket}/{settings.ods_prefix}",
-        },
+        "DefaultArguments": settings.glue_job_arguments,
         "ExecutionProperty": {"MaxConcurrentRuns": 1},
         "Timeout": max(1, settings.glue_job_timeout_seconds // 60),
     }
@@ -152,6 +144,27 @@ def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
         glue.get_job(JobName=settings.glue_job_name)
     except glue.exceptions.EntityNotFoundException:
         glue.create_job(Name=settings.glue_job_name, **job)
+
+
+def _crawler(settings: LocalSettings, ods_prefix: str) -> dict[str, Any]:
+    """A source's crawler, configured as modules/catalog configures it."""
+    return {
+        "Role": settings.role_arn,
+        "DatabaseName": settings.database("ods"),
+        "Targets": {
+            "S3Targets": [
+                {
+                    "Path": f"s3://{settings.curated_bucket}/{ods_prefix}",
+                    "Exclusions": list(CRAWLER_EXCLUSIONS),
+                }
+            ]
+        },
+        # It runs when a table is new or its schema changed, and must then update the schema:
+        # UPDATE_IN_DATABASE, which Glue accepts only with CRAWL_EVERYTHING.
+        "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
+        "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
+        "Configuration": _CRAWLER_CONFIGURATION,
+    }
 
 
 def _athena(athena: Any, settings: LocalSettings) -> None:
@@ -239,7 +252,7 @@ def describe(settings: LocalSettings) -> dict[str, Any]:
     return {
         "buckets": list(settings.buckets),
         "databases": list(settings.databases),
-        "crawler": settings.crawler_name,
+        "crawlers": settings.crawler_names,
         "glue_job": settings.glue_job_name,
         "workgroup": settings.workgroup,
         "topic_arn": settings.topic_arn,

@@ -16,33 +16,60 @@ import duckdb
 
 from etl_lambdas.catalog import SOURCE_TIERS, Catalog, render_template
 from etl_lambdas.planning import Chunk, arrival_window, template_values
+from etl_lambdas.sources import Source
 from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
-# The Glue job's conversion (docs/contracts.md, "Raw events and the ODS table"),
-# expressed in DuckDB: raw camelCase JSON to typed snake_case columns.
-_RAW_COLUMNS = {
-    "uniqueId": "VARCHAR",
-    "recordTimestamp": "VARCHAR",
-    "currentSpeed": "INTEGER",
-    "previousSpeed": "INTEGER",
-    "bezettingsgraad": "INTEGER",
-    "trafficIntensityClass2": "INTEGER",
-    "trafficIntensityClass3": "INTEGER",
-    "trafficIntensityClass4": "INTEGER",
-    "trafficIntensityClass5": "INTEGER",
-    "segment": "VARCHAR",
-}
-_ODS_SELECT = """
-SELECT uniqueId AS sensor_id, recordTimestamp AS record_timestamp,
-       currentSpeed AS current_speed, previousSpeed AS previous_speed,
-       bezettingsgraad AS occupancy,
-       trafficIntensityClass2 AS intensity_class2, trafficIntensityClass3 AS intensity_class3,
-       trafficIntensityClass4 AS intensity_class4, trafficIntensityClass5 AS intensity_class5,
-       segment, year, month, day, hour
-FROM read_json({files}, format = 'newline_delimited', compression = 'gzip',
-               columns = {columns}, hive_partitioning = true, hive_types_autocast = false,
-               ignore_errors = true)
-"""
+# Athena (Hive DDL) types of the source declaration -> DuckDB's.
+_DUCKDB_TYPES = {
+    "boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT", "int": "INTEGER",
+    "bigint": "BIGINT", "float": "FLOAT", "double": "DOUBLE", "string": "VARCHAR",
+    "date": "DATE", "timestamp": "TIMESTAMP", "binary": "BLOB",
+}  # fmt: skip
+
+
+def _duckdb_type(hive_type: str) -> str:
+    return _DUCKDB_TYPES.get(hive_type, hive_type.upper())
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ods_select(source: Source, files: list[str]) -> str:
+    """The Glue job's conversion of a declared source, in DuckDB: the raw files read with the
+    declared field names, converted to the declared ODS columns (malformed values: NULL or
+    the row skipped), with the arrival partition columns."""
+    keys = ", ".join(source.partition_keys)
+    if not files:
+        columns = ", ".join(
+            f"CAST(NULL AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.columns
+        )
+        partitions = ", ".join(f"CAST(NULL AS VARCHAR) AS {key}" for key in source.partition_keys)
+        return f"SELECT {columns}, {partitions} WHERE false"
+    listing = _sql_list(files)
+    hive = "hive_partitioning = true, hive_types_autocast = false"
+    if source.format.type == "json":
+        fields = ", ".join(f"'{c.field}': '{_duckdb_type(c.type)}'" for c in source.columns)
+        reader = (
+            f"read_json({listing}, format = 'newline_delimited', columns = {{{fields}}}, "
+            f"{hive}, ignore_errors = true)"
+        )
+    elif source.format.type == "csv":
+        header = "true" if source.format.header else "false"
+        names = (
+            "" if source.format.header
+            else ", names = [" + ", ".join(f"'{c.field}'" for c in source.columns) + "]"
+        )  # fmt: skip
+        reader = (
+            f"read_csv({listing}, header = {header}, delim = '{source.format.delimiter}', "
+            f"all_varchar = true, ignore_errors = true, {hive}{names})"
+        )
+    else:
+        reader = f"read_parquet({listing}, {hive})"
+    columns = ", ".join(
+        f"TRY_CAST({_quote(c.field)} AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.columns
+    )
+    return f"SELECT {columns}, {keys} FROM {reader}"
 
 
 SCHEMAS = SOURCE_TIERS
@@ -54,12 +81,16 @@ class FloorResult:
     rows_by_model: dict[str, int]
 
 
-def _arrival_files(raw_root: Path, first: date, last: date) -> list[str]:
+def _arrival_files(source_root: Path, first: date, last: date) -> list[str]:
+    """The raw files of the arrival days first..last (hourly or daily layout)."""
     files: list[str] = []
     day = first
     while day <= last:
-        prefix = raw_root / f"year={day:%Y}" / f"month={day:%m}" / f"day={day:%d}"
-        files.extend(str(p) for p in sorted(prefix.glob("hour=*/*.json.gz")))
+        prefix = source_root / f"year={day:%Y}" / f"month={day:%m}" / f"day={day:%d}"
+        files.extend(
+            str(p) for p in sorted(prefix.rglob("*"))
+            if p.is_file() and not p.name.startswith((".", "_"))
+        )  # fmt: skip
         day += timedelta(days=1)
     return files
 
@@ -76,7 +107,8 @@ def run_floor(
     time_zone: str,
     threads: int | None = None,
 ) -> FloorResult:
-    """Run every model for `day` from the raw files under raw_root (raw/traffic/ layout)."""
+    """Run every model for `day` from the raw files under raw_root (the raw bucket's layout:
+    each declared source under its raw_prefix)."""
     # The floor's databases are DuckDB schemas named after the tiers.
     # A daily run: the day's arrivals, the day before and the day after (its run's today).
     today = day + timedelta(days=1)
@@ -88,10 +120,12 @@ def run_floor(
         databases={f"{s}_database": s for s in SCHEMAS},
     )
     arrivals = arrival_window(day, day, 0, today)
-    files = _arrival_files(raw_root, arrivals.start, arrivals.end)
-    if not files:
+    files = {
+        source.name: _arrival_files(raw_root / source.raw_prefix, arrivals.start, arrivals.end)
+        for source in catalog.sources
+    }
+    if not any(files.values()):
         raise FileNotFoundError(f"no raw files for {day} under {raw_root}")
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _RAW_COLUMNS.items()) + "}"
     rows: dict[str, int] = {}
     started = time.perf_counter()
     connection = duckdb.connect()
@@ -101,10 +135,10 @@ def run_floor(
             connection.execute(f"SET threads = {int(threads)}")
         for schema in SCHEMAS:
             connection.execute(f"CREATE SCHEMA {schema}")
-        connection.execute(
-            "CREATE VIEW ods.traffic AS "
-            + _ODS_SELECT.format(files=_sql_list(files), columns=columns)
-        )
+        for source in catalog.sources:
+            connection.execute(
+                f"CREATE VIEW ods.{source.table} AS {ods_select(source, files[source.name])}"
+            )
         for model in catalog.in_tier_order():
             query = athena_to_duckdb(render_template(catalog.sql(model), values))
             target = output_root / model.tier / model.name

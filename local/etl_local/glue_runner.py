@@ -5,16 +5,20 @@ module makes the run execute `glue/convert_raw.py` on a local SparkSession and r
 Glue's JobRunState (RUNNING, then SUCCEEDED or FAILED with ErrorMessage), so the ASL's
 `glue:startJobRun.sync` waits for the real outcome.
 
-Local Spark has no S3 connector, so the run is staged: the raw objects of the arrival
-window are copied from the local S3 into a temporary directory, the script reads and
-writes local paths (the contract allows any Hadoop path), and the resulting ODS
-partitions replace exactly the window's partitions under s3://<curated>/ods/traffic/.
+Local Spark has no S3 connector, so the run is staged: every declared source's raw objects
+of the arrival window (and its ODS `_SOURCES` records) are copied from the local S3 into a
+temporary directory, the script reads and writes local paths (the contract allows any Hadoop
+path), the ODS partitions it converted replace theirs under s3://<curated>/ods/<source>/, and
+its change reports are uploaded last to the run's changes path.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import importlib.util
 import inspect
+import json
 import logging
 import os
 import sys
@@ -23,6 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +35,7 @@ from typing import Any, cast
 
 from moto.glue import models as glue_models
 
+from etl_lambdas.sources import SourceError, Sources, parse_sources
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -65,7 +71,7 @@ def _split_s3(url: str) -> tuple[str, str]:
     return bucket, key
 
 
-# The Glue script's record of what each ODS hour was made from (glue/convert_raw.py).
+# The Glue script's record of what each ODS partition was made from (glue/convert_raw.py).
 SOURCES_FILE = "_SOURCES"
 
 _SPARK_LOCK = threading.Lock()
@@ -151,6 +157,58 @@ def _load_script(path: Path) -> ModuleType:
     return module
 
 
+@dataclass(frozen=True)
+class _StagedRun:
+    """Where a job run's files are in S3: its arguments, as the script reads them."""
+
+    sources: Sources
+    raw_bucket: str
+    raw_key: str
+    ods_bucket: str
+    ods_key: str
+    changes_bucket: str
+    changes_key: str
+    run_id: str
+    days: list[date]
+
+    @classmethod
+    def of(cls, arguments: dict[str, str]) -> _StagedRun:
+        required = ("--sources", "--raw_root", "--ods_root")
+        missing = [name for name in (*required, "--arrival_start_date", "--arrival_end_date")
+                   if not arguments.get(name)]  # fmt: skip
+        run_id = arguments.get("--run_id") or arguments.get("--JOB_RUN_ID", "")
+        changes = arguments.get("--changes_path") or (
+            f"{arguments['--changes_root'].rstrip('/')}/{run_id}/"
+            if arguments.get("--changes_root") and run_id
+            else ""
+        )
+        if not changes:
+            missing.append("--changes_path (or --changes_root and a run id)")
+        if missing:
+            raise GlueJobError(f"missing job argument(s): {', '.join(missing)}")
+        try:
+            sources = parse_sources(json.loads(base64.b64decode(arguments["--sources"])))
+        except (binascii.Error, ValueError, SourceError) as error:
+            raise GlueJobError(f"--sources: {error}") from None
+        raw_bucket, raw_key = _split_s3(_folder(arguments["--raw_root"]))
+        ods_bucket, ods_key = _split_s3(_folder(arguments["--ods_root"]))
+        changes_bucket, changes_key = _split_s3(_folder(changes))
+        days = _arrival_days(arguments["--arrival_start_date"], arguments["--arrival_end_date"])
+        return cls(
+            sources, raw_bucket, raw_key, ods_bucket, ods_key, changes_bucket, changes_key,
+            run_id, days,
+        )  # fmt: skip
+
+
+def _folder(url: str) -> str:
+    return url.rstrip("/") + "/"
+
+
+def _download(s3: Any, bucket: str, key: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    s3.download_file(bucket, key, str(target))
+
+
 class LocalGlueJob:
     """Runs the pipeline's Glue job for one JobRun's arguments, staging S3 through a temp dir."""
 
@@ -169,51 +227,24 @@ class LocalGlueJob:
 
     def run(self, arguments: dict[str, str]) -> None:
         """Run the script with Glue-style arguments (`--name` -> value); raises on failure."""
-        raw_url = arguments.get("--raw_path")
-        ods_url = arguments.get("--ods_path")
-        start, end = arguments.get("--arrival_start_date"), arguments.get("--arrival_end_date")
-        missing = [
-            n
-            for n, v in (
-                ("--raw_path", raw_url),
-                ("--ods_path", ods_url),
-                ("--arrival_start_date", start),
-                ("--arrival_end_date", end),
-            )
-            if not v
-        ]
-        if missing:
-            raise GlueJobError(f"missing job argument(s): {', '.join(missing)}")
-        assert raw_url and ods_url and start and end
-        days = _arrival_days(start, end)
-        raw_bucket, raw_prefix = _split_s3(raw_url)
-        ods_bucket, ods_prefix = _split_s3(ods_url)
+        run = _StagedRun.of(arguments)
         s3 = self._clients("s3")
         started = time.monotonic()
         with self._run_lock, tempfile.TemporaryDirectory(prefix="lakepipe-glue-") as tmp:
-            local_raw = Path(tmp) / "raw"
-            local_ods = Path(tmp) / "ods"
-            local_raw.mkdir()
-            for day in days:
-                for key in _keys(s3, raw_bucket, _day_prefix(raw_prefix, day)):
-                    target = local_raw / key[len(raw_prefix) :]
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    s3.download_file(raw_bucket, key, str(target))
-            # The script compares each hour's raw files with the _SOURCES it recorded.
-            recorded = self._stage_sources(s3, ods_bucket, ods_prefix, local_ods, days)
+            local = Path(tmp)
+            recorded = self._stage_in(s3, run, local)
             staged_in = time.monotonic()
-            paths = {"--raw_path", "--ods_path", "--arrival_start_date", "--arrival_end_date"}
+            local_paths = {
+                "--raw_root": f"{local / 'raw'}/",
+                "--ods_root": f"{local / 'ods'}/",
+                "--changes_path": f"{local / 'changes'}/",
+                "--run_id": run.run_id,
+            }
             argv = [
-                "--raw_path",
-                f"{local_raw}/",
-                "--ods_path",
-                f"{local_ods}/",
-                "--arrival_start_date",
-                start,
-                "--arrival_end_date",
-                end,
+                *(item for name, value in local_paths.items() for item in (name, value)),
                 # Whatever else the job run was given (e.g. --force) reaches the script too.
-                *(item for name, value in arguments.items() if name not in paths
+                *(item for name, value in arguments.items()
+                  if name not in local_paths and name != "--changes_root"
                   for item in (name, value)),
             ]  # fmt: skip
             try:
@@ -221,7 +252,7 @@ class LocalGlueJob:
             finally:
                 stop_spark_session()
             script_done = time.monotonic()
-            self._upload_converted_hours(s3, ods_bucket, ods_prefix, local_ods, recorded)
+            self._stage_out(s3, run, local, recorded)
             logger.info(
                 "glue job run staged and ran",
                 extra={
@@ -230,6 +261,61 @@ class LocalGlueJob:
                     "stage_out_seconds": round(time.monotonic() - script_done, 2),
                 },
             )
+
+    def _stage_in(self, s3: Any, run: _StagedRun, local: Path) -> dict[str, str]:
+        """Copy each source's raw objects and ODS `_SOURCES` of the window's arrival days in;
+        returns ODS partition directory (relative to the ODS root) -> its recorded content."""
+        (local / "raw").mkdir()
+        recorded: dict[str, str] = {}
+        for source in run.sources:
+            raw_prefix = f"{run.raw_key}{source.raw_prefix}"
+            ods_prefix = f"{run.ods_key}{source.name}/"
+            for day in run.days:
+                for key in _keys(s3, run.raw_bucket, _day_prefix(raw_prefix, day)):
+                    _download(s3, run.raw_bucket, key, local / "raw" / key[len(run.raw_key) :])
+                # The script compares each partition's raw files with the _SOURCES it recorded.
+                for key in _keys(s3, run.ods_bucket, _day_prefix(ods_prefix, day)):
+                    if key.rpartition("/")[2] == SOURCES_FILE:
+                        relative = key[len(run.ods_key) :]
+                        target = local / "ods" / relative
+                        _download(s3, run.ods_bucket, key, target)
+                        recorded[relative.rpartition("/")[0]] = target.read_text()
+        return recorded
+
+    def _stage_out(self, s3: Any, run: _StagedRun, local: Path, recorded: dict[str, str]) -> None:
+        """Replace in S3 exactly the partitions the job converted (a new or changed _SOURCES),
+        then upload the change reports, with their S3 locations, last."""
+        local_ods = local / "ods"
+        for sources in sorted(local_ods.rglob(SOURCES_FILE)):
+            relative = sources.parent.relative_to(local_ods).as_posix()
+            if recorded.get(relative) == sources.read_text():
+                continue  # unchanged raw files: the job left this partition alone
+            self._replace_partition(s3, run, sources.parent, f"{run.ods_key}{relative}/")
+        for report_path in sorted((local / "changes").glob("*.json")):
+            report = json.loads(report_path.read_text())
+            for partition in report["partitions"]:
+                relative = partition["location"][len(f"{local_ods}/") :]
+                partition["location"] = f"s3://{run.ods_bucket}/{run.ods_key}{relative}"
+            s3.put_object(
+                Bucket=run.changes_bucket,
+                Key=f"{run.changes_key}{report_path.name}",
+                Body=json.dumps(report, indent=2).encode() + b"\n",
+            )
+
+    @staticmethod
+    def _replace_partition(s3: Any, run: _StagedRun, local_dir: Path, prefix: str) -> None:
+        stale = list(_keys(s3, run.ods_bucket, prefix))
+        for batch_start in range(0, len(stale), 1000):
+            batch = stale[batch_start : batch_start + 1000]
+            s3.delete_objects(
+                Bucket=run.ods_bucket,
+                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+            )
+        for path in sorted(local_dir.iterdir()):
+            if path.is_file() and not _is_spark_marker(path):
+                s3.upload_file(str(path), run.ods_bucket, prefix + path.name)
+        # Last, as the script wrote it: the partition counts as converted once its data is in.
+        s3.upload_file(str(local_dir / SOURCES_FILE), run.ods_bucket, prefix + SOURCES_FILE)
 
     def _run_script(self, argv: list[str]) -> None:
         spark_session(self._spark_log)  # the script's builder.getOrCreate() reuses it
@@ -254,44 +340,6 @@ class LocalGlueJob:
             sys.argv = saved
             if guard is not None:
                 root.removeHandler(guard)
-
-    def _stage_sources(
-        self, s3: Any, bucket: str, prefix: str, local_ods: Path, days: list[date]
-    ) -> dict[str, str]:
-        """Copy the window's ODS `_SOURCES` files in; returns hour directory -> content."""
-        recorded: dict[str, str] = {}
-        for day in days:
-            for key in _keys(s3, bucket, _day_prefix(prefix, day)):
-                if key.rpartition("/")[2] != SOURCES_FILE:
-                    continue
-                hour_dir = key[len(prefix) :].rpartition("/")[0]
-                target = local_ods / hour_dir / SOURCES_FILE
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket, key, str(target))
-                recorded[hour_dir] = target.read_text()
-        return recorded
-
-    def _upload_converted_hours(
-        self, s3: Any, bucket: str, prefix: str, local_ods: Path, recorded: dict[str, str]
-    ) -> None:
-        """Replace in S3 exactly the hours the job converted (a new or changed _SOURCES)."""
-        for sources in sorted(local_ods.rglob(SOURCES_FILE)):
-            local_hour = sources.parent
-            hour_dir = local_hour.relative_to(local_ods).as_posix()
-            if recorded.get(hour_dir) == sources.read_text():
-                continue  # unchanged raw files: the job left this hour alone
-            hour_prefix = f"{prefix}{hour_dir}/"
-            stale = list(_keys(s3, bucket, hour_prefix))
-            for batch_start in range(0, len(stale), 1000):
-                batch = stale[batch_start : batch_start + 1000]
-                s3.delete_objects(
-                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-                )
-            for path in sorted(local_hour.iterdir()):
-                if path.is_file() and not _is_spark_marker(path):
-                    s3.upload_file(str(path), bucket, hour_prefix + path.name)
-            # Last, as the script wrote it: the hour counts as converted once its data is in.
-            s3.upload_file(str(sources), bucket, hour_prefix + SOURCES_FILE)
 
 
 def _is_spark_marker(path: Path) -> bool:
@@ -352,7 +400,12 @@ def _start_job_run(self: glue_models.GlueBackend, name: str, *args: Any, **kwarg
     job_run.local_state = "RUNNING"
     job_run.local_error = None
     job_run.local_seconds = 0
-    arguments = {**(fake_job.default_arguments or {}), **(job_run.arguments or {})}
+    # Glue passes every run its id, as --JOB_RUN_ID.
+    arguments = {
+        **(fake_job.default_arguments or {}),
+        **(job_run.arguments or {}),
+        "--JOB_RUN_ID": run_id,
+    }
     threading.Thread(
         target=_execute, args=(job, job_run, arguments), name=f"glue-{run_id[:12]}", daemon=True
     ).start()

@@ -8,9 +8,13 @@ state persistence and the CLI agree. Names follow docs/contracts.md:
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
-from etl_lambdas.catalog import TIERS
+from etl_lambdas.catalog import TIERS, default_sql_root
+from etl_lambdas.sources import SOURCES_FILE, Sources, job_argument, load_sources, read_document
 from etl_lambdas.steps import STEPS
 
 # moto's default account: every ARN moto returns carries it.
@@ -41,6 +45,8 @@ class LocalSettings:
     glue_job_timeout_seconds: int = 3600
     state_machine_timeout_seconds: int = 7200
     extra_tags: dict[str, str] = field(default_factory=dict)
+    # The source declaration Terraform reads too (root variable sources_path).
+    sources_path: Path = field(default_factory=lambda: default_sql_root() / SOURCES_FILE)
 
     @property
     def name_prefix(self) -> str:
@@ -80,13 +86,15 @@ class LocalSettings:
             self.artifacts_bucket,
         )
 
-    @property
-    def raw_prefix(self) -> str:
-        return "raw/traffic/"
+    @cached_property
+    def sources(self) -> Sources:
+        return load_sources(self.sources_path)
 
     @property
-    def ods_prefix(self) -> str:
-        return "ods/traffic/"
+    def raw_prefix(self) -> str:
+        """The prefix every declared source's raw data lies under (their common folder)."""
+        common = posixpath.commonpath([source.raw_prefix for source in self.sources])
+        return f"{common}/" if common else ""
 
     @property
     def athena_output_location(self) -> str:
@@ -103,9 +111,13 @@ class LocalSettings:
     def databases(self) -> tuple[str, ...]:
         return tuple(self.database(t) for t in ("ods", *TIERS, "staging"))
 
+    def crawler_name(self, source: str) -> str:
+        """One crawler per source, named after it (modules/catalog)."""
+        return f"{self.name_prefix}-ods-{source}"
+
     @property
-    def crawler_name(self) -> str:
-        return f"{self.name_prefix}-ods-traffic"
+    def crawler_names(self) -> dict[str, str]:
+        return {source.name: self.crawler_name(source.name) for source in self.sources}
 
     @property
     def glue_job_name(self) -> str:
@@ -114,6 +126,20 @@ class LocalSettings:
     @property
     def glue_script_key(self) -> str:
         return "glue/convert_raw.py"
+
+    @property
+    def glue_job_arguments(self) -> dict[str, str]:
+        """The job's default arguments, as modules/glue_job sets them; each run adds the
+        arrival window and its run id (the Plan step's glue_arguments)."""
+        return {
+            "--job-language": "python",
+            "--job-bookmark-option": "job-bookmark-disable",
+            "--sources": job_argument(read_document(self.sources_path)),
+            "--raw_root": f"s3://{self.raw_bucket}/",
+            "--ods_root": f"s3://{self.curated_bucket}/ods/",
+            "--changes_root": f"s3://{self.artifacts_bucket}/changes/",
+            "--time_zone": self.time_zone,
+        }
 
     # -- Athena, SNS, SQS, Step Functions ---------------------------------------------------
     @property
@@ -172,7 +198,7 @@ class LocalSettings:
 
     @property
     def source_crawlers(self) -> dict[str, str]:
-        return {"traffic": self.crawler_name}
+        return self.crawler_names
 
     def function_environment(self, step: str) -> dict[str, str]:
         """The environment variables Terraform gives the step's function (modules/lambdas)."""

@@ -6,11 +6,34 @@ data "aws_partition" "current" {}
 
 locals {
   tiers         = ["ods", "dwd", "dws", "ads", "staging"]
-  ods_prefix    = "ods/traffic/"
-  crawler_name  = "${var.name_prefix}-ods-traffic"
   glue_arn_base = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
   ods_database  = "${var.glue_prefix}_ods"
   logs_arn_base = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
+
+  # One crawler per declared source, named after it: a schema change re-crawls that source
+  # only. Its table is <glue_prefix>_ods.<source>, from the Glue job's ods/<source>/.
+  crawlers = {
+    for source in var.source_names : source => {
+      name       = "${var.name_prefix}-ods-${source}"
+      ods_prefix = "ods/${source}/"
+    }
+  }
+
+  # What a crawl must not take for data (exclude patterns are globs relative to the target;
+  # `**` crosses folder boundaries, so each pattern also matches at the target's top level:
+  # https://docs.aws.amazon.com/glue/latest/dg/define-crawler-choose-data-sources.html):
+  # the Glue job's _SOURCES records, Hadoop's checksums and EMRFS folder markers, Spark's
+  # job markers and the staging folders of its committers.
+  exclusions = [
+    "**_SUCCESS",
+    "**_SOURCES",
+    "**.crc",
+    "**_$folder$",
+    "**_committed_*",
+    "**_started_*",
+    "**_temporary/**",
+    "**.spark-staging-*/**",
+  ]
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -43,6 +66,13 @@ resource "aws_glue_security_configuration" "this" {
   }
 }
 
+# No condition on the trust: Glue is not documented to send aws:SourceAccount or
+# aws:SourceArn when it assumes a crawler's role (a condition on a key missing from the request
+# fails, so the crawler could not start: "the key is not available in every request context",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+# The confused deputy is prevented by iam:PassRole instead: only principals of this account
+# allowed to pass the role can attach it to a crawler, and a role cannot be passed across
+# accounts (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
 data "aws_iam_policy_document" "crawler_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -51,18 +81,14 @@ data "aws_iam_policy_document" "crawler_assume" {
       type        = "Service"
       identifiers = ["glue.amazonaws.com"]
     }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
   }
 }
 
 data "aws_iam_policy_document" "crawler" {
+  for_each = local.crawlers
+
   statement {
-    sid = "CatalogOdsTables"
+    sid = "CatalogOwnTable"
     actions = [
       "glue:BatchCreatePartition",
       "glue:BatchGetPartition",
@@ -73,10 +99,21 @@ data "aws_iam_policy_document" "crawler" {
       "glue:GetPartition",
       "glue:GetPartitions",
       "glue:GetTable",
-      "glue:GetTables",
       "glue:UpdatePartition",
       "glue:UpdateTable",
     ]
+    resources = [
+      "${local.glue_arn_base}:catalog",
+      aws_glue_catalog_database.this["ods"].arn,
+      "${local.glue_arn_base}:table/${local.ods_database}/${each.key}",
+    ]
+  }
+
+  statement {
+    # GetTables is authorized on every table of the database it lists
+    # (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html).
+    sid     = "ListOdsTables"
+    actions = ["glue:GetTables"]
     resources = [
       "${local.glue_arn_base}:catalog",
       aws_glue_catalog_database.this["ods"].arn,
@@ -85,20 +122,20 @@ data "aws_iam_policy_document" "crawler" {
   }
 
   statement {
-    sid       = "ReadOdsPrefix"
+    sid       = "ReadOwnOdsPrefix"
     actions   = ["s3:GetObject"]
-    resources = ["${var.curated_bucket_arn}/${local.ods_prefix}*"]
+    resources = ["${var.curated_bucket_arn}/${each.value.ods_prefix}*"]
   }
 
   statement {
-    sid       = "ListOdsPrefix"
+    sid       = "ListOwnOdsPrefix"
     actions   = ["s3:ListBucket"]
     resources = [var.curated_bucket_arn]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = [local.ods_prefix, "${local.ods_prefix}*"]
+      values   = [each.value.ods_prefix, "${each.value.ods_prefix}*"]
     }
   }
 
@@ -128,48 +165,65 @@ data "aws_iam_policy_document" "crawler" {
 }
 
 resource "aws_iam_role" "crawler" {
-  name               = "${local.crawler_name}-crawler"
+  for_each = local.crawlers
+
+  name               = "${each.value.name}-crawler"
   assume_role_policy = data.aws_iam_policy_document.crawler_assume.json
 
   tags = var.tags
 }
 
 resource "aws_iam_role_policy" "crawler" {
-  name   = "crawl-ods-traffic"
-  role   = aws_iam_role.crawler.id
-  policy = data.aws_iam_policy_document.crawler.json
+  for_each = local.crawlers
+
+  name   = "crawl-ods-${each.key}"
+  role   = aws_iam_role.crawler[each.key].id
+  policy = data.aws_iam_policy_document.crawler[each.key].json
 }
 
 resource "aws_glue_crawler" "ods" {
-  name                   = local.crawler_name
-  description            = "Catalogues the Glue job's Parquet output as ${local.ods_database}.traffic."
+  for_each = local.crawlers
+
+  name                   = each.value.name
+  description            = "Creates ${local.ods_database}.${each.key} from the Glue job's Parquet, and updates its schema when it changes."
   database_name          = aws_glue_catalog_database.this["ods"].name
-  role                   = aws_iam_role.crawler.arn
+  role                   = aws_iam_role.crawler[each.key].arn
   security_configuration = aws_glue_security_configuration.this.name
 
   s3_target {
-    path       = "s3://${var.curated_bucket_name}/${local.ods_prefix}"
-    exclusions = ["**/_SUCCESS", "**/_temporary/**", "**.crc"]
+    path       = "s3://${var.curated_bucket_name}/${each.value.ods_prefix}"
+    exclusions = local.exclusions
   }
 
-  # Only new arrival partitions are crawled; AWS accepts CRAWL_NEW_FOLDERS_ONLY only
-  # together with a LOG/LOG schema change policy.
+  # The run registers new partitions itself (BatchCreatePartition from the Glue job's change
+  # report); a crawl runs only for a new table or a changed schema, and must then update the
+  # schema in the catalog: UPDATE_IN_DATABASE, which AWS allows with CRAWL_EVERYTHING only
+  # (CRAWL_NEW_FOLDERS_ONLY requires UpdateBehavior and DeleteBehavior LOG; CRAWL_EVENT_MODE
+  # needs S3 event notifications:
+  # https://docs.aws.amazon.com/glue/latest/webapi/API_RecrawlPolicy.html,
+  # https://docs.aws.amazon.com/glue/latest/dg/incremental-crawls.html). Deletions are only
+  # logged: the run owns partitions, an expired raw file never removes one.
   recrawl_policy {
-    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
+    recrawl_behavior = "CRAWL_EVERYTHING"
   }
 
   schema_change_policy {
-    update_behavior = "LOG"
+    update_behavior = "UPDATE_IN_DATABASE"
     delete_behavior = "LOG"
   }
 
   configuration = jsonencode({
     Version = 1.0
     CrawlerOutput = {
+      # Existing partitions take the updated table schema.
       Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
     }
     Grouping = {
       TableGroupingPolicy = "CombineCompatibleSchemas"
+      # One table at the target folder, whatever the partitions' schemas look like: levels
+      # count from the bucket's top folder, ods/ is 1, ods/<source>/ is 2
+      # (https://docs.aws.amazon.com/glue/latest/dg/crawler-table-level.html).
+      TableLevelConfiguration = 2
     }
   })
 

@@ -8,14 +8,19 @@ output "database_arns" {
   value       = { for tier, database in aws_glue_catalog_database.this : tier => database.arn }
 }
 
-output "crawler_name" {
-  description = "Name of the crawler that catalogues the ODS traffic table."
-  value       = aws_glue_crawler.ods.name
+output "crawler_names" {
+  description = "Name of each source's crawler, by source."
+  value       = { for source, crawler in aws_glue_crawler.ods : source => crawler.name }
 }
 
-output "crawler_arn" {
-  description = "ARN of the crawler that catalogues the ODS traffic table."
-  value       = aws_glue_crawler.ods.arn
+output "crawler_arns" {
+  description = "ARN of each source's crawler, by source."
+  value       = { for source, crawler in aws_glue_crawler.ods : source => crawler.arn }
+}
+
+output "crawler_arn_pattern" {
+  description = "An ARN pattern that matches every source's crawler and no other, for IAM grants of callers that start them."
+  value       = "${local.glue_arn_base}:crawler/${var.name_prefix}-ods-*"
 }
 
 output "security_configuration_name" {

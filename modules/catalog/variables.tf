@@ -13,8 +13,23 @@ variable "glue_prefix" {
   }
 }
 
+variable "source_names" {
+  description = "Names of the declared sources (sql/sources.yaml): one ODS table and one crawler each, reading s3://<curated>/ods/<name>/."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.source_names) > 0 && alltrue([for name in var.source_names : can(regex("^[a-z][a-z0-9_]{0,29}$", name))])
+    error_message = "source_names must be a non-empty list of names matching ^[a-z][a-z0-9_]{0,29}$."
+  }
+
+  validation {
+    condition     = length(distinct(var.source_names)) == length(var.source_names)
+    error_message = "source_names must not repeat a name."
+  }
+}
+
 variable "curated_bucket_name" {
-  description = "Name of the curated bucket; the crawler reads s3://<curated>/ods/traffic/."
+  description = "Name of the curated bucket; each crawler reads s3://<curated>/ods/<source>/."
   type        = string
 }
 

@@ -8,8 +8,48 @@ variable "script_path" {
   type        = string
 }
 
+variable "sources" {
+  description = "The declared sources (sql/sources.yaml, decoded): the job converts each one's raw files (raw_prefix in the raw bucket) into s3://<curated>/ods/<name>/."
+  type = list(object({
+    name        = string
+    description = optional(string, "")
+    raw_prefix  = string
+    arrival     = string
+    format = object({
+      type      = string
+      delimiter = optional(string)
+      header    = optional(bool)
+    })
+    columns = list(object({
+      name  = string
+      type  = string
+      field = optional(string)
+    }))
+    event_time = object({
+      column    = string
+      format    = string
+      time_zone = optional(string)
+    })
+  }))
+
+  validation {
+    condition     = length(var.sources) > 0 && alltrue([for source in var.sources : can(regex("^[a-z][a-z0-9_]{0,29}$", source.name))])
+    error_message = "sources must be a non-empty list whose names match ^[a-z][a-z0-9_]{0,29}$."
+  }
+
+  validation {
+    condition     = alltrue([for source in var.sources : can(regex("^([A-Za-z0-9._-]+/)+$", source.raw_prefix))])
+    error_message = "Each source's raw_prefix must be a key prefix ending in '/', e.g. raw/traffic/."
+  }
+}
+
+variable "pipeline_time_zone" {
+  description = "IANA time zone the change reports count event days in (--time_zone)."
+  type        = string
+}
+
 variable "artifacts_bucket_name" {
-  description = "Name of the bucket that holds the script and the job's temporary files (tmp/)."
+  description = "Name of the bucket that holds the script, the job's temporary files (tmp/) and the change reports (changes/)."
   type        = string
 }
 
@@ -19,7 +59,7 @@ variable "artifacts_bucket_arn" {
 }
 
 variable "raw_bucket_name" {
-  description = "Name of the raw bucket; the job reads s3://<raw>/raw/traffic/."
+  description = "Name of the raw bucket; the job reads each source's raw_prefix in it."
   type        = string
 }
 
@@ -29,7 +69,7 @@ variable "raw_bucket_arn" {
 }
 
 variable "curated_bucket_name" {
-  description = "Name of the curated bucket; the job writes s3://<curated>/ods/traffic/."
+  description = "Name of the curated bucket; the job writes s3://<curated>/ods/<source>/."
   type        = string
 }
 
@@ -47,6 +87,23 @@ variable "kms_key_arn" {
   description = "ARN of the customer managed KMS key of the buckets, if any (the job's role may use it)."
   type        = string
   default     = null
+}
+
+variable "execution_class" {
+  description = "Glue execution class. One of STANDARD, FLEX (spare capacity at a lower price, with a variable start-up delay; G.1X and G.2X workers only)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "FLEX"], var.execution_class)
+    error_message = "execution_class must be one of STANDARD, FLEX."
+  }
+
+  validation {
+    # https://docs.aws.amazon.com/glue/latest/dg/add-job.html: flexible runs use G.1X or G.2X.
+    condition     = var.execution_class != "FLEX" || contains(["G.1X", "G.2X"], var.worker_type)
+    error_message = "execution_class FLEX needs a worker_type that is one of G.1X, G.2X."
+  }
 }
 
 variable "worker_type" {

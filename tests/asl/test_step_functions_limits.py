@@ -15,7 +15,7 @@ from typing import Any
 
 import hcl2
 
-from etl_lambdas.catalog import Catalog, Model
+from etl_lambdas.catalog import Catalog, Model, load_catalog
 from etl_lambdas.changes import ChangeReport
 from etl_lambdas.planning import DateRange
 from etl_lambdas.restatement import restatement, tiers
@@ -99,7 +99,7 @@ def _catalog(tmp: Path) -> Catalog:
                 not_null=(),
             )
         )
-    return Catalog(root=tmp, models=tuple(models))
+    return Catalog(root=tmp, models=tuple(models), sources=load_catalog().sources)
 
 
 def test_the_largest_state_of_a_92_day_backfill_with_late_days_fits_in_256_kb(

@@ -1,20 +1,30 @@
-"""glue/convert_raw.py: argument parsing and window paths (pure), and the job on local Spark."""
+"""glue/convert_raw.py: arguments, the declaration and the layouts (pure), and the job on local
+Spark for every format and arrival layout: conversion, new-file detection with `_SOURCES`, exact
+replacement, and the change report."""
 
 from __future__ import annotations
 
+import copy
+import csv
 import datetime as dt
 import gzip
 import importlib.util
+import io
 import json
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from etl_lambdas.catalog import default_sql_root
+from etl_lambdas.sources import SOURCES_FILE, job_argument, load_sources, read_document
+
 SCRIPT = Path(__file__).resolve().parents[2] / "glue" / "convert_raw.py"
+DECLARATION = read_document(default_sql_root() / SOURCES_FILE)
 
 
 def load_job() -> ModuleType:
@@ -30,8 +40,9 @@ def load_job() -> ModuleType:
 job = load_job()
 
 ARGS = [
-    "--raw_path", "/raw/traffic/", "--ods_path", "/ods/traffic",
-    "--arrival_start_date", "2026-12-31", "--arrival_end_date", "2027-01-01",
+    "--sources", job_argument(DECLARATION), "--raw_root", "s3://raw/", "--ods_root",
+    "s3://curated/ods", "--time_zone", "Europe/Brussels", "--arrival_start_date", "2026-12-31",
+    "--arrival_end_date", "2027-01-01", "--run_id", "r1", "--changes_path", "s3://art/changes/r1",
 ]  # fmt: skip
 
 
@@ -43,47 +54,119 @@ def test_arguments_in_glue_convention_ignore_glue_own_arguments() -> None:
 
     arguments = job.parse_arguments(argv)
 
-    assert arguments == job.JobArguments(
-        raw_path="/raw/traffic",
-        ods_path="/ods/traffic",
-        arrival_start_date=dt.date(2026, 12, 31),
-        arrival_end_date=dt.date(2027, 1, 1),
-    )
+    assert (arguments.raw_root, arguments.ods_root) == ("s3://raw/", "s3://curated/ods/")
+    assert arguments.changes_path == "s3://art/changes/r1/"
+    assert (arguments.arrival_start_date, arguments.arrival_end_date) == (
+        dt.date(2026, 12, 31), dt.date(2027, 1, 1)
+    )  # fmt: skip
+    assert (arguments.time_zone, arguments.run_id, arguments.force) == (
+        "Europe/Brussels", "r1", False
+    )  # fmt: skip
+    assert [s.name for s in arguments.sources] == ["traffic", "app_activity"]
+
+
+def replaced(argv: list[str], name: str, value: str | None) -> list[str]:
+    argv = list(argv)
+    index = argv.index(name)
+    if value is None:
+        del argv[index : index + 2]
+    else:
+        argv[index + 1] = value
+    return argv
+
+
+def test_without_run_arguments_the_run_id_is_glues_and_reports_go_under_changes_root() -> None:
+    argv = replaced(replaced(ARGS, "--run_id", None), "--changes_path", None)
+
+    arguments = job.parse_arguments([*argv, "--JOB_RUN_ID", "jr_42", "--changes_root", "s3://a/c"])
+
+    assert (arguments.run_id, arguments.changes_path) == ("jr_42", "s3://a/c/jr_42/")
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("name", "value", "message"),
     [
-        ({"--arrival_start_date": "2026-13-01"}, "--arrival_start_date '2026-13-01' is not a date"),
-        ({"--arrival_end_date": "20270101"}, "--arrival_end_date '20270101' is not a date"),
-        ({"--arrival_end_date": "2026-12-30"}, "--arrival_end_date 2026-12-30 is before"),
-        ({"--arrival_end_date": "2028-12-30"}, "longer than 400 days"),
-        ({"--raw_path": ""}, "missing job argument(s): --raw_path"),
+        ("--arrival_start_date", "2026-13-01", "--arrival_start_date '2026-13-01' is not a date"),
+        ("--arrival_end_date", "20270101", "--arrival_end_date '20270101' is not a date"),
+        ("--arrival_end_date", "2026-12-30", "--arrival_end_date 2026-12-30 is before"),
+        ("--arrival_end_date", "2028-12-30", "longer than 400 days"),
+        ("--raw_root", "", "missing job argument(s): --raw_root"),
+        ("--sources", "not base64!", "--sources is not base64 of a JSON declaration"),
+        ("--sources", job_argument({"sources": [{"name": "x"}]}), "invalid declaration"),
+        ("--run_id", None, "missing job argument(s): --run_id"),
+        ("--changes_path", None, "--changes_path (or --changes_root)"),
     ],
 )
-def test_bad_arguments_raise_one_clear_error(change: dict[str, str], message: str) -> None:
-    argv = list(ARGS)
-    for name, value in change.items():
-        argv[argv.index(name) + 1] = value
-
+def test_bad_arguments_raise_one_clear_error(name: str, value: str | None, message: str) -> None:
     with pytest.raises(job.JobArgumentError) as error:
-        job.parse_arguments(argv)
+        job.parse_arguments(replaced(ARGS, name, value))
 
     assert message in str(error.value)
 
 
-def test_missing_arguments_are_all_named() -> None:
-    with pytest.raises(job.JobArgumentError, match="--ods_path, --arrival_end_date"):
-        job.parse_arguments(["--raw_path", "/r", "--arrival_start_date", "2026-01-01"])
+def as_terraform_passes_it(declaration: dict[str, Any]) -> dict[str, Any]:
+    """The declaration after Terraform's conversion to modules/glue_job's `sources` type:
+    every optional attribute present, null when the YAML leaves it out."""
+    converted = copy.deepcopy(declaration)
+    for source in converted["sources"]:
+        source.setdefault("description", "")
+        source["format"] = {"delimiter": None, "header": None, **source["format"]}
+        source["columns"] = [{"field": None, **column} for column in source["columns"]]
+        source["event_time"] = {"time_zone": None, **source["event_time"]}
+    return converted
 
 
-def test_window_paths_cover_every_utc_hour_across_the_year_end() -> None:
-    paths = job.partition_paths("s3://raw/raw/traffic/", dt.date(2026, 12, 31), dt.date(2027, 1, 1))
+@pytest.mark.parametrize("shape", ["yaml", "terraform"])
+def test_the_job_reads_the_declaration_as_the_loader_does(shape: str) -> None:
+    declared = load_sources(default_sql_root() / SOURCES_FILE)
+    document = DECLARATION if shape == "yaml" else as_terraform_passes_it(DECLARATION)
 
-    assert len(paths) == 48
-    assert paths[0] == "s3://raw/raw/traffic/year=2026/month=12/day=31/hour=00"
-    assert paths[23] == "s3://raw/raw/traffic/year=2026/month=12/day=31/hour=23"
-    assert paths[24] == "s3://raw/raw/traffic/year=2027/month=01/day=01/hour=00"
+    specs = job.decode_sources(job_argument(document))
+
+    for spec, source in zip(specs, declared, strict=True):
+        assert (spec.name, spec.raw_prefix, spec.arrival, spec.partition_keys) == (
+            source.name, source.raw_prefix, source.arrival, source.partition_keys
+        )  # fmt: skip
+        assert (spec.format, spec.delimiter, spec.header) == (
+            source.format.type, source.format.delimiter, source.format.header
+        )  # fmt: skip
+        assert [(c.name, c.type, c.field) for c in spec.columns] == [
+            (c.name, c.type, c.field) for c in source.columns
+        ]
+        assert (spec.event_column, spec.event_format, spec.event_time_zone) == (
+            source.event_time.column, source.event_time.format, source.event_time.time_zone
+        )  # fmt: skip
+
+
+def test_arrival_partitions_hourly_across_the_year_end_and_daily() -> None:
+    hourly = job.arrival_partitions("hourly", dt.date(2026, 12, 31), dt.date(2027, 1, 1))
+    daily = job.arrival_partitions("daily", dt.date(2026, 12, 31), dt.date(2027, 1, 1))
+
+    assert len(hourly) == 48
+    assert (hourly[0], hourly[23], hourly[24]) == (
+        ("2026", "12", "31", "00"), ("2026", "12", "31", "23"), ("2027", "01", "01", "00")
+    )  # fmt: skip
+    assert daily == [("2026", "12", "31"), ("2027", "01", "01")]
+    assert job.partition_path("s3://b/raw/app/", ("year", "month", "day"), daily[1]) == (
+        "s3://b/raw/app/year=2027/month=01/day=01"
+    )
+
+
+def test_the_sources_record_lists_the_raw_files_and_is_trusted_only_from_this_converter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = [job.RawFile("b.json.gz", 20, "s3://x/b"), job.RawFile("a.json.gz", 10, "s3://x/a")]
+    record = job.sources_record(files)
+
+    assert json.loads(record) == {
+        "converter": job.CONVERTER_VERSION,
+        "files": [{"name": "a.json.gz", "size": 10}, {"name": "b.json.gz", "size": 20}],
+    }
+    assert job.recorded_files(record) == {("a.json.gz", 10), ("b.json.gz", 20)}
+    assert job.recorded_files(None) is None
+    assert job.recorded_files("3f2a9c0e1b\n") is None  # the previous converter's fingerprint
+    monkeypatch.setattr(job, "CONVERTER_VERSION", "next")
+    assert job.recorded_files(record) is None
 
 
 # --- the job on local Spark -------------------------------------------------------------------
@@ -100,103 +183,151 @@ def spark() -> Iterator[Any]:
         .config("spark.default.parallelism", "1")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
     yield session
     session.stop()
 
 
-def event(sensor: str, timestamp: str, speed: Any = 87, **fields: Any) -> str:
+def traffic(sensor: str, timestamp: Any, speed: Any = 87, **fields: Any) -> str:
     record = {
-        "uniqueId": sensor,
-        "recordTimestamp": timestamp,
-        "currentSpeed": speed,
-        "previousSpeed": 90,
-        "bezettingsgraad": 12,
-        "trafficIntensityClass2": 10,
-        "trafficIntensityClass3": 1,
-        "trafficIntensityClass4": 0,
-        "trafficIntensityClass5": 2,
-        "segment": "E40 Gent-Brussel km 12.3",
-        **fields,
-    }
+        "uniqueId": sensor, "recordTimestamp": timestamp, "currentSpeed": speed,
+        "previousSpeed": 90, "bezettingsgraad": 12, "trafficIntensityClass2": 10,
+        "trafficIntensityClass3": 1, "trafficIntensityClass4": 0, "trafficIntensityClass5": 2,
+        "segment": "E40 Gent-Brussel km 12.3", **fields,
+    }  # fmt: skip
     return json.dumps(record)
 
 
-def write_hour(raw: Path, arrival: str, lines: list[str], name: str = "part-0.json.gz") -> None:
-    """Gzipped JSON lines under the arrival-hour prefix ('YYYY-MM-DDTHH', UTC)."""
-    at = dt.datetime.strptime(arrival, "%Y-%m-%dT%H")
-    directory = raw / f"year={at:%Y}/month={at:%m}/day={at:%d}/hour={at:%H}"
-    directory.mkdir(parents=True, exist_ok=True)
-    with gzip.open(directory / name, "wt", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+class Lake:
+    """A raw bucket, an ODS root and a changes prefix in a temporary directory."""
+
+    def __init__(self, root: Path, declaration: dict[str, Any] = DECLARATION) -> None:
+        self.raw, self.ods, self.changes = root / "raw", root / "ods", root / "changes"
+        self.declaration = declaration
+
+    def partition(self, prefix: str, arrival: str) -> Path:
+        """'YYYY-MM-DDTHH' (hourly) or 'YYYY-MM-DD' (daily) under a raw prefix."""
+        hourly = "T" in arrival
+        at = dt.datetime.strptime(arrival, "%Y-%m-%dT%H" if hourly else "%Y-%m-%d")
+        folder = f"year={at:%Y}/month={at:%m}/day={at:%d}" + (f"/hour={at:%H}" if hourly else "")
+        directory = self.raw / prefix / folder
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def put(self, prefix: str, arrival: str, name: str, body: bytes) -> Path:
+        path = self.partition(prefix, arrival) / name
+        path.write_bytes(body)
+        return path
+
+    def put_lines(self, arrival: str, lines: list[str], name: str = "part-0.json.gz") -> None:
+        self.put("raw/traffic", arrival, name, gzip.compress(("\n".join(lines) + "\n").encode()))
+
+    def run(self, start: str, end: str, *extra: str, run_id: str = "run1") -> dict[str, Any]:
+        arguments = job.parse_arguments(
+            ["--sources", job_argument(self.declaration), "--raw_root", str(self.raw),
+             "--ods_root", str(self.ods), "--time_zone", "Europe/Brussels",
+             "--arrival_start_date", start, "--arrival_end_date", end, "--run_id", run_id,
+             "--changes_path", str(self.changes / run_id), "--JOB_NAME", "test", *extra]
+        )  # fmt: skip
+        reports: dict[str, Any] = job.run(spark_session(), arguments)
+        for name, report in reports.items():  # what was returned is what was written
+            written = json.loads((self.changes / run_id / f"{name}.json").read_text())
+            assert written == report
+        return reports
+
+    def rows(self, source: str) -> list[dict[str, Any]]:
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        root = self.ods / source
+        keys = [k for k in ("year", "month", "day", "hour") if list(root.rglob(f"{k}=*"))]
+        # Partition values are strings, as the crawler declares them: '05', not 5.
+        hive = ds.partitioning(pa.schema([(k, pa.string()) for k in keys]), flavor="hive")
+        table = ds.dataset(root, format="parquet", partitioning=hive).to_table()
+        # in column order: the first column (an id) sorts the rows
+        return sorted(table.to_pylist(), key=lambda r: tuple(str(v) for v in r.values()))
+
+    def partitions(self, source: str) -> set[str]:
+        root = self.ods / source
+        return {str(p.parent.relative_to(root)) for p in root.rglob("*.parquet")}
 
 
-def run_job(spark: Any, raw: Path, ods: Path, start: str, end: str, *extra: str) -> dict[str, int]:
-    arguments = job.parse_arguments(
-        ["--raw_path", str(raw), "--ods_path", str(ods),
-         "--arrival_start_date", start, "--arrival_end_date", end, "--JOB_NAME", "test", *extra]
-    )  # fmt: skip
-    summary: dict[str, int] = job.run(spark, arguments)
-    return summary
+_SPARK: list[Any] = []
 
 
-def read_ods(ods: Path) -> list[dict[str, Any]]:
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
-    # Partition values are strings, as the crawler declares them: '05', not 5.
-    hive = ds.partitioning(
-        pa.schema([(c, pa.string()) for c in job.PARTITION_COLUMNS]), flavor="hive"
-    )
-    table = ds.dataset(ods, format="parquet", partitioning=hive).to_table()
-    return sorted(table.to_pylist(), key=lambda r: (r["record_timestamp"], r["sensor_id"]))
+def spark_session() -> Any:
+    return _SPARK[0]
 
 
-def partitions(ods: Path) -> set[str]:
-    return {str(p.parent.relative_to(ods)) for p in ods.rglob("*.parquet")}
+@pytest.fixture
+def lake(spark: Any, tmp_path: Path) -> Lake:
+    _SPARK[:] = [spark]
+    return Lake(tmp_path)
+
+
+def only(declaration: dict[str, Any], *names: str) -> dict[str, Any]:
+    chosen = copy.deepcopy(declaration)
+    chosen["sources"] = [s for s in chosen["sources"] if s["name"] in names]
+    return chosen
 
 
 @pytest.mark.spark
-def test_converts_the_window_to_typed_parquet_partitioned_by_arrival_hour(
-    spark: Any, tmp_path: Path
+def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_change_report(
+    lake: Lake,
 ) -> None:
-    raw, ods = tmp_path / "raw", tmp_path / "ods"
-    write_hour(raw, "2026-12-31T23", [event("1065", "2027-01-01T00:03:00+01:00")])
-    write_hour(
-        raw,
+    lake.put_lines("2026-12-31T23", [traffic("1065", "2027-01-01T00:03:00+01:00")])
+    lake.put_lines(
         "2027-01-01T05",
         [
-            event("1066", "2027-01-01T06:00:00+01:00", speed=252),  # converted, not cleaned
+            traffic("1066", "2027-01-01T06:00:00+01:00", speed=252),  # converted, not cleaned
             "{not json",
             '{"uniqueId": "1067", "currentSpeed": "fast"}',  # wrong type
             "[1, 2]",
             "",  # a blank line is no event, and not malformed either
-            event("1067", "2027-01-01T06:01:00Z", bezettingsgraad=None),
+            traffic("1067", "2027-01-01T06:01:00Z", bezettingsgraad=None),
         ],
     )
-    write_hour(raw, "2027-01-02T00", [event("1068", "2027-01-02T01:00:00+01:00")])  # outside
+    lake.put_lines("2027-01-02T00", [traffic("1068", "2027-01-02T01:00:00+01:00")])  # outside
 
-    summary = run_job(spark, raw, ods, "2026-12-31", "2027-01-01")
+    report = lake.run("2026-12-31", "2027-01-01")["traffic"]
 
-    assert summary == {
-        "hours_with_raw_data": 2, "hours_converted": 2, "hours_unchanged": 0,
-        "events": 3, "malformed_lines": 3,
-    }  # fmt: skip
-    assert partitions(ods) == {
+    assert lake.partitions("traffic") == {
         "year=2026/month=12/day=31/hour=23",
         "year=2027/month=01/day=01/hour=05",
     }
-    assert not list(ods.rglob("_SUCCESS"))
-    schema = spark.read.parquet(str(ods / "year=2026/month=12/day=31/hour=23")).schema
-    assert [(f.name, f.dataType.simpleString()) for f in schema.fields] == [
-        ("sensor_id", "string"), ("record_timestamp", "string"), ("current_speed", "int"),
-        ("previous_speed", "int"), ("occupancy", "int"), ("intensity_class2", "int"),
-        ("intensity_class3", "int"), ("intensity_class4", "int"), ("intensity_class5", "int"),
-        ("segment", "string"),
-    ]  # fmt: skip
-    first, second, third = read_ods(ods)
+    assert not list(lake.ods.rglob("_SUCCESS"))
+    ods = str(lake.ods / "traffic")
+    assert report == {
+        "source": "traffic",
+        "run_id": "run1",
+        "ods_table": "traffic",
+        "partition_keys": ["year", "month", "day", "hour"],
+        "partitions": [
+            {"values": ["2026", "12", "31", "23"],
+             "location": f"{ods}/year=2026/month=12/day=31/hour=23/"},
+            {"values": ["2027", "01", "01", "05"],
+             "location": f"{ods}/year=2027/month=01/day=01/hour=05/"},
+        ],
+        "columns": [
+            {"name": name, "type": kind} for name, kind in [
+                ("sensor_id", "string"), ("record_timestamp", "string"), ("current_speed", "int"),
+                ("previous_speed", "int"), ("occupancy", "int"), ("intensity_class2", "int"),
+                ("intensity_class3", "int"), ("intensity_class4", "int"),
+                ("intensity_class5", "int"), ("segment", "string"),
+            ]
+        ],
+        # all files are new; local (Brussels) days of 2026-12-31T23:03Z, 05:00Z and 06:01Z
+        "event_days": {"2027-01-01": 3},
+        "events": 3,
+        "malformed_lines": 3,
+        "unparsable_event_times": 0,
+    }  # fmt: skip
+    schema = spark_session().read.parquet(ods).schema
+    assert [(f.name, f.dataType.simpleString()) for f in schema.fields][:10] == [
+        (c["name"], c["type"]) for c in report["columns"]
+    ]
+    first, *_ = lake.rows("traffic")
     assert first == {
         "sensor_id": "1065", "record_timestamp": "2027-01-01T00:03:00+01:00",
         "current_speed": 87, "previous_speed": 90, "occupancy": 12, "intensity_class2": 10,
@@ -204,100 +335,282 @@ def test_converts_the_window_to_typed_parquet_partitioned_by_arrival_hour(
         "segment": "E40 Gent-Brussel km 12.3",
         "year": "2026", "month": "12", "day": "31", "hour": "23",
     }  # fmt: skip
-    assert (second["sensor_id"], second["current_speed"], second["hour"]) == ("1066", 252, "05")
-    assert (third["sensor_id"], third["occupancy"], third["hour"]) == ("1067", None, "05")
+    assert {(r["sensor_id"], r["current_speed"], r["occupancy"]) for r in lake.rows("traffic")} >= {
+        ("1066", 252, 12), ("1067", 87, None)
+    }  # fmt: skip
+    # the other declared source had no raw data: reported, nothing converted
+    empty = json.loads((lake.changes / "run1" / "app_activity.json").read_text())
+    assert (empty["partitions"], empty["events"], empty["event_days"]) == ([], 0, {})
+    assert empty["partition_keys"] == ["year", "month", "day"]
+
+
+def activity_csv(rows: list[list[str]], header: list[str], delimiter: str = ",") -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return gzip.compress(text.getvalue().encode())
 
 
 @pytest.mark.spark
-def test_rerun_replaces_the_changed_hours_and_nothing_else(spark: Any, tmp_path: Path) -> None:
+def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
+    # the file's columns in another order than declared: fields are found by name
+    header = ["event_time", "user_id", "country", "action", "device", "app_version"]
+    body = activity_csv(
+        [
+            ["2026-11-20T10:00:00+01:00", "u1", "BE", "open", "ios", "5.2.0"],
+            ["2026-11-20T23:30:00-05:00", "u2", "US", "purchase", "android", "5.3.0"],
+            ["2026-11-20T11:00:00+01:00", "u3"],  # too few fields: malformed
+            ["", "u4", "", "tap", "", ""],  # empty values are NULL: well-formed, time unparsable
+        ],
+        header,
+    )
+    lake.put("raw/app_activity", "2026-11-20", "batch-1.csv.gz", body)
+    lake.put("raw/app_activity", "2026-11-20", "a-empty.csv", b"")  # listed first, no header
+    lake.put("raw/app_activity", "2026-11-21", "batch-2.csv.gz", activity_csv([], header))
+
+    report = lake.run("2026-11-20", "2026-11-21")["app_activity"]
+
+    assert lake.partitions("app_activity") == {"year=2026/month=11/day=20"}
+    assert [p["values"] for p in report["partitions"]] == [
+        ["2026", "11", "20"],
+        ["2026", "11", "21"],
+    ]
+    assert [c["name"] for c in report["columns"]] == [
+        "user_id", "action", "event_time", "device", "app_version", "country",
+    ]  # fmt: skip
+    # 2026-11-20T23:30-05:00 is 04:30 UTC on the 21st, 05:30 in Brussels
+    assert report["event_days"] == {"2026-11-20": 1, "2026-11-21": 1}
+    assert (report["events"], report["malformed_lines"], report["unparsable_event_times"]) == (
+        3, 1, 1
+    )  # fmt: skip
+    assert [(r["user_id"], r["action"], r["country"], r["day"]) for r in lake.rows("app_activity")][
+        :2
+    ] == [("u1", "open", "BE", "20"), ("u2", "purchase", "US", "20")]
+
+
+def custom(declaration_source: dict[str, Any]) -> dict[str, Any]:
+    return {"sources": [declaration_source]}
+
+
+@pytest.mark.spark
+def test_csv_without_header_maps_by_position_and_bad_values_are_malformed(lake: Lake) -> None:
+    lake.declaration = custom(
+        {
+            "name": "meters", "raw_prefix": "raw/meters/", "arrival": "hourly",
+            "format": {"type": "csv", "delimiter": ";", "header": False},
+            "columns": [
+                {"name": "meter", "type": "string"}, {"name": "reading", "type": "bigint"},
+                {"name": "price", "type": "decimal(6,2)"}, {"name": "at", "type": "bigint"},
+            ],
+            "event_time": {"column": "at", "format": "epoch_seconds"},
+        }
+    )  # fmt: skip
+    lines = [
+        "m1;1200;0.35;1795734000",  # 2026-11-26T23:00:00Z = 00:00 on the 27th in Brussels
+        "m2;lots;0.35;1795734000",  # not a bigint: malformed
+        "m3;7;1234567.891;1795734000",  # does not fit decimal(6,2): malformed
+        "m4;8;;1795733999",  # empty price is NULL; 22:59:59Z is the 26th locally
+    ]
+    lake.put("raw/meters", "2026-11-26T23", "m.csv", ("\n".join(lines) + "\n").encode())
+
+    report = lake.run("2026-11-26", "2026-11-26")["meters"]
+
+    assert [(r["meter"], r["reading"], r["price"]) for r in lake.rows("meters")] == [
+        ("m1", 1200, Decimal("0.35")),
+        ("m4", 8, None),
+    ]
+    assert report["columns"][1:3] == [
+        {"name": "reading", "type": "bigint"}, {"name": "price", "type": "decimal(6,2)"}
+    ]  # fmt: skip
+    assert (report["events"], report["malformed_lines"]) == (2, 2)
+    assert report["event_days"] == {"2026-11-26": 1, "2026-11-27": 1}
+
+
+@pytest.mark.spark
+def test_parquet_raw_files_are_converted_to_the_declared_types(lake: Lake) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lake.declaration = custom(
+        {
+            "name": "orders", "raw_prefix": "exports/orders/", "arrival": "daily",
+            "format": {"type": "parquet"},
+            "columns": [
+                {"name": "order_id", "type": "string", "field": "OrderId"},
+                {"name": "quantity", "type": "int", "field": "Qty"},
+                {"name": "placed_ms", "type": "bigint", "field": "PlacedAt"},
+            ],
+            "event_time": {"column": "placed_ms", "format": "epoch_millis"},
+        }
+    )  # fmt: skip
+    table = pa.table(
+        {
+            "OrderId": ["o1", "o2", "o3"],
+            "Qty": pa.array([2, 3_000_000_000, None], pa.int64()),  # 3e9 does not fit an int
+            "PlacedAt": pa.array([1795686400000, 1795686400000, None], pa.int64()),
+            "Unused": ["x", "y", "z"],
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    lake.put("exports/orders", "2026-11-26", "orders.parquet", buffer.getvalue())
+
+    report = lake.run("2026-11-26", "2026-11-26")["orders"]
+
+    assert [(r["order_id"], r["quantity"]) for r in lake.rows("orders")] == [
+        ("o1", 2), ("o3", None)
+    ]  # fmt: skip
+    assert report["columns"] == [
+        {"name": "order_id", "type": "string"}, {"name": "quantity", "type": "int"},
+        {"name": "placed_ms", "type": "bigint"},
+    ]  # fmt: skip
+    # 1795686400000 ms = 2026-11-26T09:46:40Z; o3 has no time
+    assert (report["event_days"], report["unparsable_event_times"]) == ({"2026-11-26": 1}, 1)
+
+
+@pytest.mark.spark
+def test_a_rerun_converts_the_partitions_with_new_files_and_counts_only_those_files_events(
+    lake: Lake,
+) -> None:
     # given a converted window
-    raw, ods = tmp_path / "raw", tmp_path / "ods"
-    write_hour(raw, "2026-11-19T10", [event("1", "2026-11-19T11:00:00+01:00")])
-    write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
-    write_hour(raw, "2026-11-20T11", [event("3", "2026-11-20T12:00:00+01:00")])
-    run_job(spark, raw, ods, "2026-11-19", "2026-11-20")
-    unchanged_file = next((ods / "year=2026/month=11/day=20/hour=11").glob("*.parquet"))
-    # when hour 10 of the 20th receives a second delivery (a new object, as Firehose writes)
-    # and the window is run again
-    write_hour(
-        raw,
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines("2026-11-19T10", [traffic("1", "2026-11-19T11:00:00+01:00")])
+    lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
+    lake.put_lines("2026-11-20T11", [traffic("3", "2026-11-20T12:00:00+01:00")])
+    lake.run("2026-11-19", "2026-11-20")
+    unchanged_file = next(
+        (lake.ods / "traffic/year=2026/month=11/day=20/hour=11").glob("*.parquet")
+    )
+    # when hour 10 of the 20th receives a late delivery (a new object, as Firehose writes),
+    # with an event of the 19th, and the window is run again
+    lake.put_lines(
         "2026-11-20T10",
-        [event("2", "2026-11-20T11:00:00+01:00"), event("4", "2026-11-20T11:01:00+01:00")],
+        [traffic("2", "2026-11-20T11:00:00+01:00"), traffic("4", "2026-11-19T23:59:00+01:00")],
         name="late-delivery.json.gz",
     )
-    summary = run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
+    report = lake.run("2026-11-20", "2026-11-20", run_id="run2")["traffic"]
 
     # then only that hour is converted again, from all its files, and nothing is duplicated
-    assert summary["hours_converted"] == 1
-    assert summary["hours_unchanged"] == 1
+    assert [p["values"] for p in report["partitions"]] == [["2026", "11", "20", "10"]]
     assert unchanged_file.exists()  # hour 11 was not rewritten
-    assert [(r["sensor_id"], r["day"], r["hour"]) for r in read_ods(ods)] == [
+    assert [(r["sensor_id"], r["day"], r["hour"]) for r in lake.rows("traffic")] == [
         ("1", "19", "10"),  # outside the re-run's window: untouched
         ("2", "20", "10"),  # the first delivery's event
-        ("2", "20", "10"),  # the second delivery re-sent it: both are raw events (DWD dedupes)
-        ("4", "20", "10"),
+        ("2", "20", "10"),  # re-sent by the late delivery: both are raw events (DWD dedupes)
         ("3", "20", "11"),
+        ("4", "20", "10"),
     ]
-
-
-@pytest.mark.spark
-def test_unchanged_window_converts_nothing_unless_forced(spark: Any, tmp_path: Path) -> None:
-    raw, ods = tmp_path / "raw", tmp_path / "ods"
-    write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
-    write_hour(raw, "2026-11-20T11", [event("3", "2026-11-20T12:00:00+01:00")])
-    first = run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
-    sources = (ods / "year=2026/month=11/day=20/hour=10" / job.SOURCES_FILE).read_text()
-
-    again = run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
-    forced = run_job(spark, raw, ods, "2026-11-20", "2026-11-20", "--force", "true")
-
-    assert (first["hours_converted"], first["events"]) == (2, 2)
-    assert (again["hours_converted"], again["hours_unchanged"], again["events"]) == (0, 2, 0)
-    assert (forced["hours_converted"], forced["events"]) == (2, 2)
-    assert sources.strip() == job.sources_fingerprint(
-        [(p.name, p.stat().st_size) for p in (raw / "year=2026/month=11/day=20/hour=10").iterdir()]
+    # the events of the hour's NEW file only, by local day: the restatement's input
+    assert (report["events"], report["event_days"]) == (3, {"2026-11-19": 1, "2026-11-20": 1})
+    record = json.loads(
+        (lake.ods / "traffic/year=2026/month=11/day=20/hour=10" / job.SOURCES_FILE).read_text()
     )
-    assert [r["sensor_id"] for r in read_ods(ods)] == ["2", "3"]
+    assert [f["name"] for f in record["files"]] == ["late-delivery.json.gz", "part-0.json.gz"]
 
 
 @pytest.mark.spark
-def test_an_hour_whose_raw_files_are_gone_is_kept(spark: Any, tmp_path: Path) -> None:
+def test_an_unchanged_window_converts_nothing_but_still_reports_and_force_converts_again(
+    lake: Lake,
+) -> None:
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
+    lake.put_lines("2026-11-20T11", [traffic("3", "2026-11-20T12:00:00+01:00")])
+    first = lake.run("2026-11-20", "2026-11-20")["traffic"]
+
+    again = lake.run("2026-11-20", "2026-11-20", run_id="run2")["traffic"]
+    forced = lake.run("2026-11-20", "2026-11-20", "--force", "true", run_id="run3")["traffic"]
+
+    assert (len(first["partitions"]), first["events"], first["event_days"]) == (
+        2, 2, {"2026-11-20": 2}
+    )  # fmt: skip
+    assert (again["partitions"], again["events"], again["event_days"]) == ([], 0, {})
+    # forced: rewritten, but the same files with the same converter are no new data
+    assert (len(forced["partitions"]), forced["events"], forced["event_days"]) == (2, 2, {})
+    assert [r["sensor_id"] for r in lake.rows("traffic")] == ["2", "3"]
+
+
+@pytest.mark.spark
+def test_a_partition_recorded_by_an_older_converter_is_converted_and_all_its_files_are_new(
+    lake: Lake,
+) -> None:
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
+    lake.run("2026-11-20", "2026-11-20")
+    record = lake.ods / "traffic/year=2026/month=11/day=20/hour=10" / job.SOURCES_FILE
+    record.write_text("5d41402abc4b2a76b9719d911017c592\n")  # the previous converter's hash
+    (record.parent / f".{job.SOURCES_FILE}.crc").unlink()  # local Hadoop's checksum of it
+
+    report = lake.run("2026-11-20", "2026-11-20", run_id="run2")["traffic"]
+
+    assert (len(report["partitions"]), report["event_days"]) == (1, {"2026-11-20": 1})
+
+
+@pytest.mark.spark
+def test_event_days_follow_the_pipelines_zone_across_the_dst_change(lake: Lake) -> None:
+    # Brussels leaves CEST (UTC+2) for CET (UTC+1) at 2026-10-25 01:00 UTC
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines(
+        "2026-10-25T05",
+        [
+            traffic("1", "2026-10-24T21:59:00Z"),  # 23:59 CEST: the 24th
+            traffic("2", "2026-10-24T22:00:00Z"),  # 00:00 CEST: the 25th
+            traffic("3", "2026-10-25T02:30:00+02:00"),  # the first 02:30: the 25th
+            traffic("4", "2026-10-25T02:30:00+01:00"),  # the second 02:30: the 25th
+            traffic("5", "2026-10-25T22:59:00Z"),  # 23:59 CET: the 25th
+            traffic("6", "2026-10-25T23:00:00Z"),  # 00:00 CET: the 26th
+            traffic("7", "2026-10-25 23:30:00"),  # no offset: Brussels time (declared zone)
+            traffic("8", "2026-10-25T07:00:00.123456+0100"),  # the 25th
+            traffic("9", "yesterday"),  # well-formed event, time unparsable
+            traffic("10", "2026-10-25T25:00:00Z"),  # not a time
+            traffic("11", None),  # no time
+            traffic("12", "2026-02-10T12:00:00Z"),  # months late: counted by the second pass
+        ],
+    )
+
+    report = lake.run("2026-10-25", "2026-10-25")["traffic"]
+
+    assert report["event_days"] == {
+        "2026-02-10": 1, "2026-10-24": 1, "2026-10-25": 6, "2026-10-26": 1,
+    }  # fmt: skip
+    assert (report["events"], report["unparsable_event_times"]) == (12, 3)
+
+
+@pytest.mark.spark
+def test_a_partition_whose_raw_files_are_gone_is_kept(lake: Lake) -> None:
     # given a converted hour whose raw files later expired
-    raw, ods = tmp_path / "raw", tmp_path / "ods"
-    write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
-    write_hour(raw, "2026-11-20T11", [event("3", "2026-11-20T12:00:00+01:00")])
-    run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
-    for expired in (raw / "year=2026/month=11/day=20/hour=11").iterdir():
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
+    lake.put_lines("2026-11-20T11", [traffic("3", "2026-11-20T12:00:00+01:00")])
+    lake.run("2026-11-20", "2026-11-20")
+    for expired in (lake.raw / "raw/traffic/year=2026/month=11/day=20/hour=11").iterdir():
         expired.unlink()
 
     # when the window is forced to convert again, then the ODS hour is not lost
-    summary = run_job(spark, raw, ods, "2026-11-20", "2026-11-20", "--force", "true")
+    report = lake.run("2026-11-20", "2026-11-20", "--force", "true", run_id="run2")["traffic"]
 
-    assert summary["hours_with_raw_data"] == 1
-    assert [r["sensor_id"] for r in read_ods(ods)] == ["2", "3"]
-
-
-def test_fingerprint_depends_on_names_sizes_and_converter_version(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    files = [("a.json.gz", 10), ("b.json.gz", 20)]
-    fingerprint = job.sources_fingerprint(files)
-    assert job.sources_fingerprint(list(reversed(files))) == fingerprint  # order is not content
-    assert job.sources_fingerprint([("a.json.gz", 11), ("b.json.gz", 20)]) != fingerprint
-    assert job.sources_fingerprint([*files, ("c.json.gz", 1)]) != fingerprint
-    monkeypatch.setattr(job, "CONVERTER_VERSION", "next")
-    assert job.sources_fingerprint(files) != fingerprint
+    assert [p["values"][3] for p in report["partitions"]] == ["10"]
+    assert [r["sensor_id"] for r in lake.rows("traffic")] == ["2", "3"]
 
 
 @pytest.mark.spark
-def test_a_window_without_raw_data_fails_before_deleting_anything(
-    spark: Any, tmp_path: Path
+def test_a_window_without_any_raw_data_fails_before_deleting_or_reporting_anything(
+    lake: Lake,
 ) -> None:
-    raw, ods = tmp_path / "raw", tmp_path / "ods"
-    write_hour(raw, "2026-11-20T10", [event("2", "2026-11-20T11:00:00+01:00")])
-    run_job(spark, raw, ods, "2026-11-20", "2026-11-20")
+    lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
+    lake.run("2026-11-20", "2026-11-20")
 
-    with pytest.raises(job.NoRawDataError, match="no raw arrival hour"):
-        run_job(spark, tmp_path / "wrong", ods, "2026-11-20", "2026-11-20")
+    with pytest.raises(job.NoRawDataError, match="no raw arrival partition of any source"):
+        lake.run("2026-11-22", "2026-11-23", run_id="run2")
 
-    assert partitions(ods) == {"year=2026/month=11/day=20/hour=10"}
+    assert lake.partitions("traffic") == {"year=2026/month=11/day=20/hour=10"}
+    assert not (lake.changes / "run2").exists()
+
+
+@pytest.mark.spark
+def test_an_unknown_time_zone_fails_before_anything_is_read(lake: Lake) -> None:
+    lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
+    arguments = job.parse_arguments(replaced(ARGS, "--time_zone", "Europe/Gent"))
+
+    with pytest.raises(job.JobArgumentError, match="--time_zone 'Europe/Gent' is not a time zone"):
+        job.run(spark_session(), arguments)

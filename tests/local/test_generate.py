@@ -36,8 +36,16 @@ FIELDS = {
 
 
 @cache
-def _objects(start: date, end: date, count: int, seed: int = 0) -> tuple[tuple[str, bytes], ...]:
+def _all_objects(
+    start: date, end: date, count: int, seed: int = 0
+) -> tuple[tuple[str, bytes], ...]:
     return tuple(generate_events(start, end, count, seed))
+
+
+def _objects(start: date, end: date, count: int, seed: int = 0) -> tuple[tuple[str, bytes], ...]:
+    """The traffic feed's objects."""
+    objects = _all_objects(start, end, count, seed)
+    return tuple((k, b) for k, b in objects if k.startswith("raw/traffic/"))
 
 
 def _events(objects: tuple[tuple[str, bytes], ...]) -> list[tuple[datetime, dict[str, object]]]:
@@ -63,6 +71,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
     other = list(generate_events(date(2026, 1, 5), date(2026, 1, 5), 3, seed=8))
     assert first == again
     assert [b for _, b in first] != [b for _, b in other]
+    # every declared source, each under its own prefix
+    assert {k.split("/year=")[0] for k, _ in first} == {"raw/traffic", "raw/app_activity"}
 
 
 def test_every_line_follows_the_raw_contract() -> None:
@@ -116,9 +126,11 @@ def test_arrival_prefix_is_at_or_after_the_event_and_late_ones_land_next_utc_day
     assert (2026, 1, 29) in prefixes  # local midnight of the 30th is 23:00 UTC on the 29th
 
 
-def test_objects_come_in_key_order_and_keys_are_unique() -> None:
-    keys = [k for k, _ in _objects(date(2026, 1, 30), date(2026, 1, 31), 8)]
-    assert keys == sorted(keys)
+def test_each_sources_objects_come_in_key_order_and_keys_are_unique() -> None:
+    keys = [k for k, _ in _all_objects(date(2026, 1, 30), date(2026, 1, 31), 8)]
+    for prefix in ("raw/traffic/", "raw/app_activity/"):
+        own = [k for k in keys if k.startswith(prefix)]
+        assert own and own == sorted(own)
     assert len(set(keys)) == len(keys)
 
 
@@ -168,6 +180,8 @@ def test_sensors_are_deterministic_and_share_segments() -> None:
 def test_bad_arguments_are_refused(start: date, end: date, sensors_: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         next(generate_events(start, end, sensors_))
+    with pytest.raises(ValueError, match="at least 1"):
+        next(generate_events(date(2026, 1, 1), date(2026, 1, 1), 1, users=0))
 
 
 @settings(max_examples=25, deadline=None)

@@ -16,17 +16,26 @@ import duckdb
 
 from etl_lambdas.catalog import Catalog, load_catalog, render_template
 from etl_lambdas.planning import Chunk, template_values
+from etl_lambdas.sources import Source
 from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
 TIME_ZONE = "Europe/Brussels"
 DATABASES = {f"{tier}_database": tier for tier in ("ods", "dwd", "dws", "ads")}
 
-ODS_COLUMNS = (
-    "sensor_id VARCHAR, record_timestamp VARCHAR, current_speed INTEGER, previous_speed INTEGER, "
-    "occupancy INTEGER, intensity_class2 INTEGER, intensity_class3 INTEGER, "
-    "intensity_class4 INTEGER, intensity_class5 INTEGER, segment VARCHAR, "
-    "year VARCHAR, month VARCHAR, day VARCHAR, hour VARCHAR"
-)
+# Athena (Hive DDL) types of sql/sources.yaml -> DuckDB's.
+DUCKDB_TYPES = {
+    "boolean": "BOOLEAN", "tinyint": "TINYINT", "smallint": "SMALLINT", "int": "INTEGER",
+    "bigint": "BIGINT", "float": "FLOAT", "double": "DOUBLE", "string": "VARCHAR",
+    "date": "DATE", "timestamp": "TIMESTAMP", "binary": "BLOB",
+}  # fmt: skip
+
+
+def ods_columns(source: Source) -> str:
+    """The ODS table of a declared source: its columns, then the arrival partition keys."""
+    columns = [f"{c.name} {DUCKDB_TYPES.get(c.type, c.type.upper())}" for c in source.columns] + [
+        f"{key} VARCHAR" for key in source.partition_keys
+    ]
+    return ", ".join(columns)
 
 
 def window(
@@ -89,6 +98,27 @@ class Event:
         )
 
 
+@dataclass
+class Action:
+    """One ODS row of app_activity, raw strings as the app wrote them; `arrived` is the UTC
+    arrival day 'YYYY-MM-DD' (the partition)."""
+
+    user_id: str | None
+    action: str | None
+    event_time: str | None
+    arrived: str
+    device: str | None = "ios"
+    app_version: str | None = "5.2.0"
+    country: str | None = "BE"
+
+    def row(self) -> tuple[Any, ...]:
+        year, month, day = self.arrived.split("-")
+        return (
+            self.user_id, self.action, self.event_time, self.device, self.app_version,
+            self.country, year, month, day,
+        )  # fmt: skip
+
+
 class Warehouse:
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog or load_catalog()
@@ -98,12 +128,20 @@ class Warehouse:
         self.con.execute("SET TimeZone = 'UTC'")
         for schema in DATABASES.values():
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        self.con.execute(f"CREATE TABLE ods.traffic ({ODS_COLUMNS})")
+        for source in self.catalog.sources:
+            self.con.execute(f"CREATE TABLE ods.{source.table} ({ods_columns(source)})")
 
     def load_ods(self, events: list[Event]) -> None:
-        self.con.executemany(
-            f"INSERT INTO ods.traffic VALUES ({', '.join(['?'] * 14)})", [e.row() for e in events]
+        self.insert("traffic", [e.row() for e in events])
+
+    def load_app_activity(self, actions: list[Action]) -> None:
+        self.insert("app_activity", [a.row() for a in actions])
+
+    def insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        width = len(self.catalog.sources.get(table).columns) + len(
+            self.catalog.sources.get(table).partition_keys
         )
+        self.con.executemany(f"INSERT INTO ods.{table} VALUES ({', '.join(['?'] * width)})", rows)
 
     def duckdb_sql(self, model_name: str, values: dict[str, str]) -> str:
         model = self.catalog.get(model_name)

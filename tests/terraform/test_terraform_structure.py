@@ -21,6 +21,7 @@ from hcl_tree import (
 )
 
 from etl_lambdas.catalog import placeholders
+from etl_local.settings import LocalSettings
 from tools.provider_schema import ensure_schema, load_schema
 
 # Inputs whose values come from a fixed set: each must be validated with contains().
@@ -145,11 +146,18 @@ def test_glue_job_arguments_follow_the_contract() -> None:
     job = next(b for b in blocks("resource", [main]) if b.labels[0] == "aws_glue_job")
     arguments = {unquote(k): unquote(v) for k, v in job.body["default_arguments"].items()}
 
+    # docs/contracts.md, "Glue job"; the run adds the window and --run_id (the Plan step)
     assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
-    assert arguments["--raw_path"] == "s3://${var.raw_bucket_name}/${local.raw_prefix}"
-    assert arguments["--ods_path"] == "s3://${var.curated_bucket_name}/${local.ods_prefix}"
-    assert _local(main, "raw_prefix") == '"raw/traffic/"'
-    assert _local(main, "ods_prefix") == '"ods/traffic/"'
+    assert arguments["--sources"] == "${base64encode(jsonencode({sources = var.sources}))}"
+    assert arguments["--raw_root"] == "s3://${var.raw_bucket_name}/"
+    assert arguments["--ods_root"] == "s3://${var.curated_bucket_name}/ods/"
+    assert (
+        arguments["--changes_root"] == "s3://${var.artifacts_bucket_name}/${local.changes_prefix}"
+    )
+    assert arguments["--time_zone"] == "${var.pipeline_time_zone}"
+    # the local runtime deploys the job with the same arguments (Glue's own ones aside)
+    glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log"}
+    assert set(arguments) - glue_own == set(LocalSettings().glue_job_arguments)
 
 
 def _policy_documents() -> list[Block]:

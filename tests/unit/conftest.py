@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from etl_lambdas.catalog import Catalog, load_catalog
+from etl_lambdas.catalog import Catalog, default_sql_root, load_catalog
+from etl_lambdas.sources import SOURCES_FILE
 
 # Two hourly models and a daily one across the three tiers, with every kind of check.
 MODELS_TOML = """
@@ -70,6 +72,8 @@ def catalog(tmp_path: Path) -> Catalog:
     root = tmp_path / "sql"
     root.mkdir()
     (root / "models.toml").write_text(MODELS_TOML, encoding="utf-8")
+    # The models read ods.traffic: the repository's declared sources.
+    shutil.copy(default_sql_root() / SOURCES_FILE, root / SOURCES_FILE)
     for relative, text in SQL.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / relative).write_text(text, encoding="utf-8")
