@@ -104,7 +104,7 @@ data "aws_iam_policy_document" "crawler" {
     ]
     resources = [
       "${local.glue_arn_base}:catalog",
-      aws_glue_catalog_database.this["ods"].arn,
+      "${local.glue_arn_base}:database/${local.ods_database}",
       "${local.glue_arn_base}:table/${local.ods_database}/${each.key}",
     ]
   }
@@ -116,7 +116,7 @@ data "aws_iam_policy_document" "crawler" {
     actions = ["glue:GetTables"]
     resources = [
       "${local.glue_arn_base}:catalog",
-      aws_glue_catalog_database.this["ods"].arn,
+      "${local.glue_arn_base}:database/${local.ods_database}",
       "${local.glue_arn_base}:table/${local.ods_database}/*",
     ]
   }

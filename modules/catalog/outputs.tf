@@ -1,21 +1,21 @@
 output "database_names" {
   description = "Glue database names by tier: ods, dwd, dws, ads, staging."
-  value       = { for tier, database in aws_glue_catalog_database.this : tier => database.name }
+  value       = { for tier in local.tiers : tier => "${var.glue_prefix}_${tier}" }
 }
 
 output "database_arns" {
   description = "Glue database ARNs by tier: ods, dwd, dws, ads, staging."
-  value       = { for tier, database in aws_glue_catalog_database.this : tier => database.arn }
+  value       = { for tier in local.tiers : tier => "${local.glue_arn_base}:database/${var.glue_prefix}_${tier}" }
 }
 
 output "crawler_names" {
   description = "Name of each source's crawler, by source."
-  value       = { for source, crawler in aws_glue_crawler.ods : source => crawler.name }
+  value       = { for source, crawler in local.crawlers : source => crawler.name }
 }
 
 output "crawler_arns" {
   description = "ARN of each source's crawler, by source."
-  value       = { for source, crawler in aws_glue_crawler.ods : source => crawler.arn }
+  value       = { for source, crawler in local.crawlers : source => "${local.glue_arn_base}:crawler/${crawler.name}" }
 }
 
 output "crawler_arn_pattern" {

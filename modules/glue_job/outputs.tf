@@ -1,11 +1,11 @@
 output "job_name" {
   description = "Name of the Glue job."
-  value       = aws_glue_job.this.name
+  value       = local.job_name
 }
 
 output "job_arn" {
   description = "ARN of the Glue job."
-  value       = aws_glue_job.this.arn
+  value       = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:job/${local.job_name}"
 }
 
 output "job_role_arn" {
