@@ -53,7 +53,7 @@ def test_one_day_publishes_every_tier(runtime: LocalRuntime) -> None:
     ]
     assert len(result.notifications) == 1
     entered = [e.name for e in result.events if e.outcome == "ENTERED"]
-    assert entered[:2] == ["Plan", "ConvertRaw"]
+    assert entered[:2] == ["Begin", "ConvertRaw"]
 
 
 def test_same_day_twice_gives_identical_tables(runtime: LocalRuntime) -> None:
