@@ -11,7 +11,10 @@ the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
 - the floor: the same transformations straight from the raw files in DuckDB;
 - incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
 - the AWS cost of the day-N run, priced by etl_local.cost_model from what was
-  measured, side by side with the seed design (two crawls a day, full scans).
+  measured, side by side with the seed design (two crawls a day, full scans);
+- start-up, on the measured lake and on a synthesized 30-day one
+  (etl_local.bench_startup): `etl query` of a count, process start to answer, and
+  `etl run`, process start to StartExecution (BENCH_STARTUP_REPEATS times each).
 
 Writes $ETL_HOME/bench.json (ETL_HOME defaults to .local) and prints a table.
 This is a benchmark, not a test: nothing here asserts a time.
@@ -25,7 +28,6 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,7 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
-from etl_local import cost_model
+from etl_local import bench_startup, cost_model
 from etl_local.floor import run_floor
 from etl_local.generate import generate_events
 from etl_local.process_tree import PeakTreeRss
@@ -52,6 +54,8 @@ WORKER_DPUS = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
 # Estimate of S3 GETs per data file a query reads: the footer, then the row groups.
 GETS_PER_FILE_READ = 2
 CRAWLER_STATES = ("StartCrawler", "WaitForCrawler", "CrawlerState", "CountCrawlerPoll")
+# The history the start-up measures are repeated on.
+HISTORY_DAYS = 30
 
 console = Console(stderr=True)
 
@@ -61,6 +65,7 @@ class BenchConfig:
     sensors: int
     days: int
     home: Path
+    startup_repeats: int
 
     @classmethod
     def from_env(cls) -> BenchConfig:
@@ -68,7 +73,11 @@ class BenchConfig:
         days = _positive_int("BENCH_DAYS", 3)
         if days < 2:
             raise SystemExit(f"BENCH_DAYS={days}: at least 2 days are needed to show growth")
-        return cls(sensors, days, Path(os.environ.get("ETL_HOME", ".local")).resolve())
+        if days >= HISTORY_DAYS:
+            raise SystemExit(f"BENCH_DAYS={days}: at most {HISTORY_DAYS - 1} days")
+        repeats = _positive_int("BENCH_STARTUP_REPEATS", 5)
+        home = Path(os.environ.get("ETL_HOME", ".local")).resolve()
+        return cls(sensors, days, home, repeats)
 
     @property
     def run_days(self) -> list[date]:
@@ -101,19 +110,6 @@ def prod_sizes() -> dict[str, Any]:
         "glue_dpus": WORKER_DPUS[worker_type] * int(values["glue_number_of_workers"]),
         "lambda_memory_gb": int(values["lambda_memory_size"]) / 1024,
     }
-
-
-def write_raw(items: Iterable[tuple[str, bytes]], raw_dir: Path, runtime: LocalRuntime) -> int:
-    """The same objects into the local lake (for the pipeline) and a folder (for the floor)."""
-
-    def tee() -> Iterable[tuple[str, bytes]]:
-        for key, body in items:
-            path = raw_dir / key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-            yield key, body
-
-    return runtime.put_raw_objects(tee())
 
 
 def count_events(raw_dir: Path, day: date, time_zone: str) -> int:
@@ -256,9 +252,8 @@ def main() -> int:
     config = BenchConfig.from_env()
     sizes = prod_sizes()
     bench_home = config.home / "bench"
-    raw_dir = bench_home / "raw-files"
     shutil.rmtree(bench_home, ignore_errors=True)
-    raw_dir.mkdir(parents=True)
+    bench_home.mkdir(parents=True)
     catalog = load_catalog()
     days = config.run_days
     # Local days around the runs: the day before (its late-evening UTC arrivals) and after
@@ -268,11 +263,14 @@ def main() -> int:
         f"bench: {config.sensors} sensors, runs for {days[0]}..{days[-1]}, state in {bench_home}"
     )
 
-    with LocalRuntime(bench_home / "home", persist=False) as runtime:
+    lake_home = bench_home / "home"
+    with LocalRuntime(lake_home) as runtime:
         time_zone = runtime.settings.time_zone
+        # The raw objects are files of the lake: the floor reads the same files.
+        raw_dir = runtime.objects.bucket_directory(runtime.settings.raw_bucket)
         started = time.perf_counter()
-        objects = write_raw(
-            generate_events(generate_first, generate_last, config.sensors), raw_dir, runtime
+        objects = runtime.put_raw_objects(
+            generate_events(generate_first, generate_last, config.sensors)
         )
         generate_seconds = time.perf_counter() - started
         console.print(f"generated {objects} raw objects in {generate_seconds:.0f} s")
@@ -291,6 +289,11 @@ def main() -> int:
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
         athena_seconds = engine_seconds(last_executions)
+        result_files = [
+            e["ResultConfiguration"]["OutputLocation"]
+            for e in last_executions
+            if e.get("ResultConfiguration", {}).get("OutputLocation")
+        ]
         quantities = quantities_of(runs[-1], scans_last, sizes, max(puts, 0), crawler_runs=1)
         # The seed design: the same job, two crawls a day, and every model re-reading its
         # sources' whole history instead of the run's window.
@@ -314,6 +317,7 @@ def main() -> int:
     floor = run_floor(
         catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[-1], time_zone
     )
+    startup = measure_startup(config, lake_home, days, result_files)
     first, daily = runs[0], runs[-1]
     cost = cost_model.cost_of(quantities)
     seed_cost = cost_model.cost_of(seed_quantities)
@@ -363,7 +367,15 @@ def main() -> int:
             "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
         },
     }
+    report["startup"] = startup
+    measured, history = startup[f"{config.days} days"], startup[f"{HISTORY_DAYS} days"]
+    report["run_startup_growth"] = round(
+        history["run_startup_seconds"]["median"] / measured["run_startup_seconds"]["median"], 2
+    )
     report["targets"] = {
+        "query_under_2s_on_30_days": history["query_seconds"]["median"] < 2,
+        "run_startup_under_3s": max(m["run_startup_seconds"]["median"] for m in (measured, history))
+        < 3,
         "pipeline_within_2x_floor": report["pipeline_to_floor"] <= 2,
         "dayN_bytes_within_1.1x_day1": report["bytes_read_dayN"] <= 1.1 * report["bytes_read_day1"],
         "peak_rss_under_4gb": report["peak_rss_mb"] < 4096,
@@ -395,11 +407,48 @@ def print_report(report: dict[str, Any]) -> None:
         (f"bytes read, day {report['days']}", f"{report['bytes_read_dayN']:,}"),
         ("AWS cost per run (USD)", f"{report['cost_per_run_usd']}"),
         ("seed design cost per run (USD)", f"{report['seed_design_cost_per_run_usd']}"),
+        *(
+            row
+            for lake, measures in report["startup"].items()
+            for row in (
+                (
+                    f"etl query, {lake} lake ({measures['lake']['objects']:,} objects)",
+                    _spread(measures["query_seconds"]),
+                ),
+                (f"etl run start-up, {lake} lake", _spread(measures["run_startup_seconds"])),
+            )
+        ),
         *((f"target: {name}", "met" if ok else "MISSED") for name, ok in report["targets"].items()),
     ]
     for measure, value in rows:
         table.add_row(measure, value)
     Console().print(table)
+
+
+def _spread(spread: dict[str, Any]) -> str:
+    return f"{spread['median']} s ({spread['low']}..{spread['high']}, n={spread['samples']})"
+
+
+def measure_startup(
+    config: BenchConfig, lake_home: Path, days: list[date], result_files: list[str]
+) -> dict[str, Any]:
+    """Start-up measures on the measured lake and on a HISTORY_DAYS one synthesized from it."""
+    history_home = lake_home.with_name(f"home-{HISTORY_DAYS}-days")
+    bench_startup.copy_lake(lake_home, history_home)
+    added = bench_startup.history_days(days[0], len(days), HISTORY_DAYS)
+    bench_startup.add_days_before(history_home, days[-1], added, result_files)
+    console.print(f"start-up measures ({config.startup_repeats} each)")
+    return bench_startup.measure(
+        {
+            f"{config.days} days": (lake_home, bench_startup.lake_size(lake_home, config.days)),
+            f"{HISTORY_DAYS} days": (
+                history_home,
+                bench_startup.lake_size(history_home, HISTORY_DAYS),
+            ),
+        },
+        days[-1],
+        config.startup_repeats,
+    )
 
 
 if __name__ == "__main__":

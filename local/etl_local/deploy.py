@@ -69,10 +69,22 @@ def placeholder_zip() -> bytes:
 
 def deploy(clients: Any, settings: LocalSettings) -> None:
     """Create or update every resource. `clients(service)` returns a boto3 client."""
-    _role(clients("iam"), settings)
+    deploy_storage(clients, settings)
+    deploy_orchestration(clients, settings)
+
+
+def deploy_storage(clients: Any, settings: LocalSettings) -> None:
+    """What queries and uploads need: the buckets, the Glue databases, the Athena workgroup."""
     _buckets(clients("s3"), settings)
-    _glue(clients("glue"), clients("s3"), settings)
+    _databases(clients("glue"), settings)
     _athena(clients("athena"), settings)
+
+
+def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
+    """What an execution needs besides: the role, crawler, Glue job, functions,
+    notifications and the state machine."""
+    _role(clients("iam"), settings)
+    _glue(clients("glue"), clients("s3"), settings)
     _lambdas(clients("lambda"), settings)
     _notifications(clients("sns"), clients("sqs"), settings)
     _state_machine(clients("stepfunctions"), settings)
@@ -97,12 +109,15 @@ def _buckets(s3: Any, settings: LocalSettings) -> None:
             )
 
 
-def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
+def _databases(glue: Any, settings: LocalSettings) -> None:
     for name in settings.databases:
         try:
             glue.get_database(Name=name)
         except glue.exceptions.EntityNotFoundException:
             glue.create_database(DatabaseInput={"Name": name})
+
+
+def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
     crawler = {
         "Name": settings.crawler_name,
         "Role": settings.role_arn,

@@ -5,10 +5,15 @@ module makes the run execute `glue/convert_raw.py` on a local SparkSession and r
 Glue's JobRunState (RUNNING, then SUCCEEDED or FAILED with ErrorMessage), so the ASL's
 `glue:startJobRun.sync` waits for the real outcome.
 
-Local Spark has no S3 connector, so the run is staged: the raw objects of the arrival
-window are copied from the local S3 into a temporary directory, the script reads and
-writes local paths (the contract allows any Hadoop path), and the resulting ODS
-partitions replace exactly the window's partitions under s3://<curated>/ods/traffic/.
+Local Spark has no S3 connector; the script is given local paths instead of its s3://
+arguments (the contract allows any Hadoop path). Its input paths are the object files
+themselves, read in place (etl_local.object_store keeps each object at
+`<store>/<bucket>/<key>`). Its output path is a staging directory on the same filesystem,
+holding a copy of the window's `_SOURCES`; the hours the job converted (those whose
+`_SOURCES` it rewrote) then replace the bucket's hours by renaming the files into the store,
+one transaction per hour, `_SOURCES` last. The S3 requests of the run, modelled in
+etl_local.glue_access, are authorized as the job's role before the job starts and before
+its output is committed.
 """
 
 from __future__ import annotations
@@ -17,12 +22,11 @@ import importlib.util
 import inspect
 import logging
 import os
+import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -30,14 +34,15 @@ from typing import Any, cast
 
 from moto.glue import models as glue_models
 
-from etl_local.settings import LocalSettings
+from etl_local import glue_access
+from etl_local.glue_access import SOURCES_FILE, HourState, S3Location
+from etl_local.object_access import Authorize, ObjectAccess, allow_all
+from etl_local.object_store import ObjectStore, StagedFile
 
 logger = logging.getLogger(__name__)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 GLUE_SCRIPT = REPOSITORY_ROOT / "glue" / "convert_raw.py"
-
-ClientFactory = Callable[[str], Any]
 
 
 class GlueJobError(RuntimeError):
@@ -54,19 +59,14 @@ def _arrival_days(start: str, end: str) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _day_prefix(prefix: str, day: date) -> str:
-    return f"{prefix}year={day:%Y}/month={day:%m}/day={day:%d}/"
-
-
-def _split_s3(url: str) -> tuple[str, str]:
+def _location(name: str, url: str) -> S3Location:
     if not url.startswith("s3://"):
-        raise GlueJobError(f"expected an s3:// path, got {url!r}")
-    bucket, _, key = url[len("s3://") :].partition("/")
-    return bucket, key
+        raise GlueJobError(f"{name}: expected an s3:// path, got {url!r}")
+    try:
+        return S3Location.parse(url)
+    except ValueError as error:
+        raise GlueJobError(f"{name}: {error}") from None
 
-
-# The Glue script's record of what each ODS hour was made from (glue/convert_raw.py).
-SOURCES_FILE = "_SOURCES"
 
 _SPARK_LOCK = threading.Lock()
 _SPARK: Any = None
@@ -152,84 +152,102 @@ def _load_script(path: Path) -> ModuleType:
 
 
 class LocalGlueJob:
-    """Runs the pipeline's Glue job for one JobRun's arguments, staging S3 through a temp dir."""
+    """Runs the pipeline's Glue job for one JobRun's arguments, on the lake's files."""
 
     def __init__(
         self,
-        settings: LocalSettings,
-        clients: ClientFactory,
+        objects: ObjectStore,
         script: Path = GLUE_SCRIPT,
         spark_log: Path | None = None,
+        authorize: Authorize = allow_all,
     ) -> None:
-        self._settings = settings
-        self._clients = clients
+        self._objects = objects
         self._script = script
         self._spark_log = spark_log
+        self._authorize = authorize
         self._run_lock = threading.Lock()
 
-    def run(self, arguments: dict[str, str]) -> None:
-        """Run the script with Glue-style arguments (`--name` -> value); raises on failure."""
-        raw_url = arguments.get("--raw_path")
-        ods_url = arguments.get("--ods_path")
-        start, end = arguments.get("--arrival_start_date"), arguments.get("--arrival_end_date")
-        missing = [
-            n
-            for n, v in (
-                ("--raw_path", raw_url),
-                ("--ods_path", ods_url),
-                ("--arrival_start_date", start),
-                ("--arrival_end_date", end),
-            )
-            if not v
-        ]
+    def run(self, arguments: dict[str, str], principal: str = "") -> None:
+        """Run the script with Glue-style arguments (`--name` -> value) as `principal` (the
+        job's role); raises on failure, and then nothing of the run is in the lake."""
+        names = ("--raw_path", "--ods_path", "--arrival_start_date", "--arrival_end_date")
+        missing = [name for name in names if not arguments.get(name)]
         if missing:
             raise GlueJobError(f"missing job argument(s): {', '.join(missing)}")
-        assert raw_url and ods_url and start and end
-        days = _arrival_days(start, end)
-        raw_bucket, raw_prefix = _split_s3(raw_url)
-        ods_bucket, ods_prefix = _split_s3(ods_url)
-        s3 = self._clients("s3")
+        raw = _location("--raw_path", arguments["--raw_path"])
+        output = _location("--ods_path", arguments["--ods_path"])
+        days = _arrival_days(arguments["--arrival_start_date"], arguments["--arrival_end_date"])
+        access = ObjectAccess(self._objects, principal, self._authorize)
         started = time.monotonic()
-        with self._run_lock, tempfile.TemporaryDirectory(prefix="lakepipe-glue-") as tmp:
-            local_raw = Path(tmp) / "raw"
-            local_ods = Path(tmp) / "ods"
-            local_raw.mkdir()
-            for day in days:
-                for key in _keys(s3, raw_bucket, _day_prefix(raw_prefix, day)):
-                    target = local_raw / key[len(raw_prefix) :]
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    s3.download_file(raw_bucket, key, str(target))
-            # The script compares each hour's raw files with the _SOURCES it recorded.
-            recorded = self._stage_sources(s3, ods_bucket, ods_prefix, local_ods, days)
-            staged_in = time.monotonic()
-            paths = {"--raw_path", "--ods_path", "--arrival_start_date", "--arrival_end_date"}
+        with self._run_lock, self._objects.staging_directory("glue") as staging:
+            hours = self._hour_states(raw, output, glue_access.window_hours(days[0], days[-1]))
+            access.require_all(glue_access.read_requests(raw, output, hours))
+            local_output = staging / "output"
+            recorded = self._stage_sources(output, hours, local_output)
             argv = [
                 "--raw_path",
-                f"{local_raw}/",
+                f"{self._objects.bucket_directory(raw.bucket) / raw.prefix}/",
                 "--ods_path",
-                f"{local_ods}/",
-                "--arrival_start_date",
-                start,
-                "--arrival_end_date",
-                end,
+                f"{local_output}/",
                 # Whatever else the job run was given (e.g. --force) reaches the script too.
-                *(item for name, value in arguments.items() if name not in paths
-                  for item in (name, value)),
+                *(item for name, value in arguments.items()
+                  if name not in ("--raw_path", "--ods_path") for item in (name, value)),
             ]  # fmt: skip
+            staged_in = time.monotonic()
             try:
                 self._run_script(argv)
             finally:
                 stop_spark_session()
             script_done = time.monotonic()
-            self._upload_converted_hours(s3, ods_bucket, ods_prefix, local_ods, recorded)
+            converted = _converted_hours(local_output, recorded)
+            access.require_all(
+                glue_access.write_requests(
+                    output, {hour: [p.name for p in files] for hour, files in converted.items()},
+                    hours,
+                )
+            )  # fmt: skip
+            self._commit(output, local_output, converted, hours)
             logger.info(
-                "glue job run staged and ran",
+                "glue job run",
                 extra={
-                    "stage_in_seconds": round(staged_in - started, 2),
+                    "prepare_seconds": round(staged_in - started, 2),
                     "script_seconds": round(script_done - staged_in, 2),
-                    "stage_out_seconds": round(time.monotonic() - script_done, 2),
+                    "commit_seconds": round(time.monotonic() - script_done, 2),
+                    "hours_converted": len(converted),
                 },
             )
+
+    def _hour_states(
+        self, raw: S3Location, output: S3Location, hours: list[str]
+    ) -> list[HourState]:
+        """Per arrival hour, the raw and output objects the lake holds now (from the index)."""
+        return [
+            HourState(
+                hour,
+                tuple(o.key for o in self._objects.iterate(raw.bucket, raw.key(hour) + "/")),
+                tuple(o.key for o in self._objects.iterate(output.bucket, output.key(hour) + "/")),
+            )
+            for hour in hours
+        ]
+
+    def _stage_sources(
+        self, output: S3Location, hours: list[HourState], local_output: Path
+    ) -> dict[str, os.stat_result]:
+        """Copy each hour's `_SOURCES` into the staging output (the script compares it with
+        the raw files); returns hour -> the copy's stat, to tell which ones the job rewrote.
+        Copies, not links: the script rewrites the file in place."""
+        recorded: dict[str, os.stat_result] = {}
+        for state in hours:
+            if not state.has_sources:
+                continue
+            stored = self._objects.get(output.bucket, output.key(f"{state.hour}/{SOURCES_FILE}"))
+            if stored is None:
+                continue
+            target = local_output / state.hour / SOURCES_FILE
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stored.path, target)
+            recorded[state.hour] = target.stat()
+        return recorded
 
     def _run_script(self, argv: list[str]) -> None:
         spark_session(self._spark_log)  # the script's builder.getOrCreate() reuses it
@@ -255,53 +273,51 @@ class LocalGlueJob:
             if guard is not None:
                 root.removeHandler(guard)
 
-    def _stage_sources(
-        self, s3: Any, bucket: str, prefix: str, local_ods: Path, days: list[date]
-    ) -> dict[str, str]:
-        """Copy the window's ODS `_SOURCES` files in; returns hour directory -> content."""
-        recorded: dict[str, str] = {}
-        for day in days:
-            for key in _keys(s3, bucket, _day_prefix(prefix, day)):
-                if key.rpartition("/")[2] != SOURCES_FILE:
-                    continue
-                hour_dir = key[len(prefix) :].rpartition("/")[0]
-                target = local_ods / hour_dir / SOURCES_FILE
-                target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket, key, str(target))
-                recorded[hour_dir] = target.read_text()
-        return recorded
-
-    def _upload_converted_hours(
-        self, s3: Any, bucket: str, prefix: str, local_ods: Path, recorded: dict[str, str]
+    def _commit(
+        self,
+        output: S3Location,
+        local_output: Path,
+        converted: dict[str, list[Path]],
+        hours: list[HourState],
     ) -> None:
-        """Replace in S3 exactly the hours the job converted (a new or changed _SOURCES)."""
-        for sources in sorted(local_ods.rglob(SOURCES_FILE)):
-            local_hour = sources.parent
-            hour_dir = local_hour.relative_to(local_ods).as_posix()
-            if recorded.get(hour_dir) == sources.read_text():
-                continue  # unchanged raw files: the job left this hour alone
-            hour_prefix = f"{prefix}{hour_dir}/"
-            stale = list(_keys(s3, bucket, hour_prefix))
-            for batch_start in range(0, len(stale), 1000):
-                batch = stale[batch_start : batch_start + 1000]
-                s3.delete_objects(
-                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-                )
-            for path in sorted(local_hour.iterdir()):
-                if path.is_file() and not _is_spark_marker(path):
-                    s3.upload_file(str(path), bucket, hour_prefix + path.name)
-            # Last, as the script wrote it: the hour counts as converted once its data is in.
-            s3.upload_file(str(sources), bucket, hour_prefix + SOURCES_FILE)
+        """Replace each converted hour in the bucket: its old objects go, the new files are
+        renamed in, in one transaction; then its `_SOURCES`, as the script wrote it last."""
+        before = {state.hour: state.output_keys for state in hours}
+        for hour, files in sorted(converted.items()):
+            self._objects.commit_staged(
+                output.bucket,
+                [StagedFile(path, output.key(f"{hour}/{path.name}")) for path in files],
+                replacing=before.get(hour, ()),
+            )
+            sources = local_output / hour / SOURCES_FILE
+            self._objects.commit_staged(
+                output.bucket, [StagedFile(sources, output.key(f"{hour}/{SOURCES_FILE}"))]
+            )
+
+
+def _converted_hours(
+    local_output: Path, recorded: dict[str, os.stat_result]
+) -> dict[str, list[Path]]:
+    """Hour folder -> data files, for every hour whose `_SOURCES` the job (re)wrote."""
+    converted: dict[str, list[Path]] = {}
+    for sources in sorted(local_output.rglob(SOURCES_FILE)):
+        hour = sources.parent.relative_to(local_output).as_posix()
+        before = recorded.get(hour)
+        now = sources.stat()
+        if before is not None and (before.st_mtime_ns, before.st_size, before.st_ino) == (
+            now.st_mtime_ns,
+            now.st_size,
+            now.st_ino,
+        ):
+            continue  # unchanged raw files: the job left this hour alone
+        converted[hour] = sorted(
+            p for p in sources.parent.iterdir() if p.is_file() and not _is_spark_marker(p)
+        )
+    return converted
 
 
 def _is_spark_marker(path: Path) -> bool:
     return path.name.startswith(("_", ".")) or path.name.endswith(".crc")
-
-
-def _keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            yield item["Key"]
 
 
 # -- moto integration ---------------------------------------------------------------------
@@ -354,15 +370,20 @@ def _start_job_run(self: glue_models.GlueBackend, name: str, *args: Any, **kwarg
     job_run.local_seconds = 0
     arguments = {**(fake_job.default_arguments or {}), **(job_run.arguments or {})}
     threading.Thread(
-        target=_execute, args=(job, job_run, arguments), name=f"glue-{run_id[:12]}", daemon=True
+        target=_execute,
+        args=(job, job_run, arguments, fake_job.role),
+        name=f"glue-{run_id[:12]}",
+        daemon=True,
     ).start()
     return run_id
 
 
-def _execute(job: LocalGlueJob, job_run: _LocalSparkJobRun, arguments: dict[str, str]) -> None:
+def _execute(
+    job: LocalGlueJob, job_run: _LocalSparkJobRun, arguments: dict[str, str], role: str
+) -> None:
     started = time.monotonic()
     try:
-        job.run(arguments)
+        job.run(arguments, principal=role)
     except Exception as error:  # any failure of the job is the run's FAILED state
         logger.warning(
             "glue job run failed",

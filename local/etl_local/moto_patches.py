@@ -19,22 +19,18 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.athena.responses import AthenaResponse
 from moto.core.responses import ActionResult
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_glue,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-    ResourceCondition,
-)
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
 from etl_local.athena import AthenaEngine, InvalidRequestError
 from etl_local.crawler import LocalCrawler
+
+if TYPE_CHECKING:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
 _MISSING = object()
 
@@ -74,11 +70,16 @@ class InstalledPatches:
 
 
 def install(
-    engine: AthenaEngine | None = None, crawler: LocalCrawler | None = None
+    engine: AthenaEngine | None = None,
+    crawler: LocalCrawler | None = None,
+    *,
+    step_functions: bool = True,
 ) -> InstalledPatches:
-    """Install the Step Functions fix, and the Athena engine / crawler when given."""
+    """Install the Step Functions fix (unless step_functions is False), and the Athena
+    engine / crawler when given."""
     patches = InstalledPatches()
-    _install_glue_sync_fix(patches)
+    if step_functions:
+        _install_glue_sync_fix(patches)
     if engine is not None:
         _install_athena(patches, engine)
     if crawler is not None:
@@ -89,8 +90,22 @@ def install(
 # -- Step Functions: glue:startJobRun.sync --------------------------------------------------
 
 
+def _glue_task_service() -> tuple[Any, Any]:
+    # Imported when installed: Step Functions' ASL parser is a large import that `etl query`
+    # does not need.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+
+    return state_task_service_glue, ResourceCondition
+
+
 def glue_sync_needs_fix() -> bool:
     """True while moto's Glue task service lacks the pattern `.sync` relies on."""
+    state_task_service_glue, ResourceCondition = _glue_task_service()
     return (
         ResourceCondition.WaitForTaskToken
         not in state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
@@ -98,6 +113,9 @@ def glue_sync_needs_fix() -> bool:
 
 
 def _install_glue_sync_fix(patches: InstalledPatches) -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    state_task_service_glue, ResourceCondition = _glue_task_service()
     patterns: set[Any] = state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
     if ResourceCondition.WaitForTaskToken in patterns:
         return

@@ -5,6 +5,8 @@ When one of these fails after a moto upgrade, moto fixed the gap: drop that patc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 from moto import mock_aws
 from moto.athena.responses import AthenaResponse
@@ -14,6 +16,7 @@ from moto.glue.responses import GlueResponse
 from etl_local import moto_patches
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
+from etl_local.object_store import ObjectStore
 
 REGION = "eu-west-1"
 
@@ -51,21 +54,23 @@ def test_moto_crawl_still_reports_completed_not_glue_statuses() -> None:
     assert not hasattr(GlueResponse, "get_crawler_metrics")
 
 
-def test_install_and_uninstall_restore_moto(moto_endpoint: str) -> None:
+def test_install_and_uninstall_restore_moto(tmp_path: Path) -> None:
     originals = (
         AthenaResponse.start_query_execution,
         GlueBackend.start_crawler,
         GlueBackend.stop_crawler,
         FakeCrawler.as_dict,
     )
-    engine = AthenaEngine(moto_endpoint, region=REGION)
+    objects = ObjectStore(tmp_path)
+    engine = AthenaEngine(objects, region=REGION)
     try:
-        with moto_patches.install(engine=engine, crawler=LocalCrawler()):
+        with moto_patches.install(engine=engine, crawler=LocalCrawler(objects)):
             assert AthenaResponse.start_query_execution is not originals[0]
             assert hasattr(AthenaResponse, "batch_get_query_execution")
             assert hasattr(GlueResponse, "get_crawler_metrics")
     finally:
         engine.close()
+        objects.close()
     assert (
         AthenaResponse.start_query_execution,
         GlueBackend.start_crawler,
