@@ -266,14 +266,16 @@ _DESCRIPTORS = {
 class LocalCrawler:
     """Runs crawls for moto's Glue backend; installed by `etl_local.moto_patches.install`.
 
-    `inject_outcome` ("FAILED" or "CANCELLED") makes the next crawls end that way without
+    `authorize` is asked about every S3 access a crawl makes, as the crawler's role (see
+    etl_local.object_access); a denied access fails the crawl. `inject_outcome` ("FAILED" or
+    "CANCELLED") makes the next crawls end that way without
     touching the catalog (fault injection for the runtime). `hold`, when set to an Event,
     keeps every crawl RUNNING until the event is set (lets tests observe a running crawl).
     """
 
     def __init__(self, objects: ObjectStore, authorize: Authorize = allow_all) -> None:
         self._objects = objects
-        self._authorize = authorize
+        self.authorize = authorize
         self.inject_outcome: str | None = None
         self.hold: threading.Event | None = None
         self._runs: dict[int, list[CrawlRun]] = {}
@@ -334,7 +336,7 @@ class LocalCrawler:
                     else CrawlCancelled()
                 )
             # The crawler reads S3 with the permissions of its role.
-            store = ObjectAccess(self._objects, crawler.role, self._authorize)
+            store = ObjectAccess(self._objects, crawler.role, self.authorize)
             for target in (crawler.targets or {}).get("S3Targets") or []:
                 self._check_stop(run)
                 self._crawl_target(backend, crawler, run, store, target)
@@ -343,6 +345,8 @@ class LocalCrawler:
             run.status = CANCELLED
         except CrawlError as error:
             run.status, run.error_message = FAILED, str(error)
+        except PermissionError as error:  # the authorizer denied an S3 access of the role
+            run.status, run.error_message = FAILED, f"Access Denied: {error}"
         except Exception as error:  # a crawl failure must show in LastCrawl, not kill the server
             logger.exception("local crawl crashed", extra={"crawler": crawler.name})
             run.status, run.error_message = FAILED, f"Internal Service Exception: {error}"

@@ -20,6 +20,7 @@ from moto.server import ThreadedMotoServer
 from etl_local import moto_patches, s3_disk
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
+from etl_local.object_access import allow_all
 from etl_local.object_store import ObjectStore
 
 
@@ -57,6 +58,8 @@ def aws(local_services: LocalServices) -> Iterator[Aws]:
     urllib.request.urlopen(request).close()
     local_services.objects.clear()
     local_services.engine.fail_queries_containing.clear()
+    local_services.engine.authorize = allow_all
+    local_services.crawler.authorize = allow_all
     local_services.crawler.inject_outcome = None
     local_services.crawler.hold = None
 
