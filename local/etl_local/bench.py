@@ -415,7 +415,9 @@ def print_report(report: dict[str, Any]) -> None:
                     f"etl query, {lake} lake ({measures['lake']['objects']:,} objects)",
                     _spread(measures["query_seconds"]),
                 ),
+                ("  CPU seconds", _spread(measures["query_cpu_seconds"])),
                 (f"etl run start-up, {lake} lake", _spread(measures["run_startup_seconds"])),
+                ("  CPU seconds (whole command)", _spread(measures["run_command_cpu_seconds"])),
             )
         ),
         *((f"target: {name}", "met" if ok else "MISSED") for name, ok in report["targets"].items()),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from etl_local.object_store import INDEX_FILE, ObjectStore, StagedFile
-from etl_local.state import catalog_root, object_store_root
+from etl_local.state import PARTITIONS_SUFFIX, catalog_root, object_store_root
 
 COUNT_QUERY = "SELECT count(*) AS events FROM dwd.traffic_events"
 
@@ -70,10 +71,10 @@ def lake_size(home: Path, days: int) -> LakeSize:
                 total += obj.size
     finally:
         store.close()
-    partitions = 0
-    for table_file in catalog_root(home).glob("*/*.json"):
-        if table_file.name != "_database.json":
-            partitions += len(json.loads(table_file.read_text("utf-8")).get("partitions", []))
+    partitions = sum(
+        len(json.loads(path.read_text("utf-8")))
+        for path in catalog_root(home).glob(f"*/*{PARTITIONS_SUFFIX}")
+    )
     return LakeSize(days, objects, total, partitions)
 
 
@@ -130,9 +131,8 @@ def add_days_before(
                     store.commit_staged(obj.bucket, [StagedFile(link, key)])
     finally:
         store.close()
-    for table_file in catalog_root(home).glob("*/*.json"):
-        if table_file.name != "_database.json":
-            _add_partitions(table_file, measured, new_days)
+    for partitions_file in catalog_root(home).glob(f"*/*{PARTITIONS_SUFFIX}"):
+        _add_partitions(partitions_file, measured, new_days)
 
 
 def _split_all(uris: Iterable[str]) -> list[tuple[str, str]]:
@@ -143,12 +143,10 @@ def _split_all(uris: Iterable[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _add_partitions(table_file: Path, measured: date, new_days: Iterable[date]) -> None:
-    document = json.loads(table_file.read_text("utf-8"))
+def _add_partitions(partitions_file: Path, measured: date, new_days: Iterable[date]) -> None:
+    partitions: list[dict[str, Any]] = json.loads(partitions_file.read_text("utf-8"))
     prefix = [f"{measured:%Y}", f"{measured:%m}", f"{measured:%d}"]
-    measured_partitions = [
-        p for p in document.get("partitions", []) if p.get("Values", [])[:3] == prefix
-    ]
+    measured_partitions = [p for p in partitions if p.get("Values", [])[:3] == prefix]
     for day in new_days:
         for partition in measured_partitions:
             values = [f"{day:%Y}", f"{day:%m}", f"{day:%d}", *partition["Values"][3:]]
@@ -156,10 +154,8 @@ def _add_partitions(table_file: Path, measured: date, new_days: Iterable[date]) 
             descriptor["Location"] = str(descriptor.get("Location", "")).replace(
                 _date_path(measured), _date_path(day)
             )
-            document["partitions"].append(
-                {**partition, "Values": values, "StorageDescriptor": descriptor}
-            )
-    table_file.write_text(json.dumps(document, sort_keys=True, default=str), "utf-8")
+            partitions.append({**partition, "Values": values, "StorageDescriptor": descriptor})
+    partitions_file.write_text(json.dumps(partitions, sort_keys=True, default=str), "utf-8")
 
 
 # -- measuring --------------------------------------------------------------------------------
@@ -173,9 +169,15 @@ def _etl() -> list[str]:
 _CLI = "import sys; from etl_local.cli import main; sys.exit(main())"
 
 
-def query_seconds(home: Path) -> tuple[float, int]:
-    """(wall seconds of `etl query` COUNT_QUERY, the count it answered)."""
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def query_seconds(home: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds of `etl query` COUNT_QUERY, and the count it answered."""
     environment = {**os.environ, "ETL_HOME": str(home)}
+    cpu = _children_cpu_seconds()
     started = time.time()
     done = subprocess.run(
         [*_etl(), "query", COUNT_QUERY, "--format", "json"],
@@ -186,52 +188,48 @@ def query_seconds(home: Path) -> tuple[float, int]:
     )
     seconds = time.time() - started
     rows: list[dict[str, Any]] = json.loads(done.stdout)
-    return seconds, int(rows[0]["events"])
+    return seconds, _children_cpu_seconds() - cpu, int(rows[0]["events"])
 
 
-def run_startup_seconds(home: Path, day: date) -> float:
-    """Wall seconds from spawning `etl run --date day` to its StartExecution."""
+def run_startup_seconds(home: Path, day: date) -> tuple[float, float]:
+    """Wall seconds from spawning `etl run --date day` to its StartExecution, and the CPU
+    seconds of the whole command (it ends there)."""
     environment = {**os.environ, "ETL_HOME": str(home)}
     command = [sys.executable, "-m", "etl_local.startup_probe", "run", "--date", str(day)]
+    cpu = _children_cpu_seconds()
     started = time.time()
     done = subprocess.run(
         [*command, "--json"], env=environment, capture_output=True, text=True, check=True
     )
     reached = json.loads(done.stdout.strip().splitlines()[-1])
-    return float(reached["start_execution_at"]) - started
-
-
-@dataclass(frozen=True)
-class StartupMeasures:
-    lake: LakeSize
-    query: Spread
-    run_startup: Spread
-    count: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lake": self.lake.__dict__,
-            "query_seconds": self.query.__dict__,
-            "run_startup_seconds": self.run_startup.__dict__,
-            "count": self.count,
-        }
+    return float(reached["start_execution_at"]) - started, _children_cpu_seconds() - cpu
 
 
 def measure(lakes: dict[str, tuple[Path, LakeSize]], day: date, repeats: int) -> dict[str, Any]:
     """Both measures on every lake, `repeats` times, alternating lakes (the machine's load
-    changes over time: alternating spreads it over all of them alike)."""
-    queries: dict[str, list[float]] = {name: [] for name in lakes}
-    startups: dict[str, list[float]] = {name: [] for name in lakes}
+    changes over time: alternating spreads it over all of them alike). CPU seconds are
+    reported beside wall seconds: on a shared machine they vary less with its load."""
+    samples: dict[str, dict[str, list[float]]] = {
+        name: {"query": [], "query_cpu": [], "run": [], "run_cpu": []} for name in lakes
+    }
     counts: dict[str, int] = {}
     for _ in range(repeats):
         for name, (home, _size) in lakes.items():
-            seconds, counts[name] = query_seconds(home)
-            queries[name].append(seconds)
-            startups[name].append(run_startup_seconds(home, day))
+            seconds, cpu, counts[name] = query_seconds(home)
+            samples[name]["query"].append(seconds)
+            samples[name]["query_cpu"].append(cpu)
+            seconds, cpu = run_startup_seconds(home, day)
+            samples[name]["run"].append(seconds)
+            samples[name]["run_cpu"].append(cpu)
     return {
-        name: StartupMeasures(
-            size, Spread.of(queries[name]), Spread.of(startups[name]), counts[name]
-        ).as_dict()
+        name: {
+            "lake": size.__dict__,
+            "query_seconds": Spread.of(samples[name]["query"]).__dict__,
+            "query_cpu_seconds": Spread.of(samples[name]["query_cpu"]).__dict__,
+            "run_startup_seconds": Spread.of(samples[name]["run"]).__dict__,
+            "run_command_cpu_seconds": Spread.of(samples[name]["run_cpu"]).__dict__,
+            "count": counts[name],
+        }
         for name, (_home, size) in lakes.items()
     }
 

@@ -11,6 +11,10 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
 - Step Functions: moto 5.2.5's ASL executor fails `glue:startJobRun.sync` with
   "'NoneType' object has no attribute 'interrupt_all'": it only creates the callback
   endpoint `.sync` needs for services whose supported patterns include WaitForTaskToken.
+- Start-up: the ASL executor imports `moto.batch.utils` (for one enum), whose package
+  imports all of moto's Batch and EC2 models: most of the executor's import time. The two
+  small modules it needs are loaded without their package (`moto.batch` itself still
+  imports normally if anything asks for it).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +95,39 @@ def install(
 # -- Step Functions: glue:startJobRun.sync --------------------------------------------------
 
 
+def batch_utils_import_loads_ec2() -> bool:
+    """True while moto.batch.utils can only be imported through moto.batch, whose models
+    import EC2's (checked without importing anything)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None and spec.origin is not None
+    return "from .models import" in Path(spec.origin).read_text(encoding="utf-8")
+
+
+def _load_batch_utils_alone() -> None:
+    import importlib.util
+    import sys
+
+    if "moto.batch.utils" in sys.modules:
+        return
+    package = importlib.util.find_spec("moto.batch")
+    assert package is not None and package.submodule_search_locations is not None
+    directory = Path(next(iter(package.submodule_search_locations)))
+    for name in ("exceptions", "utils"):  # utils imports .exceptions: load that first
+        spec = importlib.util.spec_from_file_location(
+            f"moto.batch.{name}", directory / f"{name}.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+
+
 def _glue_task_service() -> tuple[Any, Any]:
     # Imported when installed: Step Functions' ASL parser is a large import that `etl query`
     # does not need.
+    _load_batch_utils_alone()
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_glue,
     )

@@ -13,6 +13,8 @@ import os
 import urllib.request
 from typing import Any
 
+import boto3
+from moto.core.base_backend import AccountSpecificBackend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -47,6 +49,13 @@ class _MotoServer(ThreadedMotoServer):
         self._server.serve_forever(poll_interval=_STOP_POLL_SECONDS)
 
 
+def _default_boto3_session(cls: type) -> boto3.Session:
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return boto3.DEFAULT_SESSION
+
+
 class LocalAwsServer:
     """Start/stop moto's ThreadedMotoServer on a free port and configure it for the pipeline."""
 
@@ -54,6 +63,7 @@ class LocalAwsServer:
         self._server: ThreadedMotoServer | None = None
         self._port: int | None = None
         self._previous_moto_port: str | None = None
+        self._moto_session: Any = None
 
     @property
     def port(self) -> int:
@@ -77,6 +87,11 @@ class LocalAwsServer:
         # before etl_local.s3_disk writes it to the lake: past this size the transient copy
         # is a temp file, so large uploads are not resident twice.
         os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(S3_OBJECT_MEMORY_BYTES))
+        # moto reads each service's regions from the service's model through a boto3 Session
+        # of its own, then the runtime's clients read the same model again through the
+        # default one: sharing the default session parses each model once per process.
+        self._moto_session = AccountSpecificBackend.__dict__["get_session"]
+        AccountSpecificBackend.get_session = classmethod(_default_boto3_session)  # type: ignore[assignment,method-assign]
         server = _MotoServer(ip_address=HOST, port=0, verbose=False)
         server.start()
         self._server = server
@@ -95,6 +110,7 @@ class LocalAwsServer:
         self._server.stop()
         self._server = None
         self._port = None
+        AccountSpecificBackend.get_session = self._moto_session  # type: ignore[method-assign]
         if self._previous_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:

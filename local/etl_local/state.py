@@ -3,10 +3,13 @@
 - `s3/`: the object store (etl_local.object_store): a file per object and an index, written
   as each request is answered and read on demand; moto's S3 serves it (etl_local.s3_disk).
   Starting the runtime reads no object and copies nothing.
-- `glue/<database>/<table>.json`: each table of the Glue catalog as Glue holds it (its
-  TableInput and its partitions' PartitionInputs), rewritten whenever a call changes that
-  table, before the call returns; `glue/<database>/_database.json` the DatabaseInput. At
-  start they are loaded straight into moto's Glue backend objects (no API calls).
+- `glue/<database>/<table>.json` and `<table>.partitions.json`: each table of the Glue
+  catalog as Glue holds it (its TableInput; its partitions' PartitionInputs), rewritten
+  whenever a call changes that table, before the call returns;
+  `glue/<database>/_database.json` the DatabaseInput. At start the tables are created
+  straight in moto's Glue backend (no API calls); a table's partitions are read from their
+  file when the table's partitions are first used, so starting costs the same whatever the
+  number of partitions.
 
 So two invocations behave like two scheduled days in production, a process that dies keeps
 everything it had answered, and a second process on the same $ETL_HOME (an `etl query`
@@ -23,6 +26,7 @@ import os
 import shutil
 import threading
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HOME = Path(".local")
 DATABASE_FILE = "_database.json"
+PARTITIONS_SUFFIX = ".partitions.json"
 # Glue API calls that change one table (their first two parameters name it) ...
 _TABLE_CHANGES = (
     "create_table",
@@ -79,6 +84,50 @@ def _file_name(name: str) -> str:
     return urllib.parse.quote(name, safe="") + ".json"
 
 
+def _partitions_file_name(name: str) -> str:
+    return urllib.parse.quote(name, safe="") + PARTITIONS_SUFFIX
+
+
+class LazyPartitions(OrderedDict[str, FakePartition]):
+    """`FakeTable.partitions`, filled from the table's partitions file on first use.
+
+    Every mapping operation loads first, so moto, the local Athena and the crawler see a
+    plain dict of FakePartitions."""
+
+    def __init__(self, load: Callable[[], list[tuple[str, FakePartition]]]) -> None:
+        self._pending: Callable[[], list[tuple[str, FakePartition]]] | None = load
+        super().__init__()
+
+    @property
+    def loaded(self) -> bool:
+        return self._pending is None
+
+    def _load(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            for key, partition in pending():
+                OrderedDict.__setitem__(self, key, partition)
+
+
+def _loading(name: str) -> Callable[..., Any]:
+    method = getattr(OrderedDict, name)
+
+    def loaded_first(self: LazyPartitions, *args: Any, **kwargs: Any) -> Any:
+        self._load()
+        return method(self, *args, **kwargs)
+
+    loaded_first.__name__ = name
+    return loaded_first
+
+
+for _name in (
+    "__getitem__", "__setitem__", "__delitem__", "__contains__", "__iter__", "__len__",
+    "__reversed__", "__eq__", "__repr__", "__or__", "__ior__", "keys", "values", "items",
+    "get", "pop", "popitem", "setdefault", "update", "clear", "copy", "move_to_end",
+):  # fmt: skip
+    setattr(LazyPartitions, _name, _loading(_name))
+
+
 def _write_json(path: Path, document: Any) -> None:
     # Write then rename: an interrupted write never leaves half a file.
     temporary = path.with_name(f".{path.name}.tmp")
@@ -113,22 +162,29 @@ class CatalogFiles:
             if name not in backend.databases:
                 backend.create_database(name, database_input)
             for table_file in sorted(directory.glob("*.json")):
-                if table_file.name == DATABASE_FILE:
+                if table_file.name == DATABASE_FILE or table_file.name.endswith(PARTITIONS_SUFFIX):
                     continue
-                self._load_table(backend, name, json.loads(table_file.read_text("utf-8")))
+                self._load_table(backend, name, table_file)
                 tables += 1
         return tables
 
     @staticmethod
-    def _load_table(backend: GlueBackend, database: str, document: dict[str, Any]) -> None:
-        table_input = document["table"]
+    def _load_table(backend: GlueBackend, database: str, table_file: Path) -> None:
+        table_input = json.loads(table_file.read_text("utf-8"))["table"]
         name = table_input["Name"]
         if name in backend.databases[database].tables:
             backend.delete_table(database, name)
         table = backend.create_table(database, name, table_input)
-        for partition_input in document.get("partitions", []):
-            partition = FakePartition(database, name, partition_input)
-            table.partitions[str(partition.values)] = partition
+        partitions_file = table_file.with_name(_partitions_file_name(name))
+
+        def load() -> list[tuple[str, FakePartition]]:
+            if not partitions_file.is_file():
+                return []
+            inputs = json.loads(partitions_file.read_text("utf-8"))
+            partitions = [FakePartition(database, name, p) for p in inputs]
+            return [(str(p.values), p) for p in partitions]
+
+        table.partitions = LazyPartitions(load)
 
     def _convert_legacy_files(self) -> None:
         """Earlier versions kept one `glue/<database>.json` with every table."""
@@ -141,25 +197,31 @@ class CatalogFiles:
             directory.mkdir(parents=True, exist_ok=True)
             _write_json(directory / DATABASE_FILE, {"Name": database})
             for entry in document.get("tables", []):
-                _write_json(directory / _file_name(entry["table"]["Name"]), entry)
+                name = entry["table"]["Name"]
+                _write_json(directory / _file_name(name), {"table": entry["table"]})
+                _write_json(directory / _partitions_file_name(name), entry.get("partitions", []))
             legacy.unlink()
 
     # -- save -----------------------------------------------------------------------------
     def save_table(self, backend: GlueBackend, database: str, table: str) -> None:
+        """Write the table's files (its partitions only when they were used: partitions
+        never loaded are unchanged), or remove them when the table is gone."""
         with self._lock:
             directory = self._database_dir(database)
             path = directory / _file_name(table)
+            partitions_path = directory / _partitions_file_name(table)
             db = backend.databases.get(database)
             if db is None or table not in db.tables:
                 path.unlink(missing_ok=True)
+                partitions_path.unlink(missing_ok=True)
                 return
             fake = db.tables[table]
-            document = {
-                "table": fake.get_version(str(fake._current_version)),
-                "partitions": [p.partition_input for p in list(fake.partitions.values())],
-            }
             directory.mkdir(parents=True, exist_ok=True)
-            _write_json(path, document)
+            _write_json(path, {"table": fake.get_version(str(fake._current_version))})
+            partitions = fake.partitions
+            if not isinstance(partitions, LazyPartitions) or partitions.loaded:
+                inputs = [p.partition_input for p in list(partitions.values())]
+                _write_json(partitions_path, inputs)
 
     def save_database(self, backend: GlueBackend, database: str) -> None:
         with self._lock:
@@ -173,7 +235,7 @@ class CatalogFiles:
             kept = {DATABASE_FILE}
             for table in list(db.tables):
                 self.save_table(backend, database, table)
-                kept.add(_file_name(table))
+                kept.update((_file_name(table), _partitions_file_name(table)))
             for stale in directory.glob("*.json"):
                 if stale.name not in kept:
                     stale.unlink()

@@ -5,6 +5,8 @@ When one of these fails after a moto upgrade, moto fixed the gap: drop that patc
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -78,3 +80,17 @@ def test_install_and_uninstall_restore_moto(tmp_path: Path) -> None:
         FakeCrawler.as_dict,
     ) == originals
     assert not hasattr(AthenaResponse, "batch_get_query_execution")
+
+
+def test_the_step_functions_executor_starts_without_moto_ec2() -> None:
+    # moto.batch still imports its models (hence EC2's) from the package: the patch is needed.
+    assert moto_patches.batch_utils_import_loads_ec2()
+    script = (
+        "import sys; from etl_local import moto_patches; moto_patches.install();"
+        "from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser;"
+        "assert 'moto.ec2.models' not in sys.modules, 'EC2 models imported';"
+        "import moto.batch; from moto.batch.utils import JobStatus;"
+        "from moto.batch.models import JobStatus as used; assert used is JobStatus;"
+        "assert moto.batch.batch_backends is not None"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)

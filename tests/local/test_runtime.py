@@ -13,6 +13,7 @@ from typing import Any
 
 import hcl2
 import pytest
+from moto.glue.models import glue_backends
 
 from etl_lambdas.catalog import placeholders
 from etl_lambdas.steps import STEPS, StepSpec
@@ -22,6 +23,7 @@ from etl_local.lambda_router import InjectedServiceError, LambdaRouter
 from etl_local.object_store import ObjectStore
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
+from etl_local.state import LazyPartitions
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SETTINGS = LocalSettings()
@@ -308,8 +310,13 @@ def test_the_lake_and_catalog_survive_a_restart_without_replay(
     runtime.start()
     try:
         assert touched == []
-        # The deployment only looks the databases up: the tables came from their files.
+        # The deployment only looks the databases up: the tables came from their files, and
+        # their partitions are read when first used.
         assert glue_calls == ["GetDatabase"] * len(SETTINGS.databases)
+        fake = glue_backends[SETTINGS.account_id][SETTINGS.region].get_table(
+            "lakepipe_local_dwd", "events"
+        )
+        assert isinstance(fake.partitions, LazyPartitions) and not fake.partitions.loaded
         monkeypatch.undo()
         s3 = runtime.client("s3")
         assert runtime.raw_object_count() == 2
@@ -362,9 +369,16 @@ def test_a_changed_catalog_table_is_on_disk_when_the_call_returns(tmp_path: Path
             TableInput={"Name": "t", "StorageDescriptor": {"Columns": []}},
         )
         saved = tmp_path / "glue" / "lakepipe_local_ads" / "t.json"
+        partitions = saved.with_name("t.partitions.json")
         assert json.loads(saved.read_text())["table"]["Name"] == "t"
+        glue.create_partition(
+            DatabaseName="lakepipe_local_ads",
+            TableName="t",
+            PartitionInput={"Values": ["1"], "StorageDescriptor": {"Location": "s3://b/t/1/"}},
+        )
+        assert [p["Values"] for p in json.loads(partitions.read_text())] == [["1"]]
         glue.delete_table(DatabaseName="lakepipe_local_ads", Name="t")
-        assert not saved.exists()
+        assert not saved.exists() and not partitions.exists()
 
 
 def test_the_previous_snapshot_layout_is_converted_in_place(tmp_path: Path) -> None:
