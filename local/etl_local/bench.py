@@ -9,6 +9,8 @@ the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
   the two arrival days before its own, and is reported beside it);
 - peak RSS of the whole process tree (Spark's JVM included) during the runs;
 - the floor: the same transformations straight from the raw files in DuckDB;
+- both again BENCH_REPEATS times, alternating (the day-N run repeated on the same data: the
+  hours it converted are made new again first), for medians on a shared machine;
 - incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
 - the AWS cost of the day-N run, priced by etl_local.cost_model from what was
   measured, side by side with the seed design (two crawls a day, full scans);
@@ -26,8 +28,10 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,7 +43,7 @@ from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
 from etl_local import bench_startup, cost_model
-from etl_local.floor import run_floor
+from etl_local.floor import FloorResult, run_floor
 from etl_local.generate import generate_events
 from etl_local.process_tree import PeakTreeRss
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
@@ -66,6 +70,7 @@ class BenchConfig:
     days: int
     home: Path
     startup_repeats: int
+    repeats: int
 
     @classmethod
     def from_env(cls) -> BenchConfig:
@@ -75,9 +80,10 @@ class BenchConfig:
             raise SystemExit(f"BENCH_DAYS={days}: at least 2 days are needed to show growth")
         if days >= HISTORY_DAYS:
             raise SystemExit(f"BENCH_DAYS={days}: at most {HISTORY_DAYS - 1} days")
-        repeats = _positive_int("BENCH_STARTUP_REPEATS", 5)
+        startup_repeats = _positive_int("BENCH_STARTUP_REPEATS", 5)
+        repeats = int(os.environ.get("BENCH_REPEATS", "2") or 0)
         home = Path(os.environ.get("ETL_HOME", ".local")).resolve()
-        return cls(sensors, days, home, repeats)
+        return cls(sensors, days, home, startup_repeats, repeats)
 
     @property
     def run_days(self) -> list[date]:
@@ -94,6 +100,7 @@ def _positive_int(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class DayRun:
     day: date
+    started_at: float  # time.time() at StartExecution's call
     seconds: float
     result: RunResult
     query_ids: list[str]
@@ -147,6 +154,7 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
     workgroup = runtime.settings.workgroup
     before = set(_query_ids(athena, workgroup))
     invocations_before = len(runtime.router.durations)
+    started_at = time.time()
     started = time.perf_counter()
     result = runtime.run({"date": day.isoformat()})
     seconds = time.perf_counter() - started
@@ -155,12 +163,48 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
     durations = runtime.router.durations[invocations_before:]
     return DayRun(
         day=day,
+        started_at=started_at,
         seconds=seconds,
         result=result,
         query_ids=[q for q in _query_ids(athena, workgroup) if q not in before],
         lambda_seconds=sum(seconds for _, seconds in durations),
         lambda_invocations=len(durations),
     )
+
+
+def repeat_daily_run(
+    runtime: LocalRuntime, daily: DayRun, repeats: int, floor: Callable[[], FloorResult]
+) -> tuple[list[DayRun], list[FloorResult]]:
+    """The daily run and the floor, each 1 + `repeats` times, alternating.
+
+    A repeated run gets the daily run's work: the ODS hours the daily run converted (the new
+    arrival hours) lose their `_SOURCES` first, so the Glue job converts them again, and the
+    tiers recompute the day (re-running a day replaces it)."""
+    objects, bucket = runtime.objects, runtime.settings.curated_bucket
+    converted = [
+        obj.key
+        for obj in objects.iterate(bucket, runtime.settings.ods_prefix)
+        if obj.key.endswith("/_SOURCES") and obj.last_modified >= daily.started_at
+    ]
+    dailies, floors = [daily], [floor()]
+    for _ in range(repeats):
+        for key in converted:
+            objects.delete(bucket, key)
+        dailies.append(run_day(runtime, daily.day))
+        floors.append(floor())
+        console.print(
+            f"  {daily.day} again: {dailies[-1].seconds:.1f} s, floor {floors[-1].seconds:.1f} s"
+        )
+    return dailies, floors
+
+
+def _median_stages(runs: list[DayRun]) -> dict[str, float]:
+    stages = [stage_seconds(run.result.events) for run in runs]
+    names = {name for stage in stages for name in stage}
+    return {
+        name: round(statistics.median(stage.get(name, 0.0) for stage in stages), 1)
+        for name in sorted(names, key=list(stages[0]).index if stages[0] else str)
+    }
 
 
 def _query_ids(athena: Any, workgroup: str) -> list[str]:
@@ -285,6 +329,15 @@ def main() -> int:
                 puts = prefix_stats(runtime, curated, "")[0] - objects_before
                 runs.append(run)
                 console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
+            # The floor of the same day as the daily run it is compared with.
+            dailies, floors = repeat_daily_run(
+                runtime,
+                runs[-1],
+                config.repeats,
+                lambda: run_floor(
+                    catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[-1], time_zone
+                ),
+            )
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
@@ -313,11 +366,9 @@ def main() -> int:
             }
         )
 
-    # The floor of the same day as the daily run it is compared with.
-    floor = run_floor(
-        catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[-1], time_zone
-    )
     startup = measure_startup(config, lake_home, days, result_files)
+    floor = floors[-1]
+    ratios = [run.seconds / fl.seconds for run, fl in zip(dailies, floors, strict=True)]
     first, daily = runs[0], runs[-1]
     cost = cost_model.cost_of(quantities)
     seed_cost = cost_model.cost_of(seed_quantities)
@@ -332,16 +383,20 @@ def main() -> int:
         "days": config.days,
         "events": events_last,
         "generate_seconds": round(generate_seconds, 1),
-        "pipeline_seconds": round(daily.seconds, 1),
-        "stage_seconds": {k: round(v, 1) for k, v in stage_seconds(daily.result.events).items()},
-        "events_per_second": round(events_last / daily.seconds) if daily.seconds else None,
+        "pipeline_seconds": _median(run.seconds for run in dailies),
+        "pipeline_seconds_runs": [round(run.seconds, 1) for run in dailies],
+        "stage_seconds": _median_stages(dailies),
+        "events_per_second": round(events_last / statistics.median(r.seconds for r in dailies)),
         "athena_engine_seconds": round(athena_seconds, 1),
         "first_run_seconds": round(first.seconds, 1),
         "first_run_stage_seconds": {
             k: round(v, 1) for k, v in stage_seconds(first.result.events).items()
         },
-        "floor_seconds": round(floor.seconds, 1),
-        "pipeline_to_floor": round(daily.seconds / floor.seconds, 2),
+        "floor_seconds": _median(fl.seconds for fl in floors),
+        "floor_seconds_runs": [round(fl.seconds, 1) for fl in floors],
+        # Each daily run over the floor run next to it, then the median of those ratios.
+        "pipeline_to_floor": round(statistics.median(ratios), 2),
+        "pipeline_to_floor_runs": [round(ratio, 2) for ratio in ratios],
         "peak_rss_mb": round(peak.peak_bytes / 2**20),
         "peak_rss_mb_by_process": {
             f"{name} ({pid})": round(size / 2**20)
@@ -395,13 +450,22 @@ def print_report(report: dict[str, Any]) -> None:
     table.add_column("value", justify="right")
     rows = [
         (f"events (day {report['days']})", f"{report['events']:,}"),
-        (f"pipeline seconds (day {report['days']}, daily run)", f"{report['pipeline_seconds']}"),
+        (
+            f"pipeline seconds (day {report['days']}, daily run, median)",
+            f"{report['pipeline_seconds']} ({_runs(report['pipeline_seconds_runs'])})",
+        ),
         *((f"  {name}", f"{seconds}") for name, seconds in report["stage_seconds"].items()),
         ("  of which Athena executing queries", f"{report['athena_engine_seconds']}"),
         ("events per second", f"{report['events_per_second']:,}"),
         ("first run seconds (day 1, converts 3 days)", f"{report['first_run_seconds']}"),
-        ("floor seconds (DuckDB only)", f"{report['floor_seconds']}"),
-        ("pipeline / floor", f"{report['pipeline_to_floor']}"),
+        (
+            "floor seconds (DuckDB only, median)",
+            f"{report['floor_seconds']} ({_runs(report['floor_seconds_runs'])})",
+        ),
+        (
+            "pipeline / floor (median of pairs)",
+            f"{report['pipeline_to_floor']} ({_runs(report['pipeline_to_floor_runs'])})",
+        ),
         ("peak RSS, process tree (MB)", f"{report['peak_rss_mb']:,}"),
         ("bytes read, day 1", f"{report['bytes_read_day1']:,}"),
         (f"bytes read, day {report['days']}", f"{report['bytes_read_dayN']:,}"),
@@ -425,6 +489,14 @@ def print_report(report: dict[str, Any]) -> None:
     for measure, value in rows:
         table.add_row(measure, value)
     Console().print(table)
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def _median(values: Iterable[float]) -> float:
+    return round(statistics.median(values), 1)
 
 
 def _spread(spread: dict[str, Any]) -> str:

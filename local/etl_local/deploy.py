@@ -77,7 +77,7 @@ def deploy_storage(clients: Any, settings: LocalSettings) -> None:
     """What queries and uploads need: the buckets, the Glue databases, the Athena workgroup."""
     _buckets(clients("s3"), settings)
     _databases(clients("glue"), settings)
-    _athena(clients("athena"), settings)
+    deploy_workgroup(clients("athena"), settings)
 
 
 def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
@@ -163,7 +163,8 @@ def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
         glue.create_job(Name=settings.glue_job_name, **job)
 
 
-def _athena(athena: Any, settings: LocalSettings) -> None:
+def deploy_workgroup(athena: Any, settings: LocalSettings) -> None:
+    """The Athena workgroup (the one storage resource the lake does not keep on disk)."""
     configuration = {
         "ResultConfiguration": {"OutputLocation": settings.athena_output_location},
         "EnforceWorkGroupConfiguration": True,

@@ -142,8 +142,12 @@ class ObjectAccess:
 
     def readable_path(self, obj: StoredObject) -> Path:
         """The file to read the object from, once GetObject is allowed."""
+        return Path(self.readable_file(obj))
+
+    def readable_file(self, obj: StoredObject) -> str:
+        """readable_path, as text (no Path object: a query may read thousands of files)."""
         self.require(S3Request.get_object(obj.bucket, obj.key))
-        return obj.path
+        return obj.file
 
     def read(self, obj: StoredObject) -> bytes:
         self.require(S3Request.get_object(obj.bucket, obj.key))

@@ -86,13 +86,17 @@ class StoredObject:
     key: str
     size: int
     last_modified: float  # seconds since the epoch, UTC
-    path: Path
+    file: str  # the body's absolute path (a str: listings make many, Path is slow to build)
     etag: str | None = None  # hex MD5 (multipart: "<hex>-<parts>"), None until computed
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ class ObjectStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root_text = str(root)
         root.mkdir(parents=True, exist_ok=True)
         # One connection, serialized by a lock: sqlite3 connections are not thread-safe.
         # Autocommit mode; writes open their own BEGIN IMMEDIATE, which also serializes
@@ -140,6 +145,7 @@ class ObjectStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+        self._remove_abandoned_staging()
 
     def close(self) -> None:
         with self._lock:
@@ -205,7 +211,7 @@ class ObjectStore:
             key=key,
             size=size,
             last_modified=last_modified,
-            path=self.root / path,
+            file=f"{self._root_text}/{path}",
             etag=etag,
             attributes=json.loads(attributes) if attributes and attributes != "{}" else {},
         )
@@ -392,7 +398,7 @@ class ObjectStore:
             "last_modified = excluded.last_modified, attributes = excluded.attributes",
             (bucket, key, relative, size, etag, now, document),
         )
-        return StoredObject(bucket, key, size, now, path, etag, dict(attributes or {}))
+        return StoredObject(bucket, key, size, now, str(path), etag, dict(attributes or {}))
 
     def commit_staged(
         self, bucket: str, files: Iterable[StagedFile], *, replacing: Iterable[str] = ()
@@ -474,12 +480,28 @@ class ObjectStore:
     def staging_directory(self, purpose: str) -> Iterator[Path]:
         """A private directory on the store's filesystem for files about to be committed;
         removed with whatever was not committed."""
-        directory = self.root / STAGING_DIR / f"{purpose}-{uuid.uuid4().hex}"
+        directory = self.root / STAGING_DIR / f"{purpose}-{os.getpid()}-{uuid.uuid4().hex}"
         directory.mkdir(parents=True)
         try:
             yield directory
         finally:
             shutil.rmtree(directory, ignore_errors=True)
+
+    def _remove_abandoned_staging(self) -> None:
+        """Staging directories of processes that ended without removing them (killed)."""
+        staging = self.root / STAGING_DIR
+        if not staging.is_dir():
+            return
+        for directory in staging.iterdir():
+            parts = directory.name.split("-")
+            if len(parts) < 3 or not parts[-2].isdigit():
+                continue
+            try:
+                os.kill(int(parts[-2]), 0)
+            except ProcessLookupError:
+                shutil.rmtree(directory, ignore_errors=True)
+            except PermissionError:
+                pass  # alive, another user's
 
     def clear(self) -> None:
         """Forget every bucket and object (tests; `etl reset` removes the whole home)."""

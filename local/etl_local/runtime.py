@@ -147,7 +147,8 @@ class LocalRuntime:
     """Context manager: the local deployment of the pipeline, for one process.
 
     With `persist=False` the lake lives in a temporary directory removed at stop (and the
-    catalog is not saved): nothing under $ETL_HOME is read or written but the logs.
+    catalog is not saved): nothing under $ETL_HOME is read or written but the logs and
+    Spark's class archive (`cache/`).
     """
 
     def __init__(
@@ -208,11 +209,19 @@ class LocalRuntime:
             self._router.install()
             glue_runner.register_job(
                 self.settings.glue_job_name,
-                glue_runner.LocalGlueJob(self.objects, spark_log=self.home / "logs" / "spark.log"),
+                glue_runner.LocalGlueJob(
+                    self.objects,
+                    spark_log=self.home / "logs" / "spark.log",
+                    class_archive=self.home / "cache" / "spark-classes.jsa",
+                ),
             )
-            # What executions need besides is deployed by the first run (see `run`): a
-            # query does not wait for Step Functions to parse the state machine.
-            deployment.deploy_storage(self.client, self.settings)
+            # The lake keeps the buckets and databases: once deployed, only the workgroup is
+            # made again. What executions need besides is deployed by the first run (see
+            # `run`): a query does not wait for Step Functions to parse the state machine.
+            if self._storage_on_disk():
+                deployment.deploy_workgroup(self.client("athena"), self.settings)
+            else:
+                deployment.deploy_storage(self.client, self.settings)
         except BaseException:
             self.stop()
             raise
@@ -260,6 +269,13 @@ class LocalRuntime:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+    def _storage_on_disk(self) -> bool:
+        """Whether the lake already holds every bucket and database of the deployment."""
+        databases = glue_backends[self.settings.account_id][self.settings.region].databases
+        return all(self.objects.bucket(name) for name in self.settings.buckets) and all(
+            name in databases for name in self.settings.databases
+        )
 
     def deploy_orchestration(self) -> None:
         """Deploy the functions, notifications and state machine (once per process)."""

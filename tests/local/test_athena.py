@@ -420,3 +420,31 @@ def test_a_denied_s3_access_fails_the_query_and_writes_nothing(
     assert "speeds" not in [
         t["Name"] for t in aws.glue.get_tables(DatabaseName=DATABASE)["TableList"]
     ]
+
+
+@pytest.mark.parametrize("first_has_every_column", [True, False])
+def test_files_without_a_column_read_null_for_it(aws: Aws, first_has_every_column: bool) -> None:
+    # A column added to the table later: older files lack it.
+    aws.glue.create_database(DatabaseInput={"Name": DATABASE})
+    create_table(aws, "evolving", [("sensor_id", "string"), ("speed", "int")], PARQUET_SERDE)
+    bodies = {
+        "04": parquet_bytes({"sensor_id": ["old"]}),
+        "05": parquet_bytes({"sensor_id": ["new"], "speed": [90]}),
+        "06": parquet_bytes({"sensor_id": ["late"]}),
+    }
+    if first_has_every_column:
+        bodies["04"] = parquet_bytes({"sensor_id": ["old"], "speed": [None]})
+    for hour, body in bodies.items():
+        prefix = f"dwd/evolving/year=2026/month=11/day=20/hour={hour}/"
+        aws.s3.put_object(Bucket=BUCKET, Key=prefix + "part-0.parquet", Body=body)
+        add_partition(aws, "evolving", hour, f"s3://{BUCKET}/{prefix}", PARQUET_SERDE)
+
+    execution = run(aws, "SELECT sensor_id, speed, hour FROM evolving ORDER BY hour")
+
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert rows_of(aws, execution["QueryExecutionId"]) == [
+        ["sensor_id", "speed", "hour"],
+        ["old", None, "04"],
+        ["new", "90", "05"],
+        ["late", None, "06"],
+    ]

@@ -103,9 +103,14 @@ def test_a_run_writes_its_hours_in_place_after_authorizing_its_requests(
 ) -> None:
     before = states(lake)
     recorder = Recorder()
-    job = glue_runner.LocalGlueJob(lake, spark_log=tmp_path / "spark.log", authorize=recorder)
+    archive = tmp_path / "cache" / "spark-classes.jsa"
+    job = glue_runner.LocalGlueJob(
+        lake, spark_log=tmp_path / "spark.log", authorize=recorder, class_archive=archive
+    )
 
     job.run(ARGUMENTS, principal=ROLE)
+    # The first JVM left its class archive for the next ones.
+    assert archive.is_file() and list(archive.parent.iterdir()) == [archive]
 
     written: dict[str, list[str]] = {}
     for hour in HOURS:

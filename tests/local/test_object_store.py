@@ -96,3 +96,13 @@ def test_objects_and_their_metadata_survive_reopening_the_store(tmp_path: Path) 
         finally:
             installed.uninstall()
             store.close()
+
+
+def test_staging_left_by_a_killed_process_is_removed_when_the_store_opens(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path)
+    with store.staging_directory("glue") as mine:
+        abandoned = mine.with_name("glue-999999999-0123abcd")  # no such process
+        abandoned.mkdir()
+        (abandoned / "part-0.parquet").write_bytes(b"x")
+        ObjectStore(tmp_path).close()
+        assert mine.is_dir() and not abandoned.exists()  # this process's is still in use

@@ -152,7 +152,7 @@ class TableBinder:
             )
             return view
 
-        paths = [str(self._access.readable_path(f)) for f in files]
+        paths = [self._access.readable_file(f) for f in files]
         from_paths = bool(key_names) and _values_in_paths(
             files_by_partition, key_names, {name.lower() for name, _ in table.columns}
         )
@@ -169,7 +169,7 @@ class TableBinder:
                 + ")"
             )
             rows = [
-                [str(f.path), *partition.values]
+                [f.file, *partition.values]
                 for partition, group in files_by_partition
                 if partition is not None
                 for f in group
@@ -239,11 +239,7 @@ class TableBinder:
                 f"read_csv({files}, header={header}, delim={_literal(fmt.delimiter)}, "
                 f"columns={columns}, null_padding=true, {common})"
             )
-        try:
-            described = self._cursor.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
-        except duckdb.Error as error:
-            raise AthenaQueryError(f"HIVE_BAD_DATA: {error}") from None
-        present = {row[0].lower(): row[0] for row in described}
+        present = self._present_columns(sql, fmt.kind, paths, column_types)
         if fmt.kind == "json":
             # Re-read with the catalog's types: JSON auto-detection would turn ISO strings into
             # timestamps, which Athena (catalog type string) returns verbatim.
@@ -262,6 +258,29 @@ class TableBinder:
                 for name, duck_type in column_types
             ],
         )
+
+    def _present_columns(
+        self, sql: str, kind: str, paths: list[str], column_types: list[tuple[str, str]]
+    ) -> dict[str, str]:
+        """Lower-cased name -> name of the columns the files have (the union over files).
+
+        Parquet: when the first file has every catalog column, the union has them all
+        without reading the other files' schemas (union_by_name then fills NULL for a file
+        without one); otherwise, and for the other formats, every file is described."""
+        wanted = {name.lower() for name, _ in column_types}
+        if kind == "parquet" and len(paths) > 1:
+            first = f"read_parquet([{_literal(paths[0])}])"
+            present = self._describe(first)
+            if wanted <= set(present):
+                return present
+        return self._describe(sql)
+
+    def _describe(self, source: str) -> dict[str, str]:
+        try:
+            described = self._cursor.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        except duckdb.Error as error:
+            raise AthenaQueryError(f"HIVE_BAD_DATA: {error}") from None
+        return {row[0].lower(): row[0] for row in described}
 
 
 def _path_values(path: str) -> list[tuple[str, str]] | None:
@@ -291,7 +310,7 @@ def _values_in_paths(
             return False
         expected = dict(zip(key_names, partition.values, strict=True))
         for obj in group:
-            pairs = _path_values(str(obj.path))
+            pairs = _path_values(obj.file)
             if pairs is None:
                 return False
             names = [name for name, _ in pairs]

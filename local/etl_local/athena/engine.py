@@ -202,6 +202,10 @@ class AthenaEngine:
         )
         # Athena evaluates timestamps without a zone as UTC; DuckDB would use the host's zone.
         self._db.execute("SET TimeZone = 'UTC'")
+        # A query binds a table's files more than once (its schema, its view, the query):
+        # their Parquet footers are read once. Entries are checked against each file's
+        # modification time, and the lake replaces a body by a new file.
+        self._db.execute("SET parquet_metadata_cache = true")
         self._worker = threading.Thread(target=self._work, name="local-athena", daemon=True)
         self._worker.start()
 
