@@ -69,15 +69,16 @@ def _location(name: str, url: str) -> S3Location:
 
 
 # The local Spark the job runs on (Glue's own settings are Glue's; these are this machine's).
-# A 2 GB heap and the throughput collector: the job parses a day of JSON on two cores, and
-# with G1 in 1 GB the JVM spent ~15% more CPU (make bench, docs/benchmark.md).
+# A larger heap and the throughput collector: the job parses a day of JSON on two cores;
+# with G1 in 1 GB the JVM spent ~15% more CPU (docs/benchmark.md). 1.5 GB rather than 2:
+# the JVM may start while the Python process still holds DuckDB's memory of the last tiers.
 SPARK_SETTINGS: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "4",
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "1536m",
 }
 JAVA_OPTIONS = ("-XX:+UseParallelGC",)
 

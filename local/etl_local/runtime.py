@@ -34,6 +34,7 @@ from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
 from etl_local.faults import Fault
 from etl_local.lambda_router import LambdaRouter
+from etl_local.object_access import Authorize, allow_all
 from etl_local.object_store import ObjectStore
 from etl_local.server import LocalAwsServer
 from etl_local.settings import LocalSettings
@@ -148,7 +149,8 @@ class LocalRuntime:
 
     With `persist=False` the lake lives in a temporary directory removed at stop (and the
     catalog is not saved): nothing under $ETL_HOME is read or written but the logs and
-    Spark's class archive (`cache/`).
+    Spark's class archive (`cache/`). `authorize` is asked about every S3 access the local
+    Athena, crawler and Glue job make on a caller's behalf (etl_local.object_access).
     """
 
     def __init__(
@@ -159,8 +161,10 @@ class LocalRuntime:
         settings: LocalSettings | None = None,
         sql_root: Path | None = None,
         persist: bool = True,
+        authorize: Authorize = allow_all,
     ) -> None:
         self.home = etl_home(home)
+        self._authorize = authorize
         self.faults: tuple[Fault, ...] = tuple(faults)
         self.settings = settings or LocalSettings()
         self._sql_root = sql_root
@@ -197,8 +201,10 @@ class LocalRuntime:
         self._server.start()
         try:
             self._open_lake()
-            self._engine = AthenaEngine(self.objects, region=self.settings.region)
-            self._crawler = LocalCrawler(self.objects)
+            self._engine = AthenaEngine(
+                self.objects, region=self.settings.region, authorize=self._authorize
+            )
+            self._crawler = LocalCrawler(self.objects, authorize=self._authorize)
             self._patches = moto_patches.install(self._engine, self._crawler, step_functions=False)
             self._router = LambdaRouter(
                 self.settings,
@@ -212,6 +218,7 @@ class LocalRuntime:
                 glue_runner.LocalGlueJob(
                     self.objects,
                     spark_log=self.home / "logs" / "spark.log",
+                    authorize=self._authorize,
                     class_archive=self.home / "cache" / "spark-classes.jsa",
                 ),
             )
