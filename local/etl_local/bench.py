@@ -9,9 +9,14 @@ the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
   the two arrival days before its own, and is reported beside it);
 - peak RSS of the whole process tree (Spark's JVM included) during the runs;
 - the floor: the same transformations straight from the raw files in DuckDB;
+- both again BENCH_REPEATS times, alternating (the day-N run repeated on the same data: the
+  hours it converted are made new again first), for medians on a shared machine;
 - incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
 - the AWS cost of the day-N run, priced by etl_local.cost_model from what was
-  measured, side by side with the seed design (two crawls a day, full scans).
+  measured, side by side with the seed design (two crawls a day, full scans);
+- start-up, on the measured lake and on a synthesized 30-day one
+  (etl_local.bench_startup): `etl query` of a count, process start to answer, and
+  `etl run`, process start to StartExecution (BENCH_STARTUP_REPEATS times each).
 
 Writes $ETL_HOME/bench.json (ETL_HOME defaults to .local) and prints a table.
 This is a benchmark, not a test: nothing here asserts a time.
@@ -23,9 +28,10 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,8 +42,8 @@ from rich.console import Console
 from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
-from etl_local import cost_model
-from etl_local.floor import run_floor
+from etl_local import bench_startup, cost_model
+from etl_local.floor import FloorResult, run_floor
 from etl_local.generate import generate_events
 from etl_local.process_tree import PeakTreeRss
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
@@ -52,6 +58,8 @@ WORKER_DPUS = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
 # Estimate of S3 GETs per data file a query reads: the footer, then the row groups.
 GETS_PER_FILE_READ = 2
 CRAWLER_STATES = ("StartCrawler", "WaitForCrawler", "CrawlerState", "CountCrawlerPoll")
+# The history the start-up measures are repeated on.
+HISTORY_DAYS = 30
 
 console = Console(stderr=True)
 
@@ -61,6 +69,8 @@ class BenchConfig:
     sensors: int
     days: int
     home: Path
+    startup_repeats: int
+    repeats: int
 
     @classmethod
     def from_env(cls) -> BenchConfig:
@@ -68,7 +78,12 @@ class BenchConfig:
         days = _positive_int("BENCH_DAYS", 3)
         if days < 2:
             raise SystemExit(f"BENCH_DAYS={days}: at least 2 days are needed to show growth")
-        return cls(sensors, days, Path(os.environ.get("ETL_HOME", ".local")).resolve())
+        if days >= HISTORY_DAYS:
+            raise SystemExit(f"BENCH_DAYS={days}: at most {HISTORY_DAYS - 1} days")
+        startup_repeats = _positive_int("BENCH_STARTUP_REPEATS", 5)
+        repeats = int(os.environ.get("BENCH_REPEATS", "2") or 0)
+        home = Path(os.environ.get("ETL_HOME", ".local")).resolve()
+        return cls(sensors, days, home, startup_repeats, repeats)
 
     @property
     def run_days(self) -> list[date]:
@@ -85,6 +100,7 @@ def _positive_int(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class DayRun:
     day: date
+    started_at: float  # time.time() at StartExecution's call
     seconds: float
     result: RunResult
     query_ids: list[str]
@@ -101,19 +117,6 @@ def prod_sizes() -> dict[str, Any]:
         "glue_dpus": WORKER_DPUS[worker_type] * int(values["glue_number_of_workers"]),
         "lambda_memory_gb": int(values["lambda_memory_size"]) / 1024,
     }
-
-
-def write_raw(items: Iterable[tuple[str, bytes]], raw_dir: Path, runtime: LocalRuntime) -> int:
-    """The same objects into the local lake (for the pipeline) and a folder (for the floor)."""
-
-    def tee() -> Iterable[tuple[str, bytes]]:
-        for key, body in items:
-            path = raw_dir / key
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(body)
-            yield key, body
-
-    return runtime.put_raw_objects(tee())
 
 
 def count_events(raw_dir: Path, day: date, time_zone: str) -> int:
@@ -151,6 +154,7 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
     workgroup = runtime.settings.workgroup
     before = set(_query_ids(athena, workgroup))
     invocations_before = len(runtime.router.durations)
+    started_at = time.time()
     started = time.perf_counter()
     result = runtime.run({"date": day.isoformat()})
     seconds = time.perf_counter() - started
@@ -159,12 +163,49 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
     durations = runtime.router.durations[invocations_before:]
     return DayRun(
         day=day,
+        started_at=started_at,
         seconds=seconds,
         result=result,
         query_ids=[q for q in _query_ids(athena, workgroup) if q not in before],
         lambda_seconds=sum(seconds for _, seconds in durations),
         lambda_invocations=len(durations),
     )
+
+
+def repeat_daily_run(
+    runtime: LocalRuntime, daily: DayRun, repeats: int, floor: Callable[[], FloorResult]
+) -> tuple[list[DayRun], list[FloorResult]]:
+    """The daily run and the floor, each 1 + `repeats` times, alternating.
+
+    A repeated run gets the daily run's work: the ODS hours the daily run converted (the new
+    arrival hours) lose their `_SOURCES` first, so the Glue job converts them again, and the
+    tiers recompute the day (re-running a day replaces it)."""
+    objects, bucket = runtime.objects, runtime.settings.curated_bucket
+    converted = [
+        obj.key
+        for obj in objects.iterate(bucket, "ods/")
+        if obj.key.endswith("/_SOURCES") and obj.last_modified >= daily.started_at
+    ]
+    dailies, floors = [daily], [floor()]
+    console.print(f"  floor {floors[-1].seconds:.1f} s")
+    for _ in range(repeats):
+        for key in converted:
+            objects.delete(bucket, key)
+        dailies.append(run_day(runtime, daily.day))
+        floors.append(floor())
+        console.print(
+            f"  {daily.day} again: {dailies[-1].seconds:.1f} s, floor {floors[-1].seconds:.1f} s"
+        )
+    return dailies, floors
+
+
+def _median_stages(runs: list[DayRun]) -> dict[str, float]:
+    stages = [stage_seconds(run.result.events) for run in runs]
+    names = {name for stage in stages for name in stage}
+    return {
+        name: round(statistics.median(stage.get(name, 0.0) for stage in stages), 1)
+        for name in sorted(names, key=list(stages[0]).index if stages[0] else str)
+    }
 
 
 def _query_ids(athena: Any, workgroup: str) -> list[str]:
@@ -256,9 +297,8 @@ def main() -> int:
     config = BenchConfig.from_env()
     sizes = prod_sizes()
     bench_home = config.home / "bench"
-    raw_dir = bench_home / "raw-files"
     shutil.rmtree(bench_home, ignore_errors=True)
-    raw_dir.mkdir(parents=True)
+    bench_home.mkdir(parents=True)
     catalog = load_catalog()
     days = config.run_days
     # Local days around the runs: the day before (its late-evening UTC arrivals) and after
@@ -268,11 +308,14 @@ def main() -> int:
         f"bench: {config.sensors} sensors, runs for {days[0]}..{days[-1]}, state in {bench_home}"
     )
 
-    with LocalRuntime(bench_home / "home", persist=False) as runtime:
+    lake_home = bench_home / "home"
+    with LocalRuntime(lake_home) as runtime:
         time_zone = runtime.settings.time_zone
+        # The raw objects are files of the lake: the floor reads the same files.
+        raw_dir = runtime.objects.bucket_directory(runtime.settings.raw_bucket)
         started = time.perf_counter()
-        objects = write_raw(
-            generate_events(generate_first, generate_last, config.sensors), raw_dir, runtime
+        objects = runtime.put_raw_objects(
+            generate_events(generate_first, generate_last, config.sensors)
         )
         generate_seconds = time.perf_counter() - started
         console.print(f"generated {objects} raw objects in {generate_seconds:.0f} s")
@@ -287,10 +330,24 @@ def main() -> int:
                 puts = prefix_stats(runtime, curated, "")[0] - objects_before
                 runs.append(run)
                 console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
+            # The floor of the same day as the daily run it is compared with.
+            dailies, floors = repeat_daily_run(
+                runtime,
+                runs[-1],
+                config.repeats,
+                lambda: run_floor(
+                    catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[-1], time_zone
+                ),
+            )
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
         athena_seconds = engine_seconds(last_executions)
+        result_files = [
+            e["ResultConfiguration"]["OutputLocation"]
+            for e in last_executions
+            if e.get("ResultConfiguration", {}).get("OutputLocation")
+        ]
         quantities = quantities_of(runs[-1], scans_last, sizes, max(puts, 0), crawler_runs=1)
         # The seed design: the same job, two crawls a day, and every model re-reading its
         # sources' whole history instead of the run's window.
@@ -310,8 +367,9 @@ def main() -> int:
             }
         )
 
-    # The floor of the same day as the daily run it is compared with.
-    floor = run_floor(catalog, raw_dir, bench_home / "floor", days[-1], time_zone)
+    startup = measure_startup(config, lake_home, days, result_files)
+    floor = floors[-1]
+    ratios = [run.seconds / fl.seconds for run, fl in zip(dailies, floors, strict=True)]
     first, daily = runs[0], runs[-1]
     cost = cost_model.cost_of(quantities)
     seed_cost = cost_model.cost_of(seed_quantities)
@@ -326,16 +384,22 @@ def main() -> int:
         "days": config.days,
         "events": events_last,
         "generate_seconds": round(generate_seconds, 1),
-        "pipeline_seconds": round(daily.seconds, 1),
-        "stage_seconds": {k: round(v, 1) for k, v in stage_seconds(daily.result.events).items()},
-        "events_per_second": round(events_last / daily.seconds) if daily.seconds else None,
+        "pipeline_seconds": _median(run.seconds for run in dailies),
+        "pipeline_seconds_runs": [round(run.seconds, 1) for run in dailies],
+        "stage_seconds": _median_stages(dailies),
+        "events_per_second": round(events_last / statistics.median(r.seconds for r in dailies)),
         "athena_engine_seconds": round(athena_seconds, 1),
         "first_run_seconds": round(first.seconds, 1),
         "first_run_stage_seconds": {
             k: round(v, 1) for k, v in stage_seconds(first.result.events).items()
         },
-        "floor_seconds": round(floor.seconds, 1),
-        "pipeline_to_floor": round(daily.seconds / floor.seconds, 2),
+        "floor_seconds": _median(fl.seconds for fl in floors),
+        "floor_seconds_runs": [round(fl.seconds, 1) for fl in floors],
+        # Each daily run over the floor run next to it, then the median of those ratios.
+        "pipeline_to_floor": round(statistics.median(ratios), 2),
+        "pipeline_to_floor_runs": [round(ratio, 2) for ratio in ratios],
+        # The machine is shared: its 1-minute load average (2 cores) when the report is made.
+        "load_average_at_end": round(os.getloadavg()[0], 1),
         "peak_rss_mb": round(peak.peak_bytes / 2**20),
         "peak_rss_mb_by_process": {
             f"{name} ({pid})": round(size / 2**20)
@@ -361,7 +425,15 @@ def main() -> int:
             "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
         },
     }
+    report["startup"] = startup
+    measured, history = startup[f"{config.days} days"], startup[f"{HISTORY_DAYS} days"]
+    report["run_startup_growth"] = round(
+        history["run_startup_seconds"]["median"] / measured["run_startup_seconds"]["median"], 2
+    )
     report["targets"] = {
+        "query_under_2s_on_30_days": history["query_seconds"]["median"] < 2,
+        "run_startup_under_3s": max(m["run_startup_seconds"]["median"] for m in (measured, history))
+        < 3,
         "pipeline_within_2x_floor": report["pipeline_to_floor"] <= 2,
         "dayN_bytes_within_1.1x_day1": report["bytes_read_dayN"] <= 1.1 * report["bytes_read_day1"],
         "peak_rss_under_4gb": report["peak_rss_mb"] < 4096,
@@ -381,23 +453,79 @@ def print_report(report: dict[str, Any]) -> None:
     table.add_column("value", justify="right")
     rows = [
         (f"events (day {report['days']})", f"{report['events']:,}"),
-        (f"pipeline seconds (day {report['days']}, daily run)", f"{report['pipeline_seconds']}"),
+        (
+            f"pipeline seconds (day {report['days']}, daily run, median)",
+            f"{report['pipeline_seconds']} ({_runs(report['pipeline_seconds_runs'])})",
+        ),
         *((f"  {name}", f"{seconds}") for name, seconds in report["stage_seconds"].items()),
         ("  of which Athena executing queries", f"{report['athena_engine_seconds']}"),
         ("events per second", f"{report['events_per_second']:,}"),
         ("first run seconds (day 1, converts 3 days)", f"{report['first_run_seconds']}"),
-        ("floor seconds (DuckDB only)", f"{report['floor_seconds']}"),
-        ("pipeline / floor", f"{report['pipeline_to_floor']}"),
+        (
+            "floor seconds (DuckDB only, median)",
+            f"{report['floor_seconds']} ({_runs(report['floor_seconds_runs'])})",
+        ),
+        (
+            "pipeline / floor (median of pairs)",
+            f"{report['pipeline_to_floor']} ({_runs(report['pipeline_to_floor_runs'])})",
+        ),
         ("peak RSS, process tree (MB)", f"{report['peak_rss_mb']:,}"),
         ("bytes read, day 1", f"{report['bytes_read_day1']:,}"),
         (f"bytes read, day {report['days']}", f"{report['bytes_read_dayN']:,}"),
         ("AWS cost per run (USD)", f"{report['cost_per_run_usd']}"),
         ("seed design cost per run (USD)", f"{report['seed_design_cost_per_run_usd']}"),
+        *(
+            row
+            for lake, measures in report["startup"].items()
+            for row in (
+                (
+                    f"etl query, {lake} lake ({measures['lake']['objects']:,} objects)",
+                    _spread(measures["query_seconds"]),
+                ),
+                ("  CPU seconds", _spread(measures["query_cpu_seconds"])),
+                (f"etl run start-up, {lake} lake", _spread(measures["run_startup_seconds"])),
+                ("  CPU seconds (whole command)", _spread(measures["run_command_cpu_seconds"])),
+            )
+        ),
         *((f"target: {name}", "met" if ok else "MISSED") for name, ok in report["targets"].items()),
     ]
     for measure, value in rows:
         table.add_row(measure, value)
     Console().print(table)
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def _median(values: Iterable[float]) -> float:
+    return round(statistics.median(values), 1)
+
+
+def _spread(spread: dict[str, Any]) -> str:
+    return f"{spread['median']} s ({spread['low']}..{spread['high']}, n={spread['samples']})"
+
+
+def measure_startup(
+    config: BenchConfig, lake_home: Path, days: list[date], result_files: list[str]
+) -> dict[str, Any]:
+    """Start-up measures on the measured lake and on a HISTORY_DAYS one synthesized from it."""
+    history_home = lake_home.with_name(f"home-{HISTORY_DAYS}-days")
+    bench_startup.copy_lake(lake_home, history_home)
+    added = bench_startup.history_days(days[0], len(days), HISTORY_DAYS)
+    bench_startup.add_days_before(history_home, days[-1], added, result_files)
+    console.print(f"start-up measures ({config.startup_repeats} each)")
+    return bench_startup.measure(
+        {
+            f"{config.days} days": (lake_home, bench_startup.lake_size(lake_home, config.days)),
+            f"{HISTORY_DAYS} days": (
+                history_home,
+                bench_startup.lake_size(history_home, HISTORY_DAYS),
+            ),
+        },
+        days[-1],
+        config.startup_repeats,
+    )
 
 
 if __name__ == "__main__":

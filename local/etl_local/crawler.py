@@ -1,7 +1,8 @@
 """The local Glue crawler: really crawls its S3 targets into moto's Glue catalog.
 
 A crawl lists the objects under each S3 target, infers the schema (Parquet footers,
-JSON lines by sampling, CSV with a header), creates or updates the table named after the
+JSON lines by sampling, CSV with a header; the sampled files are read in place, as the
+crawler's role, see etl_local.object_access), creates or updates the table named after the
 target folder (TablePrefix honoured) and adds its Hive partitions in batches. It honours
 SchemaChangePolicy.UpdateBehavior (LOG keeps the catalog's schema) and
 RecrawlPolicy (CRAWL_NEW_FOLDERS_ONLY reads only partitions the catalog lacks). The crawl
@@ -22,10 +23,9 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, cast
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from moto.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException
 from moto.glue.models import FakeCrawler, GlueBackend
 
@@ -36,13 +36,16 @@ from etl_local.athena.hive import (
     parquet_storage_descriptor,
 )
 from etl_local.athena.objects import (
-    ObjectStore,
-    S3Object,
     as_folder,
     is_hidden,
     partition_values_of,
     split_uri,
 )
+from etl_local.object_access import Authorize, ObjectAccess, allow_all
+from etl_local.object_store import ObjectStore, StoredObject
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +111,8 @@ def _glue_name(text: str) -> str:
 
 
 def _arrow_to_hive(arrow_type: pa.DataType) -> str:
+    import pyarrow as pa  # only crawls of Parquet need it: `etl query` starts without
+
     if pa.types.is_boolean(arrow_type):
         return "boolean"
     if pa.types.is_int8(arrow_type):
@@ -174,40 +179,48 @@ def _widen(current: str | None, new: str | None) -> str | None:
     return "string"
 
 
-def _classify(obj: S3Object, head: bytes) -> str:
+def _open_text(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzip."""
+    with path.open("rb") as probe:
+        compressed = probe.read(2) == b"\x1f\x8b"
+    return cast(IO[bytes], gzip.open(path, "rb")) if compressed else path.open("rb")
+
+
+def _classify(obj: StoredObject, path: Path) -> str:
     name = obj.key.lower()
-    if head.startswith(b"PAR1") or name.endswith(".parquet"):
-        return "parquet"
-    text = gzip.decompress(head) if head[:2] == b"\x1f\x8b" else head
-    stripped = text.lstrip()
+    with path.open("rb") as handle:
+        if handle.read(4) == b"PAR1" or name.endswith(".parquet"):
+            return "parquet"
+    with _open_text(path) as handle:
+        stripped = handle.read(4096).lstrip()
     if stripped.startswith((b"{", b"[")) or ".json" in name:
         return "json"
     return "csv"
 
 
-def _text_lines(body: bytes, limit: int) -> list[str]:
-    if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
-    stream = io.BytesIO(body)
+def _text_lines(path: Path, limit: int) -> list[str]:
     lines = []
-    for raw in io.TextIOWrapper(stream, encoding="utf-8", errors="replace"):
-        if raw.strip():
-            lines.append(raw)
-        if len(lines) >= limit:
-            break
+    with _open_text(path) as handle:
+        for raw in io.TextIOWrapper(handle, encoding="utf-8", errors="replace"):
+            if raw.strip():
+                lines.append(raw)
+            if len(lines) >= limit:
+                break
     return lines
 
 
-def _infer(kind: str, bodies: list[bytes]) -> list[_Column]:
+def _infer(kind: str, paths: list[Path]) -> list[_Column]:
     order: dict[str, str | None] = {}
     if kind == "parquet":
-        for body in bodies:
-            for fld in pq.read_schema(io.BytesIO(body)):
+        import pyarrow.parquet as pq
+
+        for path in paths:
+            for fld in pq.read_schema(path):
                 name = _glue_name(fld.name)
                 order[name] = _widen(order.get(name), _arrow_to_hive(fld.type))
     elif kind == "json":
-        for body in bodies:
-            for line in _text_lines(body, JSON_SAMPLE_LINES):
+        for path in paths:
+            for line in _text_lines(path, JSON_SAMPLE_LINES):
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
@@ -217,8 +230,8 @@ def _infer(kind: str, bodies: list[bytes]) -> list[_Column]:
                         name = _glue_name(key)
                         order[name] = _widen(order.get(name), _json_to_hive(value))
     else:
-        for body in bodies:
-            rows = list(csv.reader(_text_lines(body, JSON_SAMPLE_LINES)))
+        for path in paths:
+            rows = list(csv.reader(_text_lines(path, JSON_SAMPLE_LINES)))
             if not rows:
                 continue
             header, data = rows[0], rows[1:]
@@ -253,12 +266,16 @@ _DESCRIPTORS = {
 class LocalCrawler:
     """Runs crawls for moto's Glue backend; installed by `etl_local.moto_patches.install`.
 
-    `inject_outcome` ("FAILED" or "CANCELLED") makes the next crawls end that way without
+    `authorize` is asked about every S3 access a crawl makes, as the crawler's role (see
+    etl_local.object_access); a denied access fails the crawl. `inject_outcome` ("FAILED" or
+    "CANCELLED") makes the next crawls end that way without
     touching the catalog (fault injection for the runtime). `hold`, when set to an Event,
     keeps every crawl RUNNING until the event is set (lets tests observe a running crawl).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, objects: ObjectStore, authorize: Authorize = allow_all) -> None:
+        self._objects = objects
+        self.authorize = authorize
         self.inject_outcome: str | None = None
         self.hold: threading.Event | None = None
         self._runs: dict[int, list[CrawlRun]] = {}
@@ -318,7 +335,8 @@ class LocalCrawler:
                     if self.inject_outcome == FAILED
                     else CrawlCancelled()
                 )
-            store = ObjectStore(backend.account_id, backend.region_name)
+            # The crawler reads S3 with the permissions of its role.
+            store = ObjectAccess(self._objects, crawler.role, self.authorize)
             for target in (crawler.targets or {}).get("S3Targets") or []:
                 self._check_stop(run)
                 self._crawl_target(backend, crawler, run, store, target)
@@ -327,6 +345,8 @@ class LocalCrawler:
             run.status = CANCELLED
         except CrawlError as error:
             run.status, run.error_message = FAILED, str(error)
+        except PermissionError as error:  # the authorizer denied an S3 access of the role
+            run.status, run.error_message = FAILED, f"Access Denied: {error}"
         except Exception as error:  # a crawl failure must show in LastCrawl, not kill the server
             logger.exception("local crawl crashed", extra={"crawler": crawler.name})
             run.status, run.error_message = FAILED, f"Internal Service Exception: {error}"
@@ -347,7 +367,7 @@ class LocalCrawler:
         backend: GlueBackend,
         crawler: FakeCrawler,
         run: CrawlRun,
-        store: ObjectStore,
+        store: ObjectAccess,
         target: dict[str, Any],
     ) -> None:
         root = as_folder(target["Path"])
@@ -358,7 +378,7 @@ class LocalCrawler:
         if database not in backend.databases:
             raise CrawlError(f"Database {database} not found.")
 
-        files_by_partition: dict[tuple[tuple[str, str], ...], list[S3Object]] = {}
+        files_by_partition: dict[tuple[tuple[str, str], ...], list[StoredObject]] = {}
         folder_of: dict[tuple[tuple[str, str], ...], str] = {}
         for obj in store.list_folder(root, skip_hidden=False):
             relative = obj.key[len(prefix) :]
@@ -393,13 +413,15 @@ class LocalCrawler:
                 return
 
         all_files = [f for files in files_by_partition.values() for f in files]
-        heads = {f.uri: store.read(f) for f in _spread(all_files, SCHEMA_SAMPLE_FILES)}
-        kinds = {_classify(f, heads[f.uri][:4096]) for f in _spread(all_files, SCHEMA_SAMPLE_FILES)}
+        sample = {
+            f.uri: (f, store.readable_path(f)) for f in _spread(all_files, SCHEMA_SAMPLE_FILES)
+        }
+        kinds = {_classify(f, path) for f, path in sample.values()}
         if len(kinds) > 1:
             raise CrawlError(f"mixed file formats under {root}: {sorted(kinds)}")
         kind = kinds.pop()
         self._check_stop(run)
-        columns = _infer(kind, list(heads.values()))
+        columns = _infer(kind, [path for _, path in sample.values()])
         column_dicts = [{"Name": c.name, "Type": c.type} for c in columns]
         compressed = any(f.key.endswith(".gz") for f in all_files)
         descriptor = _DESCRIPTORS[kind](column_dicts, root)
@@ -458,7 +480,7 @@ class LocalCrawler:
         run.partitions_created += len(inputs)
 
 
-def _spread(items: list[S3Object], count: int) -> list[S3Object]:
+def _spread(items: list[StoredObject], count: int) -> list[StoredObject]:
     """At most `count` items spread evenly over the list (first and last included)."""
     if len(items) <= count:
         return items

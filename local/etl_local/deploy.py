@@ -81,10 +81,22 @@ def placeholder_zip() -> bytes:
 
 def deploy(clients: Any, settings: LocalSettings) -> None:
     """Create or update every resource. `clients(service)` returns a boto3 client."""
-    _role(clients("iam"), settings)
+    deploy_storage(clients, settings)
+    deploy_orchestration(clients, settings)
+
+
+def deploy_storage(clients: Any, settings: LocalSettings) -> None:
+    """What queries and uploads need: the buckets, the Glue databases, the Athena workgroup."""
     _buckets(clients("s3"), settings)
+    _databases(clients("glue"), settings)
+    deploy_workgroup(clients("athena"), settings)
+
+
+def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
+    """What an execution needs besides: the role, crawlers, Glue job, functions,
+    notifications, the run lease table and the state machines."""
+    _role(clients("iam"), settings)
     _glue(clients("glue"), clients("s3"), settings)
-    _athena(clients("athena"), settings)
     _lambdas(clients("lambda"), settings)
     _notifications(clients("sns"), clients("sqs"), settings)
     _run_lease(clients("dynamodb"), settings)
@@ -110,12 +122,15 @@ def _buckets(s3: Any, settings: LocalSettings) -> None:
             )
 
 
-def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
+def _databases(glue: Any, settings: LocalSettings) -> None:
     for name in settings.databases:
         try:
             glue.get_database(Name=name)
         except glue.exceptions.EntityNotFoundException:
             glue.create_database(DatabaseInput={"Name": name})
+
+
+def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
     for source in settings.sources:
         name = settings.crawler_name(source.name)
         try:
@@ -167,10 +182,11 @@ def _crawler(settings: LocalSettings, ods_prefix: str) -> dict[str, Any]:
     }
 
 
-def _athena(athena: Any, settings: LocalSettings) -> None:
+def deploy_workgroup(athena: Any, settings: LocalSettings) -> None:
+    """The Athena workgroup (the one storage resource the lake does not keep on disk)."""
     configuration = {
         "ResultConfiguration": {"OutputLocation": settings.athena_output_location},
-        "EnforceWorkGroupConfiguration": True,
+        "EnforceWorkGroupConfiguration": False,
         "PublishCloudWatchMetricsEnabled": True,
     }
     names = {wg["Name"] for wg in athena.list_work_groups().get("WorkGroups", [])}

@@ -5,11 +5,16 @@ module makes the run execute `glue/convert_raw.py` on a local SparkSession and r
 Glue's JobRunState (RUNNING, then SUCCEEDED or FAILED with ErrorMessage), so the ASL's
 `glue:startJobRun.sync` waits for the real outcome.
 
-Local Spark has no S3 connector, so the run is staged: every declared source's raw objects
-of the arrival window (and its ODS `_SOURCES` records) are copied from the local S3 into a
-temporary directory, the script reads and writes local paths (the contract allows any Hadoop
-path), the ODS partitions it converted replace theirs under s3://<curated>/ods/<source>/, and
-its change reports are uploaded last to the run's changes path.
+Local Spark has no S3 connector; the script is given local paths instead of its s3://
+arguments (the contract allows any Hadoop path). Its raw root is the raw bucket's folder in
+the store, read in place (etl_local.object_store keeps each object at
+`<store>/<bucket>/<key>`). Its ODS root and changes path are staging directories on the same
+filesystem, the ODS one holding a copy of every declared source's `_SOURCES` of the window;
+the partitions the job converted (those whose `_SOURCES` it rewrote) then replace the
+bucket's by renaming the files into the store, one transaction per partition, `_SOURCES`
+last, and the change reports are committed after all of them, with their S3 locations.
+The S3 requests of the run, modelled in etl_local.glue_access, are authorized as the job's
+role before the job starts and before its output is committed.
 """
 
 from __future__ import annotations
@@ -21,12 +26,11 @@ import inspect
 import json
 import logging
 import os
+import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,15 +39,16 @@ from typing import Any, cast
 
 from moto.glue import models as glue_models
 
-from etl_lambdas.sources import SourceError, Sources, parse_sources
-from etl_local.settings import LocalSettings
+from etl_lambdas.sources import Source, SourceError, Sources, parse_sources
+from etl_local import glue_access
+from etl_local.glue_access import SOURCES_FILE, HourState, S3Location
+from etl_local.object_access import Authorize, ObjectAccess, S3Request, allow_all
+from etl_local.object_store import ObjectStore, StagedFile
 
 logger = logging.getLogger(__name__)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 GLUE_SCRIPT = REPOSITORY_ROOT / "glue" / "convert_raw.py"
-
-ClientFactory = Callable[[str], Any]
 
 
 class GlueJobError(RuntimeError):
@@ -60,52 +65,74 @@ def _arrival_days(start: str, end: str) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _day_prefix(prefix: str, day: date) -> str:
-    return f"{prefix}year={day:%Y}/month={day:%m}/day={day:%d}/"
-
-
-def _split_s3(url: str) -> tuple[str, str]:
+def _location(name: str, url: str) -> S3Location:
     if not url.startswith("s3://"):
-        raise GlueJobError(f"expected an s3:// path, got {url!r}")
-    bucket, _, key = url[len("s3://") :].partition("/")
-    return bucket, key
+        raise GlueJobError(f"{name}: expected an s3:// path, got {url!r}")
+    try:
+        return S3Location.parse(url)
+    except ValueError as error:
+        raise GlueJobError(f"{name}: {error}") from None
 
 
-# The Glue script's record of what each ODS partition was made from (glue/convert_raw.py).
-SOURCES_FILE = "_SOURCES"
+# The local Spark the job runs on (Glue's own settings are Glue's; these are this machine's).
+# A larger heap and the throughput collector: the job parses a day of JSON on two cores;
+# with G1 in 1 GB the JVM spent ~15% more CPU (docs/benchmark.md). 1.5 GB rather than 2:
+# the JVM may start while the Python process still holds DuckDB's memory of the last tiers.
+SPARK_SETTINGS: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "1536m",
+}
+JAVA_OPTIONS = ("-XX:+UseParallelGC",)
 
 _SPARK_LOCK = threading.Lock()
+_ARCHIVE_BEING_WRITTEN: tuple[Path, Path] | None = None
 _SPARK: Any = None
 _SPARK_RESOURCES: list[Any] = []
 
 
-def spark_session(log_path: Path | None = None) -> Any:
+def spark_session(log_path: Path | None = None, class_archive: Path | None = None) -> Any:
     """The process's one local SparkSession (starting the JVM is the slow part).
 
     The JVM's own output (log4j lines, warnings about native Hadoop) goes to `log_path`
     rather than into the terminal, where the CLI prints the execution: the gateway is
     launched with its stdout and stderr redirected, which Spark's configuration alone
     cannot do for the driver JVM of local mode.
+
+    `class_archive` is a class-data sharing archive of the classes Spark loads (Java's
+    AppCDS): loading them from it instead of from Spark's jars takes about 40% less of the
+    JVM's start. When it does not exist yet, this JVM writes it when it ends.
     """
-    global _SPARK
+    global _SPARK, _ARCHIVE_BEING_WRITTEN
     with _SPARK_LOCK:
         if _SPARK is None:
             from pyspark import SparkConf, SparkContext
             from pyspark.java_gateway import launch_gateway
             from pyspark.sql import SparkSession
 
+            # pyspark keeps using a gateway JVM left by an earlier SparkSession of this
+            # process (and would ignore ours, with its options): end it first (before the
+            # SparkConf, which binds to the current JVM).
+            _end_gateway()
             # Local mode talks to itself only; also silences Spark's hostname warning.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            conf = (
-                SparkConf()
-                .setMaster("local[*]")
-                .setAppName("lakepipe-local-glue")
-                .set("spark.ui.enabled", "false")
-                .set("spark.ui.showConsoleProgress", "false")
-                .set("spark.sql.shuffle.partitions", "4")
-                .set("spark.default.parallelism", "4")
-                .set("spark.sql.session.timeZone", "UTC")
-            )
+            conf = SparkConf().setMaster("local[*]").setAppName("lakepipe-local-glue")
+            for name, value in SPARK_SETTINGS.items():
+                conf.set(name, value)
+            java_options = list(JAVA_OPTIONS)
+            if class_archive is not None and class_archive.is_file():
+                # -Xshare:auto (the default): an archive the JVM cannot use is ignored.
+                java_options.append(f"-XX:SharedArchiveFile={class_archive}")
+            elif class_archive is not None:
+                class_archive.parent.mkdir(parents=True, exist_ok=True)
+                # Written under a name of its own, renamed once complete (see stop).
+                writing = class_archive.with_name(f".{class_archive.name}.{os.getpid()}")
+                _ARCHIVE_BEING_WRITTEN = (writing, class_archive)
+                java_options.append(f"-XX:ArchiveClassesAtExit={writing}")
+            conf.set("spark.driver.extraJavaOptions", " ".join(java_options))
             popen_kwargs: dict[str, Any] = {}
             if log_path is not None:
                 log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,30 +145,46 @@ def spark_session(log_path: Path | None = None) -> Any:
         return _SPARK
 
 
+def _end_gateway(timeout: float = 60) -> None:
+    """Stop the process's SparkContext, if any, and end its gateway JVM (it exits when its
+    stdin closes)."""
+    from pyspark import SparkContext
+
+    active = SparkContext._active_spark_context
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if gateway is not None:
+        gateway.shutdown()
+        process = getattr(gateway, "proc", None)
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()
+            process.wait(timeout=timeout)
+
+
 def stop_spark_session() -> None:
     """End the JVM, as every Glue job run ends its own: an idle local JVM holds over a GB
     while DuckDB runs the tiers. The next job run starts a new one (a few seconds)."""
-    global _SPARK
+    global _SPARK, _ARCHIVE_BEING_WRITTEN
     with _SPARK_LOCK:
         if _SPARK is None:
             return
-        from pyspark import SparkContext
-
-        gateway = SparkContext._gateway
         _SPARK.stop()
         _SPARK = None
-        SparkContext._gateway = None
-        SparkContext._jvm = None
-        if gateway is not None:
-            gateway.shutdown()
-            # pyspark's gateway JVM exits when its stdin closes.
-            process = getattr(gateway, "proc", None)
-            if process is not None:
-                if process.stdin is not None:
-                    process.stdin.close()
-                process.wait(timeout=60)
+        # Writing the class archive at exit takes the JVM several seconds more.
+        _end_gateway(timeout=60 if _ARCHIVE_BEING_WRITTEN is None else 300)
         while _SPARK_RESOURCES:
             _SPARK_RESOURCES.pop().close()
+        if _ARCHIVE_BEING_WRITTEN is not None:
+            written, archive = _ARCHIVE_BEING_WRITTEN
+            _ARCHIVE_BEING_WRITTEN = None
+            if written.is_file() and written.stat().st_size > 0:
+                written.replace(archive)
+            else:
+                written.unlink(missing_ok=True)
 
 
 def _load_script(path: Path) -> ModuleType:
@@ -158,24 +201,21 @@ def _load_script(path: Path) -> ModuleType:
 
 
 @dataclass(frozen=True)
-class _StagedRun:
-    """Where a job run's files are in S3: its arguments, as the script reads them."""
+class JobRunArguments:
+    """A job run's arguments as the script reads them (docs/contracts.md, "Glue job")."""
 
     sources: Sources
-    raw_bucket: str
-    raw_key: str
-    ods_bucket: str
-    ods_key: str
-    changes_bucket: str
-    changes_key: str
+    raw_root: S3Location
+    ods_root: S3Location
+    changes: S3Location
     run_id: str
     days: list[date]
 
     @classmethod
-    def of(cls, arguments: dict[str, str]) -> _StagedRun:
-        required = ("--sources", "--raw_root", "--ods_root")
-        missing = [name for name in (*required, "--arrival_start_date", "--arrival_end_date")
-                   if not arguments.get(name)]  # fmt: skip
+    def of(cls, arguments: dict[str, str]) -> JobRunArguments:
+        required = ("--sources", "--raw_root", "--ods_root", "--arrival_start_date",
+                    "--arrival_end_date")  # fmt: skip
+        missing = [name for name in required if not arguments.get(name)]
         run_id = arguments.get("--run_id") or arguments.get("--JOB_RUN_ID", "")
         changes = arguments.get("--changes_path") or (
             f"{arguments['--changes_root'].rstrip('/')}/{run_id}/"
@@ -190,55 +230,67 @@ class _StagedRun:
             sources = parse_sources(json.loads(base64.b64decode(arguments["--sources"])))
         except (binascii.Error, ValueError, SourceError) as error:
             raise GlueJobError(f"--sources: {error}") from None
-        raw_bucket, raw_key = _split_s3(_folder(arguments["--raw_root"]))
-        ods_bucket, ods_key = _split_s3(_folder(arguments["--ods_root"]))
-        changes_bucket, changes_key = _split_s3(_folder(changes))
-        days = _arrival_days(arguments["--arrival_start_date"], arguments["--arrival_end_date"])
         return cls(
-            sources, raw_bucket, raw_key, ods_bucket, ods_key, changes_bucket, changes_key,
-            run_id, days,
-        )  # fmt: skip
+            sources=sources,
+            raw_root=_location("--raw_root", arguments["--raw_root"]),
+            ods_root=_location("--ods_root", arguments["--ods_root"]),
+            changes=_location("--changes_path", changes),
+            run_id=run_id,
+            days=_arrival_days(arguments["--arrival_start_date"], arguments["--arrival_end_date"]),
+        )
 
 
-def _folder(url: str) -> str:
-    return url.rstrip("/") + "/"
+@dataclass(frozen=True)
+class _SourceRun:
+    """One declared source in a job run: where it is read and written, and what the lake
+    holds for each arrival partition of the window."""
 
-
-def _download(s3: Any, bucket: str, key: str, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    s3.download_file(bucket, key, str(target))
+    source: Source
+    raw: S3Location
+    output: S3Location
+    partitions: list[HourState]
 
 
 class LocalGlueJob:
-    """Runs the pipeline's Glue job for one JobRun's arguments, staging S3 through a temp dir."""
+    """Runs the pipeline's Glue job for one JobRun's arguments, on the lake's files."""
 
     def __init__(
         self,
-        settings: LocalSettings,
-        clients: ClientFactory,
+        objects: ObjectStore,
         script: Path = GLUE_SCRIPT,
         spark_log: Path | None = None,
+        authorize: Authorize = allow_all,
+        class_archive: Path | None = None,
     ) -> None:
-        self._settings = settings
-        self._clients = clients
+        self._objects = objects
         self._script = script
         self._spark_log = spark_log
+        self._authorize = authorize
+        self._class_archive = class_archive
         self._run_lock = threading.Lock()
 
-    def run(self, arguments: dict[str, str]) -> None:
-        """Run the script with Glue-style arguments (`--name` -> value); raises on failure."""
-        run = _StagedRun.of(arguments)
-        s3 = self._clients("s3")
+    def run(self, arguments: dict[str, str], principal: str = "") -> None:
+        """Run the script with Glue-style arguments (`--name` -> value) as `principal` (the
+        job's role); raises on failure, and then nothing of the run is in the lake."""
+        job = JobRunArguments.of(arguments)
+        access = ObjectAccess(self._objects, principal, self._authorize)
         started = time.monotonic()
-        with self._run_lock, tempfile.TemporaryDirectory(prefix="lakepipe-glue-") as tmp:
-            local = Path(tmp)
-            recorded = self._stage_in(s3, run, local)
-            staged_in = time.monotonic()
+        with self._run_lock, self._objects.staging_directory("glue") as staging:
+            runs = [self._source_run(job, source) for source in job.sources]
+            for run in runs:
+                access.require_all(glue_access.read_requests(run.raw, run.output, run.partitions))
+            local_ods, local_changes = staging / "ods", staging / "changes"
+            recorded = {
+                run.source.name: self._stage_sources(run, local_ods / run.source.name)
+                for run in runs
+            }
+            raw_bucket = self._objects.bucket_directory(job.raw_root.bucket)
+            raw_directory = raw_bucket / job.raw_root.prefix
             local_paths = {
-                "--raw_root": f"{local / 'raw'}/",
-                "--ods_root": f"{local / 'ods'}/",
-                "--changes_path": f"{local / 'changes'}/",
-                "--run_id": run.run_id,
+                "--raw_root": f"{raw_directory}/",
+                "--ods_root": f"{local_ods}/",
+                "--changes_path": f"{local_changes}/",
+                "--run_id": job.run_id,
             }
             argv = [
                 *(item for name, value in local_paths.items() for item in (name, value)),
@@ -247,78 +299,77 @@ class LocalGlueJob:
                   if name not in local_paths and name != "--changes_root"
                   for item in (name, value)),
             ]  # fmt: skip
+            staged_in = time.monotonic()
             try:
                 self._run_script(argv)
             finally:
                 stop_spark_session()
             script_done = time.monotonic()
-            self._stage_out(s3, run, local, recorded)
+            converted = 0
+            for run in runs:
+                local = local_ods / run.source.name
+                partitions = _converted_partitions(local, recorded[run.source.name])
+                access.require_all(
+                    glue_access.write_requests(
+                        run.output,
+                        {part: [p.name for p in files] for part, files in partitions.items()},
+                        run.partitions,
+                    )
+                )
+                self._commit(run, local, partitions)
+                converted += len(partitions)
+            self._commit_reports(job, local_changes, local_ods, access)
             logger.info(
-                "glue job run staged and ran",
+                "glue job run",
                 extra={
-                    "stage_in_seconds": round(staged_in - started, 2),
+                    "prepare_seconds": round(staged_in - started, 2),
                     "script_seconds": round(script_done - staged_in, 2),
-                    "stage_out_seconds": round(time.monotonic() - script_done, 2),
+                    "commit_seconds": round(time.monotonic() - script_done, 2),
+                    "partitions_converted": converted,
                 },
             )
 
-    def _stage_in(self, s3: Any, run: _StagedRun, local: Path) -> dict[str, str]:
-        """Copy each source's raw objects and ODS `_SOURCES` of the window's arrival days in;
-        returns ODS partition directory (relative to the ODS root) -> its recorded content."""
-        (local / "raw").mkdir()
-        recorded: dict[str, str] = {}
-        for source in run.sources:
-            raw_prefix = f"{run.raw_key}{source.raw_prefix}"
-            ods_prefix = f"{run.ods_key}{source.name}/"
-            for day in run.days:
-                for key in _keys(s3, run.raw_bucket, _day_prefix(raw_prefix, day)):
-                    _download(s3, run.raw_bucket, key, local / "raw" / key[len(run.raw_key) :])
-                # The script compares each partition's raw files with the _SOURCES it recorded.
-                for key in _keys(s3, run.ods_bucket, _day_prefix(ods_prefix, day)):
-                    if key.rpartition("/")[2] == SOURCES_FILE:
-                        relative = key[len(run.ods_key) :]
-                        target = local / "ods" / relative
-                        _download(s3, run.ods_bucket, key, target)
-                        recorded[relative.rpartition("/")[0]] = target.read_text()
+    def _source_run(self, job: JobRunArguments, source: Source) -> _SourceRun:
+        raw = S3Location(job.raw_root.bucket, job.raw_root.key(source.raw_prefix.rstrip("/")))
+        output = S3Location(job.ods_root.bucket, job.ods_root.key(source.name))
+        folders = glue_access.window_partitions(job.days[0], job.days[-1], source.arrival)
+        return _SourceRun(source, raw, output, self._hour_states(raw, output, folders))
+
+    def _hour_states(
+        self, raw: S3Location, output: S3Location, hours: list[str]
+    ) -> list[HourState]:
+        """Per arrival hour, the raw and output objects the lake holds now (from the index)."""
+        return [
+            HourState(
+                hour,
+                tuple(o.key for o in self._objects.iterate(raw.bucket, raw.key(hour) + "/")),
+                tuple(o.key for o in self._objects.iterate(output.bucket, output.key(hour) + "/")),
+            )
+            for hour in hours
+        ]
+
+    def _stage_sources(self, run: _SourceRun, local_output: Path) -> dict[str, os.stat_result]:
+        """Copy each partition's `_SOURCES` into the staging output (the script compares it
+        with the raw files); returns partition -> the copy's stat, to tell which ones the
+        job rewrote. Copies, not links: the script rewrites the file in place."""
+        recorded: dict[str, os.stat_result] = {}
+        for state in run.partitions:
+            if not state.has_sources:
+                continue
+            stored = self._objects.get(
+                run.output.bucket, run.output.key(f"{state.hour}/{SOURCES_FILE}")
+            )
+            if stored is None:
+                continue
+            target = local_output / state.hour / SOURCES_FILE
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stored.path, target)
+            recorded[state.hour] = target.stat()
         return recorded
 
-    def _stage_out(self, s3: Any, run: _StagedRun, local: Path, recorded: dict[str, str]) -> None:
-        """Replace in S3 exactly the partitions the job converted (a new or changed _SOURCES),
-        then upload the change reports, with their S3 locations, last."""
-        local_ods = local / "ods"
-        for sources in sorted(local_ods.rglob(SOURCES_FILE)):
-            relative = sources.parent.relative_to(local_ods).as_posix()
-            if recorded.get(relative) == sources.read_text():
-                continue  # unchanged raw files: the job left this partition alone
-            self._replace_partition(s3, run, sources.parent, f"{run.ods_key}{relative}/")
-        for report_path in sorted((local / "changes").glob("*.json")):
-            report = json.loads(report_path.read_text())
-            for partition in report["partitions"]:
-                relative = partition["location"][len(f"{local_ods}/") :]
-                partition["location"] = f"s3://{run.ods_bucket}/{run.ods_key}{relative}"
-            s3.put_object(
-                Bucket=run.changes_bucket,
-                Key=f"{run.changes_key}{report_path.name}",
-                Body=json.dumps(report, indent=2).encode() + b"\n",
-            )
-
-    @staticmethod
-    def _replace_partition(s3: Any, run: _StagedRun, local_dir: Path, prefix: str) -> None:
-        stale = list(_keys(s3, run.ods_bucket, prefix))
-        for batch_start in range(0, len(stale), 1000):
-            batch = stale[batch_start : batch_start + 1000]
-            s3.delete_objects(
-                Bucket=run.ods_bucket,
-                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
-            )
-        for path in sorted(local_dir.iterdir()):
-            if path.is_file() and not _is_spark_marker(path):
-                s3.upload_file(str(path), run.ods_bucket, prefix + path.name)
-        # Last, as the script wrote it: the partition counts as converted once its data is in.
-        s3.upload_file(str(local_dir / SOURCES_FILE), run.ods_bucket, prefix + SOURCES_FILE)
-
     def _run_script(self, argv: list[str]) -> None:
-        spark_session(self._spark_log)  # the script's builder.getOrCreate() reuses it
+        # The script's builder.getOrCreate() reuses it.
+        spark_session(self._spark_log, self._class_archive)
         module = _load_script(self._script)
         main = getattr(module, "main", None)
         if main is None:
@@ -341,15 +392,66 @@ class LocalGlueJob:
             if guard is not None:
                 root.removeHandler(guard)
 
+    def _commit(
+        self, run: _SourceRun, local_output: Path, converted: dict[str, list[Path]]
+    ) -> None:
+        """Replace each converted partition in the bucket: its old objects go, the new files
+        are renamed in, in one transaction; then its `_SOURCES`, as the script wrote it last."""
+        before = {state.hour: state.output_keys for state in run.partitions}
+        output = run.output
+        for partition, files in sorted(converted.items()):
+            self._objects.commit_staged(
+                output.bucket,
+                [StagedFile(path, output.key(f"{partition}/{path.name}")) for path in files],
+                replacing=before.get(partition, ()),
+            )
+            sources = local_output / partition / SOURCES_FILE
+            self._objects.commit_staged(
+                output.bucket, [StagedFile(sources, output.key(f"{partition}/{SOURCES_FILE}"))]
+            )
+
+    def _commit_reports(
+        self, job: JobRunArguments, local_changes: Path, local_ods: Path, access: ObjectAccess
+    ) -> None:
+        """The change reports, last, with each partition's S3 location for the local one."""
+        local_root = f"{local_ods}/"
+        ods_root = f"s3://{job.ods_root.bucket}/{job.ods_root.key()}".rstrip("/") + "/"
+        for path in sorted(local_changes.glob("*.json")):
+            report = json.loads(path.read_text(encoding="utf-8"))
+            for partition in report.get("partitions", []):
+                location = str(partition["location"])
+                if location.startswith(local_root):
+                    partition["location"] = ods_root + location[len(local_root) :]
+            path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            key = job.changes.key(path.name)
+            access.require(S3Request.put_object(job.changes.bucket, key))
+            self._objects.commit_staged(job.changes.bucket, [StagedFile(path, key)])
+
+
+def _converted_partitions(
+    local_output: Path, recorded: dict[str, os.stat_result]
+) -> dict[str, list[Path]]:
+    """Partition folder -> data files, for every partition whose `_SOURCES` the job
+    (re)wrote."""
+    converted: dict[str, list[Path]] = {}
+    for sources in sorted(local_output.rglob(SOURCES_FILE)):
+        hour = sources.parent.relative_to(local_output).as_posix()
+        before = recorded.get(hour)
+        now = sources.stat()
+        if before is not None and (before.st_mtime_ns, before.st_size, before.st_ino) == (
+            now.st_mtime_ns,
+            now.st_size,
+            now.st_ino,
+        ):
+            continue  # unchanged raw files: the job left this hour alone
+        converted[hour] = sorted(
+            p for p in sources.parent.iterdir() if p.is_file() and not _is_spark_marker(p)
+        )
+    return converted
+
 
 def _is_spark_marker(path: Path) -> bool:
     return path.name.startswith(("_", ".")) or path.name.endswith(".crc")
-
-
-def _keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            yield item["Key"]
 
 
 # -- moto integration ---------------------------------------------------------------------
@@ -400,22 +502,22 @@ def _start_job_run(self: glue_models.GlueBackend, name: str, *args: Any, **kwarg
     job_run.local_state = "RUNNING"
     job_run.local_error = None
     job_run.local_seconds = 0
-    # Glue passes every run its id, as --JOB_RUN_ID.
-    arguments = {
-        **(fake_job.default_arguments or {}),
-        **(job_run.arguments or {}),
-        "--JOB_RUN_ID": run_id,
-    }
+    arguments = {**(fake_job.default_arguments or {}), **(job_run.arguments or {})}
     threading.Thread(
-        target=_execute, args=(job, job_run, arguments), name=f"glue-{run_id[:12]}", daemon=True
+        target=_execute,
+        args=(job, job_run, arguments, fake_job.role),
+        name=f"glue-{run_id[:12]}",
+        daemon=True,
     ).start()
     return run_id
 
 
-def _execute(job: LocalGlueJob, job_run: _LocalSparkJobRun, arguments: dict[str, str]) -> None:
+def _execute(
+    job: LocalGlueJob, job_run: _LocalSparkJobRun, arguments: dict[str, str], role: str
+) -> None:
     started = time.monotonic()
     try:
-        job.run(arguments)
+        job.run(arguments, principal=role)
     except Exception as error:  # any failure of the job is the run's FAILED state
         logger.warning(
             "glue job run failed",

@@ -19,6 +19,10 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
   AWS Step Functions state machine execution" in the Step Functions Developer Guide).
   And its executing backend names an execution started without a name "None" (so the second
   child of a Map fails with ExecutionAlreadyExists), where StartExecution generates a UUID.
+- Start-up: the ASL executor imports `moto.batch.utils` (for one enum), whose package
+  imports all of moto's Batch and EC2 models: most of the executor's import time. The two
+  small modules it needs are loaded without their package (`moto.batch` itself still
+  imports normally if anything asks for it).
 """
 
 from __future__ import annotations
@@ -28,25 +32,20 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.athena.responses import AthenaResponse
 from moto.core.responses import ActionResult
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_glue,
-    state_task_service_sfn,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-    ResourceCondition,
-)
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from etl_local.athena import AthenaEngine, InvalidRequestError
 from etl_local.crawler import LocalCrawler
+
+if TYPE_CHECKING:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 
 _MISSING = object()
 
@@ -86,12 +85,17 @@ class InstalledPatches:
 
 
 def install(
-    engine: AthenaEngine | None = None, crawler: LocalCrawler | None = None
+    engine: AthenaEngine | None = None,
+    crawler: LocalCrawler | None = None,
+    *,
+    step_functions: bool = True,
 ) -> InstalledPatches:
-    """Install the Step Functions fix, and the Athena engine / crawler when given."""
+    """Install the Step Functions fix (unless step_functions is False), and the Athena
+    engine / crawler when given."""
     patches = InstalledPatches()
-    _install_glue_sync_fix(patches)
-    _install_sfn_integration_names(patches)
+    if step_functions:
+        _install_glue_sync_fix(patches)
+        _install_sfn_integration_names(patches)
     if engine is not None:
         _install_athena(patches, engine)
     if crawler is not None:
@@ -102,8 +106,52 @@ def install(
 # -- Step Functions: glue:startJobRun.sync --------------------------------------------------
 
 
+def batch_utils_import_loads_ec2() -> bool:
+    """True while moto.batch.utils can only be imported through moto.batch, whose models
+    import EC2's (checked without importing anything)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("moto.batch")
+    assert spec is not None and spec.origin is not None
+    return "from .models import" in Path(spec.origin).read_text(encoding="utf-8")
+
+
+def _load_batch_utils_alone() -> None:
+    import importlib.util
+    import sys
+
+    if "moto.batch.utils" in sys.modules:
+        return
+    package = importlib.util.find_spec("moto.batch")
+    assert package is not None and package.submodule_search_locations is not None
+    directory = Path(next(iter(package.submodule_search_locations)))
+    for name in ("exceptions", "utils"):  # utils imports .exceptions: load that first
+        spec = importlib.util.spec_from_file_location(
+            f"moto.batch.{name}", directory / f"{name}.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+
+
+def _glue_task_service() -> tuple[Any, Any]:
+    # Imported when installed: Step Functions' ASL parser is a large import that `etl query`
+    # does not need.
+    _load_batch_utils_alone()
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
+
+    return state_task_service_glue, ResourceCondition
+
+
 def glue_sync_needs_fix() -> bool:
     """True while moto's Glue task service lacks the pattern `.sync` relies on."""
+    state_task_service_glue, ResourceCondition = _glue_task_service()
     return (
         ResourceCondition.WaitForTaskToken
         not in state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
@@ -111,6 +159,9 @@ def glue_sync_needs_fix() -> bool:
 
 
 def _install_glue_sync_fix(patches: InstalledPatches) -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    state_task_service_glue, ResourceCondition = _glue_task_service()
     patterns: set[Any] = state_task_service_glue._SUPPORTED_INTEGRATION_PATTERNS
     if ResourceCondition.WaitForTaskToken in patterns:
         return
@@ -157,18 +208,36 @@ def _install_glue_sync_fix(patches: InstalledPatches) -> None:
 # -- Step Functions: states:startExecution ---------------------------------------------------
 
 
+def _sfn_task_service() -> tuple[Any, Any]:
+    _load_batch_utils_alone()
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    return state_task_service_sfn.StateTaskServiceSfn, StepFunctionsParserBackend
+
+
 def sfn_integration_needs_fix() -> bool:
     """True while moto hands the ASL's parameter names to boto3 unchanged."""
-    service = state_task_service_sfn.StateTaskServiceSfn
+    service, _ = _sfn_task_service()
     parameters = {"StateMachineArn": "arn", "Input": {}}
     service._normalise_parameters(service(), parameters, None, "start_execution")
     return "StateMachineArn" in parameters
 
 
+def unnamed_execution_needs_fix() -> bool:
+    """True while moto's executing backend would name an unnamed execution "None"."""
+    _, backend = _sfn_task_service()
+    source = inspect.getsource(backend.start_execution)
+    return "exec_name = name " in source and "uuid" not in source
+
+
 def _install_sfn_integration_names(patches: InstalledPatches) -> None:
-    service = state_task_service_sfn.StateTaskServiceSfn
+    service, backend = _sfn_task_service()
     original_parameters = service._normalise_parameters
     original_response = service._normalise_response
+    original_start: Any = backend.start_execution
 
     def normalise_parameters(
         self: Any,
@@ -191,12 +260,6 @@ def _install_sfn_integration_names(patches: InstalledPatches) -> None:
             for name in list(response):
                 response[name[:1].upper() + name[1:]] = response.pop(name)
 
-    patches.set_attribute(service, "_normalise_parameters", normalise_parameters)
-    patches.set_attribute(service, "_normalise_response", normalise_response)
-
-    backend = StepFunctionsParserBackend
-    original_start: Any = backend.start_execution
-
     def start_execution(
         self: Any,
         state_machine_arn: str,
@@ -208,13 +271,9 @@ def _install_sfn_integration_names(patches: InstalledPatches) -> None:
             self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
         )
 
+    patches.set_attribute(service, "_normalise_parameters", normalise_parameters)
+    patches.set_attribute(service, "_normalise_response", normalise_response)
     patches.set_attribute(backend, "start_execution", start_execution)
-
-
-def unnamed_execution_needs_fix() -> bool:
-    """True while moto's executing backend would name an unnamed execution "None"."""
-    source = inspect.getsource(StepFunctionsParserBackend.start_execution)
-    return "exec_name = name " in source and "uuid" not in source
 
 
 # -- Athena ---------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The local runtime: the real pipeline artifacts, unchanged, on this machine.
 
-`LocalRuntime` starts moto's server in-process, restores the lake saved under
-$ETL_HOME, deploys what Terraform deploys (same names), routes Lambda invocations to
-the project's handlers and Glue job runs to local Spark, and saves the lake again on
-exit. `run()` starts the rendered state machine and follows it like the Step Functions
+`LocalRuntime` starts moto's server in-process with its S3 served from the lake's files
+under $ETL_HOME and its Glue catalog loaded from there (etl_local.state: nothing is
+copied, every change is written as it is made), deploys what Terraform deploys (same
+names), and routes Lambda invocations to the project's handlers and Glue job runs to local
+Spark. `run()` starts the rendered state machine and follows it like the Step Functions
 console; `query()` answers Athena SQL through the Athena API.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -21,19 +24,31 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from moto.glue.models import glue_backends
 
 from etl_local import deploy as deployment
 from etl_local import faults as fault_injection
-from etl_local import glue_runner, moto_patches
+from etl_local import glue_runner, moto_patches, s3_disk
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
 from etl_local.execution import ModelSummary, RunResult, follow_execution, model_summaries
 from etl_local.faults import Fault
 from etl_local.history import StateEvent
 from etl_local.lambda_router import LambdaRouter
+from etl_local.object_access import Authorize, allow_all
+from etl_local.object_store import ObjectStore
 from etl_local.server import LocalAwsServer
 from etl_local.settings import LocalSettings
-from etl_local.state import LocalState, etl_home, reset
+from etl_local.state import (
+    CatalogFiles,
+    CatalogPersistence,
+    catalog_root,
+    convert_legacy_snapshot,
+    etl_home,
+    object_store_root,
+    persist_catalog,
+    reset,
+)
 
 __all__ = [
     "LocalRuntime",
@@ -71,7 +86,13 @@ class QueryResult:
 
 
 class LocalRuntime:
-    """Context manager: the local deployment of the pipeline, for one process."""
+    """Context manager: the local deployment of the pipeline, for one process.
+
+    With `persist=False` the lake lives in a temporary directory removed at stop (and the
+    catalog is not saved): nothing under $ETL_HOME is read or written but the logs and
+    Spark's class archive (`cache/`). `authorize` is asked about every S3 access the local
+    Athena, crawler and Glue job make on a caller's behalf (etl_local.object_access).
+    """
 
     def __init__(
         self,
@@ -81,19 +102,26 @@ class LocalRuntime:
         settings: LocalSettings | None = None,
         sql_root: Path | None = None,
         persist: bool = True,
+        authorize: Authorize = allow_all,
     ) -> None:
         self.home = etl_home(home)
+        self._authorize = authorize
         self.faults: tuple[Fault, ...] = tuple(faults)
         self.settings = settings or LocalSettings()
         self._sql_root = sql_root
         self._persist = persist
         self._server = LocalAwsServer()
         self._router: LambdaRouter | None = None
-        self._state = LocalState(self.home, self.settings)
         self._clients: dict[str, Any] = {}
         self._engine: AthenaEngine | None = None
         self._crawler: LocalCrawler | None = None
         self._patches: moto_patches.InstalledPatches | None = None
+        self._objects: ObjectStore | None = None
+        self._scratch: Path | None = None
+        self._disk_s3: s3_disk.InstalledDiskS3 | None = None
+        self._catalog: CatalogPersistence | None = None
+        self._orchestration_deployed = False
+        self._step_functions_patches: moto_patches.InstalledPatches | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -106,56 +134,115 @@ class LocalRuntime:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.stop(save=exc_type is None or exc_type is KeyboardInterrupt)
+        self.stop()
 
     def start(self) -> None:
+        """Serve the lake as it is on disk: no object is read or copied, the catalog's
+        tables are created in moto's backend from their files (see etl_local.state)."""
         self._server.start()
-        self._engine = AthenaEngine(f"127.0.0.1:{self._server.port}", region=self.settings.region)
-        self._crawler = LocalCrawler()
-        self._patches = moto_patches.install(self._engine, self._crawler)
-        self._router = LambdaRouter(
-            self.settings,
-            self.endpoint_url,
-            sql_root=self._sql_root,
-            log_path=self.home / "logs" / "lambda.log",
-        )
-        self._router.install()
-        glue_runner.register_job(
-            self.settings.glue_job_name,
-            glue_runner.LocalGlueJob(
-                self.settings, self.client, spark_log=self.home / "logs" / "spark.log"
-            ),
-        )
-        deployment.deploy(self.client, self.settings)
-        if self._persist:
-            self._state.restore(self.client)
-
-    def stop(self, save: bool = True) -> None:
         try:
-            if save and self._persist:
-                self._state.snapshot(self.client)
-        finally:
-            glue_runner.unregister_job(self.settings.glue_job_name)
-            if self._router is not None:
-                self._router.uninstall()
-                self._router = None
-            self._clients.clear()
-            self._server.stop()
-            if self._patches is not None:
-                self._patches.uninstall()
-                self._patches = None
-            if self._engine is not None:
-                self._engine.close()
-                self._engine = None
-            self._crawler = None
+            self._open_lake()
+            self._engine = AthenaEngine(
+                self.objects, region=self.settings.region, authorize=self._authorize
+            )
+            self._crawler = LocalCrawler(self.objects, authorize=self._authorize)
+            self._patches = moto_patches.install(self._engine, self._crawler, step_functions=False)
+            self._router = LambdaRouter(
+                self.settings,
+                self.endpoint_url,
+                sql_root=self._sql_root,
+                log_path=self.home / "logs" / "lambda.log",
+            )
+            self._router.install()
+            glue_runner.register_job(
+                self.settings.glue_job_name,
+                glue_runner.LocalGlueJob(
+                    self.objects,
+                    spark_log=self.home / "logs" / "spark.log",
+                    authorize=self._authorize,
+                    class_archive=self.home / "cache" / "spark-classes.jsa",
+                ),
+            )
+            # The lake keeps the buckets and databases: once deployed, only the workgroup is
+            # made again. What executions need besides is deployed by the first run (see
+            # `run`): a query does not wait for Step Functions to parse the state machine.
+            if self._storage_on_disk():
+                deployment.deploy_workgroup(self.client("athena"), self.settings)
+            else:
+                deployment.deploy_storage(self.client, self.settings)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _open_lake(self) -> None:
+        if self._persist:
+            root = object_store_root(self.home)
+        else:
+            self._scratch = Path(tempfile.mkdtemp(prefix="lakepipe-lake-"))
+            root = self._scratch / "s3"
+        self._objects = ObjectStore(root)
+        if self._persist:
+            convert_legacy_snapshot(self._objects, self.settings.account_id, self.settings.region)
+        self._disk_s3 = s3_disk.install(self._objects)
+        if self._persist:
+            backend = glue_backends[self.settings.account_id][self.settings.region]
+            self._catalog = persist_catalog(CatalogFiles(catalog_root(self.home)), backend)
+
+    def stop(self) -> None:
+        """Stop serving; everything answered is already on disk."""
+        glue_runner.unregister_job(self.settings.glue_job_name)
+        if self._router is not None:
+            self._router.uninstall()
+            self._router = None
+        self._clients.clear()
+        self._orchestration_deployed = False
+        self._server.stop()
+        for patches in (self._step_functions_patches, self._patches):
+            if patches is not None:
+                patches.uninstall()
+        self._step_functions_patches = self._patches = None
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        self._crawler = None
+        if self._catalog is not None:
+            self._catalog.uninstall()
+            self._catalog = None
+        if self._disk_s3 is not None:
+            self._disk_s3.uninstall()
+            self._disk_s3 = None
+        if self._objects is not None:
+            self._objects.close()
+            self._objects = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _storage_on_disk(self) -> bool:
+        """Whether the lake already holds every bucket and database of the deployment."""
+        databases = glue_backends[self.settings.account_id][self.settings.region].databases
+        return all(self.objects.bucket(name) for name in self.settings.buckets) and all(
+            name in databases for name in self.settings.databases
+        )
+
+    def deploy_orchestration(self) -> None:
+        """Deploy the functions, notifications and state machine (once per process)."""
+        if self._orchestration_deployed:
+            return
+        self._step_functions_patches = moto_patches.install()
+        deployment.deploy_orchestration(self.client, self.settings)
+        self._orchestration_deployed = True
+
+    @property
+    def objects(self) -> ObjectStore:
+        """The lake's object store (its files and index)."""
+        if self._objects is None:
+            raise RuntimeError("the runtime is not started")
+        return self._objects
 
     @property
     def endpoint_url(self) -> str:
         return self._server.endpoint_url
-
-    @property
-    def state(self) -> LocalState:
-        return self._state
 
     @property
     def server(self) -> LocalAwsServer:
@@ -243,6 +330,7 @@ class LocalRuntime:
         timeout: float | None = None,
     ) -> RunResult:
         """Execute the state machine once and follow it to its end."""
+        self.deploy_orchestration()
         sfn = self.client("stepfunctions")
         self._drain_notifications()
         router = self.router

@@ -1,8 +1,8 @@
 """moto's server, in-process on 127.0.0.1: the local AWS endpoint.
 
-Every client (ours, the Lambda handlers', DuckDB's, moto's own ASL executor, a user's
-AWS CLI) talks to this one endpoint, so they all see the same S3, Glue, Athena and
-Step Functions state.
+Every client (ours, the Lambda handlers', moto's own ASL executor, a user's AWS CLI) talks
+to this one endpoint, so they all see the same S3, Glue, Athena and Step Functions state.
+The local Athena, crawler and Glue job run in this process and use the same state directly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ import os
 import urllib.request
 from typing import Any
 
+import boto3
+from moto.core.base_backend import AccountSpecificBackend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +29,31 @@ HOST = "127.0.0.1"
 
 
 S3_OBJECT_MEMORY_BYTES = 64 * 1024
+# How often the server loop looks for a stop request (werkzeug's default: 0.5 s, which every
+# `etl` command would wait at exit).
+_STOP_POLL_SECONDS = 0.02
+
+
+class _MotoServer(ThreadedMotoServer):
+    """moto's ThreadedMotoServer, with a server loop that notices `stop` quickly."""
+
+    def _server_entry(self) -> None:
+        self._server = make_server(
+            self._ip_address,
+            self._port,
+            DomainDispatcherApplication(create_backend_app),
+            True,
+            request_handler=MotoRequestHandler,
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever(poll_interval=_STOP_POLL_SECONDS)
+
+
+def _default_boto3_session(cls: type) -> boto3.Session:
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    return boto3.DEFAULT_SESSION
 
 
 class LocalAwsServer:
@@ -30,6 +63,7 @@ class LocalAwsServer:
         self._server: ThreadedMotoServer | None = None
         self._port: int | None = None
         self._previous_moto_port: str | None = None
+        self._moto_session: Any = None
 
     @property
     def port(self) -> int:
@@ -49,11 +83,16 @@ class LocalAwsServer:
         # history carries every error the ASL executor meets.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
-        # moto keeps every S3 object below ~5 MB in memory: a production day's raw and
-        # Parquet files would all be resident. Past this size they live in temp files
-        # (the OS page cache still serves them).
+        # moto first holds a PUT's body in a FakeKey buffer (in memory below ~5 MB by default)
+        # before etl_local.s3_disk writes it to the lake: past this size the transient copy
+        # is a temp file, so large uploads are not resident twice.
         os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(S3_OBJECT_MEMORY_BYTES))
-        server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        # moto reads each service's regions from the service's model through a boto3 Session
+        # of its own, then the runtime's clients read the same model again through the
+        # default one: sharing the default session parses each model once per process.
+        self._moto_session = AccountSpecificBackend.__dict__["get_session"]
+        AccountSpecificBackend.get_session = classmethod(_default_boto3_session)  # type: ignore[assignment,method-assign]
+        server = _MotoServer(ip_address=HOST, port=0, verbose=False)
         server.start()
         self._server = server
         self._port = server.get_host_and_port()[1]
@@ -71,6 +110,7 @@ class LocalAwsServer:
         self._server.stop()
         self._server = None
         self._port = None
+        AccountSpecificBackend.get_session = self._moto_session  # type: ignore[method-assign]
         if self._previous_moto_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:

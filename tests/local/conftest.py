@@ -1,8 +1,9 @@
 """A moto server on 127.0.0.1 with the local Athena and crawler wired in, for tests/local.
 
-The server runs once per session; each module installs the patches and removes them at
-its end (other test modules keep moto's stock behaviour); each test starts from a reset
-moto. No fixture here is autouse, so other tests in this folder are unaffected.
+The server runs once per session; each module installs the patches (S3 served from a
+disk-backed object store, as in the runtime) and removes them at its end (other test
+modules keep moto's stock behaviour); each test starts from a reset moto and an empty
+store. No fixture here is autouse, so other tests in this folder are unaffected.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import pytest
 from local_aws_support import BUCKET, REGION, RESULTS_BUCKET, WORKGROUP, Aws, LocalServices
 from moto.server import ThreadedMotoServer
 
-from etl_local import moto_patches
+from etl_local import moto_patches, s3_disk
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
+from etl_local.object_access import allow_all
+from etl_local.object_store import ObjectStore
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +34,20 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def local_services(moto_endpoint: str) -> Iterator[LocalServices]:
-    engine = AthenaEngine(moto_endpoint, region=REGION)
-    crawler = LocalCrawler()
-    with moto_patches.install(engine=engine, crawler=crawler):
-        yield LocalServices(moto_endpoint, engine, crawler)
-    engine.close()
+def local_services(
+    moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServices]:
+    objects = ObjectStore(tmp_path_factory.mktemp("lake") / "s3")
+    disk = s3_disk.install(objects)
+    engine = AthenaEngine(objects, region=REGION)
+    crawler = LocalCrawler(objects)
+    try:
+        with moto_patches.install(engine=engine, crawler=crawler):
+            yield LocalServices(moto_endpoint, engine, crawler, objects)
+    finally:
+        engine.close()
+        disk.uninstall()
+        objects.close()
 
 
 @pytest.fixture
@@ -45,7 +56,10 @@ def aws(local_services: LocalServices) -> Iterator[Aws]:
     endpoint = f"http://{local_services.endpoint}"
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(request).close()
+    local_services.objects.clear()
     local_services.engine.fail_queries_containing.clear()
+    local_services.engine.authorize = allow_all
+    local_services.crawler.authorize = allow_all
     local_services.crawler.inject_outcome = None
     local_services.crawler.hold = None
 

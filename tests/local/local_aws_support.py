@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
+from etl_local.object_store import ObjectStore
 
 REGION = "eu-west-1"
 BUCKET = "lake-bucket"
@@ -24,6 +25,7 @@ class LocalServices:
     endpoint: str
     engine: AthenaEngine
     crawler: LocalCrawler
+    objects: ObjectStore
 
 
 @dataclass

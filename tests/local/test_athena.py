@@ -343,3 +343,108 @@ def test_drop_table_removes_catalog_entry_only(aws: Aws, traffic: dict[str, int]
     assert run(aws, "DROP TABLE IF EXISTS traffic_events")["Status"]["State"] == "SUCCEEDED"
     shown = run(aws, "SHOW TABLES IN lake_dwd")
     assert rows_of(aws, shown["QueryExecutionId"]) == []
+
+
+def test_a_partition_whose_folders_disagree_with_the_catalog_reads_the_catalogs_values(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
+    # A partition may point anywhere: here hour 07's files sit in a folder named hour=99.
+    prefix = "dwd/traffic_events/_runs/run9/chunk=0/year=2026/month=11/day=20/hour=99/"
+    aws.s3.put_object(
+        Bucket=BUCKET,
+        Key=prefix + "part-0.parquet",
+        Body=parquet_bytes({"sensor_id": ["u"], "speed": [70]}),
+    )
+    add_partition(aws, "traffic_events", "07", f"s3://{BUCKET}/{prefix}", PARQUET_SERDE)
+
+    execution = run(aws, "SELECT hour, count(*) FROM traffic_events GROUP BY hour ORDER BY hour")
+
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert rows_of(aws, execution["QueryExecutionId"]) == [
+        ["hour", "_col1"],  # Athena names an unnamed column by its position
+        ["04", "2"],
+        ["05", "2"],
+        ["06", "2"],
+        ["07", "1"],
+    ]
+
+
+class Recorder:
+    def __init__(self, deny: str | None = None) -> None:
+        self.requests: list[tuple[str, str, str, dict[str, str]]] = []
+        self.deny = deny
+
+    def __call__(self, principal: str, action: str, resource: str, context: Any) -> None:
+        self.requests.append((principal, action, resource, dict(context)))
+        if self.deny and self.deny in resource:
+            raise PermissionError(f"{principal} may not {action} on {resource}")
+
+
+def test_a_query_reads_and_writes_s3_as_its_caller(aws: Aws, traffic: dict[str, int]) -> None:
+    aws.engine.authorize = recorder = Recorder()
+
+    execution = run(aws, "SELECT count(*) AS n FROM traffic_events WHERE hour = '05'")
+
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    caller = "arn:aws:iam::123456789012:root"  # moto's default account, as the engine's default
+    location = "dwd/traffic_events/_runs/run1/chunk=0/year=2026/month=11/day=20/hour=05/"
+    assert recorder.requests == [
+        (caller, "s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": location}),
+        (caller, "s3:GetObject", f"arn:aws:s3:::{BUCKET}/{location}part-0.parquet", {}),
+        (
+            caller,
+            "s3:PutObject",
+            f"arn:aws:s3:::{RESULTS_BUCKET}/athena/{execution['QueryExecutionId']}.csv",
+            {},
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "denied_resource",
+    ["hour=06/part-0.parquet", "dwd/copy/year=2026/month=11/day=20/hour=06/"],
+    ids=["a source file", "an output file"],
+)
+def test_a_denied_s3_access_fails_the_query_and_writes_nothing(
+    aws: Aws, traffic: dict[str, int], denied_resource: str
+) -> None:
+    aws.engine.authorize = Recorder(deny=denied_resource)
+    location = f"s3://{BUCKET}/dwd/copy/"
+
+    denied = run(aws, ctas(location))
+
+    assert denied["Status"]["State"] == "FAILED"
+    assert denied["Status"]["StateChangeReason"].startswith("Permission denied on S3 path: ")
+    assert denied_resource in denied["Status"]["StateChangeReason"]
+    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="dwd/copy/")["KeyCount"] == 0
+    assert "speeds" not in [
+        t["Name"] for t in aws.glue.get_tables(DatabaseName=DATABASE)["TableList"]
+    ]
+
+
+@pytest.mark.parametrize("first_has_every_column", [True, False])
+def test_files_without_a_column_read_null_for_it(aws: Aws, first_has_every_column: bool) -> None:
+    # A column added to the table later: older files lack it.
+    aws.glue.create_database(DatabaseInput={"Name": DATABASE})
+    create_table(aws, "evolving", [("sensor_id", "string"), ("speed", "int")], PARQUET_SERDE)
+    bodies = {
+        "04": parquet_bytes({"sensor_id": ["old"]}),
+        "05": parquet_bytes({"sensor_id": ["new"], "speed": [90]}),
+        "06": parquet_bytes({"sensor_id": ["late"]}),
+    }
+    if first_has_every_column:
+        bodies["04"] = parquet_bytes({"sensor_id": ["old"], "speed": [None]})
+    for hour, body in bodies.items():
+        prefix = f"dwd/evolving/year=2026/month=11/day=20/hour={hour}/"
+        aws.s3.put_object(Bucket=BUCKET, Key=prefix + "part-0.parquet", Body=body)
+        add_partition(aws, "evolving", hour, f"s3://{BUCKET}/{prefix}", PARQUET_SERDE)
+
+    execution = run(aws, "SELECT sensor_id, speed, hour FROM evolving ORDER BY hour")
+
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    assert rows_of(aws, execution["QueryExecutionId"]) == [
+        ["sensor_id", "speed", "hour"],
+        ["old", None, "04"],
+        ["new", "90", "05"],
+        ["late", None, "06"],
+    ]

@@ -196,3 +196,40 @@ def test_starting_a_running_crawler_raises_crawler_running(aws: Aws) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
     assert aws.glue.get_crawler(Name="ods-crawler")["Crawler"]["LastCrawl"]["Status"] == "SUCCEEDED"
+
+
+def test_a_crawl_lists_and_reads_s3_as_the_crawlers_role(aws: Aws) -> None:
+    make_crawler(aws, f"s3://{BUCKET}/ods/traffic/", TablePrefix="")
+    put_parquet_hour(aws, "04")
+    requests: list[tuple[str, str, str, dict[str, str]]] = []
+    aws.crawler.authorize = lambda *request: requests.append(  # type: ignore[assignment]
+        (request[0], request[1], request[2], dict(request[3]))
+    )
+
+    assert crawl(aws)["LastCrawl"]["Status"] == "SUCCEEDED"
+    role = "arn:aws:iam::123456789012:role/crawler"
+    assert requests == [
+        (role, "s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": "ods/traffic/"}),
+        (
+            role,
+            "s3:GetObject",
+            f"arn:aws:s3:::{BUCKET}/ods/traffic/year=2026/month=11/day=20/hour=04/part-0.parquet",
+            {},
+        ),
+    ]
+
+
+def test_a_denied_read_fails_the_crawl(aws: Aws) -> None:
+    make_crawler(aws, f"s3://{BUCKET}/ods/traffic/", TablePrefix="")
+    put_parquet_hour(aws, "04")
+
+    def deny(principal: str, action: str, resource: str, context: Any) -> None:
+        raise PermissionError(f"{principal} may not {action} on {resource}")
+
+    aws.crawler.authorize = deny  # type: ignore[assignment]
+
+    crawler = crawl(aws)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert crawler["LastCrawl"]["ErrorMessage"].startswith("Access Denied: ")
+    assert "may not s3:ListBucket" in crawler["LastCrawl"]["ErrorMessage"]
+    assert aws.glue.get_tables(DatabaseName=DATABASE)["TableList"] == []

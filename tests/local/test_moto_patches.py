@@ -6,9 +6,12 @@ When one of these fails after a moto upgrade, moto fixed the gap: drop that patc
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -21,6 +24,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from etl_local import moto_patches
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
+from etl_local.object_store import ObjectStore
 
 REGION = "eu-west-1"
 
@@ -58,21 +62,23 @@ def test_moto_crawl_still_reports_completed_not_glue_statuses() -> None:
     assert not hasattr(GlueResponse, "get_crawler_metrics")
 
 
-def test_install_and_uninstall_restore_moto(moto_endpoint: str) -> None:
+def test_install_and_uninstall_restore_moto(tmp_path: Path) -> None:
     originals = (
         AthenaResponse.start_query_execution,
         GlueBackend.start_crawler,
         GlueBackend.stop_crawler,
         FakeCrawler.as_dict,
     )
-    engine = AthenaEngine(moto_endpoint, region=REGION)
+    objects = ObjectStore(tmp_path)
+    engine = AthenaEngine(objects, region=REGION)
     try:
-        with moto_patches.install(engine=engine, crawler=LocalCrawler()):
+        with moto_patches.install(engine=engine, crawler=LocalCrawler(objects)):
             assert AthenaResponse.start_query_execution is not originals[0]
             assert hasattr(AthenaResponse, "batch_get_query_execution")
             assert hasattr(GlueResponse, "get_crawler_metrics")
     finally:
         engine.close()
+        objects.close()
     assert (
         AthenaResponse.start_query_execution,
         GlueBackend.start_crawler,
@@ -162,3 +168,17 @@ def test_child_executions_run_and_return_their_output(executing_server: str) -> 
     assert json.loads(described["output"]) == [{"got": "a"}, {"got": "b"}]
     children = sfn.list_executions(stateMachineArn=child_arn)["executions"]
     assert len({c["name"] for c in children}) == 2 and "None" not in {c["name"] for c in children}
+
+
+def test_the_step_functions_executor_starts_without_moto_ec2() -> None:
+    # moto.batch still imports its models (hence EC2's) from the package: the patch is needed.
+    assert moto_patches.batch_utils_import_loads_ec2()
+    script = (
+        "import sys; from etl_local import moto_patches; moto_patches.install();"
+        "from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser;"
+        "assert 'moto.ec2.models' not in sys.modules, 'EC2 models imported';"
+        "import moto.batch; from moto.batch.utils import JobStatus;"
+        "from moto.batch.models import JobStatus as used; assert used is JobStatus;"
+        "assert moto.batch.batch_backends is not None"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)

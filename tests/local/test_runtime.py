@@ -13,14 +13,17 @@ from typing import Any
 
 import hcl2
 import pytest
+from moto.glue.models import glue_backends
 
 from etl_lambdas.catalog import placeholders
 from etl_lambdas.steps import STEPS, StepSpec
 from etl_local.deploy import ASL_TEMPLATE, render_state_machine
 from etl_local.faults import Fault, parse_fault
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
+from etl_local.object_store import ObjectStore
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
+from etl_local.state import LazyPartitions
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SETTINGS = LocalSettings()
@@ -261,7 +264,9 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
     assert router.invocations == ["plan", "plan", "audit"]
 
 
-def test_state_survives_a_restart_and_snapshots_copy_only_changes(tmp_path: Path) -> None:
+def test_the_lake_and_catalog_survive_a_restart_without_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     table = {
         "Name": "events",
         "StorageDescriptor": {
@@ -285,21 +290,129 @@ def test_state_survives_a_restart_and_snapshots_copy_only_changes(tmp_path: Path
         glue.create_partition(
             DatabaseName="lakepipe_local_dwd", TableName="events", PartitionInput=partition
         )
+        etag = runtime.client("s3").head_object(
+            Bucket=SETTINGS.raw_bucket, Key="raw/traffic/a.json.gz"
+        )["ETag"]
 
-    with LocalRuntime(home=tmp_path) as runtime:
-        assert runtime.raw_object_count() == 2
-        body = (
-            runtime.client("s3")
-            .get_object(Bucket=SETTINGS.raw_bucket, Key="raw/traffic/a.json.gz")["Body"]
-            .read()
+    # Starting again reads no object body and writes none: count every body the store
+    # reads or writes, and every Glue API call, while the runtime starts.
+    touched: list[str] = []
+    for name in ("read", "put_stream", "commit_staged"):
+        original = getattr(ObjectStore, name)
+        monkeypatch.setattr(
+            ObjectStore,
+            name,
+            lambda self, *a, _n=name, _o=original, **k: (touched.append(_n), _o(self, *a, **k))[1],
         )
-        assert body == b"a"
+    monkeypatch.setattr(Path, "read_bytes", _counting(Path.read_bytes, touched, "read_bytes"))
+    glue_calls = _count_api_calls(monkeypatch, "glue")
+    runtime = LocalRuntime(home=tmp_path)
+    runtime.start()
+    try:
+        assert touched == []
+        # No Glue call: the databases and tables came from their files, and the partitions
+        # are read when first used. (The counter counts: a call now is seen.)
+        assert glue_calls == []
+        runtime.client("glue").get_databases()
+        assert glue_calls == ["GetDatabases"]
+        fake = glue_backends[SETTINGS.account_id][SETTINGS.region].get_table(
+            "lakepipe_local_dwd", "events"
+        )
+        assert isinstance(fake.partitions, LazyPartitions) and not fake.partitions.loaded
+        monkeypatch.undo()
+        s3 = runtime.client("s3")
+        assert runtime.raw_object_count() == 2
+        assert (
+            s3.get_object(Bucket=SETTINGS.raw_bucket, Key="raw/traffic/a.json.gz")["Body"].read()
+            == b"a"
+        )
+        assert (
+            s3.head_object(Bucket=SETTINGS.raw_bucket, Key="raw/traffic/a.json.gz")["ETag"] == etag
+        )
         glue = runtime.client("glue")
         restored = glue.get_partitions(DatabaseName="lakepipe_local_dwd", TableName="events")
         assert [p["Values"] for p in restored["Partitions"]] == [["01"]]
         assert restored["Partitions"][0]["StorageDescriptor"]["Location"].endswith("r1/day=01/")
-        # Nothing changed since the restore: only the Glue script in artifacts is re-copied
-        # when deploy re-uploads it with the same content (same ETag), i.e. nothing.
-        assert runtime.state.snapshot(runtime.client) == 0
-        runtime.put_raw_objects([("raw/traffic/b.json.gz", b"b")])
-        assert runtime.state.snapshot(runtime.client) == 1
+    finally:
+        runtime.stop()
+    # The object is a file of the lake, at its key.
+    assert (tmp_path / "s3" / SETTINGS.raw_bucket / "raw/traffic/a.json.gz").read_bytes() == b"a"
+
+
+def _counting(function: Any, log: list[str], name: str) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        log.append(name)
+        return function(*args, **kwargs)
+
+    return counted
+
+
+def _count_api_calls(monkeypatch: pytest.MonkeyPatch, service: str) -> list[str]:
+    """Actions of the `service` requests moto's server answers from now on."""
+    from moto.core.responses import BaseResponse
+
+    calls: list[str] = []
+    original = BaseResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        if self.service_name == service:
+            calls.append(self._get_action())
+        return original(self)
+
+    monkeypatch.setattr(BaseResponse, "call_action", call_action)
+    return calls
+
+
+def test_a_changed_catalog_table_is_on_disk_when_the_call_returns(tmp_path: Path) -> None:
+    with LocalRuntime(home=tmp_path) as runtime:
+        glue = runtime.client("glue")
+        glue.create_table(
+            DatabaseName="lakepipe_local_ads",
+            TableInput={"Name": "t", "StorageDescriptor": {"Columns": []}},
+        )
+        saved = tmp_path / "glue" / "lakepipe_local_ads" / "t.json"
+        partitions = saved.with_name("t.partitions.json")
+        assert json.loads(saved.read_text())["table"]["Name"] == "t"
+        glue.create_partition(
+            DatabaseName="lakepipe_local_ads",
+            TableName="t",
+            PartitionInput={"Values": ["1"], "StorageDescriptor": {"Location": "s3://b/t/1/"}},
+        )
+        assert [p["Values"] for p in json.loads(partitions.read_text())] == [["1"]]
+        glue.delete_table(DatabaseName="lakepipe_local_ads", Name="t")
+        assert not saved.exists() and not partitions.exists()
+
+
+def test_the_previous_snapshot_layout_is_converted_in_place(tmp_path: Path) -> None:
+    # What earlier versions saved: every object copied under a quoted path, a manifest,
+    # and one JSON document per Glue database.
+    objects = tmp_path / "s3" / SETTINGS.raw_bucket
+    (objects / "raw/traffic").mkdir(parents=True)
+    (objects / "raw/traffic/a%20b.json").write_bytes(b"body")
+    (objects / "raw/traffic/dir%2F").write_bytes(b"")
+    manifest = {
+        SETTINGS.raw_bucket: {
+            "raw/traffic/a b.json": {"size": 4, "etag": '"x"'},
+            "raw/traffic/dir/": {"size": 0, "etag": '"y"'},
+        }
+    }
+    (tmp_path / "s3" / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "glue").mkdir()
+    (tmp_path / "glue" / "lakepipe_local_dwd.json").write_text(
+        json.dumps(
+            {
+                "database": "lakepipe_local_dwd",
+                "tables": [{"table": {"Name": "old", "StorageDescriptor": {}}, "partitions": []}],
+            }
+        )
+    )
+    with LocalRuntime(home=tmp_path) as runtime:
+        s3 = runtime.client("s3")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=SETTINGS.raw_bucket)["Contents"]]
+        assert keys == ["raw/traffic/a b.json", "raw/traffic/dir/"]
+        body = s3.get_object(Bucket=SETTINGS.raw_bucket, Key="raw/traffic/a b.json")["Body"]
+        assert body.read() == b"body"
+        tables = runtime.client("glue").get_tables(DatabaseName="lakepipe_local_dwd")
+        assert [t["Name"] for t in tables["TableList"]] == ["old"]
+    assert not (tmp_path / "s3" / "manifest.json").exists()
+    assert not (tmp_path / "glue" / "lakepipe_local_dwd.json").exists()

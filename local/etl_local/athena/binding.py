@@ -1,11 +1,14 @@
 """Binding a query's table names to the files of their Glue tables, with partition pruning.
 
 Each table reference becomes a DuckDB temporary view over exactly the files of the
-partitions the query can touch. Partitions come from the catalog, not from paths: a
-partition's location is arbitrary (a published partition points at a staged run's
-directory), so every file is joined to its partition's catalog values. Conjuncts of the
-enclosing WHERE that reference only the table's partition columns are evaluated first, in
-DuckDB over a small table of partition values, so pruned partitions are never listed or read.
+partitions the query can touch, read by path from the object store (each listing and each
+file authorized as the query's principal). Partitions come from the catalog, not from
+paths: a partition's location is arbitrary (a published partition points at a staged run's
+directory). When every file's path carries its partition's catalog values as Hive `k=v`
+folders (the usual case), DuckDB takes them from the paths; otherwise each file is joined to
+its partition's values. Conjuncts of the enclosing WHERE that reference only the table's
+partition columns are evaluated first, in DuckDB over a small table of partition values, so
+pruned partitions are never listed or read.
 """
 
 from __future__ import annotations
@@ -16,21 +19,24 @@ from dataclasses import dataclass, field
 import duckdb
 from sqlglot import exp
 
+from etl_local.object_access import ObjectAccess
 from etl_local.sql_dialect import to_duckdb
 
 from .errors import AthenaQueryError
-from .glue_catalog import GlueCatalog, GlueTable
+from .glue_catalog import GlueCatalog, GlueTable, Partition
 from .hive import hive_to_duckdb
-from .objects import ObjectStore, S3Object
+from .objects import StoredObject
 
 _FILE_COLUMN = "__athena_file"
+# Hive's name for a NULL partition value; DuckDB would read it as NULL, the catalog as text.
+_HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
 @dataclass
 class Binding:
     """What binding read: the files behind every table reference, for DataScannedInBytes."""
 
-    files: list[S3Object] = field(default_factory=list)
+    files: list[StoredObject] = field(default_factory=list)
 
     @property
     def bytes_scanned(self) -> int:
@@ -95,12 +101,12 @@ class TableBinder:
         self,
         cursor: duckdb.DuckDBPyConnection,
         catalog: GlueCatalog,
-        store: ObjectStore,
+        access: ObjectAccess,
         default_database: str,
     ) -> None:
         self._cursor = cursor
         self._catalog = catalog
-        self._store = store
+        self._access = access
         self._default_database = default_database
         self._counter = itertools.count()
         self.binding = Binding()
@@ -128,11 +134,12 @@ class TableBinder:
         n = next(self._counter)
         view = f"__athena_table_{n}"
         key_names = [name for name, _ in table.partition_keys]
+        files_by_partition: list[tuple[Partition | None, list[StoredObject]]]
         if key_names:
             partitions = self._prune(table, alias, conjuncts, n)
-            files_by_partition = [(p, self._store.list_folder(p.location)) for p in partitions]
+            files_by_partition = [(p, self._access.list_folder(p.location)) for p in partitions]
         else:
-            files_by_partition = [(None, self._store.list_folder(table.location))]
+            files_by_partition = [(None, self._access.list_folder(table.location))]
         files = [f for _, group in files_by_partition for f in group]
         self.binding.files.extend(files)
 
@@ -145,10 +152,16 @@ class TableBinder:
             )
             return view
 
-        reader = self._reader(table, [f.uri for f in files], column_types)
+        paths = [self._access.readable_file(f) for f in files]
+        from_paths = bool(key_names) and _values_in_paths(
+            files_by_partition, key_names, {name.lower() for name, _ in table.columns}
+        )
+        reader = self._reader(table, paths, column_types, hive_partitioning=from_paths)
         select = [f"{expr} AS {_quote(c)}" for c, expr in reader.columns]
         source = f"{reader.sql} AS d"
-        if key_names:
+        if from_paths:
+            select += [f"CAST(d.{_quote(k)} AS {t}) AS {_quote(k)}" for k, t in key_types]
+        elif key_names:
             mapping = f"__athena_files_{n}"
             self._cursor.execute(
                 f"CREATE TEMP TABLE {mapping} ({_quote(_FILE_COLUMN)} VARCHAR, "
@@ -156,7 +169,7 @@ class TableBinder:
                 + ")"
             )
             rows = [
-                [f.uri, *partition.values]
+                [f.file, *partition.values]
                 for partition, group in files_by_partition
                 if partition is not None
                 for f in group
@@ -170,7 +183,9 @@ class TableBinder:
         self._cursor.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {source}")
         return view
 
-    def _prune(self, table: GlueTable, alias: str, conjuncts: list[exp.Expr], n: int):
+    def _prune(
+        self, table: GlueTable, alias: str, conjuncts: list[exp.Expr], n: int
+    ) -> list[Partition]:
         partitions = [p for p in table.partitions if len(p.values) == len(table.partition_keys)]
         if not conjuncts or not partitions:
             return partitions
@@ -198,10 +213,21 @@ class TableBinder:
             selected &= kept
         return [p for i, p in enumerate(partitions) if i in selected]
 
-    def _reader(self, table: GlueTable, uris: list[str], column_types: list[tuple[str, str]]):
+    def _reader(
+        self,
+        table: GlueTable,
+        paths: list[str],
+        column_types: list[tuple[str, str]],
+        *,
+        hive_partitioning: bool,
+    ) -> _Reader:
         fmt = table.format
-        files = "[" + ", ".join(_literal(u) for u in uris) + "]"
-        common = f"hive_partitioning=false, filename={_literal(_FILE_COLUMN)}"
+        files = "[" + ", ".join(_literal(p) for p in paths) + "]"
+        if hive_partitioning:
+            # Partition values as text, as the catalog has them; cast to the key types above.
+            common = "hive_partitioning=true, hive_types_autocast=false"
+        else:
+            common = f"hive_partitioning=false, filename={_literal(_FILE_COLUMN)}"
         if fmt.kind == "parquet":
             sql = f"read_parquet({files}, union_by_name=true, {common})"
         elif fmt.kind == "json":
@@ -213,11 +239,7 @@ class TableBinder:
                 f"read_csv({files}, header={header}, delim={_literal(fmt.delimiter)}, "
                 f"columns={columns}, null_padding=true, {common})"
             )
-        try:
-            described = self._cursor.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
-        except duckdb.Error as error:
-            raise AthenaQueryError(f"HIVE_BAD_DATA: {error}") from None
-        present = {row[0].lower(): row[0] for row in described}
+        present = self._present_columns(sql, fmt.kind, paths, column_types)
         if fmt.kind == "json":
             # Re-read with the catalog's types: JSON auto-detection would turn ISO strings into
             # timestamps, which Athena (catalog type string) returns verbatim.
@@ -236,6 +258,73 @@ class TableBinder:
                 for name, duck_type in column_types
             ],
         )
+
+    def _present_columns(
+        self, sql: str, kind: str, paths: list[str], column_types: list[tuple[str, str]]
+    ) -> dict[str, str]:
+        """Lower-cased name -> name of the columns the files have (the union over files).
+
+        Parquet: when the first file has every catalog column, the union has them all
+        without reading the other files' schemas (union_by_name then fills NULL for a file
+        without one); otherwise, and for the other formats, every file is described."""
+        wanted = {name.lower() for name, _ in column_types}
+        if kind == "parquet" and len(paths) > 1:
+            first = f"read_parquet([{_literal(paths[0])}])"
+            present = self._describe(first)
+            if wanted <= set(present):
+                return present
+        return self._describe(sql)
+
+    def _describe(self, source: str) -> dict[str, str]:
+        try:
+            described = self._cursor.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+        except duckdb.Error as error:
+            raise AthenaQueryError(f"HIVE_BAD_DATA: {error}") from None
+        return {row[0].lower(): row[0] for row in described}
+
+
+def _path_values(path: str) -> list[tuple[str, str]] | None:
+    """The Hive `k=v` folders of a file's path, as DuckDB's hive_partitioning reads them;
+    None when a folder name is ambiguous (more than one '=')."""
+    pairs = []
+    for segment in path.split("/")[:-1]:
+        if segment.count("=") > 1:
+            return None
+        if "=" in segment:
+            name, value = segment.split("=")
+            pairs.append((name, value))
+    return pairs
+
+
+def _values_in_paths(
+    files_by_partition: list[tuple[Partition | None, list[StoredObject]]],
+    key_names: list[str],
+    data_columns: set[str],
+) -> bool:
+    """True when DuckDB can take every file's partition values from its path: all paths have
+    the same `k=v` folder names, each once and none a data column, and the partition keys'
+    folders hold exactly the catalog's values."""
+    layout: list[str] | None = None
+    for partition, group in files_by_partition:
+        if partition is None:
+            return False
+        expected = dict(zip(key_names, partition.values, strict=True))
+        for obj in group:
+            pairs = _path_values(obj.file)
+            if pairs is None:
+                return False
+            names = [name for name, _ in pairs]
+            if layout is None:
+                layout = names
+                if len(set(names)) != len(names) or data_columns & {n.lower() for n in names}:
+                    return False
+            if names != layout:
+                return False
+            found = dict(pairs)
+            for name, value in expected.items():
+                if found.get(name) != value or "%" in value or value == _HIVE_DEFAULT_PARTITION:
+                    return False
+    return layout is not None
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,18 @@ rejected statement leaves no files and no catalog entry behind.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
 from sqlglot import exp
 
+from etl_local.object_access import ObjectAccess
+
 from .errors import AthenaQueryError
 from .glue_catalog import GlueCatalog
 from .hive import UnsupportedTypeError, duckdb_to_hive, parquet_storage_descriptor
-from .objects import ObjectStore, as_folder, partition_values_of, split_uri
+from .objects import as_folder, partition_values_of, split_uri
 
 # Athena's limit on partitions written by one CTAS or INSERT INTO statement.
 MAX_OPEN_PARTITIONS = 100
@@ -101,10 +104,15 @@ def run_ctas(
     select_sql: str,
     cursor: duckdb.DuckDBPyConnection,
     catalog: GlueCatalog,
-    store: ObjectStore,
+    access: ObjectAccess,
     query_id: str,
 ) -> CtasOutcome:
-    """Evaluate the SELECT, check Athena's rules, write Parquet, register table and partitions."""
+    """Check Athena's rules, write Parquet, register the table and its partitions.
+
+    The SELECT is evaluated once, straight into Parquet files in a private staging
+    directory; the limits that depend on the rows (partitions written) are checked there, so
+    a rejected statement publishes no file and creates no table.
+    """
     if not catalog.database_exists(options.database):
         raise AthenaQueryError(f"SCHEMA_NOT_FOUND: Schema '{options.database}' does not exist")
     if catalog.table_exists(options.database, options.table):
@@ -112,7 +120,7 @@ def run_ctas(
             f"TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.{options.database}.{options.table}' "
             "already exists"
         )
-    if store.has_objects(options.external_location):
+    if access.has_objects(options.external_location):
         raise AthenaQueryError(
             f"HIVE_PATH_ALREADY_EXISTS: Target directory for table "
             f"'{options.database}.{options.table}' already exists: {options.external_location}. "
@@ -121,8 +129,7 @@ def run_ctas(
             "your account."
         )
 
-    cursor.execute(f"CREATE TEMP TABLE __athena_ctas AS {select_sql}")
-    described = cursor.execute("DESCRIBE __athena_ctas").fetchall()
+    described = cursor.execute(f"DESCRIBE {select_sql}").fetchall()
     names = [row[0] for row in described]
     types = {row[0]: row[1] for row in described}
     lowered = [n.lower() for n in names]
@@ -151,39 +158,9 @@ def run_ctas(
     except UnsupportedTypeError as error:
         raise AthenaQueryError(str(error)) from None
 
-    rows = cursor.execute("SELECT count(*) FROM __athena_ctas").fetchone()
-    row_count = int(rows[0]) if rows else 0
-    keys = ", ".join(_quote(k) for k in partition_by)
-    if partition_by:
-        counted = cursor.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM __athena_ctas)"
-        ).fetchone()
-        if counted and counted[0] > MAX_OPEN_PARTITIONS:
-            raise AthenaQueryError(
-                f"HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of {MAX_OPEN_PARTITIONS} open "
-                "writers for partitions/buckets"
-            )
-
-    # DuckDB's integer sums are HUGEINT; Athena's are bigint: write what the catalog says.
-    projection = ", ".join(
-        f"CAST({_quote(n)} AS BIGINT) AS {_quote(n)}" if types[n] == "HUGEINT" else _quote(n)
-        for n in names
-    )
-    codec = _COMPRESSIONS[options.compression]
-    if row_count:
-        if partition_by:
-            cursor.execute(
-                f"COPY (SELECT {projection} FROM __athena_ctas) "
-                f"TO {_sql_string(options.external_location)} "
-                f"(FORMAT PARQUET, COMPRESSION {codec}, PARTITION_BY ({keys}), "
-                f"FILENAME_PATTERN '{query_id}_{{i}}')"
-            )
-        else:
-            cursor.execute(
-                f"COPY (SELECT {projection} FROM __athena_ctas) TO "
-                f"{_sql_string(options.external_location + query_id + '_0.parquet')} "
-                f"(FORMAT PARQUET, COMPRESSION {codec})"
-            )
+    with access.store.staging_directory("ctas") as staging:
+        row_count = _write_parquet(options, select_sql, names, types, cursor, staging, query_id)
+        written = access.publish_directory(staging, options.external_location)
 
     data_columns = [{"Name": n, "Type": hive_types[n]} for n in names if n not in partition_by]
     partition_keys = [{"Name": k, "Type": hive_types[k]} for k in partition_by]
@@ -203,7 +180,6 @@ def run_ctas(
             "PartitionKeys": partition_keys,
         },
     )
-    written = store.list_folder(options.external_location)
     partitions: dict[tuple[str, ...], str] = {}
     if partition_by:
         _, prefix = split_uri(options.external_location)
@@ -221,6 +197,54 @@ def run_ctas(
             ],
         )
     return CtasOutcome(row_count, tuple(sorted(partitions)), len(written))
+
+
+def _write_parquet(
+    options: CtasOptions,
+    select_sql: str,
+    names: list[str],
+    types: dict[str, str],
+    cursor: duckdb.DuckDBPyConnection,
+    staging: Path,
+    query_id: str,
+) -> int:
+    """Write the SELECT's rows as Hive-partitioned Parquet into `staging`; the row count.
+
+    Raises (leaving the files unpublished) when the rows span more partitions than one
+    statement may write."""
+    partition_by = list(options.partitioned_by)
+    keys = ", ".join(_quote(k) for k in partition_by)
+    # DuckDB's integer sums are HUGEINT; Athena's are bigint: write what the catalog says.
+    projection = ", ".join(
+        f"CAST({_quote(n)} AS BIGINT) AS {_quote(n)}" if types[n] == "HUGEINT" else _quote(n)
+        for n in names
+    )
+    codec = _COMPRESSIONS[options.compression]
+    source = f"(SELECT {projection} FROM ({select_sql}))"
+    if partition_by:
+        copied = cursor.execute(
+            f"COPY {source} TO {_sql_string(str(staging))} "
+            f"(FORMAT PARQUET, COMPRESSION {codec}, PARTITION_BY ({keys}), "
+            f"FILENAME_PATTERN '{query_id}_{{i}}')"
+        ).fetchone()
+    else:
+        copied = cursor.execute(
+            f"COPY {source} TO {_sql_string(str(staging / (query_id + '_0.parquet')))} "
+            f"(FORMAT PARQUET, COMPRESSION {codec})"
+        ).fetchone()
+    row_count = int(copied[0]) if copied else 0
+    if row_count == 0:
+        # An empty result is a table without data files.
+        for path in [p for p in staging.rglob("*") if p.is_file()]:
+            path.unlink()
+        return 0
+    folders = {p.parent for p in staging.rglob("*") if p.is_file()}
+    if len(folders) > MAX_OPEN_PARTITIONS:
+        raise AthenaQueryError(
+            f"HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded limit of {MAX_OPEN_PARTITIONS} open "
+            "writers for partitions/buckets"
+        )
+    return row_count
 
 
 def _sql_string(value: str) -> str:

@@ -1,8 +1,10 @@
 """The local Athena: query executions with Athena's lifecycle, executed on DuckDB.
 
 Queries run one at a time on a background worker (QUEUED -> RUNNING -> SUCCEEDED |
-FAILED | CANCELLED), so callers poll exactly as they poll Athena. DuckDB reads and writes
-S3 through its httpfs extension pointed at the moto server running in this process.
+FAILED | CANCELLED), so callers poll exactly as they poll Athena. DuckDB reads the object
+files of the local lake by path and writes CTAS output and query results into the store
+(etl_local.object_store), each access authorized as the query's principal
+(etl_local.object_access), as Athena accesses S3 with the caller's permissions.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import sqlglot.errors
 from sqlglot import exp
 
+from etl_local.object_access import Authorize, ObjectAccess, allow_all
+from etl_local.object_store import ObjectStore
 from etl_local.sql_dialect import install_functions, parse_athena, to_duckdb
 
 from .binding import TableBinder
@@ -30,28 +33,13 @@ from .ctas import CtasOutcome, parse_options, run_ctas
 from .errors import SYSTEM_ERROR, USER_ERROR, AthenaQueryError, InvalidRequestError
 from .glue_catalog import GlueCatalog
 from .hive import athena_result_type
-from .objects import ObjectStore, as_folder
+from .objects import as_folder
 
 logger = logging.getLogger(__name__)
 
 DUCKDB_VERSION = duckdb.__version__
 # Athena's GetQueryResults returns at most 1000 rows per page.
 MAX_RESULTS_PER_PAGE = 1000
-
-
-def httpfs_extension_path() -> Path:
-    """The httpfs extension file installed by the duckdb-ext-httpfs wheel (no network)."""
-    import duckdb_ext
-
-    roots = [Path(p) for p in duckdb_ext.__path__]
-    for root in roots:
-        found = sorted(root.glob(f"extensions/v{DUCKDB_VERSION}/*/httpfs.duckdb_extension"))
-        if found:
-            return found[0]
-    raise FileNotFoundError(
-        f"httpfs extension for DuckDB {DUCKDB_VERSION} not found under {roots}; "
-        f"install duckdb-ext-httpfs=={DUCKDB_VERSION}.*"
-    )
 
 
 @dataclass
@@ -74,6 +62,7 @@ class QueryExecution:
     account_id: str
     region: str
     client_request_token: str | None = None
+    principal: str | None = None
     statement_type: str = "DML"
     state: str = "QUEUED"
     state_change_reason: str | None = None
@@ -148,6 +137,19 @@ def _statement_type(statement: exp.Expr) -> str:
     return "DML"
 
 
+def _name_unnamed_columns(query: exp.Expr) -> None:
+    """Athena names a result column that is neither a column reference nor aliased `_colN`
+    (N its position from 0); DuckDB would name it after the expression, e.g. count_star()."""
+    select = query
+    while isinstance(select, exp.SetOperation):
+        select = select.this  # a UNION's columns are named by its first SELECT
+    if not isinstance(select, exp.Select):
+        return
+    for index, projection in enumerate(list(select.expressions)):
+        if not isinstance(projection, exp.Alias | exp.Column | exp.Star):
+            projection.replace(exp.alias_(projection.copy(), f"_col{index}", quoted=True))
+
+
 def _to_text(value: Any) -> str | None:
     """Athena's VarCharValue rendering of a value."""
     if value is None:
@@ -160,21 +162,26 @@ def _to_text(value: Any) -> str | None:
 
 
 class AthenaEngine:
-    """Executes Athena queries on DuckDB against moto's Glue catalog and S3.
+    """Executes Athena queries on DuckDB against moto's Glue catalog and the local lake.
 
+    `authorize` is asked about every S3 access a query makes (see etl_local.object_access);
+    a query whose principal may not read or write a location fails as Athena's does.
     `fail_queries_containing` maps a substring of the query text to an error message: a
     matching query ends FAILED with that message (fault injection for the runtime).
     """
 
     def __init__(
         self,
-        s3_endpoint: str,
+        objects: ObjectStore,
         *,
         region: str = "eu-west-1",
+        authorize: Authorize = allow_all,
         threads: int = 2,
         memory_limit: str = "2GB",
     ) -> None:
-        self.s3_endpoint = s3_endpoint
+        self.objects = objects
+        self.region = region
+        self.authorize = authorize
         self.fail_queries_containing: dict[str, str] = {}
         self._executions: dict[str, QueryExecution] = {}
         self._tokens: dict[str, str] = {}
@@ -196,11 +203,10 @@ class AthenaEngine:
         # Athena evaluates timestamps without a zone as UTC; DuckDB would use the host's zone.
         self._db.execute("SET TimeZone = 'UTC'")
         install_functions(self._db)
-        self._db.execute(f"LOAD '{httpfs_extension_path()}'")
-        self._db.execute(
-            "CREATE SECRET moto_s3 (TYPE s3, KEY_ID 'testing', SECRET 'testing', "
-            f"REGION '{region}', ENDPOINT '{s3_endpoint}', URL_STYLE 'path', USE_SSL false)"
-        )
+        # A query binds a table's files more than once (its schema, its view, the query):
+        # their Parquet footers are read once. Entries are checked against each file's
+        # modification time, and the lake replaces a body by a new file.
+        self._db.execute("SET parquet_metadata_cache = true")
         self._worker = threading.Thread(target=self._work, name="local-athena", daemon=True)
         self._worker.start()
 
@@ -217,8 +223,12 @@ class AthenaEngine:
         database: str | None = None,
         catalog: str | None = None,
         client_request_token: str | None = None,
+        principal: str | None = None,
     ) -> str:
-        """Queue a query; the same ClientRequestToken returns the same id and runs nothing."""
+        """Queue a query; the same ClientRequestToken returns the same id and runs nothing.
+
+        `principal` is the caller's ARN: the query reads and writes S3 as it (default: the
+        account's root)."""
         with self._lock:
             if client_request_token and client_request_token in self._tokens:
                 existing = self._executions[self._tokens[client_request_token]]
@@ -240,6 +250,7 @@ class AthenaEngine:
                 account_id=account_id,
                 region=region,
                 client_request_token=client_request_token,
+                principal=principal or f"arn:aws:iam::{account_id}:root",
             )
             if client_request_token:
                 self._tokens[client_request_token] = query_id
@@ -358,6 +369,9 @@ class AthenaEngine:
                 self._execute(execution)
             except AthenaQueryError as error:
                 self._fail(execution, error.message, error.category, error.retryable)
+            except PermissionError as error:
+                # The authorizer denied an S3 access: Athena reports S3's AccessDenied.
+                self._fail(execution, f"Permission denied on S3 path: {error}", USER_ERROR, False)
             except duckdb.InterruptException:
                 self._finish(execution, "CANCELLED", "Query cancelled by user")
             except duckdb.Error as error:
@@ -403,14 +417,18 @@ class AthenaEngine:
             raise AthenaQueryError(f"SYNTAX_ERROR: {error}") from None
         execution.statement_type = _statement_type(statement)
         catalog = GlueCatalog(execution.account_id, execution.region)
-        store = ObjectStore(execution.account_id, execution.region)
+        access = ObjectAccess(
+            self.objects,
+            execution.principal or f"arn:aws:iam::{execution.account_id}:root",
+            self.authorize,
+        )
         cursor = self._db.cursor()
         self._running_cursor = cursor
         try:
             if isinstance(statement, exp.Create) and statement.expression is not None:
-                self._ctas(execution, statement, cursor, catalog, store)
+                self._ctas(execution, statement, cursor, catalog, access)
             elif isinstance(statement, exp.Query):
-                self._select(execution, statement, cursor, catalog, store)
+                self._select(execution, statement, cursor, catalog, access)
             elif (
                 isinstance(statement, exp.Drop)
                 and (statement.args.get("kind") or "").upper() == "TABLE"
@@ -435,17 +453,18 @@ class AthenaEngine:
         statement: exp.Query,
         cursor: duckdb.DuckDBPyConnection,
         catalog: GlueCatalog,
-        store: ObjectStore,
+        access: ObjectAccess,
     ) -> None:
-        binder = TableBinder(cursor, catalog, store, execution.database)
+        binder = TableBinder(cursor, catalog, access, execution.database)
         bound = binder.bind(statement)
         execution.data_scanned_bytes = binder.binding.bytes_scanned
+        _name_unnamed_columns(bound)
         relation = cursor.execute(to_duckdb(bound))
         description = relation.description or []
         rows = relation.fetchall()
         columns = [(d[0], athena_result_type(str(d[1]))) for d in description]
         execution.result = ResultSet(columns, [[_to_text(v) for v in row] for row in rows])
-        self._write_csv(execution, store)
+        self._write_csv(execution, access)
 
     def _ctas(
         self,
@@ -453,7 +472,7 @@ class AthenaEngine:
         statement: exp.Create,
         cursor: duckdb.DuckDBPyConnection,
         catalog: GlueCatalog,
-        store: ObjectStore,
+        access: ObjectAccess,
     ) -> None:
         default_location = (
             f"{execution.output_location.rpartition('/')[0]}/tables/{execution.query_id}/"
@@ -461,7 +480,7 @@ class AthenaEngine:
             else ""
         )
         options = parse_options(statement, execution.database, default_location)
-        binder = TableBinder(cursor, catalog, store, execution.database)
+        binder = TableBinder(cursor, catalog, access, execution.database)
         bound = binder.bind(statement.expression)
         execution.data_scanned_bytes = binder.binding.bytes_scanned
         outcome: CtasOutcome = run_ctas(
@@ -469,7 +488,7 @@ class AthenaEngine:
             to_duckdb(bound),
             cursor,
             catalog,
-            store,
+            access,
             execution.query_id,
         )
         execution.rows_written = outcome.rows_written
@@ -510,7 +529,7 @@ class AthenaEngine:
         execution.result = ResultSet([("col_name", "varchar")], rows, header=False)
 
     @staticmethod
-    def _write_csv(execution: QueryExecution, store: ObjectStore) -> None:
+    def _write_csv(execution: QueryExecution, access: ObjectAccess) -> None:
         """Athena's result file: every value quoted, NULL as an empty unquoted field."""
         if not execution.output_location or execution.result is None:
             return
@@ -522,4 +541,4 @@ class AthenaEngine:
                 ",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in line)
             )
             buffer.write("\n")
-        store.write(execution.output_location, buffer.getvalue().encode())
+        access.put(execution.output_location, buffer.getvalue().encode())
