@@ -79,7 +79,9 @@ def test_run_json_contract_and_query_aliases(home: Path) -> None:
 
 
 def test_failed_run_exits_1_with_the_json_document(home: Path) -> None:
-    completed = _etl(home, "run", "--date", DAY, "--json", "--fault", "crawler-failed")
+    completed = _etl(
+        home, "run", "--date", DAY, "--json", "--fault", "query-failed:segment_congestion_daily"
+    )
     document = _document(completed)
     assert completed.returncode == 1
     assert document["status"] == "FAILED"

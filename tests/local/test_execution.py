@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from etl_lambdas.steps import STEPS, StepSpec
+from etl_lambdas.steps import STEPS
 from etl_local.execution import RunResult, follow_execution
 from etl_local.history import EXECUTION
 from etl_local.lambda_router import LambdaRouter
@@ -70,7 +71,7 @@ def handlers(tmp_path: Path) -> Iterator[str]:
 def test_a_child_execution_is_followed_under_the_task_that_started_it(
     tmp_path: Path, handlers: str
 ) -> None:
-    steps = {"plan": StepSpec(f"{handlers}.start_child", STEPS["plan"].environment)}
+    steps = {"begin": replace(STEPS["begin"], handler=f"{handlers}.start_child")}
     with LocalRuntime(home=tmp_path, persist=False) as runtime:
         runtime.router.uninstall()
         router = LambdaRouter(SETTINGS, runtime.endpoint_url, steps=steps)
@@ -93,7 +94,7 @@ def test_a_child_execution_is_followed_under_the_task_that_started_it(
                             "States": {
                                 "RunModel": {
                                     "Type": "Task",
-                                    "Resource": SETTINGS.function_arn("plan"),
+                                    "Resource": SETTINGS.function_arn("begin"),
                                     "End": True,
                                 }
                             },

@@ -10,12 +10,13 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from etl_lambdas.steps import STEPS, StepSpec
+from etl_lambdas.steps import STEPS
 from etl_local import thread_output
 from etl_local.lambda_router import LambdaRouter
 from etl_local.settings import LocalSettings
@@ -86,7 +87,7 @@ def test_concurrent_functions_and_the_console_never_write_into_each_other(
     capsys.readouterr()  # its import logged "cold start" there, outside any invocation
     # and a router whose functions log to a file, with three Map-like threads invoking
     log_path = tmp_path / "logs" / "lambda.log"
-    steps = {"write": StepSpec(f"{function_module}.handler", STEPS["write"].environment)}
+    steps = {"write": replace(STEPS["write"], handler=f"{function_module}.handler")}
     router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps, log_path=log_path)
     router.install()
     results: dict[str, Any] = {}

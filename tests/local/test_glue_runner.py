@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from etl_lambdas.catalog import default_sql_root
+from etl_lambdas.sources import SOURCES_FILE, job_argument, read_document
 from etl_local import glue_runner
 from etl_local.glue_access import (
     HourState,
@@ -20,17 +22,30 @@ from etl_local.glue_access import (
     window_hours,
     write_requests,
 )
+from etl_local.object_access import S3Request
 from etl_local.object_store import STAGING_DIR, ObjectStore
 
-RAW_BUCKET, CURATED_BUCKET = "raw-bucket", "curated-bucket"
+RAW_BUCKET, CURATED_BUCKET, ARTIFACTS_BUCKET = "raw-bucket", "curated-bucket", "artifacts-bucket"
 RAW = S3Location.parse(f"s3://{RAW_BUCKET}/raw/traffic/")
 ODS = S3Location.parse(f"s3://{CURATED_BUCKET}/ods/traffic/")
 ROLE = "arn:aws:iam::123456789012:role/glue-job"
 DAY = "2026-09-07"
 HOURS = ("year=2026/month=09/day=07/hour=03", "year=2026/month=09/day=07/hour=04")
+TRAFFIC_ONLY = {
+    "sources": [
+        source
+        for source in read_document(default_sql_root() / SOURCES_FILE)["sources"]
+        if source["name"] == "traffic"
+    ]
+}
+REPORT = "changes/r1/traffic.json"
 ARGUMENTS = {
-    "--raw_path": f"s3://{RAW_BUCKET}/raw/traffic/",
-    "--ods_path": f"s3://{CURATED_BUCKET}/ods/traffic/",
+    "--sources": job_argument(TRAFFIC_ONLY),
+    "--raw_root": f"s3://{RAW_BUCKET}/",
+    "--ods_root": f"s3://{CURATED_BUCKET}/ods/",
+    "--changes_path": f"s3://{ARTIFACTS_BUCKET}/changes/r1/",
+    "--run_id": "r1",
+    "--time_zone": "Europe/Brussels",
     "--arrival_start_date": DAY,
     "--arrival_end_date": DAY,
 }
@@ -75,7 +90,7 @@ def raw_body(hour: str, sensors: int) -> bytes:
 @pytest.fixture
 def lake(tmp_path: Path) -> ObjectStore:
     store = ObjectStore(tmp_path / "s3")
-    for bucket in (RAW_BUCKET, CURATED_BUCKET):
+    for bucket in (RAW_BUCKET, CURATED_BUCKET, ARTIFACTS_BUCKET):
         store.create_bucket(bucket, "123456789012", "eu-west-1")
     for hour in HOURS:
         store.put_bytes(RAW_BUCKET, f"raw/traffic/{hour}/part-0.json.gz", raw_body(hour, 3))
@@ -123,8 +138,15 @@ def test_a_run_writes_its_hours_in_place_after_authorizing_its_requests(
             assert obj.path == lake.bucket_directory(CURATED_BUCKET) / obj.key
             assert obj.path.stat().st_size == obj.size
     assert recorder.requests == as_tuples(
-        read_requests(RAW, ODS, before) + write_requests(ODS, written, before)
+        read_requests(RAW, ODS, before)
+        + write_requests(ODS, written, before)
+        + [S3Request.put_object(ARTIFACTS_BUCKET, REPORT)]
     )
+    # The change report, last, names the partitions by their S3 locations.
+    report = json.loads(lake.get(ARTIFACTS_BUCKET, REPORT).path.read_text())  # type: ignore[union-attr]
+    assert sorted(p["location"] for p in report["partitions"]) == [
+        f"s3://{CURATED_BUCKET}/ods/traffic/{hour}/" for hour in HOURS
+    ]
     assert list((lake.root / STAGING_DIR).iterdir()) == []
 
     # Nothing changed in the raw data: the next run reads and probes, and writes nothing.
@@ -132,7 +154,9 @@ def test_a_run_writes_its_hours_in_place_after_authorizing_its_requests(
     recorder.requests.clear()
     job.run(ARGUMENTS, principal=ROLE)
     assert {o.key: o.last_modified for o in lake.list_prefix(CURATED_BUCKET)} == unchanged
-    assert recorder.requests == as_tuples(read_requests(RAW, ODS, states(lake)))
+    assert recorder.requests == as_tuples(
+        [*read_requests(RAW, ODS, states(lake)), S3Request.put_object(ARTIFACTS_BUCKET, REPORT)]
+    )
 
 
 def test_a_denied_read_fails_the_run_before_spark_starts(

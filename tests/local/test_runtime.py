@@ -8,16 +8,16 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 from moto.glue.models import glue_backends
 
 from etl_lambdas.catalog import placeholders
-from etl_lambdas.steps import STEPS, StepSpec
-from etl_local.deploy import ASL_TEMPLATE, render_state_machine
+from etl_lambdas.steps import STEPS
+from etl_local.deploy import ASL_TEMPLATES, render_state_machine
 from etl_local.faults import Fault, parse_fault
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
 from etl_local.object_store import ObjectStore
@@ -30,31 +30,23 @@ SETTINGS = LocalSettings()
 PIPELINE_VARIABLES = set().union(*(spec.environment for spec in STEPS.values()))
 
 
-def terraform_function_environment() -> dict[str, dict[str, Any]]:
-    with (REPOSITORY / "modules" / "lambdas" / "main.tf").open(encoding="utf-8") as handle:
-        document = hcl2.load(handle)
-    for block in document.get("locals", []):
-        if "function_environment" in block:
-            environment: dict[str, dict[str, Any]] = block["function_environment"]
-            return {step.strip('"'): values for step, values in environment.items()}
-    raise AssertionError("modules/lambdas/main.tf has no locals.function_environment")
-
-
-def test_each_function_gets_the_variables_terraform_gives_and_its_handler_reads() -> None:
-    terraform = terraform_function_environment()
-
-    assert set(terraform) == set(STEPS)
+def test_each_function_gets_exactly_the_variables_its_step_declares() -> None:
     for step, spec in STEPS.items():
-        local = set(SETTINGS.function_environment(step))
-        assert local == {name.strip('"') for name in terraform[step]} == spec.environment, step
+        assert set(SETTINGS.function_environment(step)) == {
+            *spec.environment,
+            "POWERTOOLS_SERVICE_NAME",
+        }, step
 
 
-def test_the_state_machine_gets_exactly_the_placeholders_it_uses() -> None:
-    template = ASL_TEMPLATE.read_text(encoding="utf-8")
+def test_the_state_machines_get_exactly_the_placeholders_they_use() -> None:
+    used = set().union(
+        *(placeholders(path.read_text(encoding="utf-8")) for path in ASL_TEMPLATES.values())
+    )
 
-    assert set(SETTINGS.template_values()) == placeholders(template)
-    definition = json.loads(render_state_machine(SETTINGS))
-    assert definition["StartAt"] in definition["States"]
+    assert set(SETTINGS.template_values()) == used
+    for machine in ASL_TEMPLATES:
+        definition = json.loads(render_state_machine(SETTINGS, machine))
+        assert definition["StartAt"] in definition["States"]
 
 
 def test_local_names_follow_the_contract() -> None:
@@ -103,7 +95,7 @@ def payload(response: dict[str, Any]) -> Any:
 
 
 def test_a_function_runs_with_exactly_its_environment_then_it_is_restored(handlers: str) -> None:
-    steps = {"write": StepSpec(f"{handlers}.environment", STEPS["write"].environment)}
+    steps = {"write": replace(STEPS["write"], handler=f"{handlers}.environment")}
     router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps)
     os.environ["KEEP_RUNS"] = "leaked-from-elsewhere"
     try:
@@ -113,7 +105,11 @@ def test_a_function_runs_with_exactly_its_environment_then_it_is_restored(handle
 
     assert status == 200 and "FunctionError" not in response
     result = payload(response)
-    expected = SETTINGS.function_environment("write")
+    expected = {
+        name: value
+        for name, value in SETTINGS.function_environment("write").items()
+        if name in PIPELINE_VARIABLES
+    }
     for moment in ("import", "call"):
         assert {k: v for k, v in result[moment].items() if v is not None} == expected
     assert result["function"] == "lakepipe-local-write"
@@ -123,10 +119,10 @@ def test_a_function_runs_with_exactly_its_environment_then_it_is_restored(handle
 
 
 def test_an_exception_is_an_unhandled_function_error_named_by_its_class(handlers: str) -> None:
-    steps = {"audit": StepSpec(f"{handlers}.broken", STEPS["audit"].environment)}
+    steps = {"audit-verdict": replace(STEPS["audit-verdict"], handler=f"{handlers}.broken")}
     router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps)
 
-    status, response = router.invoke(SETTINGS.function_arn("audit"), b'{"table": "t"}')
+    status, response = router.invoke(SETTINGS.function_arn("audit-verdict"), b'{"table": "t"}')
 
     assert status == 200
     assert response["FunctionError"] == "Unhandled"
@@ -137,17 +133,17 @@ def test_an_exception_is_an_unhandled_function_error_named_by_its_class(handlers
 
 
 def test_a_service_error_hook_answers_like_the_lambda_service(handlers: str) -> None:
-    steps = {"plan": StepSpec(f"{handlers}.environment", STEPS["plan"].environment)}
+    steps = {"begin": replace(STEPS["begin"], handler=f"{handlers}.environment")}
     router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps)
 
     def fail(step: str) -> None:
         raise InjectedServiceError("ServiceException", f"down: {step}")
 
     router.before_invoke.append(fail)
-    status, response = router.invoke("lakepipe-local-plan", b"{}")
+    status, response = router.invoke("lakepipe-local-begin", b"{}")
 
     assert status == 500
-    assert response["Error"] == {"Code": "ServiceException", "Message": "down: plan"}
+    assert response["Error"] == {"Code": "ServiceException", "Message": "down: begin"}
 
 
 # -- faults -------------------------------------------------------------------------------------
@@ -193,8 +189,8 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
     tmp_path: Path, handlers: str
 ) -> None:
     steps = {
-        "plan": StepSpec(f"{handlers}.environment", STEPS["plan"].environment),
-        "audit": StepSpec(f"{handlers}.broken", STEPS["audit"].environment),
+        "begin": replace(STEPS["begin"], handler=f"{handlers}.environment"),
+        "audit-verdict": replace(STEPS["audit-verdict"], handler=f"{handlers}.broken"),
     }
     definition = {
         "StartAt": "Plan",
@@ -202,7 +198,7 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
             "Plan": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": SETTINGS.function_arn("plan"), "Payload.$": "$"},
+                "Parameters": {"FunctionName": SETTINGS.function_arn("begin"), "Payload.$": "$"},
                 "Retry": [
                     {
                         "ErrorEquals": ["Lambda.ServiceException"],
@@ -216,7 +212,7 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
             },
             "Audit": {
                 "Type": "Task",
-                "Resource": SETTINGS.function_arn("audit"),
+                "Resource": SETTINGS.function_arn("audit-verdict"),
                 "Catch": [
                     {"ErrorEquals": ["TableMissing"], "ResultPath": "$.error", "Next": "Caught"}
                 ],
@@ -233,7 +229,7 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
         router.before_invoke.append(
             lambda step: (
                 (_ for _ in ()).throw(InjectedServiceError("ServiceException", "x"))
-                if step == "plan" and next(failures, False)
+                if step == "begin" and next(failures, False)
                 else None
             )
         )
@@ -261,7 +257,7 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
         if key in ("taskFailedEventDetails", "lambdaFunctionFailedEventDetails")
     ]
     assert errors == ["Lambda.ServiceException", "TableMissing"]
-    assert router.invocations == ["plan", "plan", "audit"]
+    assert router.invocations == ["begin", "begin", "audit-verdict"]
 
 
 def test_the_lake_and_catalog_survive_a_restart_without_replay(
