@@ -107,6 +107,10 @@ def spark_session(log_path: Path | None = None, class_archive: Path | None = Non
             from pyspark.java_gateway import launch_gateway
             from pyspark.sql import SparkSession
 
+            # pyspark keeps using a gateway JVM left by an earlier SparkSession of this
+            # process (and would ignore ours, with its options): end it first (before the
+            # SparkConf, which binds to the current JVM).
+            _end_gateway()
             # Local mode talks to itself only; also silences Spark's hostname warning.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             conf = SparkConf().setMaster("local[*]").setAppName("lakepipe-local-glue")
@@ -135,6 +139,26 @@ def spark_session(log_path: Path | None = None, class_archive: Path | None = Non
         return _SPARK
 
 
+def _end_gateway(timeout: float = 60) -> None:
+    """Stop the process's SparkContext, if any, and end its gateway JVM (it exits when its
+    stdin closes)."""
+    from pyspark import SparkContext
+
+    active = SparkContext._active_spark_context
+    if active is not None:
+        active.stop()
+    gateway = SparkContext._gateway
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if gateway is not None:
+        gateway.shutdown()
+        process = getattr(gateway, "proc", None)
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()
+            process.wait(timeout=timeout)
+
+
 def stop_spark_session() -> None:
     """End the JVM, as every Glue job run ends its own: an idle local JVM holds over a GB
     while DuckDB runs the tiers. The next job run starts a new one (a few seconds)."""
@@ -142,22 +166,10 @@ def stop_spark_session() -> None:
     with _SPARK_LOCK:
         if _SPARK is None:
             return
-        from pyspark import SparkContext
-
-        gateway = SparkContext._gateway
         _SPARK.stop()
         _SPARK = None
-        SparkContext._gateway = None
-        SparkContext._jvm = None
-        if gateway is not None:
-            gateway.shutdown()
-            # pyspark's gateway JVM exits when its stdin closes.
-            process = getattr(gateway, "proc", None)
-            if process is not None:
-                if process.stdin is not None:
-                    process.stdin.close()
-                # Writing the class archive at exit takes the JVM several seconds more.
-                process.wait(timeout=60 if _ARCHIVE_BEING_WRITTEN is None else 300)
+        # Writing the class archive at exit takes the JVM several seconds more.
+        _end_gateway(timeout=60 if _ARCHIVE_BEING_WRITTEN is None else 300)
         while _SPARK_RESOURCES:
             _SPARK_RESOURCES.pop().close()
         if _ARCHIVE_BEING_WRITTEN is not None:
