@@ -376,44 +376,42 @@ def _disk_keys(bucket: FakeBucket) -> DiskKeyStore | None:
     return keys if isinstance(keys, DiskKeyStore) else None
 
 
-def install(store: ObjectStore) -> InstalledDiskS3:
-    """Serve every S3 bucket of this process from `store`, and register the buckets it
-    already holds (with their objects: nothing is copied)."""
-    installed = InstalledDiskS3(store)
-    originals = {
-        name: S3Backend.__dict__[name]
-        for name in (
-            "create_bucket",
-            "delete_bucket",
-            "put_bucket_versioning",
-            "list_objects",
-            "list_objects_v2",
-        )
-    }
+# moto's S3Backend methods replaced while installed; each calls moto's own for other buckets.
+_REPLACED = ("create_bucket", "delete_bucket", "put_bucket_versioning", "list_objects",
+             "list_objects_v2")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _DiskBackend:
+    """The replacements, bound to the store and to moto's original methods."""
+
+    store: ObjectStore
+    original: dict[str, Callable[..., Any]]
 
     def create_bucket(
-        self: S3Backend, bucket_name: str, region_name: str, *args: Any, **kwargs: Any
+        self, backend: S3Backend, bucket_name: str, region_name: str, *args: Any, **kwargs: Any
     ) -> FakeBucket:
-        bucket: FakeBucket = originals["create_bucket"](
-            self, bucket_name, region_name, *args, **kwargs
+        bucket: FakeBucket = self.original["create_bucket"](
+            backend, bucket_name, region_name, *args, **kwargs
         )
-        store.create_bucket(bucket_name, self.account_id, region_name)
-        bucket.keys = DiskKeyStore(store, bucket_name, self.account_id, region_name)
+        self.store.create_bucket(bucket_name, backend.account_id, region_name)
+        bucket.keys = DiskKeyStore(self.store, bucket_name, backend.account_id, region_name)
         return bucket
 
-    def delete_bucket(self: S3Backend, bucket_name: str) -> FakeBucket | None:
-        deleted: FakeBucket | None = originals["delete_bucket"](self, bucket_name)
+    def delete_bucket(self, backend: S3Backend, bucket_name: str) -> FakeBucket | None:
+        deleted: FakeBucket | None = self.original["delete_bucket"](backend, bucket_name)
         if deleted is not None and _disk_keys(deleted) is not None:
-            store.delete_bucket(bucket_name)
+            self.store.delete_bucket(bucket_name)
         return deleted
 
-    def put_bucket_versioning(self: S3Backend, bucket_name: str, status: str) -> None:
-        if status == "Enabled" and _disk_keys(self.get_bucket(bucket_name)) is not None:
+    def put_bucket_versioning(self, backend: S3Backend, bucket_name: str, status: str) -> None:
+        if status == "Enabled" and _disk_keys(backend.get_bucket(bucket_name)) is not None:
             raise VersioningNotSupported()
-        originals["put_bucket_versioning"](self, bucket_name, status)
+        self.original["put_bucket_versioning"](backend, bucket_name, status)
 
     def list_objects(
-        self: S3Backend,
+        self,
+        backend: S3Backend,
         bucket: FakeBucket,
         prefix: str | None,
         delimiter: str | None,
@@ -422,7 +420,9 @@ def install(store: ObjectStore) -> InstalledDiskS3:
     ) -> Any:
         keys = _disk_keys(bucket)
         if keys is None:
-            return originals["list_objects"](self, bucket, prefix, delimiter, marker, max_keys)
+            return self.original["list_objects"](
+                backend, bucket, prefix, delimiter, marker, max_keys
+            )
         limit = max_keys if max_keys is not None else 2**62
         entries, truncated = _page(keys, prefix or "", delimiter, marker or "", limit)
         found = [e for e in entries if not isinstance(e, str)]
@@ -432,7 +432,8 @@ def install(store: ObjectStore) -> InstalledDiskS3:
         return found, folders, truncated, next_marker
 
     def list_objects_v2(
-        self: S3Backend,
+        self,
+        backend: S3Backend,
         bucket: FakeBucket,
         prefix: str | None,
         delimiter: str | None,
@@ -442,26 +443,28 @@ def install(store: ObjectStore) -> InstalledDiskS3:
     ) -> Any:
         keys = _disk_keys(bucket)
         if keys is None:
-            return originals["list_objects_v2"](
-                self, bucket, prefix, delimiter, continuation_token, start_after, max_keys
+            return self.original["list_objects_v2"](
+                backend, bucket, prefix, delimiter, continuation_token, start_after, max_keys
             )
         after = _decode_token(continuation_token) if continuation_token else start_after or ""
         entries, truncated = _page(keys, prefix or "", delimiter, after, max_keys)
         token = _encode_token(_name(entries[-1])) if truncated and entries else None
         return entries, truncated, token
 
-    replacements = {
-        "create_bucket": create_bucket,
-        "delete_bucket": delete_bucket,
-        "put_bucket_versioning": put_bucket_versioning,
-        "list_objects": list_objects,
-        "list_objects_v2": list_objects_v2,
-    }
-    for name, function in replacements.items():
-        setattr(S3Backend, name, function)
+
+def install(store: ObjectStore) -> InstalledDiskS3:
+    """Serve every S3 bucket of this process from `store`, and register the buckets it
+    already holds (with their objects: nothing is copied)."""
+    installed = InstalledDiskS3(store)
+    original = {name: S3Backend.__dict__[name] for name in _REPLACED}
+    disk = _DiskBackend(store, original)
+    for name in _REPLACED:
+        replacement = getattr(disk, name)
+        # A function (a bound method is not a descriptor): moto passes its backend first.
+        setattr(S3Backend, name, lambda backend, *a, _r=replacement, **k: _r(backend, *a, **k))
 
         def restore(name: str = name) -> None:
-            setattr(S3Backend, name, originals[name])
+            setattr(S3Backend, name, original[name])
 
         installed._undo.append(restore)
 
