@@ -281,6 +281,8 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     else:
         if result.models:
             out.print(render.models_table(result.models))
+        for line in render.late_data_lines(result.restated, result.beyond_lookback):
+            out.print(line)
         out.print(render.status_line(result.status, _error_text(result)))
     if result.log_path is not None:
         out.print(f"[dim]transition log: {escape(str(result.log_path))}[/]")
