@@ -41,7 +41,7 @@ from moto.core.responses import ActionResult
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 
-from etl_local.athena import AthenaEngine, InvalidRequestError
+from etl_local.athena import AthenaEngine, InvalidRequestError, WorkgroupRules
 from etl_local.crawler import LocalCrawler
 
 if TYPE_CHECKING:
@@ -289,19 +289,13 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
         workgroup = self.athena_backend.work_groups.get(workgroup_name)
         if workgroup is None:
             return self.error(f"WorkGroup {workgroup_name} is not found.", 400)
-        configuration = workgroup.configuration or {}
-        enforced = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
-        requested = (self._get_param("ResultConfiguration") or {}).get("OutputLocation")
-        if configuration.get("EnforceWorkGroupConfiguration", True) and enforced:
-            location = enforced
-        else:
-            location = requested or enforced
-        if not location:
-            return self.error(
-                "No output location provided. An output location is required either through "
-                "the Workgroup result configuration setting or as an API input.",
-                400,
+        rules = WorkgroupRules.from_configuration(workgroup_name, workgroup.configuration or {})
+        try:
+            location = rules.results_location(
+                (self._get_param("ResultConfiguration") or {}).get("OutputLocation")
             )
+        except InvalidRequestError as error:
+            return _invalid(self, error)
         context = self._get_param("QueryExecutionContext") or {}
         try:
             query_id = engine.start_query(
@@ -313,6 +307,7 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
                 database=context.get("Database"),
                 catalog=context.get("Catalog"),
                 client_request_token=self._get_param("ClientRequestToken"),
+                rules=rules,
             )
         except InvalidRequestError as error:
             return _invalid(self, error)

@@ -34,6 +34,8 @@ class CtasOptions:
     external_location: str
     compression: str
     partitioned_by: tuple[str, ...]
+    # The statement's own external_location (None: the default location was taken).
+    requested_location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def parse_options(create: exp.Create, default_database: str, default_location: s
         external_location=as_folder(location),
         compression=compression,
         partitioned_by=tuple(properties.get("partitioned_by", ())),
+        requested_location=properties.get("external_location"),
     )
 
 
