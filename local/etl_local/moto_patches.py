@@ -19,6 +19,8 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
   AWS Step Functions state machine execution" in the Step Functions Developer Guide).
   And its executing backend names an execution started without a name "None" (so the second
   child of a Map fails with ExecutionAlreadyExists), where StartExecution generates a UUID.
+- Step Functions: its limits (256 KiB per payload, 25,000 history events per execution)
+  and terminal errors States.ALL does not catch, as AWS enforces them: etl_local.sfn_limits.
 - Start-up: the ASL executor imports `moto.batch.utils` (for one enum), whose package
   imports all of moto's Batch and EC2 models: most of the executor's import time. The two
   small modules it needs are loaded without their package (`moto.batch` itself still
@@ -41,6 +43,7 @@ from moto.core.responses import ActionResult
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 
+from etl_local import sfn_limits
 from etl_local.athena import AthenaEngine, InvalidRequestError, WorkgroupRules
 from etl_local.crawler import LocalCrawler
 
@@ -96,6 +99,7 @@ def install(
     if step_functions:
         _install_glue_sync_fix(patches)
         _install_sfn_integration_names(patches)
+        sfn_limits.install(patches)
     if engine is not None:
         _install_athena(patches, engine)
     if crawler is not None:
