@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from moto.glue.models import glue_backends
 
-from etl_lambdas.catalog import placeholders
+from etl_lambdas.catalog import DATABASE_TIERS, placeholders
 from etl_lambdas.steps import STEPS
 from etl_local.deploy import ASL_TEMPLATES, render_state_machine
 from etl_local.faults import Fault, parse_fault
@@ -51,9 +51,7 @@ def test_the_state_machines_get_exactly_the_placeholders_they_use() -> None:
 
 def test_local_names_follow_the_contract() -> None:
     assert SETTINGS.glue_prefix == "lakepipe_local"
-    assert SETTINGS.databases == tuple(
-        f"lakepipe_local_{tier}" for tier in ("ods", "dwd", "dws", "ads", "staging")
-    )
+    assert SETTINGS.databases == tuple(f"lakepipe_local_{tier}" for tier in DATABASE_TIERS)
     assert SETTINGS.function_name("crawler-start") == "lakepipe-local-crawler-start"
     assert SETTINGS.raw_bucket == "lakepipe-local-raw-123456789012-eu-west-1"
 
