@@ -104,6 +104,8 @@ unqualified names are left as written.
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Longer than most functions here: it is the command line's declaration, one
+    # add_argument per option, read top to bottom like the --help it prints.
     parser = _OneLineParser(
         prog="etl",
         description="Run the data-lake pipeline locally (moto + DuckDB + local Spark).",
