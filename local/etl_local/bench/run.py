@@ -12,10 +12,10 @@ the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
 - both again BENCH_REPEATS times, alternating (the day-N run repeated on the same data: the
   hours it converted are made new again first), for medians on a shared machine;
 - incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
-- the AWS cost of the day-N run, priced by etl_local.cost_model from what was
+- the AWS cost of the day-N run, priced by etl_local.bench.cost_model from what was
   measured, side by side with the seed design (two crawls a day, full scans);
 - start-up, on the measured lake and on a synthesized 30-day one
-  (etl_local.bench_startup): `etl query` of a count, process start to answer, and
+  (etl_local.bench.startup): `etl query` of a count, process start to answer, and
   `etl run`, process start to StartExecution (BENCH_STARTUP_REPEATS times each).
 
 Writes $ETL_HOME/bench.json (ETL_HOME defaults to .local) and prints a table.
@@ -42,13 +42,14 @@ from rich.console import Console
 from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
-from etl_local import bench_startup, cost_model
-from etl_local.floor import FloorResult, run_floor
+from etl_local.bench import cost_model
+from etl_local.bench import startup as bench_startup
+from etl_local.bench.floor import FloorResult, run_floor
+from etl_local.bench.process_tree import PeakTreeRss
 from etl_local.generate import generate_events
-from etl_local.process_tree import PeakTreeRss
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # A fixed, DST-free first day so that reports of different machines compare the same data.
 FIRST_DAY = date(2026, 9, 7)
 PRODUCTION_SENSORS = 4600
@@ -475,7 +476,7 @@ def _report(measured: _Measured) -> dict[str, Any]:
         "seed_design_cost_per_run_usd": round(seed_cost.total, 4),
         "seed_design_breakdown_usd": seed_cost.as_dict(),
         "assumptions": {
-            "prices": "eu-west-1 list prices, see local/etl_local/cost_model.py",
+            "prices": "eu-west-1 list prices, see local/etl_local/bench/cost_model.py",
             "glue_dpus": m.sizes["glue_dpus"],
             "lambda_memory_gb": m.sizes["lambda_memory_gb"],
             "glue_seconds": "local Spark wall time of ConvertRaw (2 local cores)",
