@@ -695,16 +695,33 @@ def _flagged(
 ) -> DataFrame:
     """`convert` over the files, each record flagged NEW when its file is new: two reads, so
     that no file name has to be matched against Spark's rendering of its path."""
-    parts = []
-    for is_new in (True, False):
-        chosen = [path for path in files if (path in new_paths) == is_new]
-        if chosen:
-            converted = convert(read_raw(spark, source, chosen), source)
-            parts.append(converted.withColumn(NEW, F.lit(is_new)))
+    reads = [
+        (is_new, read_raw(spark, source, chosen))
+        for is_new in (True, False)
+        if (chosen := [path for path in files if (path in new_paths) == is_new])
+    ]
+    # A field is missing when none of the files has it; the new files alone, or the others
+    # alone, may lack one (files of before and after a schema change): NULL in their rows.
+    present = {name for _, raw in reads for name in raw.columns}
+    missing = [c.field for c in source.columns if c.field not in present]
+    if missing:
+        raise JobArgumentError(f"source {source.name!r}: the raw files have no field(s) {missing}")
+    parts = [
+        convert(_with_declared_fields(raw, source), source).withColumn(NEW, F.lit(is_new))
+        for is_new, raw in reads
+    ]
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.unionByName(part)
     return frame
+
+
+def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
+    """The raw records with a NULL column for each declared field their files lack."""
+    absent = [c.field for c in source.columns if c.field not in raw.columns]
+    if not absent:
+        return raw
+    return raw.select("*", *(F.lit(None).cast("string").alias(field) for field in absent))
 
 
 def _days_outside(
@@ -715,7 +732,7 @@ def _days_outside(
     observed: Mapping[str, int],
 ) -> dict[str, int]:
     """The rare second pass: new events whose day the conversion pass did not count."""
-    converted = convert(read_raw(spark, source, new_files), source)
+    converted = convert(_with_declared_fields(read_raw(spark, source, new_files), source), source)
     days = (
         converted.where(~F.col(MALFORMED))
         .select(local_day(event_instant(source), time_zone).alias("day"))
