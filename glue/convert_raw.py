@@ -373,6 +373,24 @@ class HadoopFileSystem:
         finally:
             stream.close()
 
+    def first_line(self, path: str) -> str | None:
+        """A file's first line, decompressed by its extension (.gz, ...); None when empty."""
+        filesystem, hadoop_path = self._path(path)
+        stream = filesystem.open(hadoop_path)
+        try:
+            codec = self._jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
+                self._configuration
+            ).getCodec(hadoop_path)
+            if codec is not None:
+                stream = codec.createInputStream(stream)
+            reader = self._jvm.java.io.BufferedReader(
+                self._jvm.java.io.InputStreamReader(stream, "UTF-8")
+            )
+            line = reader.readLine()
+            return None if line is None else str(line)
+        finally:
+            stream.close()
+
     def write_text(self, path: str, text: str) -> None:
         filesystem, hadoop_path = self._path(path)
         stream = filesystem.create(hadoop_path, True)
@@ -487,28 +505,47 @@ def read_raw(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataF
 
 def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
     options = {"sep": source.delimiter, "header": str(source.header).lower()}
-    names = [c.field for c in source.columns]
+    groups: dict[tuple[str, ...], list[str]] = {}
     if source.header:
-        # Fields are found by name in the header; every file must have the first file's
-        # header (Spark checks each one and fails the run naming the file that differs). An
-        # empty file has no header: the next one's is taken.
+        # Fields are found by name in each file's own header: when a source gains, drops or
+        # reorders columns, files of before and after the change lie in the same window (often
+        # in the same partition). Files are read in groups of equal headers (Spark checks each
+        # file against its group's header), then combined by name; a field a group lacks is
+        # NULL in its rows. Files are grouped by their first line, and a group's names are
+        # Spark's reading of its header (one small read per distinct first line). An empty
+        # file has no header and no rows: it is left out.
+        filesystem = HadoopFileSystem(spark)
+        by_line: dict[str, list[str]] = {}
         for path in files:
-            header = spark.read.options(**options).csv(path).columns
-            if header:
-                names = header
-                break
-    schema = T.StructType(
-        [T.StructField(name, T.StringType()) for name in names]
-        + [T.StructField(CORRUPT, T.StringType())]
-    )
-    return spark.read.csv(
-        files,
-        schema=schema,
-        mode="PERMISSIVE",
-        columnNameOfCorruptRecord=CORRUPT,
-        enforceSchema=False,
-        **options,
-    ).select("*", F.input_file_name().alias("path"))
+            line = filesystem.first_line(path)
+            if line is not None:
+                by_line.setdefault(line, []).append(path)
+        for chosen in by_line.values():
+            names = tuple(spark.read.options(**options).csv(chosen[0]).columns)
+            if names:
+                groups.setdefault(names, []).extend(chosen)
+    if not groups:
+        groups = {tuple(c.field for c in source.columns): files}
+    frames = []
+    for names, chosen in groups.items():
+        schema = T.StructType(
+            [T.StructField(name, T.StringType()) for name in names]
+            + [T.StructField(CORRUPT, T.StringType())]
+        )
+        frames.append(
+            spark.read.csv(
+                chosen,
+                schema=schema,
+                mode="PERMISSIVE",
+                columnNameOfCorruptRecord=CORRUPT,
+                enforceSchema=False,
+                **options,
+            ).select("*", F.input_file_name().alias("path"))
+        )
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.unionByName(other, allowMissingColumns=True)
+    return frame
 
 
 def convert(raw: DataFrame, source: SourceSpec) -> DataFrame:
@@ -658,16 +695,33 @@ def _flagged(
 ) -> DataFrame:
     """`convert` over the files, each record flagged NEW when its file is new: two reads, so
     that no file name has to be matched against Spark's rendering of its path."""
-    parts = []
-    for is_new in (True, False):
-        chosen = [path for path in files if (path in new_paths) == is_new]
-        if chosen:
-            converted = convert(read_raw(spark, source, chosen), source)
-            parts.append(converted.withColumn(NEW, F.lit(is_new)))
+    reads = [
+        (is_new, read_raw(spark, source, chosen))
+        for is_new in (True, False)
+        if (chosen := [path for path in files if (path in new_paths) == is_new])
+    ]
+    # A field is missing when none of the files has it; the new files alone, or the others
+    # alone, may lack one (files of before and after a schema change): NULL in their rows.
+    present = {name for _, raw in reads for name in raw.columns}
+    missing = [c.field for c in source.columns if c.field not in present]
+    if missing:
+        raise JobArgumentError(f"source {source.name!r}: the raw files have no field(s) {missing}")
+    parts = [
+        convert(_with_declared_fields(raw, source), source).withColumn(NEW, F.lit(is_new))
+        for is_new, raw in reads
+    ]
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.unionByName(part)
     return frame
+
+
+def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
+    """The raw records with a NULL column for each declared field their files lack."""
+    absent = [c.field for c in source.columns if c.field not in raw.columns]
+    if not absent:
+        return raw
+    return raw.select("*", *(F.lit(None).cast("string").alias(field) for field in absent))
 
 
 def _days_outside(
@@ -678,7 +732,7 @@ def _days_outside(
     observed: Mapping[str, int],
 ) -> dict[str, int]:
     """The rare second pass: new events whose day the conversion pass did not count."""
-    converted = convert(read_raw(spark, source, new_files), source)
+    converted = convert(_with_declared_fields(read_raw(spark, source, new_files), source), source)
     days = (
         converted.where(~F.col(MALFORMED))
         .select(local_day(event_instant(source), time_zone).alias("day"))

@@ -2,9 +2,10 @@
 
 Pure: the restate step reads the change reports and passes them here. A day is restated
 when a conversion read NEW raw files holding events of that day (the reports count them
-per event day), the day lies before the run's own window, and it is within the look-back
-bound. Older days are counted and reported, never silently dropped. Days on or after the
-run's `today` are not complete yet: their own scheduled run processes them.
+per event day), the day lies outside the run's own window (before it, or after it when an
+earlier day is re-run and reads files that arrived late for a later one), and it is within
+the look-back bound. Older days are counted and reported, never silently dropped. Days on
+or after the run's `today` are not complete yet: their own scheduled run processes them.
 """
 
 from __future__ import annotations

@@ -422,6 +422,83 @@ def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
     ] == [("u1", "open", "BE", "20"), ("u2", "purchase", "US", "20")]
 
 
+@pytest.mark.spark
+def test_csv_files_before_and_after_a_new_column_are_converted_together(lake: Lake) -> None:
+    # The app starts writing a column the declaration now has: the window (here one partition)
+    # holds files with the old header and files with the new one, in another order too.
+    declaration = only(DECLARATION, "app_activity")
+    declaration["sources"][0]["columns"].append({"name": "os_version", "type": "string"})
+    lake.declaration = declaration
+    old = ["user_id", "action", "event_time", "device", "app_version", "country"]
+    new = ["os_version", *old]
+    lake.put(
+        "raw/app_activity",
+        "2026-11-20",
+        "a-old.csv.gz",
+        activity_csv([["u1", "open", "2026-11-20T10:00:00+01:00", "ios", "5.2.0", "BE"]], old),
+    )
+    lake.put(
+        "raw/app_activity",
+        "2026-11-20",
+        "b-new.csv.gz",
+        activity_csv(
+            [["17.1", "u2", "tap", "2026-11-20T11:00:00+01:00", "ios", "5.3.0", "NL"]], new
+        ),
+    )
+    lake.put("raw/app_activity", "2026-11-20", "c-old.csv", activity_csv([], old)[:0])  # empty
+    lake.put(
+        "raw/app_activity",
+        "2026-11-20",
+        "d-old.csv.gz",
+        activity_csv([["u3", "view", "2026-11-20T12:00:00+01:00", "web", "5.2.0", "FR"]], old),
+    )
+
+    report = lake.run("2026-11-20", "2026-11-20")["app_activity"]
+
+    assert (report["events"], report["malformed_lines"]) == (3, 0)
+    assert report["columns"][-1] == {"name": "os_version", "type": "string"}
+    assert [(r["user_id"], r["country"], r["os_version"]) for r in lake.rows("app_activity")] == [
+        ("u1", "BE", None), ("u2", "NL", "17.1"), ("u3", "FR", None)
+    ]  # fmt: skip
+
+
+@pytest.mark.spark
+def test_a_column_declared_after_the_files_were_converted_is_null_in_their_rows(
+    lake: Lake,
+) -> None:
+    # given a partition converted before the column was declared
+    lake.declaration = only(DECLARATION, "app_activity")
+    old = ["user_id", "action", "event_time", "device", "app_version", "country"]
+    lake.put(
+        "raw/app_activity",
+        "2026-11-21",
+        "a-old.csv.gz",
+        activity_csv([["u1", "open", "2026-11-21T10:00:00+01:00", "ios", "5.2.0", "BE"]], old),
+    )
+    lake.run("2026-11-21", "2026-11-21")
+    # when the column is declared and the first file that has it arrives in that partition
+    declared = copy.deepcopy(lake.declaration)
+    declared["sources"][0]["columns"].append({"name": "os_version", "type": "string"})
+    lake.declaration = declared
+    lake.put(
+        "raw/app_activity",
+        "2026-11-21",
+        "b-new.csv.gz",
+        activity_csv(
+            [["u2", "tap", "2026-11-21T11:00:00+01:00", "ios", "5.3.0", "NL", "17.1"]],
+            [*old, "os_version"],
+        ),
+    )
+    report = lake.run("2026-11-21", "2026-11-21", run_id="run2")["app_activity"]
+
+    # then the partition is converted again with the column, NULL for the older file's rows,
+    # and only the new file's events count as new
+    assert (report["events"], report["event_days"]) == (2, {"2026-11-21": 1})
+    assert [(r["user_id"], r["os_version"]) for r in lake.rows("app_activity")] == [
+        ("u1", None), ("u2", "17.1")
+    ]  # fmt: skip
+
+
 def custom(declaration_source: dict[str, Any]) -> dict[str, Any]:
     return {"sources": [declaration_source]}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl_lambdas.catalog import Catalog
@@ -52,6 +52,63 @@ def test_restated_days_are_exactly_the_late_days_within_the_bound(
     # Older ones are counted and reported, never silently dropped.
     assert set(result.beyond_lookback) == {d for d in outside if d < earliest}
     assert all(result.restated[d]["traffic"] == days[d] for d in result.restated)
+
+
+Reports = list[tuple[str, dict[date, int]]]  # (source, event day -> events), one per report
+
+
+@st.composite
+def multi_source_scenarios(draw: st.DrawFn) -> tuple[DateRange, int, Reports, date]:
+    """Several runs' reports of both reference sources, late days before and after the window."""
+    window, lookback, _, today = draw(scenarios())
+    reports = []
+    for _ in range(draw(st.integers(0, 4))):
+        source = draw(st.sampled_from(["traffic", "app_activity"]))
+        offsets = draw(st.dictionaries(st.integers(-60, 60), st.integers(-1, 5), max_size=10))
+        reports.append((source, {window.start + timedelta(days=n): c for n, c in offsets.items()}))
+    return window, lookback, reports, today
+
+
+def covered_days(windows: list[DateRange]) -> set[date]:
+    return {day for window in windows for day in window.days()}
+
+
+@given(multi_source_scenarios())
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_each_model_rewrites_every_late_day_of_its_sources_and_nothing_beyond_the_bound(
+    catalog: Catalog, scenario: tuple[DateRange, int, Reports, date]
+) -> None:
+    window, lookback, drawn, today = scenario
+    reports = [
+        report(source, days, run=f"20261121t03000{i}z_00000000")
+        for i, (source, days) in enumerate(drawn)
+    ]
+    late = restatement(reports, window, lookback, today)
+    earliest = window.start - timedelta(days=lookback)
+    received: dict[date, dict[str, int]] = {}
+    for source, days in drawn:
+        for day, events in days.items():
+            if events > 0 and not window.start <= day <= window.end and day < today:
+                received.setdefault(day, {}).setdefault(source, 0)
+                received[day][source] += events
+    # every day that received data is restated or reported, with every source's events
+    assert {**late.restated, **late.beyond_lookback} == received
+    assert all(earliest <= day < today for day in late.restated)
+    assert all(day < earliest for day in late.beyond_lookback)
+    for model in catalog.models:
+        covered = covered_days(model_windows(catalog, model, window, late, today))
+        wanted = set(window.days()) | late.days_for(upstream_sources(catalog, model))
+        # never missing a day: the run's own and every restated day of the model's sources
+        assert wanted <= covered, model.name
+        if model.granularity != "month":
+            # exactly those: no day beyond the bound, no day of another source
+            assert covered == wanted, model.name
+        else:
+            # whole months, of the wanted days only, and none after the last complete day
+            assert {(d.year, d.month) for d in covered} == {(d.year, d.month) for d in wanted}
+            assert max(covered) <= max(window.end, today - timedelta(days=1)), model.name
 
 
 def test_counts_of_several_reports_and_sources_add_up() -> None:
