@@ -107,6 +107,9 @@ class LocalAwsServer:
     def stop(self) -> None:
         if self._server is None:
             return
+        # moto's configuration is process-global too: leave it as moto's default, so that a
+        # mock_aws() used later in the process does not execute state machines.
+        self.post("/moto-api/config", {"stepfunctions": {"execute_state_machine": False}})
         self._server.stop()
         self._server = None
         self._port = None

@@ -149,4 +149,6 @@ def test_the_json_document_has_one_shape() -> None:
         "error": "PipelineFailed",
         "cause": "why",
         "models": [],
+        "restated": [],
+        "beyond_lookback": [],
     }

@@ -19,6 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.athena.responses import AthenaResponse
+from moto.core.config import default_user_config
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -27,6 +28,7 @@ from etl_local import moto_patches
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
 from etl_local.object_store import ObjectStore
+from etl_local.server import LocalAwsServer
 
 REGION = "eu-west-1"
 
@@ -341,3 +343,15 @@ def test_an_execution_fails_at_its_25000th_history_event(executing_server: str) 
     assert len(events) == 25_000
     assert events[-1]["id"] == 25_000 and events[-1]["type"] == "ExecutionFailed"
     assert events[-2]["type"] == "ChoiceStateExited"
+
+
+def test_the_local_server_leaves_moto_configured_as_it_found_it() -> None:
+    # moto's configuration is process-global: a mock_aws() test running after the runtime in
+    # the same process must not find its state machines executed.
+    server = LocalAwsServer()
+    server.start()
+    try:
+        assert default_user_config["stepfunctions"]["execute_state_machine"] is True
+    finally:
+        server.stop()
+    assert default_user_config["stepfunctions"]["execute_state_machine"] is False
