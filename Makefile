@@ -9,7 +9,8 @@ CHECKOV_VENV := .venv-checkov
 LAMBDA_ZIP := build/lambda.zip
 # Python the Lambda functions run on (Terraform's runtime); the zip's dependencies are fetched for it.
 LAMBDA_PYTHON := 3.12
-PYTEST_ARGS ?=
+# Two workers, one test module each at a time (an e2e module shares one runtime across its tests).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: help setup build plan test test-unit test-e2e lint fmt run bench clean
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 import queue
 import tempfile
 import threading
@@ -169,6 +170,15 @@ def _to_text(value: Any) -> str | None:
     return str(value)
 
 
+def default_memory_limit() -> str:
+    """A quarter of the machine's memory, at least 2 GB: a CTAS of an hourly model's largest
+    chunk (4 days of a production-size source, 100 partitions) sorts its window functions in
+    memory (DuckDB's window operator does not spill all of it), and runs beside Spark's JVM
+    and the emulator."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(2 * 1024, physical // 4 // 2**20)}MB"
+
+
 class AthenaEngine:
     """Executes Athena queries on DuckDB against moto's Glue catalog and the local lake.
 
@@ -185,7 +195,7 @@ class AthenaEngine:
         region: str = "eu-west-1",
         authorize: Authorize = allow_all,
         threads: int = 2,
-        memory_limit: str = "2GB",
+        memory_limit: str | None = None,
     ) -> None:
         self.objects = objects
         self.region = region
@@ -203,7 +213,7 @@ class AthenaEngine:
         self._db = duckdb.connect(
             config={
                 "threads": threads,
-                "memory_limit": memory_limit,
+                "memory_limit": memory_limit or default_memory_limit(),
                 "temp_directory": self._spill_dir.name,
                 "preserve_insertion_order": False,
             }
