@@ -15,9 +15,12 @@ from typing import Any
 
 import hcl2
 
+from etl_lambdas.athena_states import verdict
 from etl_lambdas.catalog import Catalog, Model, load_catalog
 from etl_lambdas.changes import ChangeReport
-from etl_lambdas.planning import DateRange
+from etl_lambdas.checks import all_checks, evaluate
+from etl_lambdas.naming import staging_table
+from etl_lambdas.planning import DateRange, chunks, parse_windows
 from etl_lambdas.restatement import restatement, tiers
 from tests.asl.test_state_machines import MACHINES
 
@@ -102,10 +105,12 @@ def _catalog(tmp: Path) -> Catalog:
     return Catalog(root=tmp, models=tuple(models), sources=load_catalog().sources)
 
 
-def test_the_largest_state_of_a_92_day_backfill_with_late_days_fits_in_256_kb(
-    tmp_path: Path,
-) -> None:
-    catalog = _catalog(tmp_path)
+def _backfill(
+    tmp: Path,
+) -> tuple[Catalog, list[dict[str, Any]], DateRange, dict[str, Any], list[date]]:
+    """The 50 models' work list of a 92-day backfill with late days: (catalog, tiers, window,
+    the run's item, the late days), as the restate step computes it."""
+    catalog = _catalog(tmp)
     today = date(2026, 11, 22)
     window = DateRange(today - timedelta(days=BACKFILL_DAYS), today - timedelta(days=1))
     # Late data on every other day of the look-back before the window, for both sources.
@@ -133,6 +138,13 @@ def test_the_largest_state_of_a_92_day_backfill_with_late_days_fits_in_256_kb(
         "lookback_days": 7,
     }
     work = tiers(catalog, None, window, late_days, today, item)
+    return catalog, work, window, item, sorted(late)
+
+
+def test_the_largest_state_of_a_92_day_backfill_with_late_days_fits_in_256_kb(
+    tmp_path: Path,
+) -> None:
+    _, work, window, item, late = _backfill(tmp_path)
     summary = {
         "model": "m00",
         "tier": "dwd",
@@ -163,3 +175,175 @@ def test_the_largest_state_of_a_92_day_backfill_with_late_days_fits_in_256_kb(
     }
     size = len(json.dumps(state).encode())
     assert size < PAYLOAD_LIMIT_BYTES / 4, f"the pipeline's largest state is {size} bytes"
+
+
+# -- each model's child execution, from the payloads the steps produce --------------------------
+
+QUERY_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"  # an Athena id: a UUID
+EXECUTION_ARN = f"arn:aws:states:eu-west-1:123456789012:execution:{'m' * 80}:{'e' * 80}"
+
+
+def _size(value: Any) -> int:
+    """Bytes as Step Functions counts them: the JSON text in UTF-8 (compact)."""
+    return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def _model_execution(model: Model, entry: dict[str, Any]) -> dict[str, Any]:
+    """The payloads of one model's child execution, each as its step builds it: the child's
+    input (RunModel's Parameters), the tasks' inputs after Parameters, the fullest state
+    (every ResultPath filled, with loops at their maximum), its output, and RunModel's
+    result (startExecution.sync:2 returns Input and Output as JSON strings)."""
+    child_input = {**entry, "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": EXECUTION_ARN}
+    planned = chunks(parse_windows(entry["windows"]), model.granularity)
+    staging = [staging_table(model.name, entry["run_id"], c.index) for c in planned]
+    write = {  # steps/write.py's result
+        "run_id": entry["run_id"],
+        "model": model.name,
+        "tier": model.tier,
+        "chunks": len(planned),
+        "query_ids": [QUERY_ID] * len(planned),
+        "staging_tables": staging,
+    }
+    states = {
+        f"{QUERY_ID[:-4]}{n:04d}": {"state": "SUCCEEDED", "data_scanned_bytes": 10**12}
+        for n in range(len(planned))
+    }
+    query = {**verdict(states), "queries": len(planned), "data_scanned_bytes": 10**14}
+    checks = evaluate(model, {f"c{n}": str(10**12) for n in range(len(all_checks(model)))})
+    audit_verdict = {"run_id": entry["run_id"], "model": model.name, "rows": 10**12}
+    publish = {  # publishing.Publisher.publish's result
+        "run_id": entry["run_id"],
+        "model": model.name,
+        "tier": model.tier,
+        "table": f"lakepipe_prod_{model.tier}.{model.name}",
+        "table_created": False,
+        "schema_updated": False,
+        "partitions_created": 2400,
+        "partitions_updated": 2400,
+        "partitions": 4800,
+        "deleted_objects": 10**6,
+    }
+    fullest = {
+        **child_input,
+        "write": {"Payload": write, "polls": DEFAULTS["query_max_polls"]},
+        "query": {"Payload": query},
+        "audit_attempt": {"attempt": DEFAULTS["audit_max_attempts"]},
+        "audit": {
+            "Payload": {"query_execution_id": QUERY_ID, "attempt": 1},
+            "polls": DEFAULTS["query_max_polls"],
+        },
+        "audit_query": {"Payload": query},
+        "verdict": {"Payload": {**audit_verdict, "checks": checks}},
+        "publish": {"Payload": publish},
+    }
+    summary = {  # the Summary state's Parameters
+        "model": model.name,
+        "tier": model.tier,
+        "run_id": entry["run_id"],
+        "windows": entry["windows"],
+        "table": publish["table"],
+        "partitions": publish["partitions"],
+        "rows": audit_verdict["rows"],
+        "data_scanned_bytes": query["data_scanned_bytes"],
+    }
+    task_inputs = {
+        "Write": {k: entry[k] for k in ("run_id", "model", "windows", "arrival_end_limit")},
+        "QueriesState": {"query_ids": write["query_ids"]},
+        "AuditStart": {"run_id": entry["run_id"], "staging_tables": staging, "attempt": 1},
+        "Publish": {"run_id": entry["run_id"], "model": model.name, "staging_tables": staging},
+    }
+    run_model_result = {
+        "ExecutionArn": EXECUTION_ARN,
+        "StateMachineArn": EXECUTION_ARN,
+        "Name": "0" * 80,
+        "Status": "SUCCEEDED",
+        "StartDate": 1.7e12,
+        "StopDate": 1.7e12,
+        "Input": json.dumps(child_input),
+        "InputDetails": {"Included": True},
+        "Output": json.dumps(summary),
+        "OutputDetails": {"Included": True},
+    }
+    return {
+        "input": child_input,
+        "tasks": task_inputs,
+        "fullest": fullest,
+        "summary": summary,
+        "run_model_result": run_model_result,
+        "chunks": len(planned),
+    }
+
+
+def test_the_model_machine_has_the_states_the_payloads_model() -> None:
+    states = MACHINES["model"]["States"]
+    assert [states[n]["ResultPath"] for n in ("Write", "QueriesState", "AuditStart")] == [
+        "$.write",
+        "$.query",
+        "$.audit",
+    ]
+    assert [states[n]["ResultPath"] for n in ("AuditState", "AuditVerdict", "Publish")] == [
+        "$.audit_query",
+        "$.verdict",
+        "$.publish",
+    ]
+    assert set(states["Summary"]["Parameters"]) == {
+        f"{key}.$" for key in ("model", "tier", "run_id", "windows", "table", "partitions", "rows")
+    } | {"data_scanned_bytes.$"}
+    run_model = MACHINES["pipeline"]["States"]["Tiers"]["ItemProcessor"]["States"]["Models"][
+        "ItemProcessor"
+    ]["States"]["RunModel"]
+    assert run_model["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert run_model["OutputPath"] == "$.Output"
+
+
+def test_every_model_execution_of_a_92_day_backfill_keeps_its_payloads_under_256_kb(
+    tmp_path: Path,
+) -> None:
+    catalog, work, _, _, _ = _backfill(tmp_path)
+    models = {m.name: m for m in catalog.models}
+    executions = [
+        _model_execution(models[entry["model"]], entry) for tier in work for entry in tier["models"]
+    ]
+    assert len(executions) == MODELS
+    # The window really is 92 days of work, split as the planner splits it.
+    assert max(e["chunks"] for e in executions) >= BACKFILL_DAYS // 7
+    sizes = {
+        "child input": max(_size(e["input"]) for e in executions),
+        "task input": max(_size(t) for e in executions for t in e["tasks"].values()),
+        "fullest state": max(_size(e["fullest"]) for e in executions),
+        "RunModel result": max(_size(e["run_model_result"]) for e in executions),
+    }
+    assert all(size < PAYLOAD_LIMIT_BYTES / 4 for size in sizes.values()), sizes
+    # The pipeline's Tiers result holds every model's summary.
+    results = [
+        [e["summary"] for e in executions if e["summary"]["tier"] == t["tier"]] for t in work
+    ]
+    state = {"restate": {"Payload": {"tiers": work}}, "results": results}
+    assert _size(state) < PAYLOAD_LIMIT_BYTES / 4, _size(state)
+
+
+def test_a_model_execution_with_far_more_chunks_would_not_fit() -> None:
+    """The measure bites: 2,000 one-day windows (2,000 chunks) exceed 256 KB."""
+    model = Model(
+        name="m00",
+        tier="dwd",
+        description="",
+        sources=("ods.source_0",),
+        granularity="hour",
+        keys=("k",),
+        not_null=(),
+    )
+    today = date(2026, 11, 22)
+    entry = {
+        "run_id": "20261122t030000z_0123abcd",
+        "arrival_end_limit": today.isoformat(),
+        "lookback_days": 7,
+        "model": "m00",
+        "tier": "dwd",
+        "windows": [
+            DateRange(day, day).as_dict()
+            for day in (today - timedelta(days=2 * n) for n in range(1, 2001))
+        ],
+    }
+    execution = _model_execution(model, entry)
+    assert _size(execution["fullest"]) > PAYLOAD_LIMIT_BYTES

@@ -355,3 +355,39 @@ def test_the_local_server_leaves_moto_configured_as_it_found_it() -> None:
     finally:
         server.stop()
     assert default_user_config["stepfunctions"]["execute_state_machine"] is False
+
+
+@pytest.mark.parametrize("patched", [True, False])
+def test_a_connector_result_over_256_kib_is_not_caught_by_states_all(
+    executing_server: str, patched: bool
+) -> None:
+    """startExecution.sync:2 returns the child's Input and Output: 140 KB each, each within
+    the limit, together over it ("the output of a connector is larger than payload size
+    quota"). Unpatched moto's States.ALL catches the error; AWS's does not."""
+    sfn = boto3.client("stepfunctions", endpoint_url=executing_server, region_name=REGION)
+    child = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    child_arn = sfn.create_state_machine(
+        name=f"echo-{uuid.uuid4().hex[:8]}", definition=json.dumps(child), roleArn=ROLE
+    )["stateMachineArn"]
+    run = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child_arn, "Input": {"x.$": "$.x"}},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {
+        "StartAt": "Run",
+        "States": {"Run": run, "Caught": {"Type": "Pass", "Result": {}, "End": True}},
+    }
+    data = {"x": "z" * 140_000}
+    if patched:
+        with moto_patches.install():
+            described = _execute(executing_server, "c", definition, data)
+        assert described["status"] == "FAILED", described.get("output", "")[:200]
+        assert described["error"] == "States.DataLimitExceeded"
+    else:
+        with moto_patches.InstalledPatches() as patches:
+            moto_patches._install_sfn_integration_names(patches)  # children need this one
+            described = _execute(executing_server, "c", definition, data)
+        assert described["status"] == "SUCCEEDED"  # caught by States.ALL
