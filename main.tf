@@ -121,6 +121,8 @@ module "lambdas" {
 
   name_prefix                    = local.name_prefix
   glue_prefix                    = local.glue_prefix
+  model_tiers                    = module.catalog.model_tiers
+  database_names                 = module.catalog.database_names
   steps_path                     = "${path.root}/lambdas/etl_lambdas/steps/steps.yaml"
   zip_path                       = "${path.root}/${var.lambda_zip_path}"
   architecture                   = var.lambda_architecture

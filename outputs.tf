@@ -1,5 +1,5 @@
 output "name_prefix" {
-  description = "Prefix of every resource name: <project>-<env>."
+  description = "Prefix of every resource name: `<project>-<env>`."
   value       = local.name_prefix
 }
 

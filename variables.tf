@@ -1,5 +1,5 @@
 variable "project" {
-  description = "Project name, first part of every resource name (<project>-<env>)."
+  description = "Project name, first part of every resource name (`<project>-<env>`)."
   type        = string
   default     = "lakepipe"
 

@@ -21,6 +21,8 @@ from etl_lambdas.sources import SOURCES_FILE, SourceError, Sources, load_sources
 TIERS: tuple[str, ...] = ("dwd", "dws", "ads")
 # Tables a model may read that are not models: the ODS tables of the declared sources.
 SOURCE_TIERS: tuple[str, ...] = ("ods", *TIERS)
+# Glue databases: one per tier, and one for the staging tables of runs.
+DATABASE_TIERS: tuple[str, ...] = (*SOURCE_TIERS, "staging")
 
 GRANULARITY_PARTITIONS: dict[str, tuple[str, ...]] = {
     "hour": ("year", "month", "day", "hour"),

@@ -159,10 +159,54 @@ def load_sources(path: Path) -> Sources:
     return parse_sources(read_document(path), path)
 
 
+class JobArgument:
+    """The Glue job's argument names (docs/contracts.md, "Glue job"), in Glue's `--name value`
+    convention. The job's default arguments are set once with the job (Terraform's
+    modules/glue_job; locally `default_job_arguments`); each run adds its arrival window, its
+    run id and where its change reports go (`run_job_arguments`, the begin step). The job's
+    script, glue/convert_raw.py, is deployed as one file and cannot import this module: it
+    spells the names itself, and its tests give it arguments built here."""
+
+    SOURCES = "--sources"
+    RAW_ROOT = "--raw_root"
+    ODS_ROOT = "--ods_root"
+    CHANGES_ROOT = "--changes_root"
+    TIME_ZONE = "--time_zone"
+    ARRIVAL_START_DATE = "--arrival_start_date"
+    ARRIVAL_END_DATE = "--arrival_end_date"
+    RUN_ID = "--run_id"
+    CHANGES_PATH = "--changes_path"
+
+
 def job_argument(document: Mapping[str, Any]) -> str:
     """The Glue job's `--sources` value: the declaration as base64 of its JSON form, so that
     the value holds no quotes, braces or newlines (Terraform: base64encode(jsonencode(...)))."""
     return base64.b64encode(json.dumps(document).encode("utf-8")).decode("ascii")
+
+
+def default_job_arguments(
+    document: Mapping[str, Any], *, raw_root: str, ods_root: str, changes_root: str, time_zone: str
+) -> dict[str, str]:
+    """The job's own arguments (the job's configuration, the same for every run)."""
+    return {
+        JobArgument.SOURCES: job_argument(document),
+        JobArgument.RAW_ROOT: raw_root,
+        JobArgument.ODS_ROOT: ods_root,
+        JobArgument.CHANGES_ROOT: changes_root,
+        JobArgument.TIME_ZONE: time_zone,
+    }
+
+
+def run_job_arguments(
+    *, arrival_start_date: str, arrival_end_date: str, run_id: str, changes_path: str
+) -> dict[str, str]:
+    """What one run adds to the job's default arguments (Glue merges them over the defaults)."""
+    return {
+        JobArgument.ARRIVAL_START_DATE: arrival_start_date,
+        JobArgument.ARRIVAL_END_DATE: arrival_end_date,
+        JobArgument.RUN_ID: run_id,
+        JobArgument.CHANGES_PATH: changes_path,
+    }
 
 
 def parse_sources(document: Mapping[str, Any], path: Path | None = None) -> Sources:

@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlglot import exp
 
+from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.planning import requested_range
 from etl_local import console as render
@@ -38,7 +39,7 @@ from etl_local.settings import LocalSettings
 DEFAULT_GENERATE_DAYS = 3
 DEFAULT_SENSORS = 100
 # Bare tier names a user may type as databases in `etl query`.
-TIER_ALIASES = ("ods", "dwd", "dws", "ads", "staging")
+TIER_ALIASES = DATABASE_TIERS
 
 # Output width when stdout/stderr is not a terminal (rich would assume 80 columns).
 PIPE_WIDTH = 160
@@ -103,6 +104,8 @@ unqualified names are left as written.
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Longer than most functions here: it is the command line's declaration, one
+    # add_argument per option, read top to bottom like the --help it prints.
     parser = _OneLineParser(
         prog="etl",
         description="Run the data-lake pipeline locally (moto + DuckDB + local Spark).",
@@ -281,6 +284,8 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     else:
         if result.models:
             out.print(render.models_table(result.models))
+        for line in render.late_data_lines(result.restated, result.beyond_lookback):
+            out.print(line)
         out.print(render.status_line(result.status, _error_text(result)))
     if result.log_path is not None:
         out.print(f"[dim]transition log: {escape(str(result.log_path))}[/]")

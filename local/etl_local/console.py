@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.markup import escape
@@ -81,6 +81,36 @@ def models_table(models: Iterable[Any]) -> Table:
             human_bytes(model.bytes_read),
         )
     return table
+
+
+def late_data_lines(
+    restated: Sequence[Mapping[str, Any]], beyond_lookback: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """What the run did about late data: the days it restated and why (the new events each
+    received, per source), and the days too old to restate."""
+    lines = []
+    if restated:
+        lines.append("[bold]Restated for late data:[/] " + _days(restated))
+    if beyond_lookback:
+        lines.append(
+            "[bold yellow]Late data older than the look-back bound, not restated[/] "
+            "(re-run those days to include it): " + _days(beyond_lookback)
+        )
+    return lines
+
+
+def _days(rows: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(
+        escape(
+            f"{row.get('date')} ("
+            + ", ".join(
+                f"{count:,} new {source} events"
+                for source, count in dict(row.get("events") or {}).items()
+            )
+            + ")"
+        )
+        for row in rows
+    )
 
 
 def human_bytes(count: int) -> str:

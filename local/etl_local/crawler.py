@@ -370,49 +370,42 @@ class LocalCrawler:
         store: ObjectAccess,
         target: dict[str, Any],
     ) -> None:
+        """One S3 target: list its partitions' files, infer the schema from a sample, create
+        or update the table, then add the partitions the table does not have yet."""
         root = as_folder(target["Path"])
-        _, prefix = split_uri(root)
-        exclusions = target.get("Exclusions") or []
         table_name = _glue_name((crawler.table_prefix or "") + root.rstrip("/").rsplit("/", 1)[-1])
         database = crawler.database_name
         if database not in backend.databases:
             raise CrawlError(f"Database {database} not found.")
-
-        files_by_partition: dict[tuple[tuple[str, str], ...], list[StoredObject]] = {}
-        folder_of: dict[tuple[tuple[str, str], ...], str] = {}
-        for obj in store.list_folder(root, skip_hidden=False):
-            relative = obj.key[len(prefix) :]
-            if is_hidden(relative) or any(fnmatch.fnmatch(relative, p) for p in exclusions):
-                continue
-            folder = relative.rpartition("/")[0]
-            found = partition_values_of(folder)
-            if found is None:
-                continue  # not under key=value folders: Glue would make it another table
-            files_by_partition.setdefault(tuple(found), []).append(obj)
-            folder_of[tuple(found)] = folder
-        if not files_by_partition:
+        listing = _list_partitions(store, root, target.get("Exclusions") or [])
+        if listing is None:
             return
-        layouts = {tuple(k for k, _ in pairs) for pairs in files_by_partition}
-        if len(layouts) > 1:
-            raise CrawlError(f"inconsistent partition folders under {root}: {sorted(layouts)}")
-        key_names = list(next(iter(layouts)))
-
-        existing = (
-            database in backend.databases and table_name in backend.databases[database].tables
+        table = (
+            backend.get_table(database, table_name)
+            if table_name in backend.databases[database].tables
+            else None
         )
-        table = backend.get_table(database, table_name) if existing else None
-        known = set(table.partitions) if table is not None else set()
         new_only = (crawler.recrawl_policy or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY"
         if table is not None and new_only:
-            files_by_partition = {
-                pairs: files
-                for pairs, files in files_by_partition.items()
-                if str([v for _, v in pairs]) not in known
-            }
-            if not files_by_partition:
+            listing = listing.without(set(table.partitions))
+            if not listing.files:
                 return
+        table_input = self._table_input(crawler, run, store, root, table_name, listing)
+        self._check_stop(run)
+        descriptor = self._write_table(backend, crawler, run, database, table, table_input)
+        self._add_partitions(backend, run, database, table_name, root, listing, descriptor)
 
-        all_files = [f for files in files_by_partition.values() for f in files]
+    def _table_input(
+        self,
+        crawler: FakeCrawler,
+        run: CrawlRun,
+        store: ObjectAccess,
+        root: str,
+        table_name: str,
+        listing: _Listing,
+    ) -> dict[str, Any]:
+        """The table as the crawler classifies it: format and columns from a sample of files."""
+        all_files = [f for files in listing.files.values() for f in files]
         sample = {
             f.uri: (f, store.readable_path(f)) for f in _spread(all_files, SCHEMA_SAMPLE_FILES)
         }
@@ -436,39 +429,62 @@ class LocalCrawler:
         }
         if kind == "csv":
             parameters["skip.header.line.count"] = "1"
-        partition_keys = [{"Name": k, "Type": "string"} for k in key_names]
-        update_in_database = (crawler.schema_change_policy or {}).get(
-            "UpdateBehavior", "UPDATE_IN_DATABASE"
-        ) == "UPDATE_IN_DATABASE"
-
-        table_input = {
+        return {
             "Name": table_name,
             "TableType": "EXTERNAL_TABLE",
             "Parameters": parameters,
             "StorageDescriptor": descriptor,
-            "PartitionKeys": partition_keys,
+            "PartitionKeys": [{"Name": k, "Type": "string"} for k in listing.key_names],
         }
-        self._check_stop(run)
+
+    @staticmethod
+    def _write_table(
+        backend: GlueBackend,
+        crawler: FakeCrawler,
+        run: CrawlRun,
+        database: str,
+        table: Any,
+        table_input: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Create the table, or update its schema as the schema change policy says; returns
+        the storage descriptor new partitions get."""
+        table_name = table_input["Name"]
+        descriptor: dict[str, Any] = table_input["StorageDescriptor"]
         if table is None:
             backend.create_table(database, table_name, table_input)
             run.tables_created += 1
-        else:
-            current = table.as_dict()
-            old_columns = (current.get("StorageDescriptor") or {}).get("Columns") or []
-            if update_in_database and old_columns != column_dicts:
-                backend.update_table(database, table_name, table_input)
-                run.tables_updated += 1
-            elif not update_in_database:
-                # LOG: the catalog keeps its schema; new partitions inherit the table's.
-                descriptor = dict(current.get("StorageDescriptor") or descriptor)
-        table = backend.get_table(database, table_name)
+            return descriptor
+        update_in_database = (crawler.schema_change_policy or {}).get(
+            "UpdateBehavior", "UPDATE_IN_DATABASE"
+        ) == "UPDATE_IN_DATABASE"
+        current = table.as_dict()
+        old_columns = (current.get("StorageDescriptor") or {}).get("Columns") or []
+        if update_in_database and old_columns != descriptor["Columns"]:
+            backend.update_table(database, table_name, table_input)
+            run.tables_updated += 1
+        elif not update_in_database:
+            # LOG: the catalog keeps its schema; new partitions inherit the table's.
+            descriptor = dict(current.get("StorageDescriptor") or descriptor)
+        return descriptor
 
+    def _add_partitions(
+        self,
+        backend: GlueBackend,
+        run: CrawlRun,
+        database: str,
+        table_name: str,
+        root: str,
+        listing: _Listing,
+        descriptor: dict[str, Any],
+    ) -> None:
+        """Register the partitions the table does not have, in batches as Glue takes them."""
+        table = backend.get_table(database, table_name)
         inputs: list[dict[str, Any]] = []
-        for partition in sorted(files_by_partition) if key_names else []:
+        for partition in sorted(listing.files) if listing.key_names else []:
             values = [v for _, v in partition]
             if str(values) in table.partitions:
                 continue
-            location = f"{root}{folder_of[partition]}/"
+            location = f"{root}{listing.folders[partition]}/"
             inputs.append(
                 {"Values": values, "StorageDescriptor": {**descriptor, "Location": location}}
             )
@@ -478,6 +494,51 @@ class LocalCrawler:
                 database, table_name, inputs[start : start + PARTITION_BATCH]
             )
         run.partitions_created += len(inputs)
+
+
+_PartitionPairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A target's data files by partition (`key=value` folder pairs), with each partition's
+    folder relative to the target and the partition keys they all share."""
+
+    files: dict[_PartitionPairs, list[StoredObject]]
+    folders: dict[_PartitionPairs, str]
+    key_names: list[str]
+
+    def without(self, known: set[str]) -> _Listing:
+        """Only the partitions not in `known` (Glue's partition keys: str of the values)."""
+        files = {
+            pairs: files
+            for pairs, files in self.files.items()
+            if str([v for _, v in pairs]) not in known
+        }
+        return _Listing(files, self.folders, self.key_names)
+
+
+def _list_partitions(store: ObjectAccess, root: str, exclusions: list[str]) -> _Listing | None:
+    """The data files under `root` by partition folder; None when there are none."""
+    _, prefix = split_uri(root)
+    files_by_partition: dict[_PartitionPairs, list[StoredObject]] = {}
+    folder_of: dict[_PartitionPairs, str] = {}
+    for obj in store.list_folder(root, skip_hidden=False):
+        relative = obj.key[len(prefix) :]
+        if is_hidden(relative) or any(fnmatch.fnmatch(relative, p) for p in exclusions):
+            continue
+        folder = relative.rpartition("/")[0]
+        found = partition_values_of(folder)
+        if found is None:
+            continue  # not under key=value folders: Glue would make it another table
+        files_by_partition.setdefault(tuple(found), []).append(obj)
+        folder_of[tuple(found)] = folder
+    if not files_by_partition:
+        return None
+    layouts = {tuple(k for k, _ in pairs) for pairs in files_by_partition}
+    if len(layouts) > 1:
+        raise CrawlError(f"inconsistent partition folders under {root}: {sorted(layouts)}")
+    return _Listing(files_by_partition, folder_of, list(next(iter(layouts))))
 
 
 def _spread(items: list[StoredObject], count: int) -> list[StoredObject]:

@@ -188,6 +188,9 @@ def deploy_workgroup(athena: Any, settings: LocalSettings) -> None:
         "ResultConfiguration": {"OutputLocation": settings.athena_output_location},
         "EnforceWorkGroupConfiguration": False,
         "PublishCloudWatchMetricsEnabled": True,
+        # variables.tf's athena_bytes_scanned_cutoff_per_query default: the local Athena
+        # cancels a query that scans more, as Athena does (etl_local.athena.workgroup).
+        "BytesScannedCutoffPerQuery": 100 * 1024**3,
     }
     names = {wg["Name"] for wg in athena.list_work_groups().get("WorkGroups", [])}
     if settings.workgroup not in names:

@@ -61,6 +61,16 @@ class RunResult:
     def succeeded(self) -> bool:
         return self.status == "SUCCEEDED"
 
+    @property
+    def restated(self) -> list[dict[str, Any]]:
+        """Earlier days this run restated for late data: date and new events per source."""
+        return _late_days(self.output, "restated")
+
+    @property
+    def beyond_lookback(self) -> list[dict[str, Any]]:
+        """Days that received late data older than the look-back bound: not restated."""
+        return _late_days(self.output, "beyond_lookback")
+
     def to_json(self) -> dict[str, Any]:
         """The `etl run --json` document."""
         return {
@@ -78,7 +88,16 @@ class RunResult:
                 }
                 for m in self.models
             ],
+            "restated": self.restated,
+            "beyond_lookback": self.beyond_lookback,
         }
+
+
+def _late_days(output: Any, key: str) -> list[dict[str, Any]]:
+    """The Restate state's `key` rows from the execution output (`$.restate`)."""
+    restate = output.get("restate") if isinstance(output, Mapping) else None
+    rows = restate.get(key) if isinstance(restate, Mapping) else None
+    return [dict(row) for row in rows if isinstance(row, Mapping)] if isinstance(rows, list) else []
 
 
 @dataclass

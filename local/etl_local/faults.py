@@ -90,28 +90,38 @@ def parse_fault(spec: str) -> Fault:
 
 _throttle_lock = threading.Lock()
 _throttle_remaining = 0
-_original_call_action = AthenaResponse.call_action
 
 
-def _throttled_call_action(self: AthenaResponse) -> Any:
+@contextlib.contextmanager
+def _athena_throttled(count: int) -> Iterator[None]:
+    """Answer the next `count` Athena calls with TooManyRequestsException, at the server:
+    moto's Athena dispatch is wrapped while the fault is armed, and restored after."""
     global _throttle_remaining
-    with _throttle_lock:
-        throttle = _throttle_remaining > 0
+    if count <= 0:
+        yield
+        return
+    original = AthenaResponse.call_action
+
+    def throttled_call_action(self: AthenaResponse) -> Any:
+        global _throttle_remaining
+        with _throttle_lock:
+            throttle = _throttle_remaining > 0
+            if throttle:
+                _throttle_remaining -= 1
         if throttle:
-            _throttle_remaining -= 1
-    if throttle:
-        body = json.dumps({"__type": "TooManyRequestsException", "Message": "Rate exceeded"})
-        return 400, {"Content-Type": "application/x-amz-json-1.1"}, body
-    return _original_call_action(self)
+            body = json.dumps({"__type": "TooManyRequestsException", "Message": "Rate exceeded"})
+            return 400, {"Content-Type": "application/x-amz-json-1.1"}, body
+        return original(self)
 
-
-AthenaResponse.call_action = _throttled_call_action  # type: ignore[method-assign,assignment]
-
-
-def _set_throttle(count: int) -> None:
-    global _throttle_remaining
     with _throttle_lock:
         _throttle_remaining = count
+    AthenaResponse.call_action = throttled_call_action  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        AthenaResponse.call_action = original  # type: ignore[method-assign]
+        with _throttle_lock:
+            _throttle_remaining = 0
 
 
 # -- arming ---------------------------------------------------------------------------------
@@ -154,15 +164,14 @@ def armed(
             )
 
     router.before_invoke.append(fail_step)
-    _set_throttle(throttle)
     if engine is not None:
         engine.fail_queries_containing.update(failing_queries)
     if crawler is not None:
         crawler.inject_outcome = crawl_outcome
     try:
-        yield
+        with _athena_throttled(throttle):
+            yield
     finally:
-        _set_throttle(0)
         router.before_invoke.remove(fail_step)
         if engine is not None:
             for fragment in failing_queries:

@@ -39,7 +39,7 @@ from typing import Any, cast
 
 from moto.glue import models as glue_models
 
-from etl_lambdas.sources import Source, SourceError, Sources, parse_sources
+from etl_lambdas.sources import JobArgument, Source, SourceError, Sources, parse_sources
 from etl_local import glue_access
 from etl_local.glue_access import SOURCES_FILE, HourState, S3Location
 from etl_local.object_access import Authorize, ObjectAccess, S3Request, allow_all
@@ -213,30 +213,30 @@ class JobRunArguments:
 
     @classmethod
     def of(cls, arguments: dict[str, str]) -> JobRunArguments:
-        required = ("--sources", "--raw_root", "--ods_root", "--arrival_start_date",
-                    "--arrival_end_date")  # fmt: skip
+        a = JobArgument
+        required = (a.SOURCES, a.RAW_ROOT, a.ODS_ROOT, a.ARRIVAL_START_DATE, a.ARRIVAL_END_DATE)
         missing = [name for name in required if not arguments.get(name)]
-        run_id = arguments.get("--run_id") or arguments.get("--JOB_RUN_ID", "")
-        changes = arguments.get("--changes_path") or (
-            f"{arguments['--changes_root'].rstrip('/')}/{run_id}/"
-            if arguments.get("--changes_root") and run_id
+        run_id = arguments.get(a.RUN_ID) or arguments.get("--JOB_RUN_ID", "")
+        changes = arguments.get(a.CHANGES_PATH) or (
+            f"{arguments[a.CHANGES_ROOT].rstrip('/')}/{run_id}/"
+            if arguments.get(a.CHANGES_ROOT) and run_id
             else ""
         )
         if not changes:
-            missing.append("--changes_path (or --changes_root and a run id)")
+            missing.append(f"{a.CHANGES_PATH} (or {a.CHANGES_ROOT} and a run id)")
         if missing:
             raise GlueJobError(f"missing job argument(s): {', '.join(missing)}")
         try:
-            sources = parse_sources(json.loads(base64.b64decode(arguments["--sources"])))
+            sources = parse_sources(json.loads(base64.b64decode(arguments[a.SOURCES])))
         except (binascii.Error, ValueError, SourceError) as error:
-            raise GlueJobError(f"--sources: {error}") from None
+            raise GlueJobError(f"{a.SOURCES}: {error}") from None
         return cls(
             sources=sources,
-            raw_root=_location("--raw_root", arguments["--raw_root"]),
-            ods_root=_location("--ods_root", arguments["--ods_root"]),
-            changes=_location("--changes_path", changes),
+            raw_root=_location(a.RAW_ROOT, arguments[a.RAW_ROOT]),
+            ods_root=_location(a.ODS_ROOT, arguments[a.ODS_ROOT]),
+            changes=_location(a.CHANGES_PATH, changes),
             run_id=run_id,
-            days=_arrival_days(arguments["--arrival_start_date"], arguments["--arrival_end_date"]),
+            days=_arrival_days(arguments[a.ARRIVAL_START_DATE], arguments[a.ARRIVAL_END_DATE]),
         )
 
 
@@ -287,16 +287,16 @@ class LocalGlueJob:
             raw_bucket = self._objects.bucket_directory(job.raw_root.bucket)
             raw_directory = raw_bucket / job.raw_root.prefix
             local_paths = {
-                "--raw_root": f"{raw_directory}/",
-                "--ods_root": f"{local_ods}/",
-                "--changes_path": f"{local_changes}/",
-                "--run_id": job.run_id,
+                JobArgument.RAW_ROOT: f"{raw_directory}/",
+                JobArgument.ODS_ROOT: f"{local_ods}/",
+                JobArgument.CHANGES_PATH: f"{local_changes}/",
+                JobArgument.RUN_ID: job.run_id,
             }
             argv = [
                 *(item for name, value in local_paths.items() for item in (name, value)),
                 # Whatever else the job run was given (e.g. --force) reaches the script too.
                 *(item for name, value in arguments.items()
-                  if name not in local_paths and name != "--changes_root"
+                  if name not in local_paths and name != JobArgument.CHANGES_ROOT
                   for item in (name, value)),
             ]  # fmt: skip
             staged_in = time.monotonic()

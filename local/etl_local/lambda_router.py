@@ -111,6 +111,7 @@ class LambdaRouter:
     # -- registration ---------------------------------------------------------------------
     def install(self) -> None:
         """Route Invoke for the pipeline's functions to this router, in every session."""
+        register_builtin_handler()
         _ACTIVE_ROUTERS.append(self)
         thread_output.install()
 
@@ -333,9 +334,12 @@ def _route_invoke(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[s
 
 
 def register_builtin_handler() -> None:
-    """Add the routing handler to every botocore session created from now on.
+    """Add the routing handler to every botocore session created from now on, and to boto3's
+    default session if it exists (other sessions that already exist do not get it).
 
-    Must run before boto3's default session exists; sessions that already exist get it too.
+    Called by `LambdaRouter.install` (the runtime's start), not on import: importing this
+    module changes nothing in botocore. Idempotent; without an installed router the handler
+    lets every call through.
     """
     entry = (_INVOKE_EVENT, _route_invoke)
     if entry not in botocore.handlers.BUILTIN_HANDLERS:
@@ -344,6 +348,3 @@ def register_builtin_handler() -> None:
 
         if boto3.DEFAULT_SESSION is not None:
             boto3.DEFAULT_SESSION._session.register(_INVOKE_EVENT, _route_invoke)  # type: ignore[arg-type]
-
-
-register_builtin_handler()

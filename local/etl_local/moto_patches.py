@@ -19,6 +19,8 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
   AWS Step Functions state machine execution" in the Step Functions Developer Guide).
   And its executing backend names an execution started without a name "None" (so the second
   child of a Map fails with ExecutionAlreadyExists), where StartExecution generates a UUID.
+- Step Functions: its limits (256 KiB per payload, 25,000 history events per execution)
+  and terminal errors States.ALL does not catch, as AWS enforces them: etl_local.sfn_limits.
 - Start-up: the ASL executor imports `moto.batch.utils` (for one enum), whose package
   imports all of moto's Batch and EC2 models: most of the executor's import time. The two
   small modules it needs are loaded without their package (`moto.batch` itself still
@@ -41,7 +43,8 @@ from moto.core.responses import ActionResult
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
 
-from etl_local.athena import AthenaEngine, InvalidRequestError
+from etl_local import sfn_limits
+from etl_local.athena import AthenaEngine, InvalidRequestError, WorkgroupRules
 from etl_local.crawler import LocalCrawler
 
 if TYPE_CHECKING:
@@ -96,6 +99,7 @@ def install(
     if step_functions:
         _install_glue_sync_fix(patches)
         _install_sfn_integration_names(patches)
+        sfn_limits.install(patches)
     if engine is not None:
         _install_athena(patches, engine)
     if crawler is not None:
@@ -289,19 +293,13 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
         workgroup = self.athena_backend.work_groups.get(workgroup_name)
         if workgroup is None:
             return self.error(f"WorkGroup {workgroup_name} is not found.", 400)
-        configuration = workgroup.configuration or {}
-        enforced = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
-        requested = (self._get_param("ResultConfiguration") or {}).get("OutputLocation")
-        if configuration.get("EnforceWorkGroupConfiguration", True) and enforced:
-            location = enforced
-        else:
-            location = requested or enforced
-        if not location:
-            return self.error(
-                "No output location provided. An output location is required either through "
-                "the Workgroup result configuration setting or as an API input.",
-                400,
+        rules = WorkgroupRules.from_configuration(workgroup_name, workgroup.configuration or {})
+        try:
+            location = rules.results_location(
+                (self._get_param("ResultConfiguration") or {}).get("OutputLocation")
             )
+        except InvalidRequestError as error:
+            return _invalid(self, error)
         context = self._get_param("QueryExecutionContext") or {}
         try:
             query_id = engine.start_query(
@@ -313,6 +311,7 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
                 database=context.get("Database"),
                 catalog=context.get("Catalog"),
                 client_request_token=self._get_param("ClientRequestToken"),
+                rules=rules,
             )
         except InvalidRequestError as error:
             return _invalid(self, error)

@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from etl_lambdas.catalog import TIERS, default_sql_root
-from etl_lambdas.sources import SOURCES_FILE, Sources, job_argument, load_sources, read_document
+from etl_lambdas.catalog import DATABASE_TIERS, default_sql_root
+from etl_lambdas.naming import changes_prefix
+from etl_lambdas.sources import (
+    SOURCES_FILE,
+    Sources,
+    default_job_arguments,
+    load_sources,
+    read_document,
+)
 from etl_lambdas.steps import STEPS
 
 # moto's default account: every ARN moto returns carries it.
@@ -103,13 +110,13 @@ class LocalSettings:
     # -- Glue -----------------------------------------------------------------------------
     def database(self, tier: str) -> str:
         """Glue database of a tier (`ods`, `dwd`, `dws`, `ads`) or of `staging`."""
-        if tier not in ("ods", *TIERS, "staging"):
+        if tier not in DATABASE_TIERS:
             raise ValueError(f"unknown tier {tier!r}")
         return f"{self.glue_prefix}_{tier}"
 
     @property
     def databases(self) -> tuple[str, ...]:
-        return tuple(self.database(t) for t in ("ods", *TIERS, "staging"))
+        return tuple(self.database(t) for t in DATABASE_TIERS)
 
     def crawler_name(self, source: str) -> str:
         """One crawler per source, named after it (modules/catalog)."""
@@ -134,11 +141,13 @@ class LocalSettings:
         return {
             "--job-language": "python",
             "--job-bookmark-option": "job-bookmark-disable",
-            "--sources": job_argument(read_document(self.sources_path)),
-            "--raw_root": f"s3://{self.raw_bucket}/",
-            "--ods_root": f"s3://{self.curated_bucket}/ods/",
-            "--changes_root": f"s3://{self.artifacts_bucket}/changes/",
-            "--time_zone": self.time_zone,
+            **default_job_arguments(
+                read_document(self.sources_path),
+                raw_root=f"s3://{self.raw_bucket}/",
+                ods_root=f"s3://{self.curated_bucket}/ods/",
+                changes_root=f"s3://{self.artifacts_bucket}/{changes_prefix()}",
+                time_zone=self.time_zone,
+            ),
         }
 
     # -- Athena, SNS, SQS, Step Functions ---------------------------------------------------

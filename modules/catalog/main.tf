@@ -5,7 +5,11 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  tiers         = ["ods", "dwd", "dws", "ads", "staging"]
+  # The model tiers in the order they run (a model reads only from tiers before its own);
+  # etl_lambdas.catalog.TIERS is the same list for the Python side.
+  model_tiers = ["dwd", "dws", "ads"]
+  # One Glue database per tier: the ODS, the model tiers and the staging tables of runs.
+  tiers         = concat(["ods"], local.model_tiers, ["staging"])
   glue_arn_base = "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
   ods_database  = "${var.glue_prefix}_ods"
   logs_arn_base = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"

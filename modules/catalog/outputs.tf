@@ -1,3 +1,8 @@
+output "model_tiers" {
+  description = "The model tiers in the order they run: dwd, dws, ads."
+  value       = local.model_tiers
+}
+
 output "database_names" {
   description = "Glue database names by tier: ods, dwd, dws, ads, staging."
   value       = { for tier in local.tiers : tier => "${var.glue_prefix}_${tier}" }

@@ -47,12 +47,18 @@ locals {
 
   # Glue resources of a database: the database itself and every table in it (Glue checks the
   # catalog, the database and the table: "Specifying AWS Glue resource ARNs").
-  database_arns = { for tier in ["ods", "dwd", "dws", "ads", "staging"] : tier => [
-    "${local.glue_arn}:database/${var.glue_prefix}_${tier}",
-    "${local.glue_arn}:table/${var.glue_prefix}_${tier}/*",
+  database_arns = { for tier, name in var.database_names : tier => [
+    "${local.glue_arn}:database/${name}",
+    "${local.glue_arn}:table/${name}/*",
   ] }
+  # The Glue resources of the model tiers, and of what models read: the ODS and every model
+  # tier but the last (a model reads only from tiers before its own).
+  model_tier_databases = flatten([for tier in var.model_tiers : local.database_arns[tier]])
+  model_read_databases = flatten([
+    for tier in concat(["ods"], slice(var.model_tiers, 0, length(var.model_tiers) - 1)) : local.database_arns[tier]
+  ])
   # Curated data of the model tiers: published tables and their staged runs.
-  model_tier_objects = [for tier in ["dwd", "dws", "ads"] : "${var.curated_bucket_arn}/${tier}/*"]
+  model_tier_objects = [for tier in var.model_tiers : "${var.curated_bucket_arn}/${tier}/*"]
   changes_objects    = "${var.artifacts_bucket_arn}/changes/*"
 
   # What each step may do beyond writing its own logs: step => policy JSON. Every step of

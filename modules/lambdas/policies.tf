@@ -121,7 +121,7 @@ data "aws_iam_policy_document" "write" {
     ]
     resources = concat(
       [local.catalog],
-      local.database_arns["ods"], local.database_arns["dwd"], local.database_arns["dws"], local.database_arns["staging"],
+      local.model_read_databases, local.database_arns["staging"],
     )
   }
 
@@ -222,7 +222,7 @@ data "aws_iam_policy_document" "publish" {
     ]
     resources = concat(
       [local.catalog],
-      local.database_arns["dwd"], local.database_arns["dws"], local.database_arns["ads"],
+      local.model_tier_databases,
     )
   }
 

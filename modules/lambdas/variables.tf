@@ -3,6 +3,16 @@ variable "name_prefix" {
   type        = string
 }
 
+variable "model_tiers" {
+  description = "The model tiers in the order they run (the catalog module's model_tiers)."
+  type        = list(string)
+}
+
+variable "database_names" {
+  description = "Glue database name by tier: ods, the model tiers, staging (the catalog module's database_names)."
+  type        = map(string)
+}
+
 variable "glue_prefix" {
   description = "Prefix of the Glue database names (GLUE_DATABASE_PREFIX): <glue_prefix>_<tier>."
   type        = string

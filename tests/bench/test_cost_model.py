@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from etl_local import bench, cost_model
-from etl_local.cost_model import RunQuantities, cost_of
-from etl_local.process_tree import PeakTreeRss, tree_rss_bytes
+from etl_local.bench import cost_model
+from etl_local.bench import run as bench
+from etl_local.bench.cost_model import RunQuantities, cost_of
+from etl_local.bench.process_tree import PeakTreeRss, tree_rss_bytes
 
 MB = 1024 * 1024
 

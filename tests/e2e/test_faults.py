@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl_lambdas.catalog import load_catalog
+from etl_lambdas.catalog import TIERS, load_catalog
 from etl_lambdas.restatement import upstream_sources
 from etl_local.faults import parse_fault
 from etl_local.runtime import LocalRuntime, RunResult
@@ -21,7 +21,7 @@ def fingerprint(runtime: LocalRuntime) -> dict[str, list[tuple[str, ...]]]:
     """Each published table's partitions and their locations, from the Glue catalog."""
     glue = runtime.client("glue")
     tables = {}
-    for tier in ("dwd", "dws", "ads"):
+    for tier in TIERS:
         database = runtime.settings.database(tier)
         for table in glue.get_tables(DatabaseName=database)["TableList"]:
             pages = glue.get_paginator("get_partitions").paginate(

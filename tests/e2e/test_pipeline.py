@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from etl_lambdas.catalog import TIERS
 from etl_local.runtime import LocalRuntime, RunResult
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +19,7 @@ def published_tables(runtime: LocalRuntime) -> dict[str, list[tuple[Any, ...]]]:
     """Every published table's rows, sorted: equal dicts mean identical tables."""
     tables = {}
     glue = runtime.client("glue")
-    for tier in ("dwd", "dws", "ads"):
+    for tier in TIERS:
         database = runtime.settings.database(tier)
         for table in glue.get_tables(DatabaseName=database)["TableList"]:
             name = f"{database}.{table['Name']}"
@@ -34,7 +35,7 @@ def test_one_day_publishes_every_tier(runtime: LocalRuntime) -> None:
     result = runtime.run({"date": DAY})
 
     assert_succeeded(result)
-    assert {m.tier for m in result.models} == {"dwd", "dws", "ads"}
+    assert {m.tier for m in result.models} == set(TIERS)
     assert all(m.rows_written > 0 and m.partitions_written > 0 for m in result.models)
     assert all(m.bytes_read > 0 for m in result.models)
     hours = runtime.query(

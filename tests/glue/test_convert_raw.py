@@ -21,7 +21,15 @@ from typing import Any
 import pytest
 
 from etl_lambdas.catalog import default_sql_root
-from etl_lambdas.sources import SOURCES_FILE, job_argument, load_sources, read_document
+from etl_lambdas.sources import (
+    SOURCES_FILE,
+    JobArgument,
+    default_job_arguments,
+    job_argument,
+    load_sources,
+    read_document,
+    run_job_arguments,
+)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "glue" / "convert_raw.py"
 DECLARATION = read_document(default_sql_root() / SOURCES_FILE)
@@ -39,11 +47,37 @@ def load_job() -> ModuleType:
 
 job = load_job()
 
-ARGS = [
-    "--sources", job_argument(DECLARATION), "--raw_root", "s3://raw/", "--ods_root",
-    "s3://curated/ods", "--time_zone", "Europe/Brussels", "--arrival_start_date", "2026-12-31",
-    "--arrival_end_date", "2027-01-01", "--run_id", "r1", "--changes_path", "s3://art/changes/r1",
-]  # fmt: skip
+
+def job_argv(
+    declaration: dict[str, Any],
+    raw_root: str,
+    ods_root: str,
+    start: str,
+    end: str,
+    run_id: str,
+    changes_path: str,
+) -> list[str]:
+    """The argv Glue gives the script: the job's default arguments and a run's, as the
+    pipeline writes them (etl_lambdas.sources), so the script is tested on those names."""
+    defaults = default_job_arguments(
+        declaration,
+        raw_root=raw_root,
+        ods_root=ods_root,
+        changes_root="",
+        time_zone="Europe/Brussels",
+    )
+    # The run's --changes_path is what counts; without a root, nothing can stand in for it.
+    del defaults[JobArgument.CHANGES_ROOT]
+    run = run_job_arguments(
+        arrival_start_date=start, arrival_end_date=end, run_id=run_id, changes_path=changes_path
+    )
+    return [item for pair in {**defaults, **run}.items() for item in pair]
+
+
+ARGS = job_argv(
+    DECLARATION, "s3://raw/", "s3://curated/ods", "2026-12-31", "2027-01-01", "r1",
+    "s3://art/changes/r1",
+)  # fmt: skip
 
 
 def test_arguments_in_glue_convention_ignore_glue_own_arguments() -> None:
@@ -224,12 +258,11 @@ class Lake:
         self.put("raw/traffic", arrival, name, gzip.compress(("\n".join(lines) + "\n").encode()))
 
     def run(self, start: str, end: str, *extra: str, run_id: str = "run1") -> dict[str, Any]:
-        arguments = job.parse_arguments(
-            ["--sources", job_argument(self.declaration), "--raw_root", str(self.raw),
-             "--ods_root", str(self.ods), "--time_zone", "Europe/Brussels",
-             "--arrival_start_date", start, "--arrival_end_date", end, "--run_id", run_id,
-             "--changes_path", str(self.changes / run_id), "--JOB_NAME", "test", *extra]
+        argv = job_argv(
+            self.declaration, str(self.raw), str(self.ods), start, end, run_id,
+            str(self.changes / run_id),
         )  # fmt: skip
+        arguments = job.parse_arguments([*argv, "--JOB_NAME", "test", *extra])
         reports: dict[str, Any] = job.run(spark_session(), arguments)
         for name, report in reports.items():  # what was returned is what was written
             written = json.loads((self.changes / run_id / f"{name}.json").read_text())

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import random
 import time
 from typing import Any
 
 import botocore.exceptions
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from local_aws_support import BUCKET, RESULTS_BUCKET, WORKGROUP, Aws, json_lines, parquet_bytes
 
@@ -34,11 +37,11 @@ CSV_SERDE = {
 HOURS = ("04", "05", "06")
 
 
-def run(aws: Aws, sql: str, **kwargs: Any) -> dict[str, Any]:
+def run(aws: Aws, sql: str, workgroup: str = WORKGROUP, **kwargs: Any) -> dict[str, Any]:
     """Start a query, poll like a client does, return its final QueryExecution."""
     query_id = aws.athena.start_query_execution(
         QueryString=sql,
-        WorkGroup=WORKGROUP,
+        WorkGroup=workgroup,
         QueryExecutionContext={"Database": DATABASE},
         **kwargs,
     )["QueryExecutionId"]
@@ -448,3 +451,136 @@ def test_files_without_a_column_read_null_for_it(aws: Aws, first_has_every_colum
         ["new", "90", "05"],
         ["late", None, "06"],
     ]
+
+
+# -- the workgroup's rules (etl_local.athena.workgroup) --------------------------------------
+
+ENFORCING = "enforcing"
+CUTOFF = 10_000_000  # Athena's smallest BytesScannedCutoffPerQuery (the API's minimum)
+
+
+def create_workgroup(aws: Aws, name: str, *, enforced: bool, cutoff: int | None = None) -> None:
+    configuration: dict[str, Any] = {
+        "ResultConfiguration": {"OutputLocation": f"s3://{RESULTS_BUCKET}/{name}/"},
+        "EnforceWorkGroupConfiguration": enforced,
+    }
+    if cutoff is not None:
+        configuration["BytesScannedCutoffPerQuery"] = cutoff
+    aws.athena.create_work_group(Name=name, Configuration=configuration)
+
+
+def test_an_enforcing_workgroup_fails_a_ctas_that_sets_external_location(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
+    create_workgroup(aws, ENFORCING, enforced=True)
+
+    rejected = run(aws, ctas(f"s3://{BUCKET}/dwd/speeds/r1/"), workgroup=ENFORCING)
+
+    assert rejected["Status"]["State"] == "FAILED"
+    assert rejected["Status"]["StateChangeReason"].startswith(
+        "INVALID_TABLE_PROPERTY: external_location cannot be specified"
+    )
+    assert aws.s3.list_objects_v2(Bucket=BUCKET, Prefix="dwd/speeds/")["KeyCount"] == 0
+    with pytest.raises(aws.glue.exceptions.EntityNotFoundException):
+        aws.glue.get_table(DatabaseName=DATABASE, Name="speeds")
+    # The same statement is accepted where the workgroup does not enforce its configuration.
+    assert run(aws, ctas(f"s3://{BUCKET}/dwd/speeds/r1/"))["Status"]["State"] == "SUCCEEDED"
+
+
+def test_an_enforcing_workgroup_writes_a_ctas_under_its_own_location(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
+    create_workgroup(aws, ENFORCING, enforced=True)
+
+    execution = run(
+        aws,
+        "CREATE TABLE lake_dwd.speeds WITH (format = 'PARQUET') AS "
+        "SELECT sensor_id, speed FROM traffic_events",
+        workgroup=ENFORCING,
+        ResultConfiguration={"OutputLocation": f"s3://{BUCKET}/client/"},
+    )
+
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    table = aws.glue.get_table(DatabaseName=DATABASE, Name="speeds")["Table"]
+    query_id = execution["QueryExecutionId"]
+    assert table["StorageDescriptor"]["Location"] == (
+        f"s3://{RESULTS_BUCKET}/{ENFORCING}/tables/{query_id}/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("enforced", "client_location", "expected_folder"),
+    [
+        (True, f"s3://{BUCKET}/client/", f"s3://{RESULTS_BUCKET}/wg2/"),
+        (False, f"s3://{BUCKET}/client/", f"s3://{BUCKET}/client/"),
+        (False, None, f"s3://{RESULTS_BUCKET}/wg2/"),
+        (True, None, f"s3://{RESULTS_BUCKET}/wg2/"),
+    ],
+)
+def test_results_go_where_the_workgroup_says(
+    aws: Aws, enforced: bool, client_location: str | None, expected_folder: str
+) -> None:
+    aws.glue.create_database(DatabaseInput={"Name": DATABASE})
+    create_workgroup(aws, "wg2", enforced=enforced)
+    extra: dict[str, Any] = (
+        {"ResultConfiguration": {"OutputLocation": client_location}} if client_location else {}
+    )
+
+    execution = run(aws, "SELECT 1 AS one", workgroup="wg2", **extra)
+
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
+    location = execution["ResultConfiguration"]["OutputLocation"]
+    assert location == f"{expected_folder}{execution['QueryExecutionId']}.csv"
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    assert aws.s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b'"one"\n"1"\n'
+
+
+def test_a_query_without_any_results_location_is_rejected(aws: Aws) -> None:
+    aws.athena.create_work_group(
+        Name="bare", Configuration={"EnforceWorkGroupConfiguration": False}
+    )
+    with pytest.raises(botocore.exceptions.ClientError, match="No output location provided"):
+        aws.athena.start_query_execution(QueryString="SELECT 1", WorkGroup="bare")
+
+
+@pytest.fixture
+def big_table(aws: Aws) -> int:
+    """A table whose one file is larger than the smallest cutoff; the file's size."""
+    aws.glue.create_database(DatabaseInput={"Name": DATABASE})
+    create_table(aws, "big", [("n", "bigint")], PARQUET_SERDE)
+    count = CUTOFF // 8 + 1000  # random int64s: Parquet cannot compress them
+    values = pa.Array.from_buffers(
+        pa.int64(), count, [None, pa.py_buffer(random.Random(7).randbytes(8 * count))]
+    )
+    buffer = pa.BufferOutputStream()
+    pq.write_table(pa.table({"n": values}), buffer, compression="NONE")
+    body = buffer.getvalue().to_pybytes()
+    prefix = "dwd/big/year=2026/month=11/day=20/hour=05/"
+    aws.s3.put_object(Bucket=BUCKET, Key=prefix + "part-0.parquet", Body=body)
+    add_partition(aws, "big", "05", f"s3://{BUCKET}/{prefix}", PARQUET_SERDE)
+    assert len(body) > CUTOFF
+    return len(body)
+
+
+@pytest.mark.parametrize("enforced", [True, False])
+def test_the_bytes_scanned_cutoff_cancels_a_query_that_scans_more(
+    aws: Aws, big_table: int, enforced: bool
+) -> None:
+    create_workgroup(aws, "capped", enforced=enforced, cutoff=CUTOFF)
+
+    over = run(aws, "SELECT count(*) AS n FROM big", workgroup="capped")
+    over_ctas = run(
+        aws, "CREATE TABLE lake_dwd.copy AS SELECT n, hour FROM big", workgroup="capped"
+    )
+    under = run(aws, "SELECT count(*) AS n FROM big WHERE hour = '06'", workgroup="capped")
+
+    for cancelled in (over, over_ctas):
+        assert cancelled["Status"]["State"] == "CANCELLED"
+        assert cancelled["Status"]["StateChangeReason"] == "Bytes scanned limit was exceeded"
+    with pytest.raises(aws.glue.exceptions.EntityNotFoundException):
+        aws.glue.get_table(DatabaseName=DATABASE, Name="copy")
+    assert under["Status"]["State"] == "SUCCEEDED", under["Status"]
+    # Without a cutoff the same query runs.
+    unlimited = run(aws, "SELECT count(*) AS n FROM big")
+    assert unlimited["Status"]["State"] == "SUCCEEDED", unlimited["Status"]
+    assert unlimited["Statistics"]["DataScannedInBytes"] == big_table

@@ -143,6 +143,8 @@ def test_run_json_is_one_object_on_stdout(capfd: pytest.CaptureFixture[str]) -> 
                 "bytes_read": 99,
             }
         ],
+        "restated": [],
+        "beyond_lookback": [],
     }
     assert runtime.inputs == [{"date": "2026-03-01"}]
     assert "ConvertRaw" in err  # the execution view went to stderr
@@ -170,6 +172,34 @@ def test_run_prints_states_models_and_status(
     for text in ("Plan", "ConvertRaw", "CAUGHT", "Glue.Failed: job failed", "traffic_events"):
         assert text in out
     assert out.count("Plan ") == 1  # the entered event is not a row of its own
+
+
+def test_run_names_the_days_restated_for_late_data_and_those_too_old(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an execution whose Restate state restated one day and found one beyond the bound
+    monkeypatch.setenv("COLUMNS", "200")
+    restate = {
+        "restated": [{"date": "2026-02-27", "events": {"traffic": 1200}}],
+        "beyond_lookback": [{"date": "2026-02-10", "events": {"app_activity": 7}}],
+    }
+    result = _result("SUCCEEDED")
+    runtime = FakeRuntime(
+        RunResult(
+            "SUCCEEDED", None, None, "arn:exec", models=result.models, output={"restate": restate}
+        )
+    )
+    # When it is run, as text and as JSON
+    code = cli.main(["run", "--date", "2026-03-01"], runtime_factory=runtime)
+    out = capfd.readouterr().out
+    cli.main(["run", "--date", "2026-03-01", "--json"], runtime_factory=runtime)
+    document = json.loads(capfd.readouterr().out)
+    # Then both say which days were restated, why, and which were too old
+    assert code == 0
+    assert "Restated for late data: 2026-02-27 (1,200 new traffic events)" in out
+    assert "not restated" in out and "2026-02-10 (7 new app_activity events)" in out
+    assert document["restated"] == restate["restated"]
+    assert document["beyond_lookback"] == restate["beyond_lookback"]
 
 
 def test_run_verbose_adds_the_transition_log(capfd: pytest.CaptureFixture[str]) -> None:

@@ -57,7 +57,7 @@ def test_run_json_contract_and_query_aliases(home: Path) -> None:
     document = _document(completed)
     assert document["status"] == "SUCCEEDED", (document, completed.stderr[-3000:])
     assert completed.returncode == 0
-    assert set(document) == {"status", "error", "cause", "models"}
+    assert set(document) == {"status", "error", "cause", "models", "restated", "beyond_lookback"}
     assert document["error"] is None
     settings = LocalSettings()
     expected = {m.name: m.tier for m in load_catalog().models}

@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -182,3 +184,160 @@ def test_the_step_functions_executor_starts_without_moto_ec2() -> None:
         "assert moto.batch.batch_backends is not None"
     )
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+
+
+# -- Step Functions' limits (etl_local.sfn_limits) ---------------------------------------------
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+
+def _execute(endpoint: str, name: str, definition: dict[str, Any], data: Any) -> dict[str, Any]:
+    """Run a state machine to its end; its DescribeExecution."""
+    sfn = boto3.client("stepfunctions", endpoint_url=endpoint, region_name=REGION)
+    # moto's backends outlive a server: each machine gets a name of its own.
+    name = f"{name}-{uuid.uuid4().hex[:8]}"
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(data))["executionArn"]
+    for _ in range(6000):
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(0.05)
+    raise AssertionError(f"{name} still running")
+
+
+def _history(endpoint: str, execution_arn: str) -> list[dict[str, Any]]:
+    sfn = boto3.client("stepfunctions", endpoint_url=endpoint, region_name=REGION)
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, PaginationConfig={"PageSize": 1000}
+    )
+    return [event for page in pages for event in page["events"]]
+
+
+def _pass_of(size: int) -> dict[str, Any]:
+    """A Pass state whose output is exactly `size` bytes of JSON: {"a":"xx...x"}."""
+    return {"Type": "Pass", "Result": {"a": "x" * (size - len('{"a":""}'))}, "End": True}
+
+
+@pytest.mark.parametrize(("size", "status"), [(262_144, "SUCCEEDED"), (262_145, "FAILED")])
+def test_a_state_output_may_be_256_kib_and_not_one_byte_more(
+    executing_server: str, size: int, status: str
+) -> None:
+    with moto_patches.install():
+        described = _execute(
+            executing_server, "b", {"StartAt": "P", "States": {"P": _pass_of(size)}}, {}
+        )
+    assert described["status"] == status, described.get("cause")
+    if status == "FAILED":
+        assert described["error"] == "States.DataLimitExceeded"
+
+
+def test_unpatched_moto_rejects_an_output_of_exactly_256_kib(executing_server: str) -> None:
+    described = _execute(
+        executing_server, "b", {"StartAt": "P", "States": {"P": _pass_of(262_144)}}, {}
+    )
+    # moto measures the JSON with spaces (`{"a": ...}`) and rejects 256 KiB itself
+    assert described["status"] == "FAILED"
+
+
+def _parallel_catching(errors: list[str], branch_state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "B", "States": {"B": branch_state}}],
+                "Catch": [{"ErrorEquals": errors, "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "Result": {"caught": True}, "End": True},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("errors", "status"),
+    [(["States.ALL"], "FAILED"), (["States.DataLimitExceeded"], "SUCCEEDED")],
+)
+def test_data_limit_exceeded_is_terminal_for_states_all(
+    executing_server: str, errors: list[str], status: str
+) -> None:
+    with moto_patches.install():
+        described = _execute(
+            executing_server, "p", _parallel_catching(errors, _pass_of(300_000)), {}
+        )
+    assert described["status"] == status, described.get("cause")
+    if status == "FAILED":
+        assert described["error"] == "States.DataLimitExceeded"
+    else:
+        assert json.loads(described["output"]) == {"caught": True}
+
+
+def test_unpatched_moto_cannot_pass_a_states_error_out_of_a_branch(executing_server: str) -> None:
+    # Patched, the branch's States.DataLimitExceeded reaches the Catch that names it (above).
+    definition = _parallel_catching(["States.DataLimitExceeded"], _pass_of(300_000))
+    unpatched = _execute(executing_server, "u", definition, {})
+    assert unpatched["status"] == "FAILED"
+    assert "Custom Error Names MUST NOT begin with the prefix 'States.'" in unpatched["cause"]
+
+
+@pytest.mark.parametrize(
+    ("errors", "status"),
+    [(["States.ALL"], "FAILED"), (["States.DataLimitExceeded"], "SUCCEEDED")],
+)
+def test_a_task_input_over_256_kib_after_parameters_fails_before_the_call(
+    executing_server: str, errors: list[str], status: str
+) -> None:
+    sfn = boto3.client("stepfunctions", endpoint_url=executing_server, region_name=REGION)
+    child = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    child_arn = sfn.create_state_machine(
+        name=f"child-{uuid.uuid4().hex[:8]}", definition=json.dumps(child), roleArn=ROLE
+    )["stateMachineArn"]
+    start = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution",
+        # Each half fits; together, after Parameters, the task's input does not.
+        "Parameters": {"StateMachineArn": child_arn, "Input": {"a.$": "$.half", "b.$": "$.half"}},
+        "Catch": [{"ErrorEquals": errors, "Next": "Caught"}],
+        "End": True,
+    }
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": start,
+            "Caught": {"Type": "Pass", "Result": {"caught": True}, "End": True},
+        },
+    }
+    with moto_patches.install():
+        described = _execute(executing_server, "s", definition, {"half": "y" * 140_000})
+    assert described["status"] == status, described.get("cause")
+    if status == "FAILED":
+        assert described["error"] == "States.DataLimitExceeded"
+    assert sfn.list_executions(stateMachineArn=child_arn)["executions"] == []
+
+
+def test_an_execution_fails_at_its_25000th_history_event(executing_server: str) -> None:
+    spin = {
+        "StartAt": "Spin",
+        "States": {
+            "Spin": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.spin", "BooleanEquals": True, "Next": "Spin"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    with moto_patches.install():
+        described = _execute(executing_server, "spin", spin, {"spin": True})
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.Runtime"
+    assert described["cause"] == (
+        "The execution reached the maximum number of history events (25000)."
+    )
+    events = _history(executing_server, described["executionArn"])
+    assert len(events) == 25_000
+    assert events[-1]["id"] == 25_000 and events[-1]["type"] == "ExecutionFailed"
+    assert events[-2]["type"] == "ChoiceStateExited"

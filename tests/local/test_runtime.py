@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.athena.responses import AthenaResponse
 from moto.glue.models import glue_backends
 
-from etl_lambdas.catalog import placeholders
+from etl_lambdas.catalog import DATABASE_TIERS, placeholders
 from etl_lambdas.steps import STEPS
 from etl_local.deploy import ASL_TEMPLATES, render_state_machine
-from etl_local.faults import Fault, parse_fault
+from etl_local.faults import Fault, armed, parse_fault
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
 from etl_local.object_store import ObjectStore
 from etl_local.runtime import LocalRuntime
@@ -51,9 +52,7 @@ def test_the_state_machines_get_exactly_the_placeholders_they_use() -> None:
 
 def test_local_names_follow_the_contract() -> None:
     assert SETTINGS.glue_prefix == "lakepipe_local"
-    assert SETTINGS.databases == tuple(
-        f"lakepipe_local_{tier}" for tier in ("ods", "dwd", "dws", "ads", "staging")
-    )
+    assert SETTINGS.databases == tuple(f"lakepipe_local_{tier}" for tier in DATABASE_TIERS)
     assert SETTINGS.function_name("crawler-start") == "lakepipe-local-crawler-start"
     assert SETTINGS.raw_bucket == "lakepipe-local-raw-123456789012-eu-west-1"
 
@@ -180,6 +179,24 @@ def test_a_bad_fault_is_one_error_naming_it(spec: str, named: str) -> None:
     with pytest.raises(ValueError, match=None) as raised:
         parse_fault(spec)
     assert named in str(raised.value)
+
+
+def test_athena_throttling_answers_the_next_calls_then_lets_them_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(AthenaResponse, "call_action", lambda self: "answered")
+    router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps={})
+
+    with armed([Fault("athena-throttle", count=2)], router):
+        answers = [AthenaResponse.call_action(object()) for _ in range(3)]  # type: ignore[arg-type]
+
+    assert [a if isinstance(a, str) else (a[0], json.loads(a[2])["__type"]) for a in answers] == [
+        (400, "TooManyRequestsException"),
+        (400, "TooManyRequestsException"),
+        "answered",
+    ]
+    # disarmed: moto's dispatch is its own again
+    assert AthenaResponse.call_action(object()) == "answered"  # type: ignore[arg-type]
 
 
 # -- through the server: the ASL sees Lambda's error names; state survives a restart ---------

@@ -14,13 +14,14 @@ from typing import Any
 
 import duckdb
 
-from etl_lambdas.catalog import Catalog, load_catalog, render_template
+from etl_lambdas.catalog import SOURCE_TIERS, Catalog, load_catalog, render_template
 from etl_lambdas.planning import Chunk, template_values
 from etl_lambdas.sources import Source
 from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
 TIME_ZONE = "Europe/Brussels"
-DATABASES = {f"{tier}_database": tier for tier in ("ods", "dwd", "dws", "ads")}
+# The schema of a tier is named after it: `${dwd_database}` renders as `dwd`.
+DATABASES = {f"{tier}_database": tier for tier in SOURCE_TIERS}
 
 # Athena (Hive DDL) types of sql/sources.yaml -> DuckDB's.
 DUCKDB_TYPES = {

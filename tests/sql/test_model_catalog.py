@@ -29,15 +29,6 @@ def empty_warehouse() -> Warehouse:
     return warehouse
 
 
-def test_the_placeholders_are_the_contracts() -> None:
-    contract = {
-        "start_date", "end_date", "arrival_start_date", "arrival_end_date", "time_zone",
-        "event_day_partitions", "arrival_day_partitions",
-        "ods_database", "dwd_database", "dws_database", "ads_database",
-    }  # fmt: skip
-    assert contract == KNOWN_PLACEHOLDERS
-
-
 @pytest.mark.parametrize("model", MODELS, ids=ids)
 def test_sql_file_exists_and_uses_only_known_placeholders(model: Model) -> None:
     assert (CATALOG.root / model.sql_path).is_file()

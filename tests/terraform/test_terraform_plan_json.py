@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from etl_lambdas.catalog import DATABASE_TIERS
+
 # Policy attributes: the JSON documents IAM, S3, SNS and KMS evaluate.
 POLICY_ATTRIBUTES = {
     "aws_iam_role": "assume_role_policy",
@@ -71,3 +73,13 @@ def test_the_machines_name_every_function_and_the_model_machine_by_their_arns(
         assert sum(f'"{arn}"' in d for d in definitions.values()) == 1, arn
     model_arn = machines["lakepipe-prod-model"]["change"]["after"]["arn"]
     assert f'"{model_arn}"' in definitions["lakepipe-prod-pipeline"]
+
+
+def test_terraform_makes_a_database_for_each_tier_the_functions_name(
+    prod_plan: dict[str, Any],
+) -> None:
+    # The tiers are declared once per language (modules/catalog's model_tiers, Python's
+    # etl_lambdas.catalog.TIERS): a tier added to one only must fail here.
+    names = prod_plan["planned_values"]["outputs"]["glue_database_names"]["value"]
+
+    assert names == {tier: f"lakepipe_prod_{tier}" for tier in DATABASE_TIERS}

@@ -23,6 +23,7 @@ from hcl_tree import (
 from etl_lambdas.catalog import placeholders
 from etl_local.settings import LocalSettings
 from tools.provider_schema import ensure_schema, load_schema
+from tools.readme_terraform import readme_with_tables
 
 # Inputs whose values come from a fixed set: each must be validated with contains().
 ENUM_LIKE = {
@@ -146,16 +147,10 @@ def test_glue_job_arguments_follow_the_contract() -> None:
     job = next(b for b in blocks("resource", [main]) if b.labels[0] == "aws_glue_job")
     arguments = {unquote(k): unquote(v) for k, v in job.body["default_arguments"].items()}
 
-    # docs/contracts.md, "Glue job"; the run adds the window and --run_id (the Plan step)
+    # A re-run of a window must read it again: no bookmarks.
     assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
-    assert arguments["--sources"] == "${base64encode(jsonencode({sources = var.sources}))}"
-    assert arguments["--raw_root"] == "s3://${var.raw_bucket_name}/"
-    assert arguments["--ods_root"] == "s3://${var.curated_bucket_name}/ods/"
-    assert (
-        arguments["--changes_root"] == "s3://${var.artifacts_bucket_name}/${local.changes_prefix}"
-    )
-    assert arguments["--time_zone"] == "${var.pipeline_time_zone}"
-    # the local runtime deploys the job with the same arguments (Glue's own ones aside)
+    # Terraform names the job's own arguments itself (it cannot read Python): they are the
+    # ones etl_lambdas.sources builds, with which the local runtime deploys the job.
     glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log"}
     assert set(arguments) - glue_own == set(LocalSettings().glue_job_arguments)
 
@@ -217,15 +212,10 @@ def test_every_taggable_resource_gets_the_tags(schema: dict[str, Any]) -> None:
             assert "var.tags" in str(resource.body.get("tags", "")), f"{resource.where}: no tags"
 
 
-def _documented_names(section: str) -> list[str]:
+def test_the_readme_tables_of_inputs_and_outputs_are_made_from_the_terraform() -> None:
     text = (REPOSITORY_ROOT / "README.md").read_text(encoding="utf-8")
-    table = text.split(f"\n### {section}\n", 1)[1].split("\n#", 1)[0]
-    return re.findall(r"^\| `([a-z0-9_]+)` \|", table, re.MULTILINE)
+    assert readme_with_tables(text) == text, "run python -m tools.readme_terraform"
 
-
-def test_readme_lists_the_root_inputs_and_outputs() -> None:
-    variables = [b.labels[0] for b in blocks("variable", [REPOSITORY_ROOT / "variables.tf"])]
-    outputs = [b.labels[0] for b in blocks("output", [REPOSITORY_ROOT / "outputs.tf"])]
-
-    assert _documented_names("Inputs") == variables
-    assert _documented_names("Outputs") == outputs
+    edited = text.replace("| AWS region to deploy to. |", "| The region. |")
+    assert edited != text
+    assert readme_with_tables(edited) == text

@@ -16,6 +16,7 @@ from etl_lambdas.events import BeginEvent
 from etl_lambdas.lease import RunLease, execution_running
 from etl_lambdas.naming import changes_prefix, database
 from etl_lambdas.planning import build_run
+from etl_lambdas.sources import run_job_arguments
 from etl_lambdas.staging import drop_stale_tables
 
 _ENV = step_environment("begin")
@@ -54,12 +55,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         lease=lease.as_dict(),
         stale_staging_tables=len(dropped),
         # Merged by Glue over the job's default arguments (sources, paths, time zone).
-        glue_arguments={
-            "--arrival_start_date": run["arrival_start_date"],
-            "--arrival_end_date": run["arrival_end_date"],
-            "--run_id": run["run_id"],
-            "--changes_path": f"s3://{_ENV['ARTIFACTS_BUCKET']}/{changes_prefix()}{run['run_id']}/",
-        },
+        glue_arguments=run_job_arguments(
+            arrival_start_date=run["arrival_start_date"],
+            arrival_end_date=run["arrival_end_date"],
+            run_id=run["run_id"],
+            changes_path=f"s3://{_ENV['ARTIFACTS_BUCKET']}/{changes_prefix()}{run['run_id']}/",
+        ),
     )
     logger.info("run begun", extra={"run": run, "dropped_staging_tables": dropped})
     return run

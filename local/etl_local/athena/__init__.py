@@ -2,5 +2,13 @@
 
 from .engine import AthenaEngine, QueryExecution, ResultSet
 from .errors import AthenaQueryError, InvalidRequestError
+from .workgroup import WorkgroupRules
 
-__all__ = ["AthenaEngine", "AthenaQueryError", "InvalidRequestError", "QueryExecution", "ResultSet"]
+__all__ = [
+    "AthenaEngine",
+    "AthenaQueryError",
+    "InvalidRequestError",
+    "QueryExecution",
+    "ResultSet",
+    "WorkgroupRules",
+]

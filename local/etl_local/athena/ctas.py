@@ -1,5 +1,6 @@
-"""CREATE TABLE AS SELECT as Athena runs it: Hive-style Parquet under external_location,
-then the table and its partitions in the Glue catalog.
+"""CREATE TABLE AS SELECT as Athena runs it, in phases: check the target (check_target) and
+the SELECT's columns (output_columns), write Hive-style Parquet under external_location,
+then the table (register_table) and its partitions (register_partitions) in Glue.
 
 Athena's rules are checked before anything is written, with Athena's messages, so a
 rejected statement leaves no files and no catalog entry behind.
@@ -34,6 +35,8 @@ class CtasOptions:
     external_location: str
     compression: str
     partitioned_by: tuple[str, ...]
+    # The statement's own external_location (None: the default location was taken).
+    requested_location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,21 @@ def parse_options(create: exp.Create, default_database: str, default_location: s
         external_location=as_folder(location),
         compression=compression,
         partitioned_by=tuple(properties.get("partitioned_by", ())),
+        requested_location=properties.get("external_location"),
     )
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class OutputColumns:
+    """The SELECT's columns as the CTAS writes them: names in order, DuckDB and Hive types."""
+
+    names: list[str]
+    duckdb_types: dict[str, str]
+    hive_types: dict[str, str]
 
 
 def run_ctas(
@@ -113,6 +126,23 @@ def run_ctas(
     directory; the limits that depend on the rows (partitions written) are checked there, so
     a rejected statement publishes no file and creates no table.
     """
+    check_target(options, catalog, access)
+    columns = output_columns(options, select_sql, cursor)
+    with access.store.staging_directory("ctas") as staging:
+        row_count = _write_parquet(
+            options, select_sql, columns.names, columns.duckdb_types, cursor, staging, query_id
+        )
+        written = access.publish_directory(staging, options.external_location)
+    descriptor = register_table(options, columns, catalog)
+    partitions = register_partitions(options, descriptor, [o.key for o in written], catalog)
+    return CtasOutcome(row_count, partitions, len(written))
+
+
+def check_target(options: CtasOptions, catalog: GlueCatalog, access: ObjectAccess) -> None:
+    """The database must exist, the table must not, and the location must be empty: "The
+    external_location property must specify a location that is empty. A CTAS query checks
+    that the path location (prefix) in the bucket is empty and never overwrites the data"
+    ("Considerations and limitations for CTAS queries", Athena User Guide)."""
     if not catalog.database_exists(options.database):
         raise AthenaQueryError(f"SCHEMA_NOT_FOUND: Schema '{options.database}' does not exist")
     if catalog.table_exists(options.database, options.table):
@@ -129,6 +159,12 @@ def run_ctas(
             "your account."
         )
 
+
+def output_columns(
+    options: CtasOptions, select_sql: str, cursor: duckdb.DuckDBPyConnection
+) -> OutputColumns:
+    """The SELECT's columns, checked against Athena's rules for a table and its partition
+    keys (unique names, partition keys last and in order, a type Hive can hold)."""
     described = cursor.execute(f"DESCRIBE {select_sql}").fetchall()
     names = [row[0] for row in described]
     types = {row[0]: row[1] for row in described}
@@ -157,13 +193,18 @@ def run_ctas(
         hive_types = {name: duckdb_to_hive(types[name]) for name in names}
     except UnsupportedTypeError as error:
         raise AthenaQueryError(str(error)) from None
+    return OutputColumns(names, types, hive_types)
 
-    with access.store.staging_directory("ctas") as staging:
-        row_count = _write_parquet(options, select_sql, names, types, cursor, staging, query_id)
-        written = access.publish_directory(staging, options.external_location)
 
-    data_columns = [{"Name": n, "Type": hive_types[n]} for n in names if n not in partition_by]
-    partition_keys = [{"Name": k, "Type": hive_types[k]} for k in partition_by]
+def register_table(
+    options: CtasOptions, columns: OutputColumns, catalog: GlueCatalog
+) -> dict[str, Any]:
+    """Create the table in the Glue catalog; its storage descriptor."""
+    partition_by = options.partitioned_by
+    data_columns = [
+        {"Name": n, "Type": columns.hive_types[n]} for n in columns.names if n not in partition_by
+    ]
+    partition_keys = [{"Name": k, "Type": columns.hive_types[k]} for k in partition_by]
     descriptor = parquet_storage_descriptor(data_columns, options.external_location)
     catalog.create_table(
         options.database,
@@ -180,23 +221,30 @@ def run_ctas(
             "PartitionKeys": partition_keys,
         },
     )
+    return descriptor
+
+
+def register_partitions(
+    options: CtasOptions, descriptor: dict[str, Any], keys: list[str], catalog: GlueCatalog
+) -> tuple[tuple[str, ...], ...]:
+    """Add a partition for each folder the written files (object keys) are in; their values."""
+    if not options.partitioned_by:
+        return ()
+    _, prefix = split_uri(options.external_location)
     partitions: dict[tuple[str, ...], str] = {}
-    if partition_by:
-        _, prefix = split_uri(options.external_location)
-        for obj in written:
-            relative_dir = obj.key[len(prefix) :].rpartition("/")[0]
-            pairs = partition_values_of(relative_dir) or []
-            values = tuple(v for _, v in pairs)
-            partitions.setdefault(values, f"{options.external_location}{relative_dir}/")
-        catalog.create_partitions(
-            options.database,
-            options.table,
-            [
-                {"Values": list(values), "StorageDescriptor": {**descriptor, "Location": location}}
-                for values, location in sorted(partitions.items())
-            ],
-        )
-    return CtasOutcome(row_count, tuple(sorted(partitions)), len(written))
+    for key in keys:
+        relative_dir = key[len(prefix) :].rpartition("/")[0]
+        values = tuple(v for _, v in partition_values_of(relative_dir) or [])
+        partitions.setdefault(values, f"{options.external_location}{relative_dir}/")
+    catalog.create_partitions(
+        options.database,
+        options.table,
+        [
+            {"Values": list(values), "StorageDescriptor": {**descriptor, "Location": location}}
+            for values, location in sorted(partitions.items())
+        ],
+    )
+    return tuple(sorted(partitions))
 
 
 def _write_parquet(

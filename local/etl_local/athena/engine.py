@@ -30,10 +30,17 @@ from etl_local.sql_dialect import install_functions, parse_athena, to_duckdb
 
 from .binding import TableBinder
 from .ctas import CtasOutcome, parse_options, run_ctas
-from .errors import SYSTEM_ERROR, USER_ERROR, AthenaQueryError, InvalidRequestError
+from .errors import (
+    SYSTEM_ERROR,
+    USER_ERROR,
+    AthenaQueryError,
+    InvalidRequestError,
+    QueryCancelledError,
+)
 from .glue_catalog import GlueCatalog
 from .hive import athena_result_type
 from .objects import as_folder
+from .workgroup import WorkgroupRules
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +83,7 @@ class QueryExecution:
     partitions_written: tuple[tuple[str, ...], ...] = ()
     result: ResultSet | None = None
     cancel_requested: bool = False
+    rules: WorkgroupRules = field(default_factory=WorkgroupRules)
 
     @property
     def done(self) -> bool:
@@ -224,11 +232,13 @@ class AthenaEngine:
         catalog: str | None = None,
         client_request_token: str | None = None,
         principal: str | None = None,
+        rules: WorkgroupRules | None = None,
     ) -> str:
         """Queue a query; the same ClientRequestToken returns the same id and runs nothing.
 
         `principal` is the caller's ARN: the query reads and writes S3 as it (default: the
-        account's root)."""
+        account's root). `rules` is what the workgroup imposes (etl_local.athena.workgroup);
+        `output_location` is the location those rules chose."""
         with self._lock:
             if client_request_token and client_request_token in self._tokens:
                 existing = self._executions[self._tokens[client_request_token]]
@@ -251,6 +261,7 @@ class AthenaEngine:
                 region=region,
                 client_request_token=client_request_token,
                 principal=principal or f"arn:aws:iam::{account_id}:root",
+                rules=rules or WorkgroupRules(name=workgroup),
             )
             if client_request_token:
                 self._tokens[client_request_token] = query_id
@@ -369,6 +380,8 @@ class AthenaEngine:
                 self._execute(execution)
             except AthenaQueryError as error:
                 self._fail(execution, error.message, error.category, error.retryable)
+            except QueryCancelledError as error:
+                self._finish(execution, "CANCELLED", error.message)
             except PermissionError as error:
                 # The authorizer denied an S3 access: Athena reports S3's AccessDenied.
                 self._fail(execution, f"Permission denied on S3 path: {error}", USER_ERROR, False)
@@ -458,6 +471,7 @@ class AthenaEngine:
         binder = TableBinder(cursor, catalog, access, execution.database)
         bound = binder.bind(statement)
         execution.data_scanned_bytes = binder.binding.bytes_scanned
+        execution.rules.check_bytes_scanned(execution.data_scanned_bytes)
         _name_unnamed_columns(bound)
         relation = cursor.execute(to_duckdb(bound))
         description = relation.description or []
@@ -480,9 +494,11 @@ class AthenaEngine:
             else ""
         )
         options = parse_options(statement, execution.database, default_location)
+        execution.rules.check_ctas_location(options.requested_location)
         binder = TableBinder(cursor, catalog, access, execution.database)
         bound = binder.bind(statement.expression)
         execution.data_scanned_bytes = binder.binding.bytes_scanned
+        execution.rules.check_bytes_scanned(execution.data_scanned_bytes)
         outcome: CtasOutcome = run_ctas(
             options,
             to_duckdb(bound),

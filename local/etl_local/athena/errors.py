@@ -19,3 +19,12 @@ class AthenaQueryError(Exception):
 
 class InvalidRequestError(Exception):
     """A request Athena rejects before running anything (InvalidRequestException)."""
+
+
+class QueryCancelledError(Exception):
+    """Athena cancelled the query itself (not the caller): it ends CANCELLED, the message
+    in StateChangeReason."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -12,10 +12,10 @@ the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
 - both again BENCH_REPEATS times, alternating (the day-N run repeated on the same data: the
   hours it converted are made new again first), for medians on a shared machine;
 - incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
-- the AWS cost of the day-N run, priced by etl_local.cost_model from what was
+- the AWS cost of the day-N run, priced by etl_local.bench.cost_model from what was
   measured, side by side with the seed design (two crawls a day, full scans);
 - start-up, on the measured lake and on a synthesized 30-day one
-  (etl_local.bench_startup): `etl query` of a count, process start to answer, and
+  (etl_local.bench.startup): `etl query` of a count, process start to answer, and
   `etl run`, process start to StartExecution (BENCH_STARTUP_REPEATS times each).
 
 Writes $ETL_HOME/bench.json (ETL_HOME defaults to .local) and prints a table.
@@ -42,13 +42,14 @@ from rich.console import Console
 from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
-from etl_local import bench_startup, cost_model
-from etl_local.floor import FloorResult, run_floor
+from etl_local.bench import cost_model
+from etl_local.bench import startup as bench_startup
+from etl_local.bench.floor import FloorResult, run_floor
+from etl_local.bench.process_tree import PeakTreeRss
 from etl_local.generate import generate_events
-from etl_local.process_tree import PeakTreeRss
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # A fixed, DST-free first day so that reports of different machines compare the same data.
 FIRST_DAY = date(2026, 9, 7)
 PRODUCTION_SENSORS = 4600
@@ -325,8 +326,39 @@ def _estimated_gets(scans: list[int]) -> int:
     return sum(GETS_PER_FILE_READ * max(1, -(-scan // (8 * 1024 * 1024))) for scan in scans)
 
 
+@dataclass(frozen=True)
+class _Measured:
+    """What one bench measured, before it is priced and reported."""
+
+    config: BenchConfig
+    sizes: dict[str, Any]
+    events_last: int
+    generate_seconds: float
+    runs: list[DayRun]
+    dailies: list[DayRun]
+    floors: list[FloorResult]
+    peak: PeakTreeRss
+    scans_first: list[int]
+    scans_last: list[int]
+    athena_seconds: float
+    quantities: cost_model.RunQuantities
+    seed_quantities: cost_model.RunQuantities
+    startup: dict[str, Any]
+
+
 def main() -> int:
     config = BenchConfig.from_env()
+    report = _report(_measure(config))
+    output = config.home / "bench.json"
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print_report(report)
+    console.print(f"wrote {output}")
+    return 0
+
+
+def _measure(config: BenchConfig) -> _Measured:
+    """Generate the days, run the pipeline on each, repeat the last one beside the floor,
+    then measure start-up on the lake left behind."""
     sizes = prod_sizes()
     bench_home = config.home / "bench"
     shutil.rmtree(bench_home, ignore_errors=True)
@@ -374,38 +406,65 @@ def main() -> int:
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
-        athena_seconds = engine_seconds(last_executions)
-        result_files = [
-            e["ResultConfiguration"]["OutputLocation"]
-            for e in last_executions
-            if e.get("ResultConfiguration", {}).get("OutputLocation")
-        ]
         quantities = quantities_of(runs[-1], scans_last, sizes, max(puts, 0))
         seed_quantities = seed_design(runtime, catalog, quantities)
 
-    startup = measure_startup(config, lake_home, days, result_files)
+    return _Measured(
+        config=config,
+        sizes=sizes,
+        events_last=events_last,
+        generate_seconds=generate_seconds,
+        runs=runs,
+        dailies=dailies,
+        floors=floors,
+        peak=peak,
+        scans_first=scans_first,
+        scans_last=scans_last,
+        athena_seconds=engine_seconds(last_executions),
+        quantities=quantities,
+        seed_quantities=seed_quantities,
+        startup=measure_startup(config, lake_home, days, _result_files(last_executions)),
+    )
+
+
+def _result_files(executions: list[dict[str, Any]]) -> list[str]:
+    return [
+        e["ResultConfiguration"]["OutputLocation"]
+        for e in executions
+        if e.get("ResultConfiguration", {}).get("OutputLocation")
+    ]
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }
+
+
+def _report(measured: _Measured) -> dict[str, Any]:
+    """The report (bench.json): the measures, the costs and the targets."""
+    m = measured
+    config, runs, dailies, floors, peak = m.config, m.runs, m.dailies, m.floors, m.peak
     floor = floors[-1]
     ratios = [run.seconds / fl.seconds for run, fl in zip(dailies, floors, strict=True)]
     first, daily = runs[0], runs[-1]
-    cost = cost_model.cost_of(quantities)
-    previous_cost = cost_model.cost_of(cost_model.previous_design(quantities))
-    seed_cost = cost_model.cost_of(seed_quantities)
+    cost = cost_model.cost_of(m.quantities)
+    previous_cost = cost_model.cost_of(cost_model.previous_design(m.quantities))
+    seed_cost = cost_model.cost_of(m.seed_quantities)
     report: dict[str, Any] = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-        },
+        "machine": _machine(),
         "sensors": config.sensors,
         "days": config.days,
-        "events": events_last,
-        "generate_seconds": round(generate_seconds, 1),
+        "events": m.events_last,
+        "generate_seconds": round(m.generate_seconds, 1),
         "pipeline_seconds": _median(run.seconds for run in dailies),
         "pipeline_seconds_runs": [round(run.seconds, 1) for run in dailies],
         "stage_seconds": _median_stages(dailies),
-        "events_per_second": round(events_last / statistics.median(r.seconds for r in dailies)),
-        "athena_engine_seconds": round(athena_seconds, 1),
+        "events_per_second": round(m.events_last / statistics.median(r.seconds for r in dailies)),
+        "athena_engine_seconds": round(m.athena_seconds, 1),
         "first_run_seconds": round(first.seconds, 1),
         "first_run_stage_seconds": {
             k: round(v, 1) for k, v in stage_seconds(first.result.events).items()
@@ -424,14 +483,14 @@ def main() -> int:
                 peak.peak_by_process.items(), key=lambda item: -item[1][1]
             )[:5]
         },
-        "bytes_read_day1": sum(scans_first),
-        "bytes_read_dayN": sum(scans_last),
+        "bytes_read_day1": sum(m.scans_first),
+        "bytes_read_dayN": sum(m.scans_last),
         "day_seconds": {run.day.isoformat(): round(run.seconds, 1) for run in runs},
-        "rows_dayN": {m.model: m.rows_written for m in daily.result.models},
+        "rows_dayN": {model.model: model.rows_written for model in daily.result.models},
         "floor_rows": floor.rows_by_model,
         "cost_per_run_usd": round(cost.total, 4),
         "cost_breakdown_usd": cost.as_dict(),
-        "crawler_runs_dayN": quantities.crawler_runs,
+        "crawler_runs_dayN": m.quantities.crawler_runs,
         # What a day whose schema changed adds: one crawl per changed source.
         "crawl_usd": round(cost_model.crawler_cost(1, 0), 4),
         "previous_design_cost_per_run_usd": round(previous_cost.total, 4),
@@ -439,26 +498,25 @@ def main() -> int:
         "seed_design_cost_per_run_usd": round(seed_cost.total, 4),
         "seed_design_breakdown_usd": seed_cost.as_dict(),
         "assumptions": {
-            "prices": "eu-west-1 list prices, see local/etl_local/cost_model.py",
-            "glue_dpus": sizes["glue_dpus"],
-            "glue_execution_class": sizes["glue_execution_class"],
-            "lambda_memory_gb": sizes["lambda_memory_gb"],
+            "prices": "eu-west-1 list prices, see local/etl_local/bench/cost_model.py",
+            "glue_dpus": m.sizes["glue_dpus"],
+            "glue_execution_class": m.sizes["glue_execution_class"],
+            "lambda_memory_gb": m.sizes["lambda_memory_gb"],
             "glue_seconds": "local Spark wall time of ConvertRaw (2 local cores)",
             "lambda_seconds": "local in-process handler time",
             "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
         },
     }
-    report["startup"] = startup
-    measured, history = startup[f"{config.days} days"], startup[f"{HISTORY_DAYS} days"]
+    report["startup"] = m.startup
+    startup_measured = m.startup[f"{config.days} days"]
+    history = m.startup[f"{HISTORY_DAYS} days"]
     report["run_startup_growth"] = round(
-        history["run_startup_seconds"]["median"] / measured["run_startup_seconds"]["median"], 2
+        history["run_startup_seconds"]["median"]
+        / startup_measured["run_startup_seconds"]["median"],
+        2,
     )
-    report["targets"] = targets(report, measured, history)
-    output = config.home / "bench.json"
-    output.write_text(json.dumps(report, indent=2) + "\n")
-    print_report(report)
-    console.print(f"wrote {output}")
-    return 0
+    report["targets"] = targets(report, startup_measured, history)
+    return report
 
 
 def targets(

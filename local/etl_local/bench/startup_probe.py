@@ -1,4 +1,4 @@
-"""`python -m etl_local.startup_probe run ...`: an `etl run` that stops at StartExecution.
+"""`python -m etl_local.bench.startup_probe run ...`: an `etl run` that stops at StartExecution.
 
 For the benchmark's start-up measure: it runs the `etl` command line unchanged, and when
 the runtime is about to send StartExecution (everything before it done: imports, server,

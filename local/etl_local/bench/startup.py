@@ -3,7 +3,7 @@
 - `etl query "SELECT count(*) FROM dwd.traffic_events"`: wall time from spawning the
   command to its exit (process start to answer, the answer printed);
 - `etl run`: wall time from spawning it to the moment it sends StartExecution
-  (etl_local.startup_probe; the execution is not started, the lake is left as it was).
+  (etl_local.bench.startup_probe; the execution is not started, the lake is left as it was).
 
 Generating and running 30 production-size days would take hours, so the 30-day lake is
 synthesized from the measured one: a copy (files hard-linked, index and catalog copied) to
@@ -195,7 +195,7 @@ def run_startup_seconds(home: Path, day: date) -> tuple[float, float]:
     """Wall seconds from spawning `etl run --date day` to its StartExecution, and the CPU
     seconds of the whole command (it ends there)."""
     environment = {**os.environ, "ETL_HOME": str(home)}
-    command = [sys.executable, "-m", "etl_local.startup_probe", "run", "--date", str(day)]
+    command = [sys.executable, "-m", "etl_local.bench.startup_probe", "run", "--date", str(day)]
     cpu = _children_cpu_seconds()
     started = time.time()
     done = subprocess.run(
