@@ -43,6 +43,7 @@ from moto.glue.responses import GlueResponse
 
 from etl_local.athena import AthenaEngine, InvalidRequestError
 from etl_local.crawler import LocalCrawler
+from etl_local.iam.middleware import current_principal
 
 if TYPE_CHECKING:
     from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
@@ -303,6 +304,8 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
                 400,
             )
         context = self._get_param("QueryExecutionContext") or {}
+        # The query reads and writes S3 with its caller's permissions (the IAM hook's signer).
+        caller = current_principal()
         try:
             query_id = engine.start_query(
                 self._get_param("QueryString"),
@@ -313,6 +316,7 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
                 database=context.get("Database"),
                 catalog=context.get("Catalog"),
                 client_request_token=self._get_param("ClientRequestToken"),
+                principal=caller.arn if caller is not None else None,
             )
         except InvalidRequestError as error:
             return _invalid(self, error)
