@@ -155,9 +155,8 @@ def test_glue_job_arguments_follow_the_contract() -> None:
         arguments["--changes_root"] == "s3://${var.artifacts_bucket_name}/${local.changes_prefix}"
     )
     assert arguments["--time_zone"] == "${var.pipeline_time_zone}"
-    # the local runtime deploys the job with the same arguments (Glue's own ones aside)
-    glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log"}
-    assert set(arguments) - glue_own == set(LocalSettings().glue_job_arguments)
+    # the local runtime deploys the job from the local plan: the same arguments
+    assert set(arguments) == set(LocalSettings().plan.glue_job.default_arguments)
 
 
 def _policy_documents() -> list[Block]:
