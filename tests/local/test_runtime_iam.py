@@ -3,6 +3,7 @@ what its policies do not allow is denied as AWS denies it (no Spark: nothing is 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from etl_local import cli
 from etl_local.runtime import LocalRuntime
 
 
@@ -81,3 +83,25 @@ def test_the_pipeline_machine_may_invoke_its_steps_only(runtime: LocalRuntime) -
     assert error["Code"] == "AccessDeniedException"
     assert "lakepipe-local-pipeline-states" in error["Message"]
     assert "lambda:InvokeFunction" in error["Message"]
+
+
+def test_iam_report_lists_the_denials_and_fails(
+    runtime: LocalRuntime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert runtime.iam is not None and runtime.iam.ledger.path is not None
+    with pytest.raises(ClientError):
+        client_as(runtime, "sns", "write").publish(TopicArn=runtime.settings.topic_arn, Message="x")
+    runtime.iam.flush()
+    output = tmp_path / "iam-report.json"
+
+    code = cli.main(
+        ["iam-report", "--ledgers", str(runtime.iam.ledger.path.parent), "--output", str(output)]
+    )
+
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert code == 1
+    assert {"identity": "arn:aws:iam::123456789012:role/lakepipe-local-write-lambda"}.items() <= (
+        next(d for d in report["denied"] if d["action"] == "sns:Publish").items()
+    )
+    assert "DENIED  sns:Publish" in output.with_suffix(".txt").read_text(encoding="utf-8")
+    assert "unused statement(s) without a reason" in capsys.readouterr().out
