@@ -213,7 +213,11 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
     if args.command == "run" and args.date is not None and args.start is not None:
         parser.error("--date cannot be combined with --start/--end")
     if args.command == "run":
-        args.execution_input = _checked_execution_input(parser, args, LocalSettings())
+        try:
+            args.execution_input = _checked_execution_input(parser, args, LocalSettings())
+        except PlanMissing as error:
+            sys.stderr.write(f"etl run: {error}\n")
+            return 2
     factory = runtime_factory or _default_runtime_factory
     handlers: dict[str, Callable[[argparse.Namespace, RuntimeFactory], int]] = {
         "run": _run,

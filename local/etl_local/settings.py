@@ -30,10 +30,6 @@ class LocalSettings:
     env: str = "local"
     region: str = "eu-west-1"
     account_id: str = LOCAL_ACCOUNT_ID
-    time_zone: str = "Europe/Brussels"
-    max_backfill_days: int = 366
-    # Beyond the machine's own TimeoutSeconds the runtime stops waiting (see runtime.run).
-    state_machine_timeout_seconds: int = 7200
     # The source declaration Terraform reads too (root variable sources_path).
     sources_path: Path = field(default_factory=lambda: default_sql_root() / SOURCES_FILE)
     # The local environment's Terraform plan (etl_local.plan).
@@ -43,6 +39,20 @@ class LocalSettings:
     def plan(self) -> LocalPlan:
         """The local plan, read once; PlanMissing says how to make it."""
         return LocalPlan.load(self.plan_path)
+
+    # -- the local environment's variables, as planned ------------------------------------
+    @property
+    def time_zone(self) -> str:
+        return str(self.plan.variable("pipeline_time_zone"))
+
+    @property
+    def max_backfill_days(self) -> int:
+        return int(self.plan.variable("max_backfill_days"))
+
+    @property
+    def state_machine_timeout_seconds(self) -> int:
+        """Beyond the machine's own TimeoutSeconds the runtime stops waiting (runtime.run)."""
+        return int(self.plan.variable("state_machine_timeout_seconds"))
 
     @property
     def name_prefix(self) -> str:
