@@ -456,3 +456,30 @@ def test_files_without_a_column_read_null_for_it(aws: Aws, first_has_every_colum
         ["new", "90", "05"],
         ["late", None, "06"],
     ]
+
+
+class DenyAction(Recorder):
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+
+    def __call__(self, principal: str, action: str, resource: str, context: Any) -> None:
+        super().__call__(principal, action, resource, context)
+        if action == self.action:
+            raise PermissionError(
+                f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
+            )
+
+
+def test_a_ctas_without_batch_create_partition_fails_naming_the_action(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
+    aws.engine.authorize = DenyAction("glue:BatchCreatePartition")
+
+    denied = run(aws, ctas(f"s3://{BUCKET}/dwd/denied/"))
+
+    reason = denied["Status"]["StateChangeReason"]
+    assert denied["Status"]["State"] == "FAILED"
+    assert reason.startswith("Insufficient permissions to execute the query. User: ")
+    assert "is not authorized to perform: glue:BatchCreatePartition on resource: " in reason
+    assert "Error Code: AccessDeniedException" in reason
