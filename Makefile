@@ -44,7 +44,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 # The AWS provider's schema, served by the offline provider (see tools/provider_schema.py).
 PROVIDER_SCHEMA := $(VENV)/provider-schema/aws-provider-schema-21.22.1.terraform.json
-$(PROVIDER_SCHEMA): $(DEV_INSTALLED) tools/provider_schema.py tools/cdktf_schema.py
+$(PROVIDER_SCHEMA): $(RUN_INSTALLED) tools/provider_schema.py tools/cdktf_schema.py
 	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(VENV)/provider-schema
 
@@ -56,8 +56,16 @@ $(LAMBDA_ZIP): $(RUN_INSTALLED) requirements-lambda.txt $(shell find lambdas/etl
 
 build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
 
-plan: setup build ## terraform validate + plan per envs/*.tfvars, offline (build/plan-<env>.json)
+plan: setup build ## terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
 	$(BIN)/python -m tools.terraform_plan
+
+# The local runtime deploys from its environment's plan (local/terraform/local.tfvars).
+LOCAL_PLAN := build/plan-local.json
+$(LOCAL_PLAN): $(RUN_INSTALLED) $(PROVIDER_SCHEMA) $(LAMBDA_ZIP) local/terraform/local.tfvars \
+		$(wildcard *.tf modules/*/*.tf asl/*.json glue/*.py) sql/sources.yaml \
+		lambdas/etl_lambdas/steps/steps.yaml $(wildcard tools/offline_aws_provider/*.py) \
+		tools/terraform_plan.py
+	$(BIN)/python -m tools.terraform_plan --env local
 
 test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -73,14 +81,14 @@ fmt: $(DEV_INSTALLED) ## format Python and Terraform in place
 	$(BIN)/ruff check --fix .
 	$(BIN)/python -m tools.terraform_fmt
 
-run: $(RUN_INSTALLED) build ## run yesterday's pipeline locally (generates sample data when absent)
+run: $(RUN_INSTALLED) build $(LOCAL_PLAN) ## run yesterday's pipeline locally (generates sample data when absent)
 	$(BIN)/etl generate --if-absent
 	$(BIN)/etl run
 	@echo
 	@echo 'Query the results, e.g.:'
 	@echo '  $(BIN)/etl query "SELECT * FROM ads.segment_congestion_daily ORDER BY jam_share DESC LIMIT 10"'
 
-bench: $(RUN_INSTALLED) build ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
+bench: $(RUN_INSTALLED) build $(LOCAL_PLAN) ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
 	$(BIN)/python -m etl_local.bench
 
 clean: ## remove build output and local state

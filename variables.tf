@@ -11,12 +11,12 @@ variable "project" {
 }
 
 variable "env" {
-  description = "Environment name. One of dev, staging, prod."
+  description = "Environment name. One of dev, staging, prod; local is the local runtime's (local/terraform/local.tfvars)."
   type        = string
 
   validation {
-    condition     = contains(["dev", "staging", "prod"], var.env)
-    error_message = "env must be one of dev, staging, prod."
+    condition     = contains(["dev", "staging", "prod", "local"], var.env)
+    error_message = "env must be one of dev, staging, prod (or local, the local runtime's)."
   }
 }
 

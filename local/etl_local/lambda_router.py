@@ -63,6 +63,16 @@ class InjectedServiceError(Exception):
 
 # Called before a step's handler with the step name; may raise InjectedServiceError.
 BeforeInvokeHook = Callable[[str], None]
+# (step) -> the AWS_* credential variables of the function's execution role session.
+FunctionCredentials = Callable[[str], Mapping[str, str]]
+# (signer's access key id, function name) -> None if allowed, else AWS's denial message.
+AuthorizeInvoke = Callable[[str | None, str], str | None]
+# Without IAM: any key, as moto accepts any.
+_ANY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
 
 
 @dataclass
@@ -91,8 +101,13 @@ class LambdaRouter:
         sql_root: Path | None = None,
         steps: Mapping[str, StepSpec] = STEPS,
         log_path: Path | None = None,
+        *,
+        credentials: FunctionCredentials | None = None,
+        authorize_invoke: AuthorizeInvoke | None = None,
     ) -> None:
         self._settings = settings
+        self._credentials = credentials
+        self.authorize_invoke = authorize_invoke
         self._endpoint_url = endpoint_url
         self._sql_root = sql_root
         self._steps = steps
@@ -199,10 +214,8 @@ class LambdaRouter:
             "AWS_LAMBDA_FUNCTION_NAME": function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            # Lambda passes the execution role's credentials this way; moto accepts any.
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            # Lambda passes the execution role's session credentials this way.
+            **(self._credentials(step) if self._credentials else _ANY_CREDENTIALS),
             # Local only: the handlers' boto3 clients reach the local server.
             "AWS_ENDPOINT_URL": self._endpoint_url,
             **self._settings.function_environment(step),
@@ -211,7 +224,11 @@ class LambdaRouter:
         removed = {"AWS_PROFILE"} | (
             set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
         )
-        with _patched_environ(variables, removed), self._sql_root_override():
+        with (
+            _patched_environ(variables, removed),
+            _fresh_default_credentials(),
+            self._sql_root_override(),
+        ):
             yield
 
     @contextlib.contextmanager
@@ -271,6 +288,25 @@ def _patched_environ(variables: Mapping[str, str], removed: set[str]) -> Iterato
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def _fresh_default_credentials() -> Iterator[None]:
+    """Each function is its own process on Lambda; here they share boto3's default session,
+    which resolves credentials once and keeps them: the next function would sign with the
+    previous one's role. The session forgets them on entry and on exit, so the clients a
+    function creates resolve its own from the environment (calls are serialized)."""
+    import boto3
+
+    def forget() -> None:
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION._session._credentials = None  # type: ignore[attr-defined]
+
+    forget()
+    try:
+        yield
+    finally:
+        forget()
+
+
 _LOG_FILE_LOCK = threading.Lock()
 
 
@@ -317,13 +353,21 @@ def _function_name(name_or_arn: str) -> str:
 _ACTIVE_ROUTERS: list[LambdaRouter] = []
 
 
-def _route_invoke(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+def _route_invoke(
+    params: dict[str, Any], request_signer: Any = None, **_: Any
+) -> tuple[AWSResponse, dict[str, Any]] | None:
     url_path: str = params.get("url_path", "")
     if not _ACTIVE_ROUTERS or not url_path.startswith(_INVOCATIONS_PATH):
         return None
     function_name = url_path[len(_INVOCATIONS_PATH) :].split("/", 1)[0]
     for router in reversed(_ACTIVE_ROUTERS):
         if router.handles(function_name):
+            if router.authorize_invoke is not None:
+                credentials = getattr(request_signer, "_credentials", None)
+                access_key = getattr(credentials, "access_key", None)
+                denial = router.authorize_invoke(access_key, urllib.parse.unquote(function_name))
+                if denial is not None:
+                    return _access_denied(url_path, denial)
             body = params.get("body") or b"{}"
             status, parsed = router.invoke(
                 function_name, body if isinstance(body, bytes) else body.encode()
@@ -331,6 +375,17 @@ def _route_invoke(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[s
             http = AWSResponse(url=url_path, status_code=status, headers=HTTPHeaders(), raw=None)
             return http, parsed
     return None
+
+
+def _access_denied(url_path: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    # Lambda's answer to an Invoke its caller may not make: 403 AccessDeniedException
+    # (Lambda API Reference, Invoke, "Errors"; the IAM hook answers the same on the wire).
+    http = AWSResponse(url=url_path, status_code=403, headers=HTTPHeaders(), raw=None)
+    parsed = {
+        "Error": {"Code": "AccessDeniedException", "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": str(uuid.uuid4())},
+    }
+    return http, parsed
 
 
 def register_builtin_handler() -> None:

@@ -46,6 +46,7 @@ from moto.glue.responses import GlueResponse
 from etl_local import sfn_limits
 from etl_local.athena import AthenaEngine, InvalidRequestError, WorkgroupRules
 from etl_local.crawler import LocalCrawler
+from etl_local.iam.middleware import current_principal
 
 if TYPE_CHECKING:
     from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
@@ -301,6 +302,8 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
         except InvalidRequestError as error:
             return _invalid(self, error)
         context = self._get_param("QueryExecutionContext") or {}
+        # The query reads and writes S3 with its caller's permissions (the IAM hook's signer).
+        caller = current_principal()
         try:
             query_id = engine.start_query(
                 self._get_param("QueryString"),
@@ -312,6 +315,7 @@ def _install_athena(patches: InstalledPatches, engine: AthenaEngine) -> None:
                 catalog=context.get("Catalog"),
                 client_request_token=self._get_param("ClientRequestToken"),
                 rules=rules,
+                principal=caller.arn if caller is not None else None,
             )
         except InvalidRequestError as error:
             return _invalid(self, error)

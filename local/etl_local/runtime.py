@@ -10,6 +10,7 @@ console; `query()` answers Athena SQL through the Athena API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -29,13 +30,15 @@ from moto.glue.models import glue_backends
 from etl_local import deploy as deployment
 from etl_local import faults as fault_injection
 from etl_local import glue_runner, moto_patches, s3_disk
+from etl_local import iam as iam_hook
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
 from etl_local.execution import ModelSummary, RunResult, follow_execution, model_summaries
 from etl_local.faults import Fault
 from etl_local.history import StateEvent
 from etl_local.lambda_router import LambdaRouter
-from etl_local.object_access import Authorize, allow_all
+from etl_local.local_iam import LocalIam, sign_step_functions_as_role
+from etl_local.object_access import Authorize
 from etl_local.object_store import ObjectStore
 from etl_local.server import LocalAwsServer
 from etl_local.settings import LocalSettings
@@ -89,9 +92,14 @@ class LocalRuntime:
     """Context manager: the local deployment of the pipeline, for one process.
 
     With `persist=False` the lake lives in a temporary directory removed at stop (and the
-    catalog is not saved): nothing under $ETL_HOME is read or written but the logs and
-    Spark's class archive (`cache/`). `authorize` is asked about every S3 access the local
-    Athena, crawler and Glue job make on a caller's behalf (etl_local.object_access).
+    catalog is not saved): nothing under $ETL_HOME is read or written but the logs, the
+    IAM ledger and Spark's class archive (`cache/`).
+
+    IAM is enforced per principal from the local plan (etl_local.local_iam): every request
+    to the endpoint, every Lambda invocation and every S3 access of the local Athena, crawler
+    and Glue job is authorized as its principal, and counted in a ledger under
+    `iam_ledger` (default $ETL_HOME/iam). An explicit `authorize` replaces that for the
+    emulated services' S3 accesses and turns the endpoint's enforcement off (tests).
     """
 
     def __init__(
@@ -102,10 +110,15 @@ class LocalRuntime:
         settings: LocalSettings | None = None,
         sql_root: Path | None = None,
         persist: bool = True,
-        authorize: Authorize = allow_all,
+        authorize: Authorize | None = None,
+        iam_ledger: Path | None = None,
     ) -> None:
         self.home = etl_home(home)
         self._authorize = authorize
+        self._iam_ledger = iam_ledger
+        self.iam: LocalIam | None = None
+        self._iam_hook: iam_hook.InstalledHook | None = None
+        self._unsign_step_functions: Callable[[], None] | None = None
         self.faults: tuple[Fault, ...] = tuple(faults)
         self.settings = settings or LocalSettings()
         self._sql_root = sql_root
@@ -139,27 +152,34 @@ class LocalRuntime:
     def start(self) -> None:
         """Serve the lake as it is on disk: no object is read or copied, the catalog's
         tables are created in moto's backend from their files (see etl_local.state)."""
+        # Read first: without a plan there is nothing to deploy (PlanMissing says how to make it).
+        plan = self.settings.plan
         self._server.start()
         try:
             self._open_lake()
+            authorize, athena_authorize = self._start_iam()
             self._engine = AthenaEngine(
-                self.objects, region=self.settings.region, authorize=self._authorize
+                self.objects, region=self.settings.region, authorize=athena_authorize
             )
-            self._crawler = LocalCrawler(self.objects, authorize=self._authorize)
+            if self.iam is not None:
+                self.iam.lookups.athena_workgroup = self._engine_workgroup
+            self._crawler = LocalCrawler(self.objects, authorize=authorize)
             self._patches = moto_patches.install(self._engine, self._crawler, step_functions=False)
             self._router = LambdaRouter(
                 self.settings,
                 self.endpoint_url,
                 sql_root=self._sql_root,
                 log_path=self.home / "logs" / "lambda.log",
+                credentials=self.iam.function_environment if self.iam else None,
+                authorize_invoke=self.iam.authorize_invoke if self.iam else None,
             )
             self._router.install()
             glue_runner.register_job(
-                self.settings.glue_job_name,
+                plan.glue_job.name,
                 glue_runner.LocalGlueJob(
                     self.objects,
                     spark_log=self.home / "logs" / "spark.log",
-                    authorize=self._authorize,
+                    authorize=authorize,
                     class_archive=self.home / "cache" / "spark-classes.jsa",
                 ),
             )
@@ -173,6 +193,25 @@ class LocalRuntime:
         except BaseException:
             self.stop()
             raise
+
+    def _start_iam(self) -> tuple[Authorize, Authorize]:
+        """The principals of the plan and the hook in front of the endpoint; the authorize
+        callbacks of the emulated services (acting as their role; Athena as its caller)."""
+        if self._authorize is not None:
+            return self._authorize, self._authorize
+        self.iam = LocalIam(self.settings, self._iam_ledger or self.home / "iam")
+        self._iam_hook = iam_hook.install(self._server.moto_server, self.iam.authorizer)
+        return self.iam.authorize, self.iam.authorize_via_athena
+
+    def _engine_workgroup(self, query_id: str) -> str | None:
+        # GetQueryExecution is authorized on the workgroup the query ran in.
+        engine = self._engine
+        if engine is None:
+            return None
+        try:
+            return engine.get_query(query_id).workgroup
+        except Exception:  # an unknown id: the endpoint answers it (InvalidRequestException)
+            return None
 
     def _open_lake(self) -> None:
         if self._persist:
@@ -190,7 +229,17 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop serving; everything answered is already on disk."""
-        glue_runner.unregister_job(self.settings.glue_job_name)
+        if self._unsign_step_functions is not None:
+            self._unsign_step_functions()
+            self._unsign_step_functions = None
+        if self._iam_hook is not None:
+            self._iam_hook.uninstall()
+            self._iam_hook = None
+        if self.iam is not None:
+            self.iam.flush()
+            self.iam = None
+        with contextlib.suppress(Exception):  # no plan: nothing was registered
+            glue_runner.unregister_job(self.settings.glue_job_name)
         if self._router is not None:
             self._router.uninstall()
             self._router = None
@@ -230,6 +279,8 @@ class LocalRuntime:
         if self._orchestration_deployed:
             return
         self._step_functions_patches = moto_patches.install()
+        if self.iam is not None and self._unsign_step_functions is None:
+            self._unsign_step_functions = sign_step_functions_as_role(self.iam.credentials_for_role)
         deployment.deploy_orchestration(self.client, self.settings)
         self._orchestration_deployed = True
 

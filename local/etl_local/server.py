@@ -72,6 +72,13 @@ class LocalAwsServer:
         return self._port
 
     @property
+    def moto_server(self) -> ThreadedMotoServer:
+        """The running ThreadedMotoServer (the IAM hook goes in front of its application)."""
+        if self._server is None:
+            raise RuntimeError("the local AWS server is not running")
+        return self._server
+
+    @property
     def endpoint_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 

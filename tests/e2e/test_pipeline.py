@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from etl_lambdas.catalog import TIERS
+from etl_local import iam_report
 from etl_local.runtime import LocalRuntime, RunResult
 
 pytestmark = pytest.mark.e2e
@@ -87,3 +88,18 @@ def test_backfill_across_a_month_end_gives_168_hourly_partitions(runtime: LocalR
     assert len(catalogued) == 168
     assert ("2025", "12", "01", "00") in catalogued
     assert ("2025", "11", "30", "23") in catalogued
+
+
+def test_the_runs_were_never_denied_and_each_unused_grant_has_a_reason(
+    runtime: LocalRuntime,
+) -> None:
+    # After the module's runs (one day, the same day again, a backfill): least privilege,
+    # measured on what they asked for (etl_local.iam_report).
+    assert runtime.iam is not None
+    report = iam_report.build(runtime.iam.ledger.lines(), iam_report.load_reasons())
+
+    assert report["denied"] == []
+    assert report["unexplained_unused_statements"] == []
+    write_role = "arn:aws:iam::123456789012:role/lakepipe-local-write-lambda"
+    used = {entry["action"] for entry in report["identities"][write_role]["used"]}
+    assert {"athena:StartQueryExecution", "glue:BatchCreatePartition"} <= used

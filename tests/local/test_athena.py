@@ -391,7 +391,15 @@ def test_a_query_reads_and_writes_s3_as_its_caller(aws: Aws, traffic: dict[str, 
     assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"]
     caller = "arn:aws:iam::123456789012:root"  # moto's default account, as the engine's default
     location = "dwd/traffic_events/_runs/run1/chunk=0/year=2026/month=11/day=20/hour=05/"
-    assert recorder.requests == [
+    glue = "arn:aws:glue:eu-west-1:123456789012"
+    table = ("catalog", f"database/{DATABASE}", f"table/{DATABASE}/traffic_events")
+    # The catalog too is read with the caller's permissions, on the catalog, the database and
+    # the table ("Fine-grained access ... in the AWS Glue Data Catalog", Athena User Guide).
+    assert [r for r in recorder.requests if r[1].startswith("glue:")] == [
+        *((caller, "glue:GetTable", f"{glue}:{resource}", {}) for resource in table),
+        *((caller, "glue:GetPartitions", f"{glue}:{resource}", {}) for resource in table),
+    ]
+    assert [r for r in recorder.requests if r[1].startswith("s3:")] == [
         (caller, "s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": location}),
         (caller, "s3:GetObject", f"arn:aws:s3:::{BUCKET}/{location}part-0.parquet", {}),
         (
@@ -584,3 +592,30 @@ def test_the_bytes_scanned_cutoff_cancels_a_query_that_scans_more(
     unlimited = run(aws, "SELECT count(*) AS n FROM big")
     assert unlimited["Status"]["State"] == "SUCCEEDED", unlimited["Status"]
     assert unlimited["Statistics"]["DataScannedInBytes"] == big_table
+
+
+class DenyAction(Recorder):
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+
+    def __call__(self, principal: str, action: str, resource: str, context: Any) -> None:
+        super().__call__(principal, action, resource, context)
+        if action == self.action:
+            raise PermissionError(
+                f"User: {principal} is not authorized to perform: {action} on resource: {resource}"
+            )
+
+
+def test_a_ctas_without_batch_create_partition_fails_naming_the_action(
+    aws: Aws, traffic: dict[str, int]
+) -> None:
+    aws.engine.authorize = DenyAction("glue:BatchCreatePartition")
+
+    denied = run(aws, ctas(f"s3://{BUCKET}/dwd/denied/"))
+
+    reason = denied["Status"]["StateChangeReason"]
+    assert denied["Status"]["State"] == "FAILED"
+    assert reason.startswith("Insufficient permissions to execute the query. User: ")
+    assert "is not authorized to perform: glue:BatchCreatePartition on resource: " in reason
+    assert "Error Code: AccessDeniedException" in reason

@@ -78,7 +78,7 @@ def test_a_child_execution_is_followed_under_the_task_that_started_it(
         router.install()
         try:
             sfn = runtime.client("stepfunctions")
-            role = SETTINGS.role_arn
+            role = SETTINGS.plan.state_machines["pipeline"].role_arn
             child = sfn.create_state_machine(
                 name="child", definition=json.dumps(CHILD), roleArn=role
             )["stateMachineArn"]

@@ -16,12 +16,14 @@ import pytest
 from moto.athena.responses import AthenaResponse
 from moto.glue.models import glue_backends
 
-from etl_lambdas.catalog import DATABASE_TIERS, placeholders
+from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.steps import STEPS
-from etl_local.deploy import ASL_TEMPLATES, render_state_machine
+from etl_local import cli
+from etl_local.deploy import render_state_machine
 from etl_local.faults import Fault, armed, parse_fault
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
 from etl_local.object_store import ObjectStore
+from etl_local.plan import PlanMissing
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
 from etl_local.state import LazyPartitions
@@ -39,15 +41,21 @@ def test_each_function_gets_exactly_the_variables_its_step_declares() -> None:
         }, step
 
 
-def test_the_state_machines_get_exactly_the_placeholders_they_use() -> None:
-    used = set().union(
-        *(placeholders(path.read_text(encoding="utf-8")) for path in ASL_TEMPLATES.values())
-    )
+def test_the_plan_declares_one_function_per_step_with_its_handler() -> None:
+    functions = SETTINGS.plan.functions
 
-    assert set(SETTINGS.template_values()) == used
-    for machine in ASL_TEMPLATES:
+    assert set(functions) == set(STEPS)
+    for step, function in functions.items():
+        assert function.handler == STEPS[step].handler, step
+        assert function.role_arn.endswith(f":role/lakepipe-local-{step}-lambda"), step
+
+
+def test_the_state_machines_are_the_plans_rendered_definitions() -> None:
+    for machine in ("pipeline", "model"):
         definition = json.loads(render_state_machine(SETTINGS, machine))
         assert definition["StartAt"] in definition["States"]
+        # Every placeholder was filled by Terraform's templatefile.
+        assert "${" not in json.dumps(definition)
 
 
 def test_local_names_follow_the_contract() -> None:
@@ -252,7 +260,9 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
         )
         sfn = runtime.client("stepfunctions")
         arn = sfn.create_state_machine(
-            name="router-test", definition=json.dumps(definition), roleArn=SETTINGS.role_arn
+            name="router-test",
+            definition=json.dumps(definition),
+            roleArn=SETTINGS.plan.state_machines["pipeline"].role_arn,
         )["stateMachineArn"]
         execution = sfn.start_execution(stateMachineArn=arn, name="one", input='{"table": "t"}')
         try:
@@ -429,3 +439,21 @@ def test_the_previous_snapshot_layout_is_converted_in_place(tmp_path: Path) -> N
         assert [t["Name"] for t in tables["TableList"]] == ["old"]
     assert not (tmp_path / "s3" / "manifest.json").exists()
     assert not (tmp_path / "glue" / "lakepipe_local_dwd.json").exists()
+
+
+def test_without_the_local_plan_the_runtime_says_how_to_make_it(tmp_path: Path) -> None:
+    settings = LocalSettings(plan_path=tmp_path / "plan-local.json")
+
+    with pytest.raises(PlanMissing, match=r"make build/plan-local\.json"):
+        LocalRuntime(home=tmp_path, settings=settings, persist=False).start()
+
+
+def test_etl_reports_a_missing_plan_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def factory(**kwargs: Any) -> LocalRuntime:
+        settings = LocalSettings(plan_path=tmp_path / "plan-local.json")
+        return LocalRuntime(settings=settings, **kwargs)
+
+    assert cli.main(["query", "SELECT 1"], runtime_factory=factory) == 2
+    assert "no plan of the local environment" in capsys.readouterr().err

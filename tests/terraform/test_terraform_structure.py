@@ -21,7 +21,7 @@ from hcl_tree import (
 )
 
 from etl_lambdas.catalog import placeholders
-from etl_local.settings import LocalSettings
+from etl_lambdas.sources import default_job_arguments
 from tools.provider_schema import ensure_schema, load_schema
 from tools.readme_terraform import readme_with_tables
 
@@ -150,9 +150,13 @@ def test_glue_job_arguments_follow_the_contract() -> None:
     # A re-run of a window must read it again: no bookmarks.
     assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
     # Terraform names the job's own arguments itself (it cannot read Python): they are the
-    # ones etl_lambdas.sources builds, with which the local runtime deploys the job.
-    glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log"}
-    assert set(arguments) - glue_own == set(LocalSettings().glue_job_arguments)
+    # ones etl_lambdas.sources builds for the Glue script.
+    glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log",
+                "--job-language", "--job-bookmark-option"}  # fmt: skip
+    declared = default_job_arguments(
+        {"sources": []}, raw_root="", ods_root="", changes_root="", time_zone="UTC"
+    )
+    assert set(arguments) - glue_own == set(declared)
 
 
 def _policy_documents() -> list[Block]:

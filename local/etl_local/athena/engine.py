@@ -439,12 +439,13 @@ class AthenaEngine:
         except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as error:
             raise AthenaQueryError(f"SYNTAX_ERROR: {error}") from None
         execution.statement_type = _statement_type(statement)
-        catalog = GlueCatalog(execution.account_id, execution.region)
-        access = ObjectAccess(
-            self.objects,
-            execution.principal or f"arn:aws:iam::{execution.account_id}:root",
-            self.authorize,
+        principal = execution.principal or f"arn:aws:iam::{execution.account_id}:root"
+        catalog = GlueCatalog(
+            execution.account_id,
+            execution.region,
+            lambda action, resource: self.authorize(principal, action, resource, {}),
         )
+        access = ObjectAccess(self.objects, principal, self.authorize)
         cursor = self._db.cursor()
         self._running_cursor = cursor
         try:

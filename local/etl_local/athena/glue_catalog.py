@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,17 @@ from .hive import StorageFormat, storage_format
 
 # Glue's BatchCreatePartition takes at most 100 partitions per call.
 PARTITION_BATCH = 100
+
+# (IAM action, resource ARN) -> None; raises PermissionError to deny. Athena reads and
+# changes the catalog with the permissions of the query's caller ("Fine-grained access to
+# databases and tables in the AWS Glue Data Catalog", Athena User Guide): a query needs
+# glue:GetTable (and glue:GetPartitions) on what it reads, a CTAS glue:CreateTable and,
+# partitioned, glue:BatchCreatePartition, each on the catalog, the database and the table.
+CatalogAuthorize = Callable[[str, str], None]
+
+
+def _allow_all(action: str, resource: str) -> None:
+    """No IAM enforcement."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +55,24 @@ class GlueTable:
 class GlueCatalog:
     """One account and region's Glue catalog in moto, read and written in-process."""
 
-    def __init__(self, account_id: str, region: str) -> None:
+    def __init__(
+        self, account_id: str, region: str, authorize: CatalogAuthorize = _allow_all
+    ) -> None:
         self._backend: GlueBackend = glue_backends[account_id][region]
+        self._arn = f"arn:aws:glue:{region}:{account_id}"
+        self._authorize = authorize
+
+    def _require(self, action: str, database: str, table: str) -> None:
+        """Glue authorizes a table operation on the catalog, the database and the table
+        ("Specifying AWS Glue resource ARNs", AWS Glue Developer Guide)."""
+        for resource in ("catalog", f"database/{database}", f"table/{database}/{table}"):
+            try:
+                self._authorize(action, f"{self._arn}:{resource}")
+            except PermissionError as error:
+                raise AthenaQueryError(
+                    f"Insufficient permissions to execute the query. {error} (Service: "
+                    "AWSGlue; Status Code: 400; Error Code: AccessDeniedException)"
+                ) from None
 
     def database_exists(self, database: str) -> bool:
         return database in self._backend.databases
@@ -63,7 +91,10 @@ class GlueCatalog:
             raise AthenaQueryError(
                 f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{database}.{name}' does not exist"
             ) from None
+        self._require("glue:GetTable", database, name)
         table_input = fake.as_dict()
+        if table_input.get("PartitionKeys"):
+            self._require("glue:GetPartitions", database, name)
         descriptor = table_input.get("StorageDescriptor") or {}
         partitions = tuple(
             Partition(
@@ -90,11 +121,14 @@ class GlueCatalog:
         return sorted(self._backend.databases[database].tables)
 
     def create_table(self, database: str, table_input: dict[str, Any]) -> None:
+        self._require("glue:CreateTable", database, table_input["Name"])
         self._backend.create_table(database, table_input["Name"], table_input)
 
     def create_partitions(
         self, database: str, table: str, partition_inputs: list[dict[str, Any]]
     ) -> None:
+        if partition_inputs:
+            self._require("glue:BatchCreatePartition", database, table)
         for start in range(0, len(partition_inputs), PARTITION_BATCH):
             errors = self._backend.batch_create_partition(
                 database, table, partition_inputs[start : start + PARTITION_BATCH]
@@ -103,4 +137,5 @@ class GlueCatalog:
                 raise AthenaQueryError(f"HIVE_METASTORE_ERROR: {errors[0]['ErrorDetail']}")
 
     def drop_table(self, database: str, name: str) -> None:
+        self._require("glue:DeleteTable", database, name)
         self._backend.delete_table(database, name)

@@ -31,8 +31,9 @@ from etl_local.iam.evaluation import Decision
 from etl_local.iam.policy import PolicyKind
 
 
-class AccessDenied(Exception):
-    """A request AWS would deny; `str(error)` is AWS's message."""
+class AccessDenied(PermissionError):
+    """A request AWS would deny; `str(error)` is AWS's message. A PermissionError: the
+    emulated services report it as their AccessDenied (etl_local.object_access)."""
 
     def __init__(self, message: str, action: str, resource: str) -> None:
         super().__init__(message)
