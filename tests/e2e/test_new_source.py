@@ -1,7 +1,9 @@
 """A source is added by declaration and SQL alone (README, "Adding a source"): in a copy of
 sql/, a third source (weather stations, JSON lines with their own field names) gets an entry
-in sources.yaml, one DWD model in models.toml and its SELECT; generated sample data for it
-runs end to end next to the two reference sources, nothing else changed."""
+in sources.yaml, one DWD model in models.toml and its SELECT; Terraform plans the copy as it
+is (its crawler, the Glue job's `--sources`, the grants on its prefixes all derived from the
+declaration), and generated sample data for it runs end to end from that plan, next to the
+two reference sources, nothing else changed."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from etl_lambdas.sources import SOURCES_FILE, load_sources
 from etl_local.generate import generate_events
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
+from tools.terraform_plan import REPOSITORY_ROOT, plan_session
 
 pytestmark = pytest.mark.e2e
 
@@ -97,12 +100,26 @@ def add_weather(sql_root: Path) -> None:
     (sql_root / "dwd" / "weather_observations.sql").write_text(WEATHER_SQL, encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def weather_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
-    sql_root = tmp_path_factory.mktemp("sql") / "sql"
+def planned_copy(root: Path) -> tuple[Path, Path]:
+    """(sql root, local plan) of a copy of the repository whose sql/ has the weather source:
+    every other entry is linked, sql/ is copied and edited, then planned by Terraform."""
+    root.mkdir(parents=True)
+    for entry in REPOSITORY_ROOT.iterdir():
+        if not entry.name.startswith(".") and entry.name != "sql":
+            (root / entry.name).symlink_to(entry)
+    sql_root = root / "sql"
     shutil.copytree(default_sql_root(), sql_root)
     add_weather(sql_root)
-    settings = LocalSettings(sources_path=sql_root / SOURCES_FILE)
+    plan_json = root.parent / "plan-local.json"
+    with plan_session(root, root.parent / "build") as session:
+        session.plan(REPOSITORY_ROOT / "local" / "terraform" / "local.tfvars", plan_json)
+    return sql_root, plan_json
+
+
+@pytest.fixture(scope="module")
+def weather_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    sql_root, plan_json = planned_copy(tmp_path_factory.mktemp("copy") / "repository")
+    settings = LocalSettings(sources_path=sql_root / SOURCES_FILE, plan_path=plan_json)
     home = tmp_path_factory.mktemp("etl-home")
     with LocalRuntime(home=home, settings=settings, sql_root=sql_root) as started:
         raw = generate_events(
