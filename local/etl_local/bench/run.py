@@ -400,7 +400,7 @@ def _measure(config: BenchConfig) -> _Measured:
                 runs[-1],
                 config.repeats,
                 lambda: run_floor(
-                    catalog, raw_dir / "raw" / "traffic", bench_home / "floor", days[-1], time_zone
+                    catalog, raw_dir, bench_home / "floor", days[-1], time_zone
                 ),
             )
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
