@@ -129,11 +129,14 @@ class LambdaRouter:
         register_builtin_handler()
         _ACTIVE_ROUTERS.append(self)
         thread_output.install()
+        _guard_environ_copies()
 
     def uninstall(self) -> None:
         if self in _ACTIVE_ROUTERS:
             _ACTIVE_ROUTERS.remove(self)
             thread_output.uninstall()
+            if not _ACTIVE_ROUTERS:
+                _unguard_environ_copies()
 
     def handles(self, function_name: str) -> bool:
         return _function_name(function_name) in self._steps_by_function
@@ -272,20 +275,43 @@ class LambdaRouter:
             catalog.load_catalog.cache_clear()
 
 
+# os.environ.copy() lists the keys, then reads each: a key another thread deletes in between
+# raises KeyError. botocore copies the environment whenever it builds a credential chain (its
+# instance metadata fetcher), which Step Functions' executor threads do while a function's
+# variables are being set or removed here. Mutations here and copies take one lock.
+_ENVIRON_LOCK = threading.RLock()
+
+
+class _GuardedEnviron(os._Environ):
+    def copy(self) -> dict[str, str]:
+        with _ENVIRON_LOCK:
+            return dict(self)
+
+
+def _guard_environ_copies() -> None:
+    os.environ.__class__ = _GuardedEnviron
+
+
+def _unguard_environ_copies() -> None:
+    os.environ.__class__ = os._Environ
+
+
 @contextlib.contextmanager
 def _patched_environ(variables: Mapping[str, str], removed: set[str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in {*variables, *removed}}
-    try:
+    with _ENVIRON_LOCK:
+        saved = {name: os.environ.get(name) for name in {*variables, *removed}}
         for name in removed:
             os.environ.pop(name, None)
         os.environ.update(variables)
+    try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        with _ENVIRON_LOCK:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 @contextlib.contextmanager
