@@ -180,11 +180,15 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
 
 
 def last_crawls(runtime: LocalRuntime) -> dict[str, Any]:
-    """Each crawler's last crawl start: a crawler whose start changed ran (Glue bills each run)."""
+    """Each crawler's last crawl start: a crawler whose start changed ran (Glue bills each run).
+    Before the first run the crawlers are not deployed yet: none has crawled."""
     glue = runtime.client("glue")
+    names = set(runtime.settings.crawler_names.values())
     return {
-        name: glue.get_crawler(Name=name)["Crawler"].get("LastCrawl", {}).get("StartTime")
-        for name in runtime.settings.crawler_names.values()
+        crawler["Name"]: crawler.get("LastCrawl", {}).get("StartTime")
+        for page in glue.get_paginator("get_crawlers").paginate()
+        for crawler in page["Crawlers"]
+        if crawler["Name"] in names
     }
 
 
@@ -399,9 +403,7 @@ def _measure(config: BenchConfig) -> _Measured:
                 runtime,
                 runs[-1],
                 config.repeats,
-                lambda: run_floor(
-                    catalog, raw_dir, bench_home / "floor", days[-1], time_zone
-                ),
+                lambda: run_floor(catalog, raw_dir, bench_home / "floor", days[-1], time_zone),
             )
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
