@@ -275,10 +275,11 @@ class LambdaRouter:
             catalog.load_catalog.cache_clear()
 
 
-# os.environ.copy() lists the keys, then reads each: a key another thread deletes in between
-# raises KeyError. botocore copies the environment whenever it builds a credential chain (its
-# instance metadata fetcher), which Step Functions' executor threads do while a function's
-# variables are being set or removed here. Mutations here and copies take one lock.
+# Reading the whole environment lists its keys, then reads each: a key another thread deletes
+# in between raises KeyError. Step Functions' executor threads do it whenever they build a
+# client (botocore copies os.environ for its metadata fetcher; urllib's proxy lookup iterates
+# its items) while a function's variables are set or removed here. Mutations here and those
+# whole reads take one lock.
 _ENVIRON_LOCK = threading.RLock()
 
 
@@ -286,6 +287,14 @@ class _GuardedEnviron(os._Environ):
     def copy(self) -> dict[str, str]:
         with _ENVIRON_LOCK:
             return dict(self)
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        with _ENVIRON_LOCK:
+            return list(super().items())
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        with _ENVIRON_LOCK:
+            return list(super().values())
 
 
 def _guard_environ_copies() -> None:
