@@ -226,7 +226,10 @@ def seed_design(
     sources' whole history instead of the run's window."""
     curated = runtime.settings.curated_bucket
     history = {
-        "ods.traffic": prefix_stats(runtime, curated, "ods/traffic/")[1],
+        **{
+            f"ods.{source.name}": prefix_stats(runtime, curated, f"ods/{source.name}/")[1]
+            for source in catalog.sources
+        },
         **{f"{m.tier}.{m.name}": published_bytes(runtime, m.tier, m.name) for m in catalog.models},
     }
     seed_scans = tuple(sum(history[source] for source in m.sources) for m in catalog.models)
