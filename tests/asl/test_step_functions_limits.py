@@ -322,8 +322,8 @@ def test_every_model_execution_of_a_92_day_backfill_keeps_its_payloads_under_256
     assert _size(state) < PAYLOAD_LIMIT_BYTES / 4, _size(state)
 
 
-def test_a_model_execution_with_far_more_chunks_would_not_fit() -> None:
-    """The measure bites: 2,000 one-day windows (2,000 chunks) exceed 256 KB."""
+def oversized_model_execution() -> dict[str, Any]:
+    """One hourly model's execution over 2,000 one-day windows (2,000 chunks)."""
     model = Model(
         name="m00",
         tier="dwd",
@@ -345,5 +345,10 @@ def test_a_model_execution_with_far_more_chunks_would_not_fit() -> None:
             for day in (today - timedelta(days=2 * n) for n in range(1, 2001))
         ],
     }
-    execution = _model_execution(model, entry)
+    return _model_execution(model, entry)
+
+
+def test_a_model_execution_with_far_more_chunks_would_not_fit() -> None:
+    """The measure bites: 2,000 one-day windows (2,000 chunks) exceed 256 KB."""
+    execution = oversized_model_execution()
     assert _size(execution["fullest"]) > PAYLOAD_LIMIT_BYTES

@@ -16,7 +16,6 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,15 @@ import boto3
 import pytest
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from etl_lambdas.catalog import Model
-from etl_lambdas.planning import DateRange
 from etl_local import moto_patches
 from etl_local.sfn_limits import MAX_HISTORY_EVENTS
 from tests.asl.test_state_machines import MACHINES
-from tests.asl.test_step_functions_limits import _backfill, _model_execution, _size
+from tests.asl.test_step_functions_limits import (
+    _backfill,
+    _model_execution,
+    _size,
+    oversized_model_execution,
+)
 
 REGION = "eu-west-1"
 ROLE = "arn:aws:iam::123456789012:role/r"
@@ -119,28 +121,7 @@ def test_the_largest_model_execution_of_the_backfill_succeeds_within_the_limits(
 def test_a_model_execution_of_2000_chunks_fails_with_data_limit_exceeded(
     endpoint: str,
 ) -> None:
-    model = Model(
-        name="m00",
-        tier="dwd",
-        description="",
-        sources=("ods.source_0",),
-        granularity="hour",
-        keys=("k",),
-        not_null=(),
-    )
-    today = date(2026, 11, 22)
-    entry = {
-        "run_id": "20261122t030000z_0123abcd",
-        "arrival_end_limit": today.isoformat(),
-        "lookback_days": 7,
-        "model": "m00",
-        "tier": "dwd",
-        "windows": [
-            DateRange(day, day).as_dict()
-            for day in (today - timedelta(days=2 * n) for n in range(1, 2001))
-        ],
-    }
-    execution = _model_execution(model, entry)
+    execution = oversized_model_execution()
 
     described, _ = run(endpoint, stubbed_model_machine(execution), execution["input"])
 
