@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from moto.core.config import default_user_config
 
 # Same examples on every run: a property test that fails in CI fails again on a laptop.
 # (HYPOTHESIS_PROFILE=explore searches new examples, e.g. before a release.)
@@ -32,6 +34,20 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def moto_configuration_left_as_found() -> Iterator[None]:
+    """moto's configuration (/moto-api/config) is process-global: a test that leaves state
+    machine execution on makes a later mock_aws() test in the same worker run its machines
+    (a stopped execution then still reads RUNNING). Restore it, and fail the test that leaked."""
+    before = copy.deepcopy(default_user_config)
+    yield
+    after = copy.deepcopy(default_user_config)
+    if after != before:
+        default_user_config.clear()
+        default_user_config.update(before)
+        pytest.fail(f"moto's process-global configuration changed: {before} -> {after}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

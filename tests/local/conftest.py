@@ -8,6 +8,7 @@ store. No fixture here is autouse, so other tests in this folder are unaffected.
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,36 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def executing_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto server of its own that executes state machines (MOTO_PORT: the executor's
+    clients call it back). moto's configuration is process-global: it is set back to moto's
+    default at the end, or a later mock_aws() test in this worker would run its machines."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]
+    monkeypatch.setenv("MOTO_PORT", str(port))
+    endpoint = f"http://127.0.0.1:{port}"
+    _configure(endpoint, execute_state_machine=True)
+    try:
+        yield endpoint
+    finally:
+        _configure(endpoint, execute_state_machine=False)
+        server.stop()
+
+
+def _configure(endpoint: str, *, execute_state_machine: bool) -> None:
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/config",
+        data=json.dumps(
+            {"stepfunctions": {"execute_state_machine": execute_state_machine}}
+        ).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ import json
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,6 @@ from moto.athena.responses import AthenaResponse
 from moto.core.config import default_user_config
 from moto.glue.models import FakeCrawler, GlueBackend
 from moto.glue.responses import GlueResponse
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from etl_local import moto_patches
 from etl_local.athena import AthenaEngine
@@ -98,26 +95,6 @@ def test_moto_sfn_integration_still_passes_the_asl_names_to_boto3() -> None:
     with moto_patches.install():
         assert not moto_patches.sfn_integration_needs_fix()
     assert moto_patches.sfn_integration_needs_fix()
-
-
-@pytest.fixture
-def executing_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto server of its own that executes state machines (MOTO_PORT: the executor's
-    clients call it back)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    port = server.get_host_and_port()[1]
-    monkeypatch.setenv("MOTO_PORT", str(port))
-    endpoint = f"http://127.0.0.1:{port}"
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/config",
-        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request, timeout=10).close()
-    yield endpoint
-    server.stop()
 
 
 def test_child_executions_run_and_return_their_output(executing_server: str) -> None:

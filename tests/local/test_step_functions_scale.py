@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from etl_local import moto_patches
 from etl_local.sfn_limits import MAX_HISTORY_EVENTS
@@ -47,22 +45,9 @@ TASK_RESULTS = {
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    port = server.get_host_and_port()[1]
-    monkeypatch.setenv("MOTO_PORT", str(port))
-    url = f"http://127.0.0.1:{port}"
-    request = urllib.request.Request(
-        f"{url}/moto-api/config",
-        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request, timeout=10).close()
+def endpoint(executing_server: str) -> Iterator[str]:
     with moto_patches.install():
-        yield url
-    server.stop()
+        yield executing_server
 
 
 def stubbed_model_machine(execution: dict[str, Any]) -> dict[str, Any]:
