@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from etl_lambdas.catalog import TIERS, Catalog, Model
 from etl_lambdas.changes import ChangeReport
@@ -107,3 +108,11 @@ def as_rows(counts: DayCounts) -> list[dict[str, object]]:
         {"date": day.isoformat(), "events": dict(sorted(counts[day].items()))}
         for day in sorted(counts)
     ]
+
+
+def from_rows(rows: Iterable[Mapping[str, Any]]) -> DayCounts:
+    """as_rows read back (the restated days in an execution's output)."""
+    return {
+        date.fromisoformat(str(row["date"])): {str(k): int(v) for k, v in row["events"].items()}
+        for row in rows
+    }

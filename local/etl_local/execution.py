@@ -94,9 +94,11 @@ class RunResult:
 
 
 def _late_days(output: Any, key: str) -> list[dict[str, Any]]:
-    """The Restate state's `key` rows from the execution output (`$.restate`)."""
+    """The Restate step's `key` rows from the execution output (`$.restate.Payload`, where
+    the Restate state's ResultSelector and ResultPath put them)."""
     restate = output.get("restate") if isinstance(output, Mapping) else None
-    rows = restate.get(key) if isinstance(restate, Mapping) else None
+    payload = restate.get("Payload") if isinstance(restate, Mapping) else None
+    rows = payload.get(key) if isinstance(payload, Mapping) else None
     return [dict(row) for row in rows if isinstance(row, Mapping)] if isinstance(rows, list) else []
 
 

@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import random
+import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -493,6 +494,20 @@ def object_key(source: Source, buffer_start: datetime, seed: int) -> str:
     extension = {"json": "json.gz", "csv": "csv.gz", "parquet": "parquet"}[source.format.type]
     stream = f"{source.name.replace('_', '-')}-events"
     return f"{source.raw_prefix}{folder}{stream}-1-{stamp}-{suffix}.{extension}"
+
+
+# The buffer's start, then the UUID object_key writes.
+_KEY_STAMP = re.compile(r"-(\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-[0-9a-f]{8}-[0-9a-f-]{27}\.")
+
+
+def arrival_instant(key: str) -> datetime:
+    """When the object named by object_key lands in S3: the end of its buffer (UTC), whose
+    start the key holds."""
+    found = _KEY_STAMP.search(key.rsplit("/", 1)[-1])
+    if found is None:
+        raise ValueError(f"{key!r} is not a generated object's key")
+    buffer_start = datetime.strptime(found[1], "%Y-%m-%d-%H-%M-%S").replace(tzinfo=UTC)
+    return buffer_start + timedelta(seconds=BUFFER_SECONDS)
 
 
 class Encoder:

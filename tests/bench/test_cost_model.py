@@ -121,6 +121,7 @@ def test_the_bench_report_prints_the_daily_cost_with_the_crawlers_share(
         "sensors": 4600, "days": 3, "events": 6_600_000, "pipeline_seconds": 90.0,
         "pipeline_seconds_runs": [90.0], "stage_seconds": {"ConvertRaw": 50.0},
         "athena_engine_seconds": 20.0, "events_per_second": 73_333, "first_run_seconds": 120.0,
+        "restated_days": {"2026-09-07": [], "2026-09-09": ["2026-09-05", "2026-09-06"]},
         "floor_seconds": 60.0, "floor_seconds_runs": [60.0], "pipeline_to_floor": 1.5,
         "pipeline_to_floor_runs": [1.5], "peak_rss_mb": 3000, "bytes_read_day1": 1,
         "bytes_read_dayN": 1, "cost_per_run_usd": round(cost.total, 4),
@@ -144,6 +145,7 @@ def test_the_bench_report_prints_the_daily_cost_with_the_crawlers_share(
     assert f"{previous.crawler:.4f} ({previous.crawler / previous.total:.0%})" in printed
     assert "a day with a schema change adds, per crawl" in printed and "0.1467" in printed
     assert "daily_run_at_most_0.05_usd" in printed
+    assert "2026-09-09: restated (late data)" in printed and "2026-09-05, 2026-09-06" in printed
 
 
 def test_tree_rss_counts_a_child_process() -> None:

@@ -206,6 +206,11 @@ def test_late_events_are_restated_into_their_day_and_nothing_else_is_republished
         {"date": "2025-11-19", "events": {"app_activity": 1}},
         {"date": OLD_DAY.isoformat(), "events": {"traffic": 1}},
     ]
+    # what `etl run` shows is what the Restate step returned
+    assert (result.restated, result.beyond_lookback) == (
+        restate["restated"],
+        restate["beyond_lookback"],
+    )
     message = "\n".join(str(n["message"]) for n in result.notifications)
     assert "Restated for late data: 2025-11-28" in message
     assert "NOT restated" in message and "2025-11-20" in message

@@ -186,7 +186,12 @@ def test_run_names_the_days_restated_for_late_data_and_those_too_old(
     result = _result("SUCCEEDED")
     runtime = FakeRuntime(
         RunResult(
-            "SUCCEEDED", None, None, "arn:exec", models=result.models, output={"restate": restate}
+            "SUCCEEDED",
+            None,
+            None,
+            "arn:exec",
+            models=result.models,
+            output={"restate": {"Payload": restate}},
         )
     )
     # When it is run, as text and as JSON

@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl_local.generate import ERROR_CODES, generate_events, local_day_bounds, sensors
+from etl_local.generate import (
+    BUFFER_SECONDS,
+    ERROR_CODES,
+    arrival_instant,
+    generate_events,
+    local_day_bounds,
+    sensors,
+)
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 KEY = re.compile(
@@ -124,6 +131,19 @@ def test_arrival_prefix_is_at_or_after_the_event_and_late_ones_land_next_utc_day
     prefixes = {(a.year, a.month, a.day) for a, _ in events}
     assert (2026, 2, 1) in prefixes  # late events of the 31st, in the next month's prefix
     assert (2026, 1, 29) in prefixes  # local midnight of the 30th is 23:00 UTC on the 29th
+
+
+def test_an_object_lands_when_its_buffer_ends_and_holds_nothing_newer() -> None:
+    for key, body in _all_objects(date(2026, 1, 30), date(2026, 1, 31), 8):
+        landed = arrival_instant(key)
+        assert landed.timestamp() % BUFFER_SECONDS == 0, key
+        if key.startswith("raw/traffic/"):
+            newest = max(
+                _event_time(json.loads(line)) for line in gzip.decompress(body).splitlines()
+            )
+            assert newest < landed, key
+    with pytest.raises(ValueError, match="not a generated object's key"):
+        arrival_instant("raw/traffic/year=2026/month=01/day=30/mine.json.gz")
 
 
 def test_each_sources_objects_come_in_key_order_and_keys_are_unique() -> None:

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from etl_lambdas.catalog import Catalog
 from etl_lambdas.changes import ChangeReport
 from etl_lambdas.planning import DateRange
-from etl_lambdas.restatement import model_windows, restatement, tiers, upstream_sources
+from etl_lambdas.restatement import (
+    as_rows,
+    from_rows,
+    model_windows,
+    restatement,
+    tiers,
+    upstream_sources,
+)
 
 TODAY = date(2026, 11, 21)
 
@@ -120,6 +127,8 @@ def test_counts_of_several_reports_and_sources_add_up() -> None:
     ]
     result = restatement(reports, DateRange(date(2026, 11, 20), date(2026, 11, 20)), 7, TODAY)
     assert result.restated == {day: {"traffic": 7, "app_activity": 1}}
+    # The rows in the execution output read back as the same counts.
+    assert from_rows(as_rows(result.restated)) == result.restated
 
 
 def test_a_model_restates_only_the_days_of_the_sources_it_reads(catalog: Catalog) -> None:

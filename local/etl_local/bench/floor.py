@@ -7,6 +7,7 @@ pipeline's wall time divided by this is what the orchestration costs.
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from etl_lambdas.catalog import SOURCE_TIERS, Catalog, render_template
-from etl_lambdas.planning import Chunk, arrival_window, template_values
+from etl_lambdas.catalog import SOURCE_TIERS, Catalog, Model, render_template
+from etl_lambdas.events import Run
+from etl_lambdas.planning import Chunk, arrival_window, chunks, template_values
+from etl_lambdas.restatement import Restatement, model_windows
 from etl_lambdas.sources import Source
 from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
@@ -103,30 +106,39 @@ def run_floor(
     catalog: Catalog,
     raw_root: Path,
     output_root: Path,
-    day: date,
-    time_zone: str,
+    run: Run,
+    restated: Restatement | None = None,
     threads: int | None = None,
 ) -> FloorResult:
-    """Run every model for `day` from the raw files under raw_root (the raw bucket's layout:
-    each declared source under its raw_prefix)."""
-    # The floor's databases are DuckDB schemas named after the tiers.
-    # A daily run: the day's arrivals, the day before and the day after (its run's today).
-    today = day + timedelta(days=1)
-    values = template_values(
-        Chunk(0, day, day),
-        arrival_end_limit=today,
-        lookback_days=0,
-        time_zone=time_zone,
-        databases={f"{s}_database": s for s in SCHEMAS},
+    """Run every model over the windows a pipeline run computes (its window, and the days it
+    restated for late data, as whole partitions, in the pipeline's chunks) from the raw files
+    under raw_root (the raw bucket's layout: each source under its raw_prefix). `run` is the
+    run as the Begin step planned it."""
+    restated = restated or Restatement()
+    work = [
+        (
+            model,
+            chunks(
+                model_windows(catalog, model, run.window, restated, run.today), model.granularity
+            ),
+        )
+        for model in catalog.in_tier_order()
+    ]
+    computed = [chunk for _, model_chunks in work for chunk in model_chunks]
+    arrivals = arrival_window(
+        min(chunk.start_date for chunk in computed),
+        max(chunk.end_date for chunk in computed),
+        run.lookback_days,
+        run.arrival.end,
     )
-    arrivals = arrival_window(day, day, 0, today)
     files = {
         source.name: _arrival_files(raw_root / source.raw_prefix, arrivals.start, arrivals.end)
         for source in catalog.sources
     }
     if not any(files.values()):
-        raise FileNotFoundError(f"no raw files for {day} under {raw_root}")
+        raise FileNotFoundError(f"no raw files for {run.window} under {raw_root}")
     rows: dict[str, int] = {}
+    shutil.rmtree(output_root, ignore_errors=True)
     started = time.perf_counter()
     connection = duckdb.connect()
     install_functions(connection)
@@ -139,16 +151,11 @@ def run_floor(
             connection.execute(
                 f"CREATE VIEW ods.{source.table} AS {ods_select(source, files[source.name])}"
             )
-        for model in catalog.in_tier_order():
-            query = athena_to_duckdb(render_template(catalog.sql(model), values))
+        for model, model_chunks in work:
             target = output_root / model.tier / model.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            partitions = ", ".join(model.partition_by)
-            connection.execute(
-                f"COPY ({query}) TO '{target}' "
-                f"(FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY ({partitions}), "
-                "OVERWRITE_OR_IGNORE true)"
-            )
+            for chunk in model_chunks:
+                _write_chunk(connection, catalog, model, chunk, target, run)
             connection.execute(
                 f"CREATE VIEW {model.tier}.{model.name} AS SELECT * FROM read_parquet("
                 f"'{target}/**/*.parquet', hive_partitioning = true, "
@@ -159,3 +166,30 @@ def run_floor(
     finally:
         connection.close()
     return FloorResult(seconds=time.perf_counter() - started, rows_by_model=rows)
+
+
+def _write_chunk(
+    connection: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    model: Model,
+    chunk: Chunk,
+    target: Path,
+    run: Run,
+) -> None:
+    """One chunk of a model, rendered as the pipeline renders it, written as Parquet."""
+    values = template_values(
+        chunk,
+        arrival_end_limit=run.arrival.end,
+        lookback_days=run.lookback_days,
+        time_zone=run.time_zone,
+        # The floor's databases are DuckDB schemas named after the tiers.
+        databases={f"{s}_database": s for s in SCHEMAS},
+    )
+    query = athena_to_duckdb(render_template(catalog.sql(model), values))
+    partitions = ", ".join(model.partition_by)
+    # A model's chunks are distinct partitions; their files are named apart all the same.
+    connection.execute(
+        f"COPY ({query}) TO '{target}' "
+        f"(FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY ({partitions}), "
+        f"FILENAME_PATTERN 'chunk{chunk.index}_{{i}}', OVERWRITE_OR_IGNORE true)"
+    )

@@ -1,14 +1,17 @@
 """`make bench`: a production-size day through the local runtime, against a DuckDB floor.
 
 Generates BENCH_SENSORS sensors (default 4,600: a production day is 6.6 M events)
-for BENCH_DAYS days of history (default 3), runs the pipeline once per day through
+for the BENCH_DAYS days before today (default 3), runs the pipeline once per day through
 the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
 
 - events, wall seconds per stage and in total, events per second, for the day-N run:
-  a daily run in steady state, the previous days converted (the first run also converts
-  the two arrival days before its own, and is reported beside it);
+  a daily run in steady state (each raw object lands just before the first scheduled run
+  that would find it: etl_local.bench.arrivals; the run restates the late days it finds, as
+  in production; the first run also converts the arrival day before its own, and is
+  reported beside it);
 - peak RSS of the whole process tree (Spark's JVM included) during the runs;
-- the floor: the same transformations straight from the raw files in DuckDB;
+- the floor: the same transformations over the same days (late ones included) straight from
+  the raw files in DuckDB;
 - both again BENCH_REPEATS times, alternating (the day-N run repeated on the same data: the
   hours it converted are made new again first), for medians on a shared machine;
 - incremental flatness: bytes Athena read in the day-1 run and in the day-N run;
@@ -33,25 +36,27 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import hcl2
 from rich.console import Console
 from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
+from etl_lambdas.events import Run
+from etl_lambdas.restatement import Restatement, from_rows
 from etl_local.bench import cost_model
 from etl_local.bench import startup as bench_startup
+from etl_local.bench.arrivals import HeldArrivals, scheduled_start
 from etl_local.bench.floor import FloorResult, run_floor
 from etl_local.bench.process_tree import PeakTreeRss
 from etl_local.generate import generate_events
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
 
 ROOT = Path(__file__).resolve().parents[3]
-# A fixed, DST-free first day so that reports of different machines compare the same data.
-FIRST_DAY = date(2026, 9, 7)
 PRODUCTION_SENSORS = 4600
 # The deployed sizes come from the prod environment, the one the cost model is for.
 PROD_TFVARS = ROOT / "envs" / "prod.tfvars"
@@ -86,9 +91,12 @@ class BenchConfig:
         home = Path(os.environ.get("ETL_HOME", ".local")).resolve()
         return cls(sensors, days, home, startup_repeats, repeats)
 
-    @property
-    def run_days(self) -> list[date]:
-        return [FIRST_DAY + timedelta(days=n) for n in range(self.days)]
+
+def run_days(count: int, today: date) -> list[date]:
+    """The `count` days before `today`: the last run is a daily run as the schedule starts it
+    (its today is the day after its day), so it restates late days as production does, and
+    not the days after its own (which a run of an older day would, its today being later)."""
+    return [today - timedelta(days=count - n) for n in range(count)]
 
 
 def _positive_int(name: str, default: int) -> int:
@@ -119,6 +127,7 @@ def prod_sizes() -> dict[str, Any]:
         "glue_dpus": WORKER_DPUS[worker_type] * int(values["glue_number_of_workers"]),
         "glue_execution_class": str(values.get("glue_execution_class", "STANDARD")).strip('"'),
         "lambda_memory_gb": int(values["lambda_memory_size"]) / 1024,
+        "schedule_expression": str(values["schedule_expression"]).strip('"'),
     }
 
 
@@ -371,31 +380,34 @@ def _measure(config: BenchConfig) -> _Measured:
     shutil.rmtree(bench_home, ignore_errors=True)
     bench_home.mkdir(parents=True)
     catalog = load_catalog()
-    days = config.run_days
-    # Local days around the runs: the day before (its late-evening UTC arrivals) and after
-    # (late arrivals of the last day), so that every run reads full arrival partitions.
-    generate_first, generate_last = days[0] - timedelta(days=1), days[-1] + timedelta(days=1)
-    console.print(
-        f"bench: {config.sensors} sensors, runs for {days[0]}..{days[-1]}, state in {bench_home}"
-    )
-
     lake_home = bench_home / "home"
     with LocalRuntime(lake_home) as runtime:
         time_zone = runtime.settings.time_zone
+        days = run_days(config.days, datetime.now(ZoneInfo(time_zone)).date())
+        console.print(
+            f"bench: {config.sensors} sensors, runs for {days[0]}..{days[-1]}, "
+            f"state in {bench_home}"
+        )
+        # Local days around the runs: the day before (its late-evening UTC arrivals) and after
+        # (late arrivals of the last day), so that every run reads full arrival partitions.
+        # Each object lands in the raw bucket just before the first scheduled run to see it.
+        generate_first, generate_last = days[0] - timedelta(days=1), days[-1] + timedelta(days=1)
         # The raw objects are files of the lake: the floor reads the same files.
         raw_dir = runtime.objects.bucket_directory(runtime.settings.raw_bucket)
+        arrivals = HeldArrivals(bench_home / "arrivals")
         started = time.perf_counter()
-        objects = runtime.put_raw_objects(
-            generate_events(generate_first, generate_last, config.sensors)
-        )
+        objects = arrivals.hold(generate_events(generate_first, generate_last, config.sensors))
         generate_seconds = time.perf_counter() - started
         console.print(f"generated {objects} raw objects in {generate_seconds:.0f} s")
-        events_last = count_events(raw_dir, days[-1], time_zone)
 
         runs: list[DayRun] = []
         curated = runtime.settings.curated_bucket
         with PeakTreeRss() as peak:
             for day in days:
+                landed = arrivals.deliver(
+                    runtime.put_raw_objects, scheduled_start(day, sizes["schedule_expression"])
+                )
+                console.print(f"  {day}: {landed} raw objects landed before its run")
                 objects_before = prefix_stats(runtime, curated, "")[0]
                 run = run_day(runtime, day)
                 puts = prefix_stats(runtime, curated, "")[0] - objects_before
@@ -406,8 +418,17 @@ def _measure(config: BenchConfig) -> _Measured:
                 runtime,
                 runs[-1],
                 config.repeats,
-                lambda: run_floor(catalog, raw_dir, bench_home / "floor", days[-1], time_zone),
+                # The same run, late days included, as the daily run it is compared with.
+                lambda: run_floor(
+                    catalog,
+                    raw_dir,
+                    bench_home / "floor",
+                    Run.parse(runs[-1].result.output["run"]["Payload"]),
+                    Restatement(from_rows(runs[-1].result.restated)),
+                ),
             )
+        # What the last run found: its day's events that had landed by then.
+        events_last = count_events(raw_dir, days[-1], time_zone)
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
@@ -491,6 +512,10 @@ def _report(measured: _Measured) -> dict[str, Any]:
         "bytes_read_day1": sum(m.scans_first),
         "bytes_read_dayN": sum(m.scans_last),
         "day_seconds": {run.day.isoformat(): round(run.seconds, 1) for run in runs},
+        # The earlier days each run restated for the late data it found (docs: late data).
+        "restated_days": {
+            run.day.isoformat(): [late["date"] for late in run.result.restated] for run in runs
+        },
         "rows_dayN": {model.model: model.rows_written for model in daily.result.models},
         "floor_rows": floor.rows_by_model,
         "cost_per_run_usd": round(cost.total, 4),
@@ -554,7 +579,14 @@ def print_report(report: dict[str, Any]) -> None:
         *((f"  {name}", f"{seconds}") for name, seconds in report["stage_seconds"].items()),
         ("  of which Athena executing queries", f"{report['athena_engine_seconds']}"),
         ("events per second", f"{report['events_per_second']:,}"),
-        ("first run seconds (day 1, converts 3 days)", f"{report['first_run_seconds']}"),
+        (
+            "first run seconds (day 1, also converts the day before)",
+            f"{report['first_run_seconds']}",
+        ),
+        *(
+            (f"  {day}: restated (late data)", ", ".join(restated) or "none")
+            for day, restated in report["restated_days"].items()
+        ),
         (
             "floor seconds (DuckDB only, median)",
             f"{report['floor_seconds']} ({_runs(report['floor_seconds_runs'])})",
