@@ -2,7 +2,8 @@
 
 A crawl lists the objects under each S3 target, infers the schema (Parquet footers,
 JSON lines by sampling, CSV with a header; the sampled files are read in place, as the
-crawler's role, see etl_local.object_access), creates or updates the table named after the
+crawler's role, see etl_local.object_access; its catalog requests are authorized as that
+role too, see CrawlerCatalog), creates or updates the table named after the
 target folder (TablePrefix honoured) and adds its Hive partitions in batches. It honours
 SchemaChangePolicy.UpdateBehavior (LOG keeps the catalog's schema) and
 RecrawlPolicy (CRAWL_NEW_FOLDERS_ONLY reads only partitions the catalog lacks). The crawl
@@ -263,6 +264,55 @@ _DESCRIPTORS = {
 }
 
 
+class CrawlerCatalog:
+    """The crawler role's view of the Glue catalog: each call authorized first, as Glue
+    authorizes the crawler's catalog requests with its role, on the catalog, the database
+    and (for a table operation) the table ("Specifying AWS Glue resource ARNs", AWS Glue
+    Developer Guide). A denial raises PermissionError: the crawl fails with Access Denied."""
+
+    def __init__(self, backend: GlueBackend, role: str, authorize: Authorize) -> None:
+        self._backend = backend
+        self._role = role
+        self._authorize = authorize
+        self._arn = f"arn:aws:glue:{backend.region_name}:{backend.account_id}"
+
+    def _require(self, action: str, database: str, table: str | None = None) -> None:
+        resources = ["catalog", f"database/{database}"]
+        if table is not None:
+            resources.append(f"table/{database}/{table}")
+        for resource in resources:
+            self._authorize(self._role, action, f"{self._arn}:{resource}", {})
+
+    def database_exists(self, database: str) -> bool:
+        self._require("glue:GetDatabase", database)
+        return database in self._backend.databases
+
+    def table(self, database: str, name: str) -> Any:
+        """The table, or None when the database has none of that name."""
+        self._require("glue:GetTable", database, name)
+        if name not in self._backend.databases[database].tables:
+            return None
+        return self._backend.get_table(database, name)
+
+    def partition_values(self, database: str, table: Any) -> set[str]:
+        """The table's partitions, as Glue's keys (str of the values)."""
+        self._require("glue:GetPartitions", database, table.name)
+        return set(table.partitions)
+
+    def create_table(self, database: str, table_input: dict[str, Any]) -> None:
+        self._require("glue:CreateTable", database, table_input["Name"])
+        self._backend.create_table(database, table_input["Name"], table_input)
+
+    def update_table(self, database: str, table_input: dict[str, Any]) -> None:
+        self._require("glue:UpdateTable", database, table_input["Name"])
+        self._backend.update_table(database, table_input["Name"], table_input)
+
+    def create_partitions(self, database: str, table: str, inputs: list[dict[str, Any]]) -> None:
+        """One BatchCreatePartition call (at most PARTITION_BATCH partitions)."""
+        self._require("glue:BatchCreatePartition", database, table)
+        self._backend.batch_create_partition(database, table, inputs)
+
+
 class LocalCrawler:
     """Runs crawls for moto's Glue backend; installed by `etl_local.moto_patches.install`.
 
@@ -337,15 +387,16 @@ class LocalCrawler:
                 )
             # The crawler reads S3 with the permissions of its role.
             store = ObjectAccess(self._objects, crawler.role, self.authorize)
+            catalog = CrawlerCatalog(backend, crawler.role, self.authorize)
             for target in (crawler.targets or {}).get("S3Targets") or []:
                 self._check_stop(run)
-                self._crawl_target(backend, crawler, run, store, target)
+                self._crawl_target(catalog, crawler, run, store, target)
             run.status = SUCCEEDED
         except CrawlCancelled:
             run.status = CANCELLED
         except CrawlError as error:
             run.status, run.error_message = FAILED, str(error)
-        except PermissionError as error:  # the authorizer denied an S3 access of the role
+        except PermissionError as error:  # the authorizer denied a request of the role
             run.status, run.error_message = FAILED, f"Access Denied: {error}"
         except Exception as error:  # a crawl failure must show in LastCrawl, not kill the server
             logger.exception("local crawl crashed", extra={"crawler": crawler.name})
@@ -364,7 +415,7 @@ class LocalCrawler:
 
     def _crawl_target(
         self,
-        backend: GlueBackend,
+        catalog: CrawlerCatalog,
         crawler: FakeCrawler,
         run: CrawlRun,
         store: ObjectAccess,
@@ -375,25 +426,21 @@ class LocalCrawler:
         root = as_folder(target["Path"])
         table_name = _glue_name((crawler.table_prefix or "") + root.rstrip("/").rsplit("/", 1)[-1])
         database = crawler.database_name
-        if database not in backend.databases:
+        if not catalog.database_exists(database):
             raise CrawlError(f"Database {database} not found.")
         listing = _list_partitions(store, root, target.get("Exclusions") or [])
         if listing is None:
             return
-        table = (
-            backend.get_table(database, table_name)
-            if table_name in backend.databases[database].tables
-            else None
-        )
+        table = catalog.table(database, table_name)
         new_only = (crawler.recrawl_policy or {}).get("RecrawlBehavior") == "CRAWL_NEW_FOLDERS_ONLY"
         if table is not None and new_only:
-            listing = listing.without(set(table.partitions))
+            listing = listing.without(catalog.partition_values(database, table))
             if not listing.files:
                 return
         table_input = self._table_input(crawler, run, store, root, table_name, listing)
         self._check_stop(run)
-        descriptor = self._write_table(backend, crawler, run, database, table, table_input)
-        self._add_partitions(backend, run, database, table_name, root, listing, descriptor)
+        descriptor = self._write_table(catalog, crawler, run, database, table, table_input)
+        self._add_partitions(catalog, run, database, table_name, root, listing, descriptor)
 
     def _table_input(
         self,
@@ -439,7 +486,7 @@ class LocalCrawler:
 
     @staticmethod
     def _write_table(
-        backend: GlueBackend,
+        catalog: CrawlerCatalog,
         crawler: FakeCrawler,
         run: CrawlRun,
         database: str,
@@ -448,10 +495,9 @@ class LocalCrawler:
     ) -> dict[str, Any]:
         """Create the table, or update its schema as the schema change policy says; returns
         the storage descriptor new partitions get."""
-        table_name = table_input["Name"]
         descriptor: dict[str, Any] = table_input["StorageDescriptor"]
         if table is None:
-            backend.create_table(database, table_name, table_input)
+            catalog.create_table(database, table_input)
             run.tables_created += 1
             return descriptor
         update_in_database = (crawler.schema_change_policy or {}).get(
@@ -460,7 +506,7 @@ class LocalCrawler:
         current = table.as_dict()
         old_columns = (current.get("StorageDescriptor") or {}).get("Columns") or []
         if update_in_database and old_columns != descriptor["Columns"]:
-            backend.update_table(database, table_name, table_input)
+            catalog.update_table(database, table_input)
             run.tables_updated += 1
         elif not update_in_database:
             # LOG: the catalog keeps its schema; new partitions inherit the table's.
@@ -469,7 +515,7 @@ class LocalCrawler:
 
     def _add_partitions(
         self,
-        backend: GlueBackend,
+        catalog: CrawlerCatalog,
         run: CrawlRun,
         database: str,
         table_name: str,
@@ -478,11 +524,12 @@ class LocalCrawler:
         descriptor: dict[str, Any],
     ) -> None:
         """Register the partitions the table does not have, in batches as Glue takes them."""
-        table = backend.get_table(database, table_name)
+        table = catalog.table(database, table_name)
+        known = catalog.partition_values(database, table) if listing.key_names else set()
         inputs: list[dict[str, Any]] = []
         for partition in sorted(listing.files) if listing.key_names else []:
             values = [v for _, v in partition]
-            if str(values) in table.partitions:
+            if str(values) in known:
                 continue
             location = f"{root}{listing.folders[partition]}/"
             inputs.append(
@@ -490,9 +537,7 @@ class LocalCrawler:
             )
         for start in range(0, len(inputs), PARTITION_BATCH):
             self._check_stop(run)
-            backend.batch_create_partition(
-                database, table_name, inputs[start : start + PARTITION_BATCH]
-            )
+            catalog.create_partitions(database, table_name, inputs[start : start + PARTITION_BATCH])
         run.partitions_created += len(inputs)
 
 

@@ -208,7 +208,7 @@ def test_a_crawl_lists_and_reads_s3_as_the_crawlers_role(aws: Aws) -> None:
 
     assert crawl(aws)["LastCrawl"]["Status"] == "SUCCEEDED"
     role = "arn:aws:iam::123456789012:role/crawler"
-    assert requests == [
+    assert [r for r in requests if r[1].startswith("s3:")] == [
         (role, "s3:ListBucket", f"arn:aws:s3:::{BUCKET}", {"s3:prefix": "ods/traffic/"}),
         (
             role,
@@ -224,7 +224,8 @@ def test_a_denied_read_fails_the_crawl(aws: Aws) -> None:
     put_parquet_hour(aws, "04")
 
     def deny(principal: str, action: str, resource: str, context: Any) -> None:
-        raise PermissionError(f"{principal} may not {action} on {resource}")
+        if action.startswith("s3:"):
+            raise PermissionError(f"{principal} may not {action} on {resource}")
 
     aws.crawler.authorize = deny  # type: ignore[assignment]
 
@@ -232,4 +233,45 @@ def test_a_denied_read_fails_the_crawl(aws: Aws) -> None:
     assert crawler["LastCrawl"]["Status"] == "FAILED"
     assert crawler["LastCrawl"]["ErrorMessage"].startswith("Access Denied: ")
     assert "may not s3:ListBucket" in crawler["LastCrawl"]["ErrorMessage"]
+    assert aws.glue.get_tables(DatabaseName=DATABASE)["TableList"] == []
+
+
+def test_the_crawler_reads_and_writes_the_catalog_as_its_role(aws: Aws) -> None:
+    make_crawler(aws, f"s3://{BUCKET}/ods/traffic/", TablePrefix="")
+    put_parquet_hour(aws, "04")
+    requests: list[tuple[str, str, str]] = []
+    aws.crawler.authorize = lambda *request: requests.append(request[:3])  # type: ignore[assignment]
+
+    assert crawl(aws)["LastCrawl"]["Status"] == "SUCCEEDED"
+
+    # Each Glue request on the catalog, the database and (a table operation) the table.
+    role, glue = "arn:aws:iam::123456789012:role/crawler", "arn:aws:glue:eu-west-1:123456789012"
+    on_table = (
+        f"{glue}:catalog",
+        f"{glue}:database/{DATABASE}",
+        f"{glue}:table/{DATABASE}/traffic",
+    )
+    expected = [(role, "glue:GetDatabase", arn) for arn in on_table[:2]]
+    for action in ("glue:GetTable", "glue:CreateTable", "glue:GetTable", "glue:GetPartitions",
+                   "glue:BatchCreatePartition"):  # fmt: skip
+        expected += [(role, action, arn) for arn in on_table]
+    assert [r for r in requests if r[1].startswith("glue:")] == expected
+
+
+def test_a_denied_catalog_write_fails_the_crawl_and_changes_nothing(aws: Aws) -> None:
+    make_crawler(aws, f"s3://{BUCKET}/ods/traffic/", TablePrefix="")
+    put_parquet_hour(aws, "04")
+
+    def deny(principal: str, action: str, resource: str, context: Any) -> None:
+        if action == "glue:CreateTable" and ":table/" in resource:
+            raise PermissionError(f"{principal} may not {action} on {resource}")
+
+    aws.crawler.authorize = deny  # type: ignore[assignment]
+
+    crawler = crawl(aws)
+    assert crawler["LastCrawl"]["Status"] == "FAILED"
+    assert (
+        "may not glue:CreateTable on arn:aws:glue:eu-west-1:123456789012:table/"
+        in (crawler["LastCrawl"]["ErrorMessage"])
+    )
     assert aws.glue.get_tables(DatabaseName=DATABASE)["TableList"] == []
