@@ -134,6 +134,10 @@ def run_ctas(
         )
         written = access.publish_directory(staging, options.external_location)
     descriptor = register_table(options, columns, catalog)
+    # A failure from here on leaves the table and the files in place. Athena may delete the
+    # table of a failed CTAS (hence the write role's glue:DeleteTable), but nothing AWS
+    # documents promises it, so the local engine takes the stricter case: a run never reuses
+    # a failed run's staging table names, and the next run's Begin drops them.
     partitions = register_partitions(options, descriptor, [o.key for o in written], catalog)
     return CtasOutcome(row_count, partitions, len(written))
 
