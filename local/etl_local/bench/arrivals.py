@@ -57,14 +57,16 @@ class HeldArrivals:
             k for k in keys if (self.directory / k).is_file() and arrival_instant(k) <= now
         )
 
-    def deliver(self, put: Callable[[Iterable[tuple[str, bytes]]], int], now: datetime) -> int:
+    def deliver(
+        self, put: Callable[[Iterable[tuple[str, bytes]]], int], now: datetime
+    ) -> list[str]:
         """Put (LocalRuntime.put_raw_objects) every object that has landed by `now` into the
-        raw bucket, and hold it no more; returns how many."""
+        raw bucket, and hold it no more; returns their keys."""
         keys = self.due(now)
         put((key, (self.directory / key).read_bytes()) for key in keys)
         for key in keys:
             (self.directory / key).unlink()
-        return len(keys)
+        return keys
 
     def remaining(self) -> int:
         return sum(1 for p in self.directory.rglob("*") if p.is_file())

@@ -1,8 +1,11 @@
 """The benchmark's floor: the pipeline's transformations run directly in DuckDB.
 
-Same raw files, same model SQL (rendered and transpiled exactly as the pipeline
-does), Parquet out, and no orchestration, emulation or catalogue in between. The
-pipeline's wall time divided by this is what the orchestration costs.
+The same work as a pipeline run, with no orchestration, emulation or catalogue in between:
+the raw files the run converts, converted once to Parquet (the Glue job's conversion, as
+DuckDB SQL), then every model's SQL (rendered and transpiled exactly as the pipeline does)
+over the windows the run computes, Parquet out. Arrival partitions an earlier run converted
+are read from the lake's ODS, as the pipeline reads them. The pipeline's wall time divided
+by this is what the orchestration and the emulation cost.
 """
 
 from __future__ import annotations
@@ -108,12 +111,15 @@ def run_floor(
     output_root: Path,
     run: Run,
     restated: Restatement | None = None,
+    *,
+    converted: ConvertedOds | None = None,
     threads: int | None = None,
 ) -> FloorResult:
     """Run every model over the windows a pipeline run computes (its window, and the days it
-    restated for late data, as whole partitions, in the pipeline's chunks) from the raw files
-    under raw_root (the raw bucket's layout: each source under its raw_prefix). `run` is the
-    run as the Begin step planned it."""
+    restated for late data, as whole partitions, in the pipeline's chunks). `run` is the run
+    as the Begin step planned it; raw_root has the raw bucket's layout (each source under its
+    raw_prefix). Without `converted`, every arrival partition the windows read is converted
+    from raw; with it, only the partitions its new raw objects fall in."""
     restated = restated or Restatement()
     work = [
         (
@@ -131,11 +137,11 @@ def run_floor(
         run.lookback_days,
         run.arrival.end,
     )
-    files = {
-        source.name: _arrival_files(raw_root / source.raw_prefix, arrivals.start, arrivals.end)
+    inputs = {
+        source.name: _source_inputs(source, raw_root, converted, arrivals.start, arrivals.end)
         for source in catalog.sources
     }
-    if not any(files.values()):
+    if not any(to_convert or earlier for to_convert, earlier in inputs.values()):
         raise FileNotFoundError(f"no raw files for {run.window} under {raw_root}")
     rows: dict[str, int] = {}
     shutil.rmtree(output_root, ignore_errors=True)
@@ -148,8 +154,10 @@ def run_floor(
         for schema in SCHEMAS:
             connection.execute(f"CREATE SCHEMA {schema}")
         for source in catalog.sources:
+            to_convert, earlier = inputs[source.name]
+            ods_files = _convert(connection, source, to_convert, output_root / "ods" / source.name)
             connection.execute(
-                f"CREATE VIEW ods.{source.table} AS {ods_select(source, files[source.name])}"
+                f"CREATE VIEW ods.{source.table} AS {_ods_select(source, ods_files + earlier)}"
             )
         for model, model_chunks in work:
             target = output_root / model.tier / model.name
@@ -166,6 +174,72 @@ def run_floor(
     finally:
         connection.close()
     return FloorResult(seconds=time.perf_counter() - started, rows_by_model=rows)
+
+
+@dataclass(frozen=True)
+class ConvertedOds:
+    """The lake's ODS as earlier runs converted it, and the raw objects (keys) that landed
+    since: a run converts only the arrival partitions those fall in."""
+
+    curated_root: Path
+    new_raw_keys: frozenset[str]
+
+
+def _partition(relative: str) -> str:
+    """The arrival partition folder of a path relative to a source's root."""
+    return relative.rsplit("/", 1)[0]
+
+
+def _source_inputs(
+    source: Source, raw_root: Path, converted: ConvertedOds | None, first: date, last: date
+) -> tuple[list[str], list[str]]:
+    """(raw files to convert, ODS files converted earlier) of the arrival days first..last."""
+    raw_dir = raw_root / source.raw_prefix
+    raw = _arrival_files(raw_dir, first, last)
+    if converted is None:
+        return raw, []
+    prefix = source.raw_prefix
+    touched = {_partition(k[len(prefix) :]) for k in converted.new_raw_keys if k.startswith(prefix)}
+    ods_dir = converted.curated_root / source.ods_prefix
+    return (
+        [f for f in raw if _partition(Path(f).relative_to(raw_dir).as_posix()) in touched],
+        [
+            f
+            for f in _arrival_files(ods_dir, first, last)
+            if f.endswith(".parquet")
+            and _partition(Path(f).relative_to(ods_dir).as_posix()) not in touched
+        ],
+    )
+
+
+def _convert(
+    connection: duckdb.DuckDBPyConnection, source: Source, files: list[str], target: Path
+) -> list[str]:
+    """The Glue job's conversion of raw files into Parquet by arrival partition; returns the
+    files written."""
+    if not files:
+        return []
+    keys = ", ".join(source.partition_keys)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    connection.execute(
+        f"COPY ({ods_select(source, files)}) TO '{target}' "
+        f"(FORMAT PARQUET, COMPRESSION SNAPPY, PARTITION_BY ({keys}), OVERWRITE_OR_IGNORE true)"
+    )
+    return sorted(str(p) for p in target.rglob("*.parquet"))
+
+
+def _ods_select(source: Source, files: list[str]) -> str:
+    """The ODS table over Parquet files, with the declared column types."""
+    if not files:
+        return ods_select(source, [])
+    columns = ", ".join(
+        f"CAST({_quote(c.name)} AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.columns
+    )
+    keys = ", ".join(source.partition_keys)
+    return (
+        f"SELECT {columns}, {keys} FROM read_parquet({_sql_list(files)}, "
+        "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
+    )
 
 
 def _write_chunk(

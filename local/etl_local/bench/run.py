@@ -51,7 +51,7 @@ from etl_lambdas.restatement import Restatement, from_rows
 from etl_local.bench import cost_model
 from etl_local.bench import startup as bench_startup
 from etl_local.bench.arrivals import HeldArrivals, scheduled_start
-from etl_local.bench.floor import FloorResult, run_floor
+from etl_local.bench.floor import ConvertedOds, FloorResult, run_floor
 from etl_local.bench.process_tree import PeakTreeRss
 from etl_local.generate import generate_events
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
@@ -407,7 +407,7 @@ def _measure(config: BenchConfig) -> _Measured:
                 landed = arrivals.deliver(
                     runtime.put_raw_objects, scheduled_start(day, sizes["schedule_expression"])
                 )
-                console.print(f"  {day}: {landed} raw objects landed before its run")
+                console.print(f"  {day}: {len(landed)} raw objects landed before its run")
                 objects_before = prefix_stats(runtime, curated, "")[0]
                 run = run_day(runtime, day)
                 puts = prefix_stats(runtime, curated, "")[0] - objects_before
@@ -425,6 +425,10 @@ def _measure(config: BenchConfig) -> _Measured:
                     bench_home / "floor",
                     Run.parse(runs[-1].result.output["run"]["Payload"]),
                     Restatement(from_rows(runs[-1].result.restated)),
+                    # What earlier runs converted is read from the lake, as the run reads it.
+                    converted=ConvertedOds(
+                        runtime.objects.bucket_directory(curated), frozenset(landed)
+                    ),
                 ),
             )
         # What the last run found: its day's events that had landed by then.
