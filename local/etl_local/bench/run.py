@@ -9,7 +9,7 @@ the local runtime (the real ASL, Lambdas, SQL and Glue script), and measures:
   that would find it: etl_local.bench.arrivals; the run restates the late days it finds, as
   in production; the first run also converts the arrival day before its own, and is
   reported beside it);
-- peak RSS of the whole process tree (Spark's JVM included) during the runs;
+- peak RSS of the whole process tree (Spark's JVM included) during the history's runs;
 - the floor: the same transformations over the same days (late ones included) straight from
   the raw files in DuckDB;
 - both again BENCH_REPEATS times, alternating (the day-N run repeated on the same data: the
@@ -402,6 +402,8 @@ def _measure(config: BenchConfig) -> _Measured:
 
         runs: list[DayRun] = []
         curated = runtime.settings.curated_bucket
+        # The pipeline's own memory: the runs of the history, the floor (DuckDB in this
+        # process, its memory kept by the allocator afterwards) measured apart from them.
         with PeakTreeRss() as peak:
             for day in days:
                 landed = arrivals.deliver(
@@ -413,24 +415,23 @@ def _measure(config: BenchConfig) -> _Measured:
                 puts = prefix_stats(runtime, curated, "")[0] - objects_before
                 runs.append(run)
                 console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
-            # The floor of the same day as the daily run it is compared with.
-            dailies, floors = repeat_daily_run(
-                runtime,
-                runs[-1],
-                config.repeats,
-                # The same run, late days included, as the daily run it is compared with.
-                lambda: run_floor(
-                    catalog,
-                    raw_dir,
-                    bench_home / "floor",
-                    Run.parse(runs[-1].result.output["run"]["Payload"]),
-                    Restatement(from_rows(runs[-1].result.restated)),
-                    # What earlier runs converted is read from the lake, as the run reads it.
-                    converted=ConvertedOds(
-                        runtime.objects.bucket_directory(curated), frozenset(landed)
-                    ),
+        dailies, floors = repeat_daily_run(
+            runtime,
+            runs[-1],
+            config.repeats,
+            # The same run, late days included, as the daily run it is compared with; what
+            # earlier runs converted is read from the lake, as the run reads it.
+            lambda: run_floor(
+                catalog,
+                raw_dir,
+                bench_home / "floor",
+                Run.parse(runs[-1].result.output["run"]["Payload"]),
+                Restatement(from_rows(runs[-1].result.restated)),
+                converted=ConvertedOds(
+                    runtime.objects.bucket_directory(curated), frozenset(landed)
                 ),
-            )
+            ),
+        )
         # What the last run found: its day's events that had landed by then.
         events_last = count_events(raw_dir, days[-1], time_zone)
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
