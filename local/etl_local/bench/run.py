@@ -27,14 +27,17 @@ This is a benchmark, not a test: nothing here asserts a time.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +57,7 @@ from etl_local.bench.arrivals import HeldArrivals, scheduled_start
 from etl_local.bench.floor import ConvertedOds, FloorResult, run_floor
 from etl_local.bench.process_tree import PeakTreeRss
 from etl_local.generate import generate_events
+from etl_local.history import ENTERED
 from etl_local.runtime import LocalRuntime, RunResult, StateEvent
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -159,6 +163,61 @@ def stage_seconds(events: list[StateEvent]) -> dict[str, float]:
         elif event.name in CRAWLER_STATES:
             stages["Crawler"] = stages.get("Crawler", 0.0) + event.duration
     return stages
+
+
+def billed_transitions(events: list[StateEvent], poll_scale: Mapping[str, float]) -> int:
+    """The state transitions Step Functions would bill for the run in the deployed
+    environment: one per state entered (Map iterations and child executions are not states;
+    "Step Functions pricing": a standard workflow is billed per state transition).
+
+    The local environment polls every second where the deployed one waits longer: a polling
+    loop (its Wait state's name in `poll_scale`, with local seconds / deployed seconds) that
+    turned n times locally turns ceil(n * scale) times there, each turn as many transitions
+    as it took locally. Everything else counts as measured."""
+    entered = [e for e in events if e.outcome == ENTERED and not e.is_scope]
+    by_scope: dict[tuple[Any, ...], list[str]] = {}
+    for event in entered:
+        by_scope.setdefault(tuple(event.path), []).append(event.name)
+    saved = 0
+    for names in by_scope.values():
+        for wait, scale in poll_scale.items():
+            turns = [i for i, name in enumerate(names) if name == wait]
+            if len(turns) < 2:
+                continue
+            per_turn = statistics.median(b - a for a, b in itertools.pairwise(turns))
+            saved += int((len(turns) - max(1, math.ceil(len(turns) * scale))) * per_turn)
+    return len(entered) - saved
+
+
+def poll_scale(local_variable: Callable[[str], Any]) -> dict[str, float]:
+    """Each polling Wait state of the machines -> its local seconds over the deployed ones
+    (the Wait states whose Seconds is a Terraform variable, read from the templates;
+    `local_variable` reads the local plan's)."""
+    scale = {}
+    for template in sorted((ROOT / "asl").glob("*.asl.json")):
+        for state, variable in _POLL_WAIT.findall(template.read_text()):
+            scale[state] = float(local_variable(variable)) / prod_variable(variable)
+    return scale
+
+
+# A Wait state whose Seconds the template takes from a variable: `"Name": {"Type": "Wait",
+# "Seconds": ${variable}`.
+_POLL_WAIT = re.compile(r'"(\w+)": \{\s*"Type": "Wait",\s*"Seconds": \$\{(\w+)\}')
+
+
+def prod_variable(name: str) -> float:
+    """A root variable's value in the prod environment: envs/prod.tfvars, else its default."""
+    with PROD_TFVARS.open() as handle:
+        values = hcl2.load(handle)
+    if name in values:
+        return float(str(values[name]).strip('"'))
+    with (ROOT / "variables.tf").open() as handle:
+        for block in hcl2.load(handle)["variable"]:
+            # python-hcl2 keeps a block label's quotes.
+            for label, body in block.items():
+                if label.strip('"') == name:
+                    return float(body["default"])
+    raise KeyError(f"variable {name} has no value for prod")
 
 
 def run_day(runtime: LocalRuntime, day: date) -> DayRun:
@@ -319,11 +378,15 @@ def published_bytes(runtime: LocalRuntime, tier: str, model: str) -> int:
 
 
 def quantities_of(
-    run: DayRun, scans: list[int], sizes: dict[str, Any], s3_puts: int
+    run: DayRun,
+    scans: list[int],
+    sizes: dict[str, Any],
+    s3_puts: int,
+    poll_scale: Mapping[str, float],
 ) -> cost_model.RunQuantities:
     stages = stage_seconds(run.result.events)
     return cost_model.RunQuantities(
-        state_transitions=len(run.result.events),
+        state_transitions=billed_transitions(run.result.events, poll_scale),
         lambda_invocations=run.lambda_invocations,
         lambda_gb_seconds=run.lambda_seconds * sizes["lambda_memory_gb"],
         glue_job_seconds=stages.get("ConvertRaw", 0.0),
@@ -437,7 +500,9 @@ def _measure(config: BenchConfig) -> _Measured:
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
-        quantities = quantities_of(runs[-1], scans_last, sizes, max(puts, 0))
+        quantities = quantities_of(
+            runs[-1], scans_last, sizes, max(puts, 0), poll_scale(runtime.settings.plan.variable)
+        )
         seed_quantities = seed_design(runtime, catalog, quantities)
 
     return _Measured(
