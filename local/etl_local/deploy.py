@@ -21,8 +21,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.steps import STEPS
-from etl_local.plan import PlannedCrawler
+from etl_local.plan import MAKE_PLAN, PlannedCrawler
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,39 @@ def deploy_storage(clients: Any, settings: LocalSettings) -> None:
     deploy_workgroup(clients("athena"), settings)
 
 
+class PlanNamesAnotherLake(RuntimeError):
+    """The local plan's buckets, databases or workgroup are not the ones the runtime uses."""
+
+
+def check_lake_names(settings: LocalSettings) -> None:
+    """The lake's names the runtime computes (etl_local.settings: queries need them without a
+    plan) must be the ones the plan's outputs name: its functions, roles and policies use
+    those. Raises PlanNamesAnotherLake naming every difference."""
+    plan = settings.plan
+    expected = {
+        **{f"bucket_names.{role}": name for role, name in settings.bucket_roles.items()},
+        **{f"glue_database_names.{tier}": settings.database(tier) for tier in DATABASE_TIERS},
+        "athena_workgroup_name": settings.workgroup,
+    }
+    differences = []
+    for key, name in expected.items():
+        output, _, entry = key.partition(".")
+        planned = plan.output(output)
+        if entry:
+            planned = (planned or {}).get(entry)
+        if planned != name:
+            differences.append(f"{key}: the plan says {planned!r}, the runtime uses {name!r}")
+    if differences:
+        raise PlanNamesAnotherLake(
+            f"{plan.path} names another lake than the local runtime ({'; '.join(differences)}). "
+            f"Plan the local environment again with `{MAKE_PLAN}`."
+        )
+
+
 def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
     """What an execution needs besides: the role, crawlers, Glue job, functions,
     notifications, the run lease table and the state machines."""
+    check_lake_names(settings)
     _roles(clients("iam"), settings)
     _glue(clients("glue"), clients("s3"), settings)
     _lambdas(clients("lambda"), settings)

@@ -120,6 +120,11 @@ class LocalPlan:
     def variable(self, name: str) -> Any:
         return ((self.document.get("variables") or {}).get(name) or {}).get("value")
 
+    def output(self, name: str) -> Any:
+        """A root output's planned value (None when unknown or absent)."""
+        outputs = (self.document.get("planned_values") or {}).get("outputs") or {}
+        return (outputs.get(name) or {}).get("value")
+
     @cached_property
     def iam(self) -> PlanIam:
         """The roles with their policies and trust, and the resource-based policies."""

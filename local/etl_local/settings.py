@@ -5,8 +5,8 @@ the crawlers, the topic) is read from the local environment's Terraform plan
 (etl_local.plan, build/plan-local.json); the lake's own layout (buckets, databases, the
 workgroup), which queries need without a plan, follows docs/contracts.md as the storage,
 catalog and athena modules name it: `name_prefix = "<project>-<env>"`, `glue_prefix =
-name_prefix with "_" for "-"`. `LocalDeployment.check` (etl_local.deploy) verifies that the
-plan names the same lake.
+name_prefix with "_" for "-"`. `check_lake_names` (etl_local.deploy) verifies that the
+plan names the same lake before anything is deployed from it.
 """
 
 from __future__ import annotations
@@ -84,13 +84,14 @@ class LocalSettings:
         return f"{self.name_prefix}-{role}-{self.account_id}-{self.region}"
 
     @property
+    def bucket_roles(self) -> dict[str, str]:
+        """Each bucket by its role, as the storage module's `bucket_names` output keys them."""
+        roles = ("raw", "curated", "athena-results", "artifacts")
+        return {role: self._bucket(role) for role in roles}
+
+    @property
     def buckets(self) -> tuple[str, ...]:
-        return (
-            self.raw_bucket,
-            self.curated_bucket,
-            self.athena_results_bucket,
-            self.artifacts_bucket,
-        )
+        return tuple(self.bucket_roles.values())
 
     @cached_property
     def sources(self) -> Sources:
