@@ -605,6 +605,8 @@ def _report(measured: _Measured) -> dict[str, Any]:
             "glue_seconds": "local Spark wall time of ConvertRaw (2 local cores)",
             "lambda_seconds": "local in-process handler time",
             "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
+            "state_transitions": "one per state entered; polling loops turned as often as "
+            "prod's poll intervals let them, for as long as the local queries took",
         },
     }
     report["startup"] = m.startup
