@@ -120,16 +120,7 @@ def run_floor(
     as the Begin step planned it; raw_root has the raw bucket's layout (each source under its
     raw_prefix). Without `converted`, every arrival partition the windows read is converted
     from raw; with it, only the partitions its new raw objects fall in."""
-    restated = restated or Restatement()
-    work = [
-        (
-            model,
-            chunks(
-                model_windows(catalog, model, run.window, restated, run.today), model.granularity
-            ),
-        )
-        for model in catalog.in_tier_order()
-    ]
+    work = _model_chunks(catalog, run, restated or Restatement())
     computed = [chunk for _, model_chunks in work for chunk in model_chunks]
     arrivals = arrival_window(
         min(chunk.start_date for chunk in computed),
@@ -174,6 +165,21 @@ def run_floor(
     finally:
         connection.close()
     return FloorResult(seconds=time.perf_counter() - started, rows_by_model=rows)
+
+
+def _model_chunks(
+    catalog: Catalog, run: Run, restated: Restatement
+) -> list[tuple[Model, list[Chunk]]]:
+    """Each model, in tier order, with the chunks the run computes it in."""
+    return [
+        (
+            model,
+            chunks(
+                model_windows(catalog, model, run.window, restated, run.today), model.granularity
+            ),
+        )
+        for model in catalog.in_tier_order()
+    ]
 
 
 @dataclass(frozen=True)
