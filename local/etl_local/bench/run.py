@@ -451,33 +451,13 @@ def _measure(config: BenchConfig) -> _Measured:
             f"bench: {config.sensors} sensors, runs for {days[0]}..{days[-1]}, "
             f"state in {bench_home}"
         )
-        # Local days around the runs: the day before (its late-evening UTC arrivals) and after
-        # (late arrivals of the last day), so that every run reads full arrival partitions.
-        # Each object lands in the raw bucket just before the first scheduled run to see it.
-        generate_first, generate_last = days[0] - timedelta(days=1), days[-1] + timedelta(days=1)
+        arrivals, generate_seconds = generate(days, config.sensors, bench_home / "arrivals")
         # The raw objects are files of the lake: the floor reads the same files.
         raw_dir = runtime.objects.bucket_directory(runtime.settings.raw_bucket)
-        arrivals = HeldArrivals(bench_home / "arrivals")
-        started = time.perf_counter()
-        objects = arrivals.hold(generate_events(generate_first, generate_last, config.sensors))
-        generate_seconds = time.perf_counter() - started
-        console.print(f"generated {objects} raw objects in {generate_seconds:.0f} s")
 
-        runs: list[DayRun] = []
         curated = runtime.settings.curated_bucket
-        # The pipeline's own memory: the runs of the history, the floor (DuckDB in this
-        # process, its memory kept by the allocator afterwards) measured apart from them.
-        with PeakTreeRss() as peak:
-            for day in days:
-                landed = arrivals.deliver(
-                    runtime.put_raw_objects, scheduled_start(day, sizes["schedule_expression"])
-                )
-                console.print(f"  {day}: {len(landed)} raw objects landed before its run")
-                objects_before = prefix_stats(runtime, curated, "")[0]
-                run = run_day(runtime, day)
-                puts = prefix_stats(runtime, curated, "")[0] - objects_before
-                runs.append(run)
-                console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
+        history = run_history(runtime, days, arrivals, sizes["schedule_expression"])
+        runs, landed, puts, peak = history.runs, history.landed, history.puts, history.peak
         dailies, floors = repeat_daily_run(
             runtime,
             runs[-1],
@@ -521,6 +501,49 @@ def _measure(config: BenchConfig) -> _Measured:
         seed_quantities=seed_quantities,
         startup=measure_startup(config, lake_home, days, _result_files(last_executions)),
     )
+
+
+def generate(days: list[date], sensors: int, directory: Path) -> tuple[HeldArrivals, float]:
+    """The raw objects of the local days around the runs, held until they land: the day
+    before (its late-evening UTC arrivals) and after (late arrivals of the last day), so that
+    every run reads full arrival partitions. Returns them and the seconds generating took."""
+    arrivals = HeldArrivals(directory)
+    started = time.perf_counter()
+    first, last = days[0] - timedelta(days=1), days[-1] + timedelta(days=1)
+    objects = arrivals.hold(generate_events(first, last, sensors))
+    seconds = time.perf_counter() - started
+    console.print(f"generated {objects} raw objects in {seconds:.0f} s")
+    return arrivals, seconds
+
+
+@dataclass(frozen=True)
+class History:
+    runs: list[DayRun]
+    landed: list[str]  # the raw keys that landed before the last run
+    puts: int  # objects the last run added to the curated bucket
+    peak: PeakTreeRss
+
+
+def run_history(
+    runtime: LocalRuntime, days: list[date], arrivals: HeldArrivals, schedule: str
+) -> History:
+    """Each day's run, its raw objects delivered just before it. The pipeline's own memory is
+    sampled during these runs only: the floor runs DuckDB in this process, and the allocator
+    keeps that memory afterwards."""
+    runs: list[DayRun] = []
+    curated = runtime.settings.curated_bucket
+    landed: list[str] = []
+    puts = 0
+    with PeakTreeRss() as peak:
+        for day in days:
+            landed = arrivals.deliver(runtime.put_raw_objects, scheduled_start(day, schedule))
+            console.print(f"  {day}: {len(landed)} raw objects landed before its run")
+            objects_before = prefix_stats(runtime, curated, "")[0]
+            run = run_day(runtime, day)
+            puts = prefix_stats(runtime, curated, "")[0] - objects_before
+            runs.append(run)
+            console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
+    return History(runs, landed, puts, peak)
 
 
 def _result_files(executions: list[dict[str, Any]]) -> list[str]:
