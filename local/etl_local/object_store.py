@@ -440,13 +440,24 @@ class ObjectStore:
             self._remove_body(bucket, path)
         return stored
 
-    def set_attributes(self, bucket: str, key: str, attributes: Mapping[str, Any]) -> None:
+    def set_attributes(
+        self,
+        bucket: str,
+        key: str,
+        attributes: Mapping[str, Any],
+        written_at: float | None = None,
+    ) -> None:
+        """Replace an object's attributes; with `written_at` (the write's last_modified),
+        only while the object is still that write's: a concurrent PUT of the same key that
+        replaced it keeps its own (its checksum is of its own body)."""
         document = json.dumps(dict(attributes), sort_keys=True, default=str)
+        query = "UPDATE objects SET attributes = ? WHERE bucket = ? AND key = ?"
+        parameters: tuple[Any, ...] = (document, bucket, key)
+        if written_at is not None:
+            query += " AND last_modified = ?"
+            parameters += (written_at,)
         with self._write() as db:
-            db.execute(
-                "UPDATE objects SET attributes = ? WHERE bucket = ? AND key = ?",
-                (document, bucket, key),
-            )
+            db.execute(query, parameters)
 
     def delete(self, bucket: str, key: str) -> bool:
         """Delete one object; False when there was none."""

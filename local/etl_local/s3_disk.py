@@ -128,7 +128,12 @@ class DiskKey(FakeKey):
 
     def _persist_attributes(self) -> None:
         if self._store is not None and self._stored is not None:
-            self._store.set_attributes(self._stored.bucket, self.name, _attributes_of(self))
+            self._store.set_attributes(
+                self._stored.bucket,
+                self.name,
+                _attributes_of(self),
+                written_at=self._stored.last_modified,
+            )
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
