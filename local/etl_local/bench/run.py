@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -122,16 +123,29 @@ class DayRun:
     crawler_runs: int = 0
 
 
-def prod_sizes() -> dict[str, Any]:
+@cache
+def prod_values() -> dict[str, str]:
+    """The prod environment's root variables: envs/prod.tfvars over variables.tf's defaults
+    (as strings: python-hcl2 keeps string literals' and block labels' quotes, stripped here)."""
+    values: dict[str, str] = {}
+    with (ROOT / "variables.tf").open() as handle:
+        for block in hcl2.load(handle)["variable"]:
+            for label, body in block.items():
+                if "default" in body:
+                    values[label.strip('"')] = str(body["default"]).strip('"')
     with PROD_TFVARS.open() as handle:
-        values = hcl2.load(handle)
-    # python-hcl2 keeps a string literal's quotes.
-    worker_type = str(values["glue_worker_type"]).strip('"')
+        values.update({name: str(value).strip('"') for name, value in hcl2.load(handle).items()})
+    return values
+
+
+def prod_sizes() -> dict[str, Any]:
+    values = prod_values()
     return {
-        "glue_dpus": WORKER_DPUS[worker_type] * int(values["glue_number_of_workers"]),
-        "glue_execution_class": str(values.get("glue_execution_class", "STANDARD")).strip('"'),
+        "glue_dpus": WORKER_DPUS[values["glue_worker_type"]]
+        * int(values["glue_number_of_workers"]),
+        "glue_execution_class": values["glue_execution_class"],
         "lambda_memory_gb": int(values["lambda_memory_size"]) / 1024,
-        "schedule_expression": str(values["schedule_expression"]).strip('"'),
+        "schedule_expression": values["schedule_expression"],
     }
 
 
@@ -206,18 +220,10 @@ _POLL_WAIT = re.compile(r'"(\w+)": \{\s*"Type": "Wait",\s*"Seconds": \$\{(\w+)\}
 
 
 def prod_variable(name: str) -> float:
-    """A root variable's value in the prod environment: envs/prod.tfvars, else its default."""
-    with PROD_TFVARS.open() as handle:
-        values = hcl2.load(handle)
-    if name in values:
-        return float(str(values[name]).strip('"'))
-    with (ROOT / "variables.tf").open() as handle:
-        for block in hcl2.load(handle)["variable"]:
-            # python-hcl2 keeps a block label's quotes.
-            for label, body in block.items():
-                if label.strip('"') == name:
-                    return float(body["default"])
-    raise KeyError(f"variable {name} has no value for prod")
+    """A numeric root variable's value in the prod environment."""
+    if name not in prod_values():
+        raise KeyError(f"variable {name} has no value for prod")
+    return float(prod_values()[name])
 
 
 def run_day(runtime: LocalRuntime, day: date) -> DayRun:
