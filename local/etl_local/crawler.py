@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from moto.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException
 from moto.glue.models import FakeCrawler, GlueBackend
 
-from etl_local.athena.glue_catalog import PARTITION_BATCH
+from etl_local.athena.glue_catalog import PARTITION_BATCH, glue_resource_arns
 from etl_local.athena.hive import (
     csv_storage_descriptor,
     json_storage_descriptor,
@@ -266,9 +266,8 @@ _DESCRIPTORS = {
 
 class CrawlerCatalog:
     """The crawler role's view of the Glue catalog: each call authorized first, as Glue
-    authorizes the crawler's catalog requests with its role, on the catalog, the database
-    and (for a table operation) the table ("Specifying AWS Glue resource ARNs", AWS Glue
-    Developer Guide). A denial raises PermissionError: the crawl fails with Access Denied."""
+    authorizes the crawler's catalog requests with its role (on glue_resource_arns). A denial
+    raises PermissionError: the crawl fails with Access Denied."""
 
     def __init__(self, backend: GlueBackend, role: str, authorize: Authorize) -> None:
         self._backend = backend
@@ -277,11 +276,8 @@ class CrawlerCatalog:
         self._arn = f"arn:aws:glue:{backend.region_name}:{backend.account_id}"
 
     def _require(self, action: str, database: str, table: str | None = None) -> None:
-        resources = ["catalog", f"database/{database}"]
-        if table is not None:
-            resources.append(f"table/{database}/{table}")
-        for resource in resources:
-            self._authorize(self._role, action, f"{self._arn}:{resource}", {})
+        for resource in glue_resource_arns(self._arn, database, table):
+            self._authorize(self._role, action, resource, {})
 
     def database_exists(self, database: str) -> bool:
         self._require("glue:GetDatabase", database)

@@ -23,6 +23,16 @@ PARTITION_BATCH = 100
 CatalogAuthorize = Callable[[str, str], None]
 
 
+def glue_resource_arns(arn_base: str, database: str, table: str | None = None) -> list[str]:
+    """The resources Glue authorizes a database operation on (the catalog and the database)
+    or a table operation (and the table): "Specifying AWS Glue resource ARNs", AWS Glue
+    Developer Guide. `arn_base` is `arn:aws:glue:<region>:<account>`."""
+    resources = [f"{arn_base}:catalog", f"{arn_base}:database/{database}"]
+    if table is not None:
+        resources.append(f"{arn_base}:table/{database}/{table}")
+    return resources
+
+
 def _allow_all(action: str, resource: str) -> None:
     """No IAM enforcement."""
 
@@ -65,9 +75,9 @@ class GlueCatalog:
     def _require(self, action: str, database: str, table: str) -> None:
         """Glue authorizes a table operation on the catalog, the database and the table
         ("Specifying AWS Glue resource ARNs", AWS Glue Developer Guide)."""
-        for resource in ("catalog", f"database/{database}", f"table/{database}/{table}"):
+        for resource in glue_resource_arns(self._arn, database, table):
             try:
-                self._authorize(action, f"{self._arn}:{resource}")
+                self._authorize(action, resource)
             except PermissionError as error:
                 raise AthenaQueryError(
                     f"Insufficient permissions to execute the query. {error} (Service: "
