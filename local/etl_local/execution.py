@@ -31,6 +31,8 @@ __all__ = ["ModelSummary", "RunResult", "follow_execution", "model_summaries"]
 
 _TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _POLL_SECONDS = 0.25
+# GetExecutionHistory's largest page (its API reference: "the max allowed page size is 1000").
+_HISTORY_PAGE_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,8 @@ class _Followed:
         self._ended = False
 
     def poll(self, sfn: Any) -> None:
+        if self.follower.ended:
+            return  # its last event is read: an ended execution's history does not change
         self.follower.consume(_history(sfn, self.execution_arn, self.follower.seen))
 
     def ended(self, sfn: Any) -> bool:
@@ -228,13 +232,26 @@ def _definition(sfn: Any, execution_arn: str) -> str | None:
 
 
 def _history(sfn: Any, execution_arn: str, seen: int) -> list[dict[str, Any]]:
-    """History events after the first `seen` ones, oldest first."""
-    events: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(
-        executionArn=execution_arn, reverseOrder=False
-    ):
-        events.extend(page["events"])
-    return events[seen:]
+    """History events after the first `seen` ones, oldest first.
+
+    A poll reads what is new, not the whole history again: the newest event first (an
+    execution that did nothing since is one event read), then, newest first, exactly as many
+    as follow the last one seen. Events "are numbered sequentially, starting at one"
+    (HistoryEvent, AWS Step Functions API Reference)."""
+    page = sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=1)
+    newest_first: list[dict[str, Any]] = list(page["events"])
+    token = page.get("nextToken")
+    while token and newest_first and newest_first[-1]["id"] > seen + 1:
+        missing = newest_first[-1]["id"] - seen - 1
+        page = sfn.get_execution_history(
+            executionArn=execution_arn,
+            reverseOrder=True,
+            maxResults=min(missing, _HISTORY_PAGE_MAX),
+            nextToken=token,
+        )
+        newest_first.extend(page["events"])
+        token = page.get("nextToken")
+    return [event for event in reversed(newest_first) if event["id"] > seen]
 
 
 class _TransitionLog:

@@ -161,6 +161,7 @@ class HistoryFollower:
         self.children: list[ChildExecution] = []
         self.last_error: str | None = None
         self.last_cause: str | None = None
+        self.ended = False  # the execution's last event (succeeded, failed, ...) was consumed
         self._path_of: dict[int, IterationPath] = {}
         self._open: list[_OpenState] = []
         self._scopes: dict[IterationPath, _OpenScope] = {}
@@ -284,6 +285,7 @@ class HistoryFollower:
         return iteration[:-1]
 
     def _execution_ended(self, kind: str, details: Mapping[str, Any], timestamp: datetime) -> None:
+        self.ended = True
         outcome = {
             "ExecutionSucceeded": "SUCCEEDED",
             "ExecutionAborted": "ABORTED",

@@ -19,6 +19,10 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
   AWS Step Functions state machine execution" in the Step Functions Developer Guide).
   And its executing backend names an execution started without a name "None" (so the second
   child of a Map fails with ExecutionAlreadyExists), where StartExecution generates a UUID.
+- Step Functions: GetExecutionHistory returns every event in one response, ignoring
+  maxResults, nextToken and reverseOrder; AWS pages it (100 events by default, at most
+  1,000) in either order. A reader that asks for the newest events only (the runtime's
+  execution view, several times a second) got, and moto serialized, the whole history.
 - Step Functions: its limits (256 KiB per payload, 25,000 history events per execution)
   and terminal errors States.ALL does not catch, as AWS enforces them: etl_local.sfn_limits.
 - Start-up: the ASL executor imports `moto.batch.utils` (for one enum), whose package
@@ -29,6 +33,7 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import uuid
@@ -94,9 +99,11 @@ def install(
     *,
     step_functions: bool = True,
 ) -> InstalledPatches:
-    """Install the Step Functions fix (unless step_functions is False), and the Athena
-    engine / crawler when given."""
+    """Install the Step Functions executor's fixes (unless step_functions is False: they need
+    its large import), GetExecutionHistory's pages, and the Athena engine / crawler when
+    given."""
     patches = InstalledPatches()
+    _install_sfn_history_paging(patches)
     if step_functions:
         _install_glue_sync_fix(patches)
         _install_sfn_integration_names(patches)
@@ -279,6 +286,81 @@ def _install_sfn_integration_names(patches: InstalledPatches) -> None:
     patches.set_attribute(service, "_normalise_parameters", normalise_parameters)
     patches.set_attribute(service, "_normalise_response", normalise_response)
     patches.set_attribute(backend, "start_execution", start_execution)
+
+
+# -- Step Functions: GetExecutionHistory's pages ---------------------------------------------
+
+# "maxResults: The maximum number of results that are returned per call. ... The default is
+# 100 and the max allowed page size is 1000. A value of 0 uses the default." (GetExecutionHistory,
+# AWS Step Functions API Reference)
+HISTORY_PAGE_DEFAULT = 100
+HISTORY_PAGE_MAX = 1000
+
+
+def sfn_history_needs_paging() -> bool:
+    """True while moto's GetExecutionHistory reads neither maxResults nor nextToken."""
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    source = inspect.getsource(StepFunctionResponse.get_execution_history)
+    return "maxResults" not in source and "nextToken" not in source
+
+
+def history_page(
+    events: list[dict[str, Any]],
+    *,
+    max_results: int | None,
+    reverse_order: bool,
+    next_token: str | None,
+) -> dict[str, Any]:
+    """One page of an execution's history. The token names the id of the page's first event,
+    so that events appended between two calls neither shift nor repeat a page."""
+    from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+
+    size = max_results or HISTORY_PAGE_DEFAULT
+    if not 0 < size <= HISTORY_PAGE_MAX:
+        raise ValidationException(
+            f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to "
+            f"satisfy constraint: Member must have value less than or equal to {HISTORY_PAGE_MAX}"
+        )
+    ordered = list(reversed(events)) if reverse_order else events
+    start = 0
+    if next_token:
+        ids = [e["id"] for e in ordered]
+        if not next_token.isdigit() or int(next_token) not in ids:
+            raise InvalidToken(next_token)
+        start = ids.index(int(next_token))
+    page: dict[str, Any] = {"events": ordered[start : start + size]}
+    if start + size < len(ordered):
+        page["nextToken"] = str(ordered[start + size]["id"])
+    return page
+
+
+def _history_events(backend: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """The execution's events, not copied: the executing backend's history is deep-copied
+    whole on every read, which a page then mostly throws away (the page is copied instead)."""
+    execution = backend.describe_execution(execution_arn)
+    manager = getattr(
+        getattr(getattr(execution, "exec_worker", None), "env", None), "event_manager", None
+    )
+    if manager is None:
+        return list(backend.get_execution_history(execution_arn)["events"])
+    with manager._mutex:
+        return list(manager._history_event_list)
+
+
+def _install_sfn_history_paging(patches: InstalledPatches) -> None:
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def get_execution_history(self: StepFunctionResponse) -> Any:
+        page = history_page(
+            _history_events(self.stepfunction_backend, self._get_param("executionArn")),
+            max_results=self._get_param("maxResults"),
+            reverse_order=bool(self._get_param("reverseOrder", False)),
+            next_token=self._get_param("nextToken"),
+        )
+        return ActionResult({**page, "events": copy.deepcopy(page["events"])})
+
+    patches.set_attribute(StepFunctionResponse, "get_execution_history", get_execution_history)
 
 
 # -- Athena ---------------------------------------------------------------------------------

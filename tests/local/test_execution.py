@@ -8,11 +8,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from etl_lambdas.steps import STEPS
-from etl_local.execution import RunResult, follow_execution
+from etl_local import moto_patches
+from etl_local.execution import RunResult, _history, follow_execution
 from etl_local.history import EXECUTION
 from etl_local.lambda_router import LambdaRouter
 from etl_local.run_view import LOOP, RunTree, tree_rows
@@ -152,3 +154,35 @@ def test_the_json_document_has_one_shape() -> None:
         "restated": [],
         "beyond_lookback": [],
     }
+
+
+class _PagedHistory:
+    """A Step Functions client whose history pages as AWS pages it; counts events served."""
+
+    def __init__(self, events: int) -> None:
+        self.events = [{"id": n, "type": "PassStateEntered"} for n in range(1, events + 1)]
+        self.served = 0
+
+    def get_execution_history(self, **request: Any) -> dict[str, Any]:
+        page = moto_patches.history_page(
+            self.events,
+            max_results=request.get("maxResults"),
+            reverse_order=request.get("reverseOrder", False),
+            next_token=request.get("nextToken"),
+        )
+        self.served += len(page["events"])
+        return page
+
+
+def test_a_poll_reads_the_new_events_only() -> None:
+    sfn = _PagedHistory(events=2500)
+    assert [e["id"] for e in _history(sfn, "arn", seen=0)] == list(range(1, 2501))
+    assert sfn.served == 2500
+
+    sfn.served = 0
+    assert _history(sfn, "arn", seen=2500) == []
+    assert sfn.served == 1  # nothing new: the newest event alone
+
+    sfn.events += [{"id": n, "type": "WaitStateEntered"} for n in range(2501, 2504)]
+    assert [e["id"] for e in _history(sfn, "arn", seen=2500)] == [2501, 2502, 2503]
+    assert sfn.served == 1 + 3

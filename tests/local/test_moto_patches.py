@@ -368,3 +368,77 @@ def test_a_connector_result_over_256_kib_is_not_caught_by_states_all(
             moto_patches._install_sfn_integration_names(patches)  # children need this one
             described = _execute(executing_server, "c", definition, data)
         assert described["status"] == "SUCCEEDED"  # caught by States.ALL
+
+
+# -- GetExecutionHistory's pages ------------------------------------------------------------
+
+
+def _events(count: int) -> list[dict[str, Any]]:
+    return [{"id": n, "type": "PassStateEntered"} for n in range(1, count + 1)]
+
+
+def test_moto_still_returns_the_whole_history_in_one_response() -> None:
+    assert moto_patches.sfn_history_needs_paging()
+
+
+def test_history_pages_of_100_by_default_oldest_first() -> None:
+    page = moto_patches.history_page(
+        _events(250), max_results=None, reverse_order=False, next_token=None
+    )
+    assert [e["id"] for e in page["events"]] == list(range(1, 101))
+    rest = moto_patches.history_page(
+        _events(250), max_results=1000, reverse_order=False, next_token=page["nextToken"]
+    )
+    assert [e["id"] for e in rest["events"]] == list(range(101, 251))
+    assert "nextToken" not in rest
+
+
+def test_a_reversed_page_token_is_not_shifted_by_events_appended_since() -> None:
+    first = moto_patches.history_page(
+        _events(10), max_results=3, reverse_order=True, next_token=None
+    )
+    assert [e["id"] for e in first["events"]] == [10, 9, 8]
+    # The execution went on: two more events before the next page is asked for.
+    second = moto_patches.history_page(
+        _events(12), max_results=3, reverse_order=True, next_token=first["nextToken"]
+    )
+    assert [e["id"] for e in second["events"]] == [7, 6, 5]
+
+
+@pytest.mark.parametrize("max_results", [1001, -1])
+def test_a_page_over_1000_events_is_a_validation_error(max_results: int) -> None:
+    from moto.stepfunctions.exceptions import ValidationException
+
+    with pytest.raises(ValidationException, match="maxResults"):
+        moto_patches.history_page(
+            _events(5), max_results=max_results, reverse_order=False, next_token=None
+        )
+
+
+def test_an_unknown_history_token_is_invalid() -> None:
+    from moto.stepfunctions.exceptions import InvalidToken
+
+    with pytest.raises(InvalidToken):
+        moto_patches.history_page(_events(5), max_results=2, reverse_order=False, next_token="x")
+
+
+def test_the_executing_backend_pages_its_history(executing_server: str) -> None:
+    """Through the API: newest first, one event per page, then the rest of the history."""
+    sfn = boto3.client("stepfunctions", endpoint_url=executing_server, region_name=REGION)
+    states: dict[str, Any] = {f"S{n}": {"Type": "Pass", "Next": f"S{n + 1}"} for n in range(4)}
+    states["S4"] = {"Type": "Succeed"}
+    described = _execute(executing_server, "paged", {"StartAt": "S0", "States": states}, {})
+    execution = described["executionArn"]
+    whole = _history(executing_server, execution)
+    with moto_patches.install(step_functions=False):
+        newest = sfn.get_execution_history(executionArn=execution, reverseOrder=True, maxResults=1)
+        older = sfn.get_execution_history(
+            executionArn=execution,
+            reverseOrder=True,
+            maxResults=1000,
+            nextToken=newest["nextToken"],
+        )
+    assert [e["id"] for e in newest["events"]] == [len(whole)]
+    assert newest["events"][0]["type"] == "ExecutionSucceeded"
+    assert [e["id"] for e in older["events"]] == list(range(len(whole) - 1, 0, -1))
+    assert [e["id"] for e in whole] == list(range(1, len(whole) + 1))
