@@ -2,7 +2,8 @@
 
 sqlglot transpiles the syntax; where Athena's function semantics differ from DuckDB's, the
 function is rewritten to a macro defined here (`install_functions` on every connection that
-runs translated SQL), written from Athena's documented behaviour.
+runs translated SQL), written from Athena's documented behaviour. WITH queries are evaluated
+where they are referenced, as Trino evaluates them, not materialized as DuckDB would.
 """
 
 from __future__ import annotations
@@ -66,7 +67,14 @@ def parse_athena(sql: str) -> exp.Expr:
     return statements[0]
 
 
-def _with_athena_functions(node: exp.Expr) -> exp.Expr:
+def _with_athena_semantics(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is None:
+        # Trino evaluates a WITH query where it is referenced, once per reference ("WITH
+        # clause", Trino's SELECT docs); DuckDB materializes one referenced twice, every
+        # column, in memory: an audit reading its staged rows twice held them all (3.8 GB for
+        # a production day of traffic events) and took several times as long.
+        node.set("materialized", False)  # on to_duckdb's copy of the statement
+        return node
     name = _REWRITES.get(type(node))
     if name is None:
         return node
@@ -80,7 +88,7 @@ def to_duckdb(statement: exp.Expr) -> str:
     round-trip (e.g. `x AT TIME ZONE 'UTC'` prints as AT_TIMEZONE(...), which sqlglot
     then no longer reads as a time zone conversion).
     """
-    return statement.copy().transform(_with_athena_functions).sql(dialect="duckdb")
+    return statement.copy().transform(_with_athena_semantics).sql(dialect="duckdb")
 
 
 def athena_to_duckdb(sql: str) -> str:

@@ -113,3 +113,15 @@ def test_exactly_one_statement() -> None:
 def test_syntax_errors_are_raised() -> None:
     with pytest.raises(sqlglot.errors.ParseError):
         parse_athena("SELECT FROM WHERE (")
+
+
+def test_a_with_query_is_evaluated_at_each_reference_as_trino_does() -> None:
+    """Trino inlines a WITH query where it is referenced; DuckDB would materialize one that is
+    referenced twice (same answer for deterministic SQL, every column held in memory)."""
+    sql = athena_to_duckdb(
+        "WITH drawn AS (SELECT random() AS x FROM UNNEST(sequence(1, 64)) AS t(n)) "
+        "SELECT count(*) FROM drawn AS a JOIN drawn AS b ON a.x = b.x"
+    )
+    assert "NOT MATERIALIZED" in sql
+    # Materialized once, each of the 64 values would meet itself: 64 pairs.
+    assert duckdb.sql(sql).fetchone() == (0,)
