@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import random
+import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import botocore.exceptions
@@ -619,3 +621,34 @@ def test_a_ctas_without_batch_create_partition_fails_naming_the_action(
     assert reason.startswith("Insufficient permissions to execute the query. User: ")
     assert "is not authorized to perform: glue:BatchCreatePartition on resource: " in reason
     assert "Error Code: AccessDeniedException" in reason
+
+
+def test_a_query_does_not_wait_behind_a_running_one(aws: Aws, traffic: dict[str, int]) -> None:
+    """Athena runs a workgroup's queries side by side: a short query started while a long one
+    runs ends first. The long one is held in its binding (its first authorization)."""
+    engine = aws.engine
+    holding, release = threading.Event(), threading.Event()
+    slow_principal = "arn:aws:iam::123456789012:role/slow"
+    authorize = engine.authorize
+
+    def held(principal: str, action: str, resource: str, context: Mapping[str, str]) -> None:
+        if principal == slow_principal:
+            holding.set()
+            release.wait(30)
+        authorize(principal, action, resource, context)
+
+    engine.authorize = held
+    start = {"account_id": "123456789012", "region": "eu-west-1", "database": DATABASE}
+    try:
+        slow = engine.start_query(
+            "SELECT count(*) FROM traffic_events", principal=slow_principal, **start
+        )
+        assert holding.wait(10)
+        quick = engine.start_query("SELECT count(*) FROM traffic_events", **start)
+        assert engine.wait(quick, timeout_seconds=10).state == "SUCCEEDED"
+        assert engine.get_query(slow).state == "RUNNING"
+        engine.stop_query(quick)  # a stop for an ended query changes nothing
+    finally:
+        release.set()
+        engine.authorize = authorize
+    assert engine.wait(slow, timeout_seconds=10).state == "SUCCEEDED"

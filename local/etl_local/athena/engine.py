@@ -196,6 +196,7 @@ class AthenaEngine:
         authorize: Authorize = allow_all,
         threads: int = 2,
         memory_limit: str | None = None,
+        concurrency: int = 2,
     ) -> None:
         self.objects = objects
         self.region = region
@@ -205,7 +206,7 @@ class AthenaEngine:
         self._tokens: dict[str, str] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[str | None] = queue.Queue()
-        self._running_cursor: duckdb.DuckDBPyConnection | None = None
+        self._running: dict[str, duckdb.DuckDBPyConnection] = {}
         # Athena's workers are not this laptop: without a limit DuckDB takes up to 80% of the
         # RAM for one window function; with one it spills to its temp directory instead.
         # Athena gives no row order without ORDER BY, so DuckDB need not keep one either.
@@ -225,8 +226,16 @@ class AthenaEngine:
         # their Parquet footers are read once. Entries are checked against each file's
         # modification time, and the lake replaces a body by a new file.
         self._db.execute("SET parquet_metadata_cache = true")
-        self._worker = threading.Thread(target=self._work, name="local-athena", daemon=True)
-        self._worker.start()
+        # Athena runs a workgroup's queries side by side (its quota of active DML queries is in
+        # the tens: "Service Quotas", Athena User Guide); a queue behind one query would hide
+        # what two concurrent queries do to the catalog and the lake. Here a few at a time,
+        # sharing the one DuckDB database, its threads and its memory limit.
+        self._workers = [
+            threading.Thread(target=self._work, name=f"local-athena-{n}", daemon=True)
+            for n in range(concurrency)
+        ]
+        for worker in self._workers:
+            worker.start()
 
     # -- Athena API ---------------------------------------------------------------------------
 
@@ -293,8 +302,10 @@ class AthenaEngine:
         if execution.done:
             return
         execution.cancel_requested = True
-        if execution.state == "RUNNING" and self._running_cursor is not None:
-            self._running_cursor.interrupt()
+        with self._lock:
+            cursor = self._running.get(query_id)
+        if execution.state == "RUNNING" and cursor is not None:
+            cursor.interrupt()
 
     def results_page(
         self, query_id: str, next_token: str | None = None, max_results: int | None = None
@@ -368,8 +379,10 @@ class AthenaEngine:
             time.sleep(0.01)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._worker.join(timeout=30)
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join(timeout=30)
         self._db.close()
         self._spill_dir.cleanup()
 
@@ -447,7 +460,8 @@ class AthenaEngine:
         )
         access = ObjectAccess(self.objects, principal, self.authorize)
         cursor = self._db.cursor()
-        self._running_cursor = cursor
+        with self._lock:
+            self._running[execution.query_id] = cursor
         try:
             if isinstance(statement, exp.Create) and statement.expression is not None:
                 self._ctas(execution, statement, cursor, catalog, access)
@@ -468,7 +482,8 @@ class AthenaEngine:
                     f"{type(statement).__name__} statements"
                 )
         finally:
-            self._running_cursor = None
+            with self._lock:
+                self._running.pop(execution.query_id, None)
             cursor.close()
 
     def _select(
