@@ -471,22 +471,30 @@ def _quoted(name: str) -> Column:
     return F.col(_sql_name(name))
 
 
-def read_raw(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
-    """The raw records of the files: one column per raw field (typed for JSON, as read
-    otherwise), CORRUPT (the text of a record the reader could not parse) and `path`."""
+def read_raw(spark: SparkSession, source: SourceSpec, raw_root: str, files: list[str]) -> DataFrame:
+    """The raw records of the files (all under raw_root, the source's raw prefix): one column
+    per raw field (typed for JSON, as read otherwise), CORRUPT (the text of a record the reader
+    could not parse) and the arrival partition's values, in `arrival_column(key)`s."""
     if source.format == "json":
         fields = list(dict.fromkeys((c.field, c.type) for c in source.columns))
         schema = T.StructType(
             [T.StructField(name, spark_type(kind)) for name, kind in fields]
             + [T.StructField(CORRUPT, T.StringType())]
         )
-        lines = spark.read.text(files).select(F.col("value"), F.input_file_name().alias("path"))
+        # A line's only column is its text, so the partition keys cannot meet a field of the
+        # same name: Spark's partition discovery reads their values off each file's path once
+        # (as strings, as declared here: zero-padded as written), not per line.
+        scanned = T.StructType(
+            [T.StructField("value", T.StringType())]
+            + [T.StructField(key, T.StringType()) for key in source.partition_keys]
+        )
+        lines = spark.read.schema(scanned).option("basePath", raw_root).text(files)
         # Blank lines are not events, and not malformed either.
         parsed = lines.where(F.trim(F.col("value")) != "").select(
             F.from_json(
                 "value", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
             ).alias("record"),
-            F.col("path"),
+            *(F.col(key).alias(arrival_column(key)) for key in source.partition_keys),
         )
         return parsed.select(
             *(F.col("record")[name].alias(name) for name, _ in fields),
@@ -494,13 +502,29 @@ def read_raw(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataF
             F.when(F.col("record").isNull(), F.lit("<not an object>"))
             .otherwise(F.col("record")[CORRUPT])
             .alias(CORRUPT),
-            F.col("path"),
+            *(arrival_column(key) for key in source.partition_keys),
         )
     if source.format == "csv":
         return _read_csv(spark, source, files)
     return spark.read.parquet(*files).select(
-        "*", F.lit(None).cast("string").alias(CORRUPT), F.input_file_name().alias("path")
+        "*", F.lit(None).cast("string").alias(CORRUPT), *_arrival_from_path(source)
     )
+
+
+def arrival_column(key: str) -> str:
+    """The column of a raw frame that holds an arrival partition key's value."""
+    return f"_arrival_{key}"
+
+
+def _arrival_from_path(source: SourceSpec) -> list[Column]:
+    """The arrival partition's values matched in each record's file path: a CSV header or a
+    Parquet schema may have a field named like a partition key, so Spark's partition
+    discovery (which would let one shadow the other) is not used for them."""
+    pattern = "/" + "/".join(f"{key}=([^/]+)" for key in source.partition_keys) + "/[^/]+$"
+    return [
+        F.regexp_extract(F.input_file_name(), pattern, group).alias(arrival_column(key))
+        for group, key in enumerate(source.partition_keys, start=1)
+    ]
 
 
 def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
@@ -540,7 +564,7 @@ def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> Data
                 columnNameOfCorruptRecord=CORRUPT,
                 enforceSchema=False,
                 **options,
-            ).select("*", F.input_file_name().alias("path"))
+            ).select("*", *_arrival_from_path(source))
         )
     frame = frames[0]
     for other in frames[1:]:
@@ -549,7 +573,7 @@ def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> Data
 
 
 def convert(raw: DataFrame, source: SourceSpec) -> DataFrame:
-    """Raw records -> the ODS columns, the arrival partition (from the file's path) and
+    """Raw records -> the ODS columns, the arrival partition's keys and
     MALFORMED: the record could not be parsed, or a value does not convert to its type."""
     missing = [c.field for c in source.columns if c.field not in raw.columns]
     if missing:
@@ -570,13 +594,9 @@ def convert(raw: DataFrame, source: SourceSpec) -> DataFrame:
     malformed = F.col(CORRUPT).isNotNull()
     for lost_value in lost:
         malformed = malformed | lost_value
-    pattern = "/" + "/".join(f"{key}=([^/]+)" for key in source.partition_keys) + "/[^/]+$"
     return raw.select(
         *(value.alias(c.name) for c, value in zip(source.columns, converted, strict=True)),
-        *(
-            F.regexp_extract(F.col("path"), pattern, group).alias(key)
-            for group, key in enumerate(source.partition_keys, start=1)
-        ),
+        *(F.col(arrival_column(key)).alias(key) for key in source.partition_keys),
         malformed.alias(MALFORMED),
     )
 
@@ -638,7 +658,8 @@ def convert_source(
         return result
     new_paths = {f.path for work in plan.work for f in work.new_files}
     first_day, day_count = observed_days(arguments.arrival_start_date, arguments.arrival_end_date)
-    frame = _flagged(spark, source, [f.path for w in plan.work for f in w.files], new_paths)
+    files = [f.path for work in plan.work for f in work.files]
+    frame = _flagged(spark, source, raw_root_of(arguments, source), files, new_paths)
     new_event = F.col(NEW) & ~F.col(MALFORMED)
     # One column, computed once per record, that the observed counts below all read.
     frame = frame.withColumn(
@@ -681,7 +702,7 @@ def convert_source(
         for k in range(day_count)
     }
     if metrics["elsewhere"]:
-        days.update(_days_outside(spark, source, arguments.time_zone, sorted(new_paths), days))
+        days.update(_days_outside(spark, source, arguments, sorted(new_paths), days))
     result.event_days = {day: count for day, count in sorted(days.items()) if count}
     # Last: a partition is only taken as converted once its data is completely written.
     for work in plan.work:
@@ -691,12 +712,12 @@ def convert_source(
 
 
 def _flagged(
-    spark: SparkSession, source: SourceSpec, files: list[str], new_paths: set[str]
+    spark: SparkSession, source: SourceSpec, raw_root: str, files: list[str], new_paths: set[str]
 ) -> DataFrame:
     """`convert` over the files, each record flagged NEW when its file is new: two reads, so
     that no file name has to be matched against Spark's rendering of its path."""
     reads = [
-        (is_new, read_raw(spark, source, chosen))
+        (is_new, read_raw(spark, source, raw_root, chosen))
         for is_new in (True, False)
         if (chosen := [path for path in files if (path in new_paths) == is_new])
     ]
@@ -727,15 +748,16 @@ def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
 def _days_outside(
     spark: SparkSession,
     source: SourceSpec,
-    time_zone: str,
+    arguments: JobArguments,
     new_files: list[str],
     observed: Mapping[str, int],
 ) -> dict[str, int]:
     """The rare second pass: new events whose day the conversion pass did not count."""
-    converted = convert(_with_declared_fields(read_raw(spark, source, new_files), source), source)
+    raw = read_raw(spark, source, raw_root_of(arguments, source), new_files)
+    converted = convert(_with_declared_fields(raw, source), source)
     days = (
         converted.where(~F.col(MALFORMED))
-        .select(local_day(event_instant(source), time_zone).alias("day"))
+        .select(local_day(event_instant(source), arguments.time_zone).alias("day"))
         .where(F.col("day").isNotNull())
         .groupBy("day")
         .count()

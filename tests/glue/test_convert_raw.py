@@ -580,6 +580,44 @@ def test_parquet_raw_files_are_converted_to_the_declared_types(lake: Lake) -> No
 
 
 @pytest.mark.spark
+@pytest.mark.parametrize("raw_format", ["json", "parquet"])
+def test_a_raw_field_named_like_a_partition_key_keeps_its_own_value(
+    lake: Lake, raw_format: str
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    lake.declaration = custom(
+        {
+            "name": "readings", "raw_prefix": "exports/readings/", "arrival": "hourly",
+            "format": {"type": raw_format},
+            "columns": [
+                {"name": "reading_id", "type": "string", "field": "id"},
+                {"name": "reading_hour", "type": "int", "field": "hour"},
+                {"name": "taken_s", "type": "bigint", "field": "taken"},
+            ],
+            "event_time": {"column": "taken_s", "format": "epoch_seconds"},
+        }
+    )  # fmt: skip
+    # the reading was taken at 07:00Z and arrived in the 05 hour's partition (clock skew)
+    record = {"id": "r1", "hour": 7, "taken": 1795676400}
+    if raw_format == "json":
+        body = (json.dumps(record) + "\n").encode()
+    else:
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist([record]), buffer)
+        body = buffer.getvalue()
+    lake.put("exports/readings", "2026-11-26T05", f"part-0.{raw_format}", body)
+
+    lake.run("2026-11-26", "2026-11-26")
+
+    assert lake.rows("readings") == [
+        {"reading_id": "r1", "reading_hour": 7, "taken_s": 1795676400,
+         "year": "2026", "month": "11", "day": "26", "hour": "05"},
+    ]  # fmt: skip
+
+
+@pytest.mark.spark
 def test_a_rerun_converts_the_partitions_with_new_files_and_counts_only_those_files_events(
     lake: Lake,
 ) -> None:
