@@ -73,15 +73,9 @@ FORMATS = ("json", "csv", "parquet")
 EVENT_TIME_FORMATS = ("iso8601", "epoch_seconds", "epoch_millis")
 # A window is at most a backfill plus its two margin days; more is a typo, not a run.
 MAX_WINDOW_DAYS = 400
-# Event days counted in the conversion's own pass: the window's days and a week before it (late
-# data). Events of other days are counted by a second pass over the new files only.
-LOOKBACK_DAYS = 7
-MAX_OBSERVED_DAYS = 64
 
 CORRUPT = "_corrupt_record"
 MALFORMED = "_malformed"
-NEW = "_new_file"
-DAY_INDEX = "_event_day_index"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO8601 = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
 _OFFSET = r"(Z|[+-]\d{2}(:?\d{2})?)$"
@@ -506,8 +500,12 @@ def read_raw(spark: SparkSession, source: SourceSpec, raw_root: str, files: list
         )
     if source.format == "csv":
         return _read_csv(spark, source, files)
-    return spark.read.parquet(*files).select(
-        "*", F.lit(None).cast("string").alias(CORRUPT), *_arrival_from_path(source)
+    # Every file's footer, not the first one's: files of before and after a schema change
+    # are read together.
+    return (
+        spark.read.option("mergeSchema", "true")
+        .parquet(*files)
+        .select("*", F.lit(None).cast("string").alias(CORRUPT), *_arrival_from_path(source))
     )
 
 
@@ -627,16 +625,6 @@ def local_day(instant: Column, time_zone: str) -> Column:
     return F.to_date(F.from_utc_timestamp(instant, time_zone))
 
 
-def observed_days(start: dt.date, end: dt.date) -> tuple[dt.date, int]:
-    """First day and number of days whose events the conversion pass counts itself."""
-    first = start - dt.timedelta(days=LOOKBACK_DAYS)
-    count = (end - first).days + 2  # the day after the window: zones east of UTC
-    if count > MAX_OBSERVED_DAYS:
-        first += dt.timedelta(days=count - MAX_OBSERVED_DAYS)
-        count = MAX_OBSERVED_DAYS
-    return first, count
-
-
 # -- a source's run --------------------------------------------------------------------------
 
 
@@ -656,37 +644,19 @@ def convert_source(
     result = SourceResult(partitions=[work.values for work in plan.work])
     if not plan.work:
         return result
-    new_paths = {f.path for work in plan.work for f in work.new_files}
-    first_day, day_count = observed_days(arguments.arrival_start_date, arguments.arrival_end_date)
     files = [f.path for work in plan.work for f in work.files]
-    frame = _flagged(spark, source, raw_root_of(arguments, source), files, new_paths)
-    new_event = F.col(NEW) & ~F.col(MALFORMED)
-    # One column, computed once per record, that the observed counts below all read.
-    frame = frame.withColumn(
-        DAY_INDEX,
-        F.when(
-            new_event,
-            F.datediff(
-                local_day(event_instant(source), arguments.time_zone),
-                F.to_date(F.lit(first_day.isoformat())),
-            ),
-        ),
-    )
-    index = F.col(DAY_INDEX)
+    raw = read_raw(spark, source, raw_root_of(arguments, source), files)
     observation = Observation(f"convert_{source.name}")
-    observed = frame.observe(
+    converted = convert(raw, source).observe(
         observation,
         F.count(F.lit(1)).alias("records"),
         F.count_if(F.col(MALFORMED)).alias("malformed"),
-        F.count_if(new_event & index.isNull()).alias("unparsable"),
-        F.count_if((index < 0) | (index >= day_count)).alias("elsewhere"),
-        *(F.count_if(index == k).alias(f"day_{k}") for k in range(day_count)),
     )
     ods_root = ods_root_of(arguments, source)
     for work in plan.work:
         filesystem.delete_tree(partition_path(ods_root, source.partition_keys, work.values))
     (
-        ods_rows(observed, source)
+        ods_rows(converted, source)
         .write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .option("compression", "snappy")
@@ -696,14 +666,9 @@ def convert_source(
     metrics = observation.get
     result.malformed_lines = int(metrics["malformed"] or 0)
     result.events = int(metrics["records"] or 0) - result.malformed_lines
-    result.unparsable_event_times = int(metrics["unparsable"] or 0)
-    days = {
-        (first_day + dt.timedelta(days=k)).isoformat(): int(metrics[f"day_{k}"] or 0)
-        for k in range(day_count)
-    }
-    if metrics["elsewhere"]:
-        days.update(_days_outside(spark, source, arguments, sorted(new_paths), days))
-    result.event_days = {day: count for day, count in sorted(days.items()) if count}
+    days = new_event_days(spark, filesystem, arguments, plan)
+    result.unparsable_event_times = days.pop(None, 0)
+    result.event_days = {day: count for day, count in sorted(days.items()) if day and count}
     # Last: a partition is only taken as converted once its data is completely written.
     for work in plan.work:
         record_path = partition_path(ods_root, source.partition_keys, work.values)
@@ -711,30 +676,56 @@ def convert_source(
     return result
 
 
-def _flagged(
-    spark: SparkSession, source: SourceSpec, raw_root: str, files: list[str], new_paths: set[str]
-) -> DataFrame:
-    """`convert` over the files, each record flagged NEW when its file is new: two reads, so
-    that no file name has to be matched against Spark's rendering of its path."""
-    reads = [
-        (is_new, read_raw(spark, source, raw_root, chosen))
-        for is_new in (True, False)
-        if (chosen := [path for path in files if (path in new_paths) == is_new])
+def new_event_days(
+    spark: SparkSession, filesystem: HadoopFileSystem, arguments: JobArguments, plan: SourcePlan
+) -> dict[str | None, int]:
+    """The well-formed events of the plan's NEW raw files by local day in --time_zone (None:
+    the event time cannot be parsed), after the conversion.
+
+    A converted partition whose raw files are all new holds exactly their events in its ODS
+    Parquet, just written: only its event-time column is read back, and each distinct time is
+    parsed once (parsing every event's time inside the conversion took a third of the job).
+    The new files of a partition that also has older files are converted again, alone."""
+    source = plan.source
+    ods_root, keys = ods_root_of(arguments, source), source.partition_keys
+    written = [
+        directory
+        for work in plan.work
+        if work.new_files and len(work.new_files) == len(work.files)
+        # no directory when none of the partition's records was well-formed
+        if filesystem.exists(directory := partition_path(ods_root, keys, work.values))
     ]
-    # A field is missing when none of the files has it; the new files alone, or the others
-    # alone, may lack one (files of before and after a schema change): NULL in their rows.
-    present = {name for _, raw in reads for name in raw.columns}
-    missing = [c.field for c in source.columns if c.field not in present]
-    if missing:
-        raise JobArgumentError(f"source {source.name!r}: the raw files have no field(s) {missing}")
-    parts = [
-        convert(_with_declared_fields(raw, source), source).withColumn(NEW, F.lit(is_new))
-        for is_new, raw in reads
+    late_files = [
+        f.path
+        for work in plan.work
+        if work.new_files and len(work.new_files) < len(work.files)
+        for f in work.new_files
     ]
-    frame = parts[0]
-    for part in parts[1:]:
-        frame = frame.unionByName(part)
-    return frame
+    times: list[DataFrame] = []
+    if written:
+        data_columns = T.StructType([f for f in ods_schema(source).fields if f.name not in keys])
+        times.append(spark.read.schema(data_columns).parquet(*written))
+    if late_files:
+        # The new files alone may lack a field the others have: NULL in their rows.
+        raw = _with_declared_fields(
+            read_raw(spark, source, raw_root_of(arguments, source), late_files), source
+        )
+        times.append(ods_rows(convert(raw, source), source))
+    if not times:
+        return {}
+    frame = times[0].select(source.event_column)
+    for other in times[1:]:
+        frame = frame.union(other.select(source.event_column))
+    by_time = frame.groupBy(source.event_column).agg(F.count(F.lit(1)).alias("events"))
+    rows = (
+        by_time.select(local_day(event_instant(source), arguments.time_zone).alias("day"), "events")
+        .groupBy("day")
+        .agg(F.sum("events").alias("events"))
+        .collect()
+    )
+    return {
+        (None if row["day"] is None else row["day"].isoformat()): int(row["events"]) for row in rows
+    }
 
 
 def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
@@ -743,28 +734,6 @@ def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
     if not absent:
         return raw
     return raw.select("*", *(F.lit(None).cast("string").alias(field) for field in absent))
-
-
-def _days_outside(
-    spark: SparkSession,
-    source: SourceSpec,
-    arguments: JobArguments,
-    new_files: list[str],
-    observed: Mapping[str, int],
-) -> dict[str, int]:
-    """The rare second pass: new events whose day the conversion pass did not count."""
-    raw = read_raw(spark, source, raw_root_of(arguments, source), new_files)
-    converted = convert(_with_declared_fields(raw, source), source)
-    days = (
-        converted.where(~F.col(MALFORMED))
-        .select(local_day(event_instant(source), arguments.time_zone).alias("day"))
-        .where(F.col("day").isNotNull())
-        .groupBy("day")
-        .count()
-        .collect()
-    )
-    found = {row["day"].isoformat(): int(row["count"]) for row in days}
-    return {day: count for day, count in found.items() if day not in observed}
 
 
 def change_report(

@@ -725,6 +725,23 @@ def test_event_days_follow_the_pipelines_zone_across_the_dst_change(lake: Lake) 
 
 
 @pytest.mark.spark
+def test_an_hour_of_malformed_lines_only_has_no_ods_partition_and_no_event_days(
+    lake: Lake,
+) -> None:
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines("2026-11-20T10", ["{not json", "[1, 2]"])
+    lake.put_lines("2026-11-20T11", [traffic("3", "2026-11-20T12:00:00+01:00")])
+
+    report = lake.run("2026-11-20", "2026-11-20")["traffic"]
+
+    assert lake.partitions("traffic") == {"year=2026/month=11/day=20/hour=11"}
+    assert (report["events"], report["malformed_lines"], report["event_days"]) == (
+        1, 2, {"2026-11-20": 1}
+    )  # fmt: skip
+    assert len(report["partitions"]) == 2  # both hours were converted (and are recorded)
+
+
+@pytest.mark.spark
 def test_a_partition_whose_raw_files_are_gone_is_kept(lake: Lake) -> None:
     # given a converted hour whose raw files later expired
     lake.declaration = only(DECLARATION, "traffic")
