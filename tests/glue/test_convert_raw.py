@@ -385,6 +385,15 @@ def activity_csv(rows: list[list[str]], header: list[str], delimiter: str = ",")
     return gzip.compress(text.getvalue().encode())
 
 
+def parquet_file(table: Any) -> bytes:
+    """A raw Parquet object's body: the pyarrow table, as a file."""
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
 @pytest.mark.spark
 def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
     # the file's columns in another order than declared: fields are found by name
@@ -540,7 +549,6 @@ def test_csv_without_header_maps_by_position_and_bad_values_are_malformed(lake: 
 @pytest.mark.spark
 def test_parquet_raw_files_are_converted_to_the_declared_types(lake: Lake) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     lake.declaration = custom(
         {
@@ -562,9 +570,7 @@ def test_parquet_raw_files_are_converted_to_the_declared_types(lake: Lake) -> No
             "Unused": ["x", "y", "z"],
         }
     )
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    lake.put("exports/orders", "2026-11-26", "orders.parquet", buffer.getvalue())
+    lake.put("exports/orders", "2026-11-26", "orders.parquet", parquet_file(table))
 
     report = lake.run("2026-11-26", "2026-11-26")["orders"]
 
@@ -585,7 +591,6 @@ def test_a_raw_field_named_like_a_partition_key_keeps_its_own_value(
     lake: Lake, raw_format: str
 ) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     lake.declaration = custom(
         {
@@ -604,9 +609,7 @@ def test_a_raw_field_named_like_a_partition_key_keeps_its_own_value(
     if raw_format == "json":
         body = (json.dumps(record) + "\n").encode()
     else:
-        buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist([record]), buffer)
-        body = buffer.getvalue()
+        body = parquet_file(pa.Table.from_pylist([record]))
     lake.put("exports/readings", "2026-11-26T05", f"part-0.{raw_format}", body)
 
     lake.run("2026-11-26", "2026-11-26")
