@@ -9,9 +9,11 @@ so the ASL's Retry/Catch match the same error names as on AWS (moto's executor t
 through to moto untouched.
 
 Each function runs with exactly its Terraform environment: the step's module is
-imported (cold start) and called with os.environ set to that environment plus what the
-Lambda runtime itself provides, and restored afterwards. os.environ is process-wide, so
-calls are serialized by a lock (Map states call from several threads).
+imported (cold start) and called with os.environ showing that environment plus what the
+Lambda runtime itself provides, to the invoking thread only (thread_environ), and with a
+boto3 default session of its own, so its clients sign with its role's credentials. So
+invocations run side by side, as on AWS, where a Map state's iterations invoke functions
+concurrently; only a step's first import (its cold start) is serialized.
 
 What a function prints (stdout, stderr, Powertools' log lines) is its CloudWatch log on
 AWS; here it is captured per invocation, on the invoking thread only (thread_output), and
@@ -26,7 +28,6 @@ import importlib
 import io
 import json
 import logging
-import os
 import sys
 import threading
 import time
@@ -38,13 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 
 from etl_lambdas import catalog
 from etl_lambdas.steps import STEPS, StepSpec
-from etl_local import thread_output
+from etl_local import thread_environ, thread_output
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -86,9 +88,11 @@ class _LambdaContext:
     aws_request_id: str
     log_group_name: str
     log_stream_name: str
+    # time.monotonic() when the function's timeout ends the invocation.
+    deadline: float
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 class LambdaRouter:
@@ -129,14 +133,15 @@ class LambdaRouter:
         register_builtin_handler()
         _ACTIVE_ROUTERS.append(self)
         thread_output.install()
-        _guard_environ_copies()
+        thread_environ.install()
+        _install_thread_sessions()
 
     def uninstall(self) -> None:
         if self in _ACTIVE_ROUTERS:
             _ACTIVE_ROUTERS.remove(self)
             thread_output.uninstall()
-            if not _ACTIVE_ROUTERS:
-                _unguard_environ_copies()
+            thread_environ.uninstall()
+            _uninstall_thread_sessions()
 
     def handles(self, function_name: str) -> bool:
         return _function_name(function_name) in self._steps_by_function
@@ -148,64 +153,68 @@ class LambdaRouter:
         step = self._steps_by_function[name]
         event = json.loads(payload or b"{}")
         request_id = str(uuid.uuid4())
-        with self._lock:
-            self.invocations.append(step)
-            try:
+        self.invocations.append(step)
+        try:
+            with self._lock:
                 for hook in self.before_invoke:
                     hook(step)
-            except InjectedServiceError as error:
-                return 500, {
-                    "Error": {"Code": error.code, "Message": str(error)},
-                    "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": request_id},
+        except InjectedServiceError as error:
+            return 500, {
+                "Error": {"Code": error.code, "Message": str(error)},
+                "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": request_id},
+            }
+        function = self._settings.function(step)
+        started = time.perf_counter()
+        context = _LambdaContext(
+            function_name=name,
+            function_version="$LATEST",
+            invoked_function_arn=function.arn,
+            memory_limit_in_mb=function.memory_size,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{name}",
+            log_stream_name=f"local/{request_id}",
+            deadline=time.monotonic() + function.timeout,
+        )
+        with (
+            self._function_environment(step, name),
+            self._invocation_log(name, request_id, started),
+        ):
+            try:
+                handler = self._handler(step)
+                result = handler(event, context)
+            except Exception as error:  # the Lambda runtime reports any exception
+                self.durations.append((step, time.perf_counter() - started))
+                logger.info(
+                    "lambda function raised",
+                    extra={"function": name, "error_type": type(error).__name__},
+                )
+                body = {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "requestId": request_id,
+                    "stackTrace": traceback.format_exception(error),
                 }
-            context = _LambdaContext(
-                function_name=name,
-                function_version="$LATEST",
-                invoked_function_arn=self._settings.function_arn(step),
-                memory_limit_in_mb=512,
-                aws_request_id=request_id,
-                log_group_name=f"/aws/lambda/{name}",
-                log_stream_name=f"local/{request_id}",
-            )
-            started = time.perf_counter()
-            with (
-                self._function_environment(step, name),
-                self._invocation_log(name, request_id, started),
-            ):
-                try:
-                    handler = self._handler(step)
-                    result = handler(event, context)
-                except Exception as error:  # the Lambda runtime reports any exception
-                    self.durations.append((step, time.perf_counter() - started))
-                    logger.info(
-                        "lambda function raised",
-                        extra={"function": name, "error_type": type(error).__name__},
-                    )
-                    body = {
-                        "errorType": type(error).__name__,
-                        "errorMessage": str(error),
-                        "requestId": request_id,
-                        "stackTrace": traceback.format_exception(error),
-                    }
-                    return 200, _invoke_response(body, function_error="Unhandled")
-            self.durations.append((step, time.perf_counter() - started))
-            self.results.append((step, result))
+                return 200, _invoke_response(body, function_error="Unhandled")
+        self.durations.append((step, time.perf_counter() - started))
+        self.results.append((step, result))
         return 200, _invoke_response(result, function_error=None)
 
     def _handler(self, step: str) -> Callable[..., Any]:
-        handler = self._imported.get(step)
-        if handler is None:
-            module_name, _, attribute = self._steps[step].handler.rpartition(".")
-            # A cold start per router: the module reads its environment (and builds its
-            # clients for this server's endpoint) at import.
-            if module_name in sys.modules:
-                module = importlib.reload(sys.modules[module_name])
-            else:
-                module = importlib.import_module(module_name)
-            handler = getattr(module, attribute)
-            self._imported[step] = handler
-            # A logger its import configured may hold the real stdout (see thread_output).
-            thread_output.adopt_handlers()
+        with self._lock:
+            return self._imported.get(step) or self._cold_start(step)
+
+    def _cold_start(self, step: str) -> Callable[..., Any]:
+        module_name, _, attribute = self._steps[step].handler.rpartition(".")
+        # A cold start per router: the module reads its environment (and builds its
+        # clients for this server's endpoint) at import.
+        if module_name in sys.modules:
+            module = importlib.reload(sys.modules[module_name])
+        else:
+            module = importlib.import_module(module_name)
+        handler: Callable[..., Any] = getattr(module, attribute)
+        self._imported[step] = handler
+        # A logger its import configured may hold the real stdout (see thread_output).
+        thread_output.adopt_handlers()
         return handler
 
     @contextlib.contextmanager
@@ -216,7 +225,7 @@ class LambdaRouter:
             "AWS_DEFAULT_REGION": self._settings.region,
             "AWS_LAMBDA_FUNCTION_NAME": function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self._settings.function(step).memory_size),
             # Lambda passes the execution role's session credentials this way.
             **(self._credentials(step) if self._credentials else _ANY_CREDENTIALS),
             # Local only: the handlers' boto3 clients reach the local server.
@@ -227,12 +236,16 @@ class LambdaRouter:
         removed = {"AWS_PROFILE"} | (
             set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
         )
-        with (
-            _patched_environ(variables, removed),
-            _fresh_default_credentials(),
-            self._sql_root_override(),
-        ):
-            yield
+        thread_environ.install()  # a router used without install() (tests) too
+        try:
+            with (
+                thread_environ.overlaid(variables, removed),
+                _default_session_of_its_own(),
+                self._sql_root_override(),
+            ):
+                yield
+        finally:
+            thread_environ.uninstall()
 
     @contextlib.contextmanager
     def _invocation_log(
@@ -260,86 +273,70 @@ class LambdaRouter:
 
     @contextlib.contextmanager
     def _sql_root_override(self) -> Iterator[None]:
-        """Point the model catalog at another sql/ (tests of broken models)."""
+        """Point the model catalog at another sql/ (tests of broken models). The catalog is
+        the process's: such invocations run one at a time."""
         if self._sql_root is None:
             yield
             return
         sql_root = self._sql_root
-        original = catalog.default_sql_root
-        catalog.default_sql_root = lambda: sql_root
-        catalog.load_catalog.cache_clear()
-        try:
-            yield
-        finally:
-            catalog.default_sql_root = original
+        with self._lock:
+            original = catalog.default_sql_root
+            catalog.default_sql_root = lambda: sql_root
             catalog.load_catalog.cache_clear()
+            try:
+                yield
+            finally:
+                catalog.default_sql_root = original
+                catalog.load_catalog.cache_clear()
 
 
-# Reading the whole environment lists its keys, then reads each: a key another thread deletes
-# in between raises KeyError. Step Functions' executor threads do it whenever they build a
-# client (botocore copies os.environ for its metadata fetcher; urllib's proxy lookup iterates
-# its items) while a function's variables are set or removed here. Mutations here and those
-# whole reads take one lock.
-_ENVIRON_LOCK = threading.RLock()
+# boto3.client() uses the module's default session, which resolves credentials once and
+# keeps them: functions sharing it would sign with whichever role resolved first. Each
+# function is a process of its own on Lambda; here each invocation's thread gets a default
+# session of its own (credentials read from its environment), sharing the service models
+# the process's default session has loaded.
+_THREAD_SESSIONS = threading.local()
+_process_default_session = boto3._get_default_session
 
 
-class _GuardedEnviron(os._Environ):
-    def copy(self) -> dict[str, str]:
-        with _ENVIRON_LOCK:
-            return dict(self)
-
-    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
-        with _ENVIRON_LOCK:
-            return list(super().items())
-
-    def values(self) -> list[str]:  # type: ignore[override]
-        with _ENVIRON_LOCK:
-            return list(super().values())
+def _thread_default_session() -> boto3.Session:
+    session: boto3.Session | None = getattr(_THREAD_SESSIONS, "session", None)
+    return session if session is not None else _process_default_session()
 
 
-def _guard_environ_copies() -> None:
-    os.environ.__class__ = _GuardedEnviron
+_SESSIONS_LOCK = threading.Lock()
+_sessions_installed = 0
 
 
-def _unguard_environ_copies() -> None:
-    os.environ.__class__ = os._Environ
+def _install_thread_sessions() -> None:
+    """Counted: each install wants one uninstall."""
+    global _sessions_installed
+    with _SESSIONS_LOCK:
+        _sessions_installed += 1
+        boto3._get_default_session = _thread_default_session
 
 
-@contextlib.contextmanager
-def _patched_environ(variables: Mapping[str, str], removed: set[str]) -> Iterator[None]:
-    with _ENVIRON_LOCK:
-        saved = {name: os.environ.get(name) for name in {*variables, *removed}}
-        for name in removed:
-            os.environ.pop(name, None)
-        os.environ.update(variables)
-    try:
-        yield
-    finally:
-        with _ENVIRON_LOCK:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+def _uninstall_thread_sessions() -> None:
+    global _sessions_installed
+    with _SESSIONS_LOCK:
+        _sessions_installed = max(0, _sessions_installed - 1)
+        if not _sessions_installed:
+            boto3._get_default_session = _process_default_session
 
 
 @contextlib.contextmanager
-def _fresh_default_credentials() -> Iterator[None]:
-    """Each function is its own process on Lambda; here they share boto3's default session,
-    which resolves credentials once and keeps them: the next function would sign with the
-    previous one's role. The session forgets them on entry and on exit, so the clients a
-    function creates resolve its own from the environment (calls are serialized)."""
-    import boto3
-
-    def forget() -> None:
-        if boto3.DEFAULT_SESSION is not None:
-            boto3.DEFAULT_SESSION._session._credentials = None  # type: ignore[attr-defined]
-
-    forget()
+def _default_session_of_its_own() -> Iterator[None]:
+    loader = _process_default_session()._session.get_component("data_loader")
+    session = boto3.Session()
+    session._session.register_component("data_loader", loader)
+    outer = getattr(_THREAD_SESSIONS, "session", None)
+    _THREAD_SESSIONS.session = session
+    _install_thread_sessions()  # a router used without install() (tests) too
     try:
         yield
     finally:
-        forget()
+        _uninstall_thread_sessions()
+        _THREAD_SESSIONS.session = outer
 
 
 _LOG_FILE_LOCK = threading.Lock()

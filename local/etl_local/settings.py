@@ -175,6 +175,10 @@ class LocalSettings:
         """The environment variables Terraform gives the step's function (modules/lambdas)."""
         return dict(self._function(step).environment)
 
+    def function(self, step: str) -> PlannedFunction:
+        """The step's function as the plan creates it (name, timeout, memory, environment)."""
+        return self._function(step)
+
     def _function(self, step: str) -> PlannedFunction:
         try:
             return self.plan.functions[step]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,7 +18,7 @@ from moto.glue.models import glue_backends
 
 from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.steps import STEPS
-from etl_local import cli, lambda_router
+from etl_local import cli
 from etl_local.deploy import render_state_machine
 from etl_local.faults import Fault, armed, parse_fault
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
@@ -458,32 +457,3 @@ def test_etl_reports_a_missing_plan_and_exits_2(
 
     assert cli.main(["query", "SELECT 1"], runtime_factory=factory) == 2
     assert "no plan of the local environment" in capsys.readouterr().err
-
-
-def test_copies_of_the_environment_never_race_a_functions_variables() -> None:
-    """botocore copies os.environ (its metadata fetcher) in Step Functions' executor threads
-    while the router sets and removes a function's variables: unguarded, the copy lists a key
-    that is gone when it reads it, and the state fails with KeyError."""
-    errors: list[BaseException] = []
-    done = threading.Event()
-
-    def copy_until_done() -> None:
-        while not done.is_set():
-            try:
-                os.environ.copy()
-                dict(os.environ.items())  # urllib's proxy lookup
-            except KeyError as error:
-                errors.append(error)
-
-    lambda_router._guard_environ_copies()
-    copier = threading.Thread(target=copy_until_done)
-    copier.start()
-    try:
-        for _ in range(50_000):
-            with lambda_router._patched_environ({"LAKEPIPE_RACE": "1"}, set()):
-                pass
-    finally:
-        done.set()
-        copier.join()
-        lambda_router._unguard_environ_copies()
-    assert errors == []
