@@ -165,6 +165,7 @@ module "state_machine" {
   crawler_poll_seconds     = var.crawler_poll_seconds
   crawler_max_polls        = var.crawler_max_polls
   query_poll_seconds       = var.query_poll_seconds
+  query_settle_seconds     = var.query_settle_seconds
   query_max_polls          = var.query_max_polls
   audit_max_attempts       = var.audit_max_attempts
   max_concurrency          = var.max_concurrency

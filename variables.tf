@@ -238,6 +238,17 @@ variable "query_poll_seconds" {
   default     = 10
 }
 
+variable "query_settle_seconds" {
+  description = "Seconds a query state poll may watch a running Athena query before handing back to the Wait: a query that ends within them (most summaries and audits) is seen at once. Bounded by the function's remaining time."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.query_settle_seconds >= 0 && var.query_settle_seconds <= 60
+    error_message = "query_settle_seconds must be between 0 and 60."
+  }
+}
+
 variable "query_max_polls" {
   description = "Athena query state polls before a run fails."
   type        = number

@@ -113,7 +113,9 @@ def poll_loop(
     extra_choices: Sequence[State] = (),
 ) -> dict[str, State]:
     """Wait -> <prefix>State -> count -> Choice, bounded by `max_polls`: the one shape of
-    every "start something, then poll it" in both machines."""
+    every "start something, then poll it" in both machines. The task that starts something
+    enters the loop at its Wait, or at its State when that State watches for a while first
+    (Athena queries: `query_settle_seconds`), so a short query costs no Wait at all."""
     status = f"{state_path}.Payload.status"
     return {
         f"WaitFor{prefix}": {
@@ -481,7 +483,7 @@ def model() -> State:
             "lookback_days.$": "$.lookback_days",
         },
         result_path="$.write",
-        next_state="WaitForQueries",
+        next_state="QueriesState",
         caught="WriteCaught",
         polls=True,
     )
@@ -491,7 +493,10 @@ def model() -> State:
             started_path="$.write",
             state_task=lambda_task(
                 "query-state",
-                {"query_ids.$": "$.write.Payload.query_ids"},
+                {
+                    "query_ids.$": "$.write.Payload.query_ids",
+                    "settle_seconds": number("query_settle_seconds"),
+                },
                 result_path="$.query",
                 next_state="",
                 caught="QueriesStateCaught",
@@ -518,7 +523,7 @@ def model() -> State:
             "attempt.$": "$.audit_attempt.attempt",
         },
         result_path="$.audit",
-        next_state="WaitForAudit",
+        next_state="AuditState",
         caught="AuditStartCaught",
         polls=True,
     )
@@ -540,7 +545,10 @@ def model() -> State:
             started_path="$.audit",
             state_task=lambda_task(
                 "query-state",
-                {"query_ids.$": "States.Array($.audit.Payload.query_execution_id)"},
+                {
+                    "query_ids.$": "States.Array($.audit.Payload.query_execution_id)",
+                    "settle_seconds": number("query_settle_seconds"),
+                },
                 result_path="$.audit_query",
                 next_state="",
                 caught="AuditStateCaught",

@@ -1,12 +1,16 @@
 """Athena query states (one verdict over many queries) and a finished query's rows.
 
-The state machine polls (Wait -> query-state -> Choice) instead of any Lambda waiting for a
-query: a long query never hits a function's timeout, and every poll is in the history.
+The state machine polls (query-state -> Choice -> Wait -> query-state) instead of a Lambda
+waiting for a query to end: a long query never hits a function's timeout, and every poll is
+in the history. One poll may watch for a few seconds (`settled_states`), so that a query
+that ends within them (a summary's CTAS, an audit: seconds on Athena) is seen ended without
+a Wait of the machine's poll interval, and costs one poll instead of two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from etl_lambdas.aws import THROTTLING_CODES, throttling_as_retryable
@@ -39,7 +43,38 @@ def verdict(states: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"status": SUCCEEDED, "failed_query_id": None, "reason": None, "retryable": False}
 
 
-def query_states(athena: Any, query_ids: list[str]) -> dict[str, dict[str, Any]]:
+# How soon a watching poll looks again: soon at first, then less often, so that watching
+# several models' queries stays far below Athena's API rate quotas ("Service Quotas",
+# Athena User Guide: per-account calls per second).
+FIRST_LOOK_SECONDS = 0.25
+MAX_LOOK_SECONDS = 1.0
+
+States = dict[str, dict[str, Any]]
+
+
+def settled_states(
+    look: Callable[[], States],
+    seconds: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[States, int]:
+    """Look at the queries until none runs or `seconds` have passed (0: one look); returns
+    the last states and how many looks it took."""
+    deadline = clock() + seconds
+    delay = FIRST_LOOK_SECONDS
+    states, looks = look(), 1
+    while verdict(states)["status"] == RUNNING:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            break
+        sleep(min(delay, remaining))
+        states, looks = look(), looks + 1
+        delay = min(delay * 2, MAX_LOOK_SECONDS)
+    return states, looks
+
+
+def query_states(athena: Any, query_ids: list[str]) -> States:
     states: dict[str, dict[str, Any]] = {}
     for batch in batches(query_ids):
         with throttling_as_retryable():

@@ -222,11 +222,19 @@ class AuditVerdictEvent:
 
 @dataclass(frozen=True)
 class QueryStateEvent:
+    """{"query_ids": [...], "settle_seconds"?: number}: the queries, and how long this poll
+    may watch them while they run (0: one look)."""
+
     query_ids: list[str]
+    settle_seconds: float = 0.0
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> QueryStateEvent:
-        return cls(list(dict.fromkeys(_strings(event.get("query_ids"), "query_ids"))))
+        settle = event.get("settle_seconds", 0)
+        if isinstance(settle, bool) or not isinstance(settle, int | float) or not settle >= 0:
+            raise InvalidRunRequest(f"settle_seconds {settle!r} must be a number >= 0")
+        query_ids = list(dict.fromkeys(_strings(event.get("query_ids"), "query_ids")))
+        return cls(query_ids, float(settle))
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ variable "query_poll_seconds" {
   default     = 10
 }
 
+variable "query_settle_seconds" {
+  description = "Seconds a query state poll may watch a running query before the machine's Wait."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.query_settle_seconds >= 0 && var.query_settle_seconds <= 60
+    error_message = "query_settle_seconds must be between 0 and 60."
+  }
+}
+
 variable "query_max_polls" {
   description = "Query state polls before the run fails (bounds the wait loop)."
   type        = number

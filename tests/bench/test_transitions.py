@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from etl_local.bench.run import billed_transitions, poll_scale
+import pytest
+
+from etl_local.bench.run import billed_transitions, poll_scale, prod_variable
 from etl_local.history import ENTERED, EXECUTION, MAP_ITERATION, StateEvent
 from etl_local.plan import LOCAL_PLAN, LocalPlan
 
@@ -56,4 +58,13 @@ def test_every_polling_wait_of_the_machines_is_scaled_by_its_own_interval() -> N
     scale = poll_scale(LocalPlan.load(LOCAL_PLAN).variable)
     assert set(scale) == {"WaitForQueries", "WaitForAudit", "WaitForCrawlers"}
     assert scale["WaitForQueries"] == scale["WaitForAudit"]  # both wait query_poll_seconds
+    # a query poll may watch for query_settle_seconds, so a turn lasts that much longer
+    local = LocalPlan.load(LOCAL_PLAN).variable
+    turn = ("query_poll_seconds", "query_settle_seconds")
+    assert scale["WaitForQueries"] == pytest.approx(
+        sum(float(local(v)) for v in turn) / sum(prod_variable(v) for v in turn)
+    )
+    assert scale["WaitForCrawlers"] == pytest.approx(
+        float(local("crawler_poll_seconds")) / prod_variable("crawler_poll_seconds")
+    )
     assert all(0 < value <= 1 for value in scale.values())  # local polls are never slower

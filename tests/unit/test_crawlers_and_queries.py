@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from etl_lambdas import crawling
+from etl_lambdas import athena_states, crawling
 from etl_lambdas.errors import CrawlerFailed, InvalidRunRequest, Throttled
 from etl_lambdas.staging import request_token
 from tests.unit.conftest import FakeLambdaContext
@@ -220,23 +220,34 @@ def _run_query_state(
     load_step: Any,
     monkeypatch: pytest.MonkeyPatch,
     ids: list[str],
-    answer: Any,
+    *answers: Any,
+    settle_seconds: float | None = None,
+    context: Any = None,
 ) -> dict[str, Any]:
     """query_state.handler over a real client whose BatchGetQueryExecution answers are stubbed
-    (moto 5.2.5 does not implement that API); Stubber checks each request and response shape."""
+    (moto 5.2.5 does not implement that API); Stubber checks each request and response shape.
+    One answer per look at the queries; every answer must be used."""
     query_state = load_step("query_state")
     athena = boto3.client("athena")
     stubber = Stubber(athena)
-    for start in range(0, len(ids), 50):
-        batch = ids[start : start + 50]
-        stubber.add_response(
-            "batch_get_query_execution", answer(batch), {"QueryExecutionIds": batch}
-        )
+    for answer in answers:
+        for start in range(0, len(ids), 50):
+            batch = ids[start : start + 50]
+            stubber.add_response(
+                "batch_get_query_execution", answer(batch), {"QueryExecutionIds": batch}
+            )
     monkeypatch.setattr(query_state, "client", lambda service: athena)
+    event: dict[str, Any] = {"query_ids": ids}
+    if settle_seconds is not None:
+        event["settle_seconds"] = settle_seconds
     with stubber:
-        result = query_state.handler({"query_ids": ids}, FakeLambdaContext())
+        result = query_state.handler(event, context or FakeLambdaContext())
         stubber.assert_no_pending_responses()
     return dict(result)
+
+
+def _all(state: str) -> Any:
+    return lambda batch: {"QueryExecutions": [_execution(q, state) for q in batch]}
 
 
 IDS = [f"q{n:03d}" for n in range(120)]
@@ -332,6 +343,81 @@ def test_query_state_unprocessed_ids(load_step: Any, monkeypatch: pytest.MonkeyP
                 ],
             },
         )
+
+
+def test_a_poll_that_may_settle_sees_a_short_query_end_without_another_poll(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given queries that are running at the first look and ended at the second (0.25 s later)
+    # when the machine's poll may watch them for 5 s
+    result = _run_query_state(
+        load_step, monkeypatch, IDS, _all("RUNNING"), _all("SUCCEEDED"), settle_seconds=5
+    )
+    # then this one poll reports them ended
+    assert (result["status"], result["looks"]) == ("SUCCEEDED", 2)
+
+
+def test_a_poll_never_watches_into_the_functions_last_seconds(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a function with 2 s left, which it keeps for its reply
+    class AlmostTimedOut(FakeLambdaContext):
+        def get_remaining_time_in_millis(self) -> int:
+            return 2_000
+
+    # when the poll may watch running queries for 5 s, it looks once (one stubbed answer)
+    result = _run_query_state(
+        load_step, monkeypatch, ["a"], _all("RUNNING"), settle_seconds=5, context=AlmostTimedOut()
+    )
+    assert (result["status"], result["looks"]) == ("RUNNING", 1)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_settling_looks_soon_then_less_often_and_stops_at_its_bound() -> None:
+    clock = _Clock()
+    running = {"q": {"state": "RUNNING", "reason": None}}
+    states, looks = athena_states.settled_states(
+        lambda: running, 3.0, clock=clock, sleep=clock.sleep
+    )
+    assert clock.slept == [0.25, 0.5, 1.0, 1.0, 0.25]  # 3 s in all, the last look at the bound
+    assert (states, looks) == (running, 6)
+    # no time to settle: one look
+    assert athena_states.settled_states(lambda: running, 0, clock=clock, sleep=clock.sleep)[1] == 1
+
+
+def test_settling_stops_at_the_first_failure_or_when_all_ended() -> None:
+    clock = _Clock()
+    answers = iter(
+        [
+            {"a": {"state": "RUNNING"}, "b": {"state": "QUEUED"}},
+            {"a": {"state": "FAILED", "reason": "boom"}, "b": {"state": "RUNNING"}},
+        ]
+    )
+    states, looks = athena_states.settled_states(
+        lambda: next(answers), 60, clock=clock, sleep=clock.sleep
+    )
+    assert looks == 2 and states["a"]["state"] == "FAILED"
+    done = {"a": {"state": "SUCCEEDED"}}
+    assert athena_states.settled_states(lambda: done, 60, clock=clock, sleep=clock.sleep)[1] == 1
+
+
+@pytest.mark.parametrize("settle", [-1, True, "5", None, float("nan")])
+def test_query_state_rejects_a_settle_that_is_not_a_duration(load_step: Any, settle: Any) -> None:
+    query_state = load_step("query_state")
+    with pytest.raises(InvalidRunRequest, match="settle_seconds"):
+        query_state.handler({"query_ids": ["a"], "settle_seconds": settle}, FakeLambdaContext())
 
 
 def test_query_state_rejects_an_empty_list(load_step: Any) -> None:

@@ -1,4 +1,5 @@
-"""Step `query-state`: one verdict over any number of Athena queries (write's or audit's)."""
+"""Step `query-state`: one verdict over any number of Athena queries (write's or audit's),
+after watching them for up to the event's `settle_seconds` while they run."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from etl_lambdas.athena_states import query_states, verdict
+from etl_lambdas.athena_states import query_states, settled_states, verdict
 from etl_lambdas.aws import client
 from etl_lambdas.config import step_environment
 from etl_lambdas.events import QueryStateEvent
@@ -16,13 +17,22 @@ step_environment("query-state")  # declares none; kept so every step reads its e
 
 logger = Logger()
 
+# Left to the function after watching, of its timeout: its reply and log line.
+REPLY_SECONDS = 2.0
+
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = QueryStateEvent.parse(event)
-    states = query_states(client("athena"), request.query_ids)
+    athena = client("athena")
+    remaining = context.get_remaining_time_in_millis() / 1000 - REPLY_SECONDS
+    states, looks = settled_states(
+        lambda: query_states(athena, request.query_ids),
+        max(0.0, min(request.settle_seconds, remaining)),
+    )
     result = verdict(states)
     result["queries"] = len(states)
+    result["looks"] = looks
     result["data_scanned_bytes"] = sum(state["data_scanned_bytes"] for state in states.values())
     logger.info("query state", extra=result)
     return result

@@ -204,19 +204,53 @@ def billed_transitions(events: list[StateEvent], poll_scale: Mapping[str, float]
 
 
 def poll_scale(local_variable: Callable[[str], Any]) -> dict[str, float]:
-    """Each polling Wait state of the machines -> its local seconds over the deployed ones
-    (the Wait states whose Seconds is a Terraform variable, read from the templates;
-    `local_variable` reads the local plan's)."""
+    """Each polling Wait state of the machines -> the local seconds of a turn of its loop
+    over the deployed ones (`local_variable` reads the local plan's variables)."""
     scale = {}
     for template in sorted((ROOT / "asl").glob("*.asl.json")):
-        for state, variable in _POLL_WAIT.findall(template.read_text()):
-            scale[state] = float(local_variable(variable)) / prod_variable(variable)
+        for state, turn in poll_turns(template.read_text()).items():
+            local = sum(float(local_variable(variable)) for variable in turn)
+            scale[state] = local / sum(prod_variable(variable) for variable in turn)
     return scale
 
 
-# A Wait state whose Seconds the template takes from a variable: `"Name": {"Type": "Wait",
-# "Seconds": ${variable}`.
-_POLL_WAIT = re.compile(r'"(\w+)": \{\s*"Type": "Wait",\s*"Seconds": \$\{(\w+)\}')
+def poll_turns(template: str) -> dict[str, list[str]]:
+    """Each Wait state of a template whose Seconds is a Terraform variable -> the variables
+    a turn of its loop lasts while the polled work runs: the Wait's seconds, and the
+    `settle_seconds` the State it goes to may watch for."""
+    definition = json.loads(_UNQUOTED_PLACEHOLDER.sub(r'"${\1}"', template))
+    turns: dict[str, list[str]] = {}
+    for states in _state_maps(definition):
+        for name, state in states.items():
+            if state.get("Type") != "Wait" or not _is_placeholder(state.get("Seconds")):
+                continue
+            turn = [state["Seconds"][2:-1]]
+            payload = states[state["Next"]].get("Parameters", {}).get("Payload", {})
+            if _is_placeholder(payload.get("settle_seconds")):
+                turn.append(payload["settle_seconds"][2:-1])
+            turns[name] = turn
+    return turns
+
+
+# Numbers are placeholders written unquoted (`"Seconds": ${query_poll_seconds}`): quoted,
+# the template parses as JSON.
+_UNQUOTED_PLACEHOLDER = re.compile(r'(?<!")\$\{(\w+)\}')
+
+
+def _is_placeholder(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("${") and value.endswith("}")
+
+
+def _state_maps(node: object) -> Iterable[dict[str, dict[str, Any]]]:
+    """Every "States" object of a definition, nested ones (Map, Parallel) included."""
+    if isinstance(node, dict):
+        if isinstance(node.get("States"), dict):
+            yield node["States"]
+        for value in node.values():
+            yield from _state_maps(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _state_maps(value)
 
 
 def prod_variable(name: str) -> float:
