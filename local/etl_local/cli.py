@@ -11,11 +11,13 @@ Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a b
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -235,6 +237,31 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
     except PlanMissing as error:
         sys.stderr.write(f"etl {args.command}: {error}\n")
         return 2
+
+
+def command() -> NoReturn:
+    """The `etl` command: `main`, then the process ends without the interpreter's teardown.
+
+    Freeing every object of every module one by one (moto's backends, botocore's service
+    models, the DuckDB database) took about 0.3 s of an `etl query` that answers in 1.7. What
+    an ordinary exit does that matters still happens: the exit functions run (logging's
+    flush, temporary directories' removal), the streams are flushed. Were a thread other
+    than a daemon still running, the ordinary exit waits for it, so this one is taken."""
+    code = main()
+    if _threads_still_running():
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _threads_still_running() -> bool:
+    main_thread = threading.main_thread()
+    return any(
+        t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()
+    )
 
 
 def _iam_report(args: argparse.Namespace, factory: RuntimeFactory) -> int:

@@ -5,9 +5,10 @@ test_cli_e2e.py holds the same contract against the real runtime."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -378,3 +379,49 @@ def test_readable_cause_unwraps_fail_state_and_lambda_payload() -> None:
     assert render.readable_cause(json.dumps(glue_run)) == expected
     assert render.readable_cause("plain text\n cause") == "plain text cause"
     assert render.readable_cause(None) == ""
+
+
+# -- the `etl` command's exit ---------------------------------------------------------------
+
+
+class _Exited(Exception):
+    """Stands for os._exit in a test: the process must go on."""
+
+
+def test_the_etl_command_runs_the_exit_functions_then_ends_with_mains_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[object] = []
+
+    def exit_now(code: int) -> NoReturn:
+        calls.append(code)
+        raise _Exited
+
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    monkeypatch.setattr(cli, "_threads_still_running", lambda: False)
+    monkeypatch.setattr(cli.atexit, "_run_exitfuncs", lambda: calls.append("exit functions"))
+    monkeypatch.setattr(cli.os, "_exit", exit_now)
+    with pytest.raises(_Exited):
+        cli.command()
+    assert calls == ["exit functions", 3]
+
+
+def test_a_thread_still_running_gets_the_ordinary_exit_which_waits_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never(code: int) -> NoReturn:
+        raise AssertionError("os._exit would kill the running thread")
+
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, args=(30,))
+    worker.start()
+    monkeypatch.setattr(cli, "main", lambda: 4)
+    monkeypatch.setattr(cli.os, "_exit", never)
+    try:
+        assert cli._threads_still_running()
+        with pytest.raises(SystemExit) as exited:
+            cli.command()
+        assert exited.value.code == 4
+    finally:
+        release.set()
+        worker.join()

@@ -166,7 +166,7 @@ def _etl() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-c", _CLI]
 
 
-_CLI = "import sys; from etl_local.cli import main; sys.exit(main())"
+_CLI = "from etl_local.cli import command; command()"
 
 
 def _children_cpu_seconds() -> float:
