@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -52,3 +56,18 @@ def parquet_bytes(columns: dict[str, list[Any]]) -> bytes:
 
 def json_lines(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+@contextlib.contextmanager
+def modules_on_path(directory: Path, sources: Mapping[str, str]) -> Iterator[None]:
+    """Python modules (name -> source) importable from `directory` for the block, forgotten
+    after it (handler modules a test routes functions to, and what they share with it)."""
+    for name, source in sources.items():
+        (directory / f"{name}.py").write_text(source, "utf-8")
+    sys.path.insert(0, str(directory))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(directory))
+        for name in sources:
+            sys.modules.pop(name, None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_aws_support import modules_on_path
 
 from etl_lambdas.steps import STEPS
 from etl_local import thread_environ
@@ -48,17 +48,12 @@ def handler(event, context):
 @pytest.fixture
 def function_module(tmp_path: Path) -> Iterator[str]:
     name = "function_environment_handlers"
-    (tmp_path / f"{name}.py").write_text(HANDLERS % {"wait": WAIT}, "utf-8")
-    (tmp_path / "function_environment_sync.py").write_text(
-        "import threading\nboth_inside = threading.Barrier(2)\n", "utf-8"
-    )
-    sys.path.insert(0, str(tmp_path))
-    try:
+    sources = {
+        name: HANDLERS % {"wait": WAIT},
+        "function_environment_sync": "import threading\nboth_inside = threading.Barrier(2)\n",
+    }
+    with modules_on_path(tmp_path, sources):
         yield name
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop(name, None)
-        sys.modules.pop("function_environment_sync", None)
 
 
 def _role_credentials(step: str) -> dict[str, str]:

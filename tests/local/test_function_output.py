@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_aws_support import modules_on_path
 
 from etl_lambdas.steps import STEPS
 from etl_local import thread_output
@@ -54,16 +55,15 @@ def function_module(tmp_path: Path) -> Iterator[str]:
     """The name of a handler module on sys.path (not imported yet)."""
     name = "function_output_handlers"
     service = "function-output-test"
-    (tmp_path / f"{name}.py").write_text(HANDLERS % {"service": service, "wait": WAIT}, "utf-8")
-    # Each invocation puts (name, release) here and waits inside the function until released.
-    (tmp_path / "function_output_sync.py").write_text("import queue\ninside = queue.Queue()\n")
-    sys.path.insert(0, str(tmp_path))
+    sources = {
+        name: HANDLERS % {"service": service, "wait": WAIT},
+        # Each invocation puts (name, release) here and waits inside the function until released.
+        "function_output_sync": "import queue\ninside = queue.Queue()\n",
+    }
     try:
-        yield name
+        with modules_on_path(tmp_path, sources):
+            yield name
     finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop(name, None)
-        sys.modules.pop("function_output_sync", None)
         logging.getLogger(service).handlers.clear()
 
 
