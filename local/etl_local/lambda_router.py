@@ -47,6 +47,7 @@ from botocore.response import StreamingBody
 from etl_lambdas import catalog
 from etl_lambdas.steps import STEPS, StepSpec
 from etl_local import thread_environ, thread_output
+from etl_local.plan import PlannedFunction
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ class _LambdaContext:
     aws_request_id: str
     log_group_name: str
     log_stream_name: str
-    # time.monotonic() when the function's timeout ends the invocation.
+    # time.monotonic() when the function's timeout ends the invocation: Lambda's context
+    # counts down from the configured timeout ("Using the Lambda context object to retrieve
+    # Python function information", AWS Lambda Developer Guide).
     deadline: float
 
     def get_remaining_time_in_millis(self) -> int:
@@ -176,7 +179,7 @@ class LambdaRouter:
             deadline=time.monotonic() + function.timeout,
         )
         with (
-            self._function_environment(step, name),
+            self._function_environment(step, function),
             self._invocation_log(name, request_id, started),
         ):
             try:
@@ -218,14 +221,14 @@ class LambdaRouter:
         return handler
 
     @contextlib.contextmanager
-    def _function_environment(self, step: str, function_name: str) -> Iterator[None]:
+    def _function_environment(self, step: str, function: PlannedFunction) -> Iterator[None]:
         variables: dict[str, str] = {
             # What the Lambda runtime sets for every function.
             "AWS_REGION": self._settings.region,
             "AWS_DEFAULT_REGION": self._settings.region,
-            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self._settings.function(step).memory_size),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
             # Lambda passes the execution role's session credentials this way.
             **(self._credentials(step) if self._credentials else _ANY_CREDENTIALS),
             # Local only: the handlers' boto3 clients reach the local server.

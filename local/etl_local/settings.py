@@ -166,20 +166,17 @@ class LocalSettings:
 
     # -- Lambda ---------------------------------------------------------------------------
     def function_name(self, step: str) -> str:
-        return self._function(step).name
+        return self.function(step).name
 
     def function_arn(self, step: str) -> str:
-        return self._function(step).arn
+        return self.function(step).arn
 
     def function_environment(self, step: str) -> dict[str, str]:
         """The environment variables Terraform gives the step's function (modules/lambdas)."""
-        return dict(self._function(step).environment)
+        return dict(self.function(step).environment)
 
     def function(self, step: str) -> PlannedFunction:
         """The step's function as the plan creates it (name, timeout, memory, environment)."""
-        return self._function(step)
-
-    def _function(self, step: str) -> PlannedFunction:
         try:
             return self.plan.functions[step]
         except KeyError:

@@ -107,9 +107,10 @@ def test_concurrent_functions_each_read_their_own_variables_and_credentials(
     )
     assert write["listed"] == begin["listed"] == ["AWS_LAMBDA_FUNCTION_NAME"]
     assert (write["access_key"], begin["access_key"]) == ("ASIAWRITE", "ASIABEGIN")
-    # the context counts down from the function's timeout, as Lambda's does
+    # the context counts down from the function's timeout, as Lambda's does (the cold start
+    # and the barrier took some of it)
     timeout_ms = SETTINGS.function("write").timeout * 1000
-    assert 0 < write["remaining_ms"] <= timeout_ms
+    assert 0 < write["remaining_ms"] < timeout_ms
     # and the process's environment never saw any of it
     assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
 
