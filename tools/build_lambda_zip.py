@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -19,30 +18,22 @@ SKIP_PARTS = {"__pycache__"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
 
 
-def install_dependencies(requirements: Path, python_version: str, target: Path) -> None:
-    """Fetch pure/manylinux wheels for the Lambda's Python, not this machine's."""
+def install_dependencies(uv: Path, requirements: Path, python_version: str, target: Path) -> None:
+    """Install the locked wheels for the Lambda's Python and platform, not this machine's.
+
+    The requirements are exported from uv.lock with hashes: exactly those files, or nothing.
+    """
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-compile",
-            "--target",
-            str(target),
-            "--implementation",
-            "cp",
-            "--python-version",
-            python_version,
-            "--platform",
-            "manylinux2014_x86_64",
-            "--only-binary=:all:",
-            "--requirement",
-            str(requirements),
+            str(uv), "pip", "install", "--quiet", "--no-deps", "--require-hashes",
+            "--target", str(target),
+            "--python-version", python_version,
+            "--python-platform", "x86_64-manylinux_2_17",
+            "--only-binary", ":all:",
+            "--requirement", str(requirements),
         ],
         check=True,
-    )
+    )  # fmt: skip
 
 
 def files_under(base: Path, prefix: str) -> list[tuple[str, Path]]:
@@ -68,13 +59,14 @@ def write_zip(entries: list[tuple[str, Path]], output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--uv", type=Path, required=True, help="the uv executable")
     parser.add_argument("--requirements", type=Path, required=True)
     parser.add_argument("--python-version", required=True)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         deps = Path(scratch)
-        install_dependencies(args.requirements, args.python_version, deps)
+        install_dependencies(args.uv, args.requirements, args.python_version, deps)
         entries = files_under(deps, "")
         entries += files_under(ROOT / "lambdas" / "etl_lambdas", "etl_lambdas/")
         entries += files_under(ROOT / "sql", "sql/")

