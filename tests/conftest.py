@@ -50,6 +50,16 @@ def moto_configuration_left_as_found() -> Iterator[None]:
         pytest.fail(f"moto's process-global configuration changed: {before} -> {after}")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def moto_serves_athena_rest() -> Iterator[None]:
+    """moto (mock_aws or a server) answers the Athena REST paths today's botocore calls, as the
+    runtime makes it (etl_local.moto_patches; its test says when moto no longer needs it)."""
+    from etl_local.moto_patches import install_athena_rest_routes
+
+    with install_athena_rest_routes():
+        yield
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Same at collection time, before fixtures run, for modules that build clients on import.
     for name, value in FAKE_AWS.items():

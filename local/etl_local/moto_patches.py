@@ -23,6 +23,12 @@ unpatched moto still needs it, so a moto upgrade that fixes one makes a test fai
   maxResults, nextToken and reverseOrder; AWS pages it (100 events by default, at most
   1,000) in either order. A reader that asks for the newest events only (the runtime's
   execution view, several times a second) got, and moto serialized, the whole history.
+- Athena: botocore 1.44.18 speaks Athena's REST-JSON protocol (`POST /query-executions`,
+  `GET /workgroups/{WorkGroup}`...), where earlier releases sent JSON-RPC to `/`; moto 5.2.6
+  routes only `/`, so every Athena call answered 404. The paths of every Athena operation,
+  read from botocore's service model, are routed to moto's Athena responses, which then parse
+  their parameters from the request with moto's protocol parsers (typed, from the path, the
+  query string or the body).
 - Step Functions: its limits (256 KiB per payload, 25,000 history events per execution)
   and terminal errors States.ALL does not catch, as AWS enforces them: etl_local.sfn_limits.
 - Start-up: the ASL executor imports `moto.batch.utils` (for one enum), whose package
@@ -36,6 +42,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,6 +110,7 @@ def install(
     its large import), GetExecutionHistory's pages, and the Athena engine / crawler when
     given."""
     patches = InstalledPatches()
+    _install_athena_rest_routes(patches)
     _install_sfn_history_paging(patches)
     if step_functions:
         _install_glue_sync_fix(patches)
@@ -364,6 +372,65 @@ def _install_sfn_history_paging(patches: InstalledPatches) -> None:
 
 
 # -- Athena ---------------------------------------------------------------------------------
+
+# An ARN in a path (TagResource's /tags/{ResourceARN}) holds slashes.
+_GREEDY_LABELS = {"ResourceARN"}
+
+
+def athena_rest_paths() -> set[str]:
+    """moto url_paths patterns ("{0}" is the host) of every Athena operation's REST path, from
+    botocore's service model: `/workgroups/{WorkGroup}` -> `{0}/workgroups/(?P<WorkGroup>[^/]+)$`.
+    """
+    from moto.core.utils import get_service_model
+
+    model = get_service_model("athena")
+    paths = set()
+    for name in model.operation_names:
+        uri = model.operation_model(name).http["requestUri"].split("?", 1)[0]
+        if uri == "/":
+            continue
+
+        def label(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return f"(?P<{name}>{'.+' if name in _GREEDY_LABELS else '[^/]+'})"
+
+        paths.add("{0}" + re.sub(r"\{([A-Za-z0-9]+)\+?\}", label, uri) + "$")
+    return paths
+
+
+def athena_rest_needs_routes() -> bool:
+    """True while moto's own Athena URLs route no REST path of botocore's model (read from its
+    source: the routes may be installed)."""
+    import moto.athena.urls
+
+    source = inspect.getsource(moto.athena.urls)
+    return "query-executions" not in source and "workgroups" not in source
+
+
+def install_athena_rest_routes() -> InstalledPatches:
+    """Only the Athena routes: for moto used without the runtime (mock_aws, a bare server)."""
+    patches = InstalledPatches()
+    _install_athena_rest_routes(patches)
+    return patches
+
+
+def _install_athena_rest_routes(patches: InstalledPatches) -> None:
+    import moto.athena.urls
+
+    routes = dict(moto.athena.urls.url_paths)
+    for path in athena_rest_paths():
+        routes.setdefault(path, AthenaResponse.dispatch)
+    patches.set_attribute(moto.athena.urls, "url_paths", routes)
+
+    original_init = AthenaResponse.__init__
+
+    def init(self: AthenaResponse) -> None:
+        original_init(self)
+        # Parameters parsed by the request's protocol: with REST-JSON, `_get_param` would
+        # otherwise read query-string numbers as strings.
+        self.automated_parameter_parsing = True
+
+    patches.set_attribute(AthenaResponse, "__init__", init)
 
 
 def _invalid(response: AthenaResponse, error: Exception) -> tuple[str, dict[str, int]]:

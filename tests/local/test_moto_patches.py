@@ -37,6 +37,29 @@ def test_moto_glue_task_service_still_lacks_wait_for_task_token() -> None:
     assert moto_patches.glue_sync_needs_fix()
 
 
+def test_moto_still_routes_athena_only_at_its_json_rpc_path() -> None:
+    assert moto_patches.athena_rest_needs_routes()
+    paths = moto_patches.athena_rest_paths()
+    assert "{0}/query-executions/(?P<QueryExecutionId>[^/]+)$" in paths
+    assert "{0}/tags/(?P<ResourceARN>.+)$" in paths
+
+
+def test_athena_answers_at_its_rest_paths_with_typed_parameters() -> None:
+    """botocore sends Athena REST-JSON; moto answers it with the routes installed (the session
+    installs them for every test: tests/conftest.py)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        athena = boto3.client("athena", region_name="eu-west-1")
+        athena.create_work_group(Name="wg")
+        assert "wg" in [w["Name"] for w in athena.list_work_groups()["WorkGroups"]]
+        assert athena.get_work_group(WorkGroup="wg")["WorkGroup"]["Name"] == "wg"
+        query = athena.start_query_execution(QueryString="SELECT 1", WorkGroup="wg")
+        listed = athena.list_query_executions(WorkGroup="wg", MaxResults=5)
+        assert listed["QueryExecutionIds"] == [query["QueryExecutionId"]]
+
+
 def test_moto_athena_still_returns_canned_results_and_lacks_batch_get() -> None:
     assert not hasattr(AthenaResponse, "batch_get_query_execution")
     with mock_aws():
@@ -311,12 +334,14 @@ def test_an_execution_fails_at_its_25000th_history_event(executing_server: str) 
     }
     with moto_patches.install():
         described = _execute(executing_server, "spin", spin, {"spin": True})
+        # Paged, as the runtime reads it (moto 5.2.6 serializes an unpaged history of 25,000
+        # events for over a minute on a loaded machine).
+        events = _history(executing_server, described["executionArn"])
     assert described["status"] == "FAILED"
     assert described["error"] == "States.Runtime"
     assert described["cause"] == (
         "The execution reached the maximum number of history events (25000)."
     )
-    events = _history(executing_server, described["executionArn"])
     assert len(events) == 25_000
     assert events[-1]["id"] == 25_000 and events[-1]["type"] == "ExecutionFailed"
     assert events[-2]["type"] == "ChoiceStateExited"

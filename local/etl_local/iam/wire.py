@@ -113,7 +113,7 @@ def parse_request(
             raise UnroutableRequest(
                 f"{method} {request.path} names no {service} operation"
             ) from error
-        protocol = determine_request_protocol(model, request.content_type)
+        protocol = determine_request_protocol(model, request)
         raw = gzip.decompress(body) if body and request.content_encoding == "gzip" else body
         parser = PROTOCOL_PARSERS[protocol](operation)
         params = parser.parse(
