@@ -206,8 +206,10 @@ class Settled:
         settled: the converting run is later than the settling one."""
         return self.days.get(day, "") < converted_by
 
-    def last_day(self) -> date | None:
-        return max(self.days) if self.days else None
+    def last_day(self, before: date) -> date | None:
+        """The last settled day before `before` (days settled as events dated in the future
+        are no sign of a run having published up to them)."""
+        return max((day for day in self.days if day < before), default=None)
 
     def as_json(self) -> str:
         days = {day.isoformat(): run for day, run in sorted(self.days.items())}

@@ -5,7 +5,7 @@ alive once the lease is held)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -61,7 +61,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ledger.read_settled(s3, _ENV["CURATED_BUCKET"], source)
         for source in catalog.sources.names()
     ]
-    last_days = [day for day in (marks.last_day() for marks in settled) if day is not None]
+    requested_start = date.fromisoformat(run["start_date"])
+    last_days = [d for d in (marks.last_day(requested_start) for marks in settled) if d is not None]
     run = plan(last_settled=max(last_days, default=None))
     dropped = drop_stale_tables(
         client("glue"), database(_ENV["GLUE_DATABASE_PREFIX"], "staging"), run["run_id"]
