@@ -169,7 +169,7 @@ class JobArgument:
     """The Glue job's argument names (docs/contracts.md, "Glue job"), in Glue's `--name value`
     convention. The job's default arguments are set once with the job (Terraform's
     modules/glue_job; locally `default_job_arguments`); each run adds its arrival window, its
-    run id and where its change reports go (`run_job_arguments`, the begin step). The job's
+    run id, which names its ledger entries (`run_job_arguments`, the begin step). The job's
     script, glue/convert_raw.py, is deployed as one file and cannot import this module: it
     spells the names itself, and its tests give it arguments built here."""
 
