@@ -143,8 +143,6 @@ module "lambdas" {
   athena_workgroup_arn           = module.athena.workgroup_arn
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
-  artifacts_bucket_name          = module.storage.bucket_names["artifacts"]
-  artifacts_bucket_arn           = module.storage.bucket_arns["artifacts"]
   athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]
   data_kms_key_arn               = var.kms_key_arn
   sns_topic_arn                  = module.alerts.topic_arn
@@ -174,6 +172,7 @@ module "state_machine" {
   lambda_timeout_seconds   = var.lambda_timeout_seconds + 10
   # A FLEX run may first wait for spare capacity.
   glue_job_timeout_seconds = var.glue_job_timeout_minutes * 60 + 300 + (var.glue_execution_class == "FLEX" ? var.glue_flex_start_allowance_seconds : 0)
+  glue_retry_seconds       = var.glue_retry_seconds
   # A model cannot run longer than the run it belongs to.
   model_timeout_seconds = var.state_machine_timeout_seconds
   timeout_seconds       = var.state_machine_timeout_seconds

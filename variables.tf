@@ -168,6 +168,17 @@ variable "glue_job_timeout_minutes" {
   default     = 60
 }
 
+variable "glue_retry_seconds" {
+  description = "Seconds before a failed conversion job run is tried once more (with the same run id: it converges from what the failed run left)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.glue_retry_seconds >= 1 && floor(var.glue_retry_seconds) == var.glue_retry_seconds
+    error_message = "glue_retry_seconds must be a whole number of seconds, at least 1."
+  }
+}
+
 variable "lambda_zip_path" {
   description = "Path of the deployment package built by `make build`."
   type        = string

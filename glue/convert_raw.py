@@ -6,28 +6,31 @@ file. For each source, the job reads the raw files under `<raw_root><raw_prefix>
 day=DD[/hour=HH]/` of every UTC arrival partition of `--arrival_start_date`..`--arrival_end_date`
 that exists, in the declared format (JSON lines, CSV, Parquet; `.gz` and other compressions by
 extension), converts them to the declared ODS columns (typed; values converted, not cleaned:
-cleaning is DWD's job) and writes Parquet (snappy) under `<ods_root><source>/`, partitioned like
-the arrival. A line or row whose values do not convert to the declared types is malformed:
-dropped and counted.
+cleaning is DWD's job; a CSV value among the source's declared `null_values` is NULL) and writes
+Parquet (snappy) under `<ods_root><source>/`, partitioned like the arrival. A line or row whose
+values do not convert to the declared types is malformed: dropped, and counted per partition and
+raw file.
 
-Incremental per arrival partition: each converted ODS partition keeps a `_SOURCES` file (ignored
-by Athena and excluded from the crawl) recording the raw files it was made from, their names and
-sizes (Firehose never rewrites an object; a new delivery is a new name), and CONVERTER_VERSION. A
-partition whose raw files are the recorded ones is skipped, so a daily run converts the
-partitions that gained data; files not in the record are NEW. A partition without raw files is
-left as it is (raw data may have expired).
+The ledger (docs/contracts.md, "The ledger"): what the job did is durable state, never a
+hand-off that a retry could overwrite. Each converted ODS partition keeps a `_SOURCES` record
+(ignored by Athena, excluded from the crawl): the raw files it was made from (names and sizes:
+Firehose never rewrites an object, a new delivery is a new name), the converter's version and
+the declared columns, the run that converted it, which of its files were new to that run, and
+what they held (well-formed events by local event day in `--time_zone`, unparsable event times,
+malformed lines per file). A partition whose raw files, converter and columns are the recorded
+ones is skipped, so a daily run converts the partitions that gained data. Per source and run,
+the ledger entry `<ods_root><source>/_ledger/runs/<run_id>.json` lists every partition the run
+converted, with the same facts: the catalog step registers its partitions, the restatement
+reads its event days, and they stay there until a successful run has published those days.
 
-Re-running a window replaces exactly the partitions it converts: each one's ODS directory is
-deleted first (so no stale file survives), then written with dynamic partition overwrite, which
-leaves every other partition alone; its `_SOURCES` is written last, so an interrupted run
-converts it again next time. `--force true` converts every partition of the window.
-
-Change report: for every source, always (also when nothing was converted) and last, the job
-writes `<changes_path><source>.json`: the ODS partitions this run wrote, the ODS columns as Hive
-types (what a crawler infers from the Parquet), the events read from NEW raw files counted by
-their local event day in `--time_zone` (events whose time cannot be parsed are counted apart),
-and the run's event and malformed-line counts. The catalog step registers the partitions and the
-restatement knows which earlier days received late data (docs/contracts.md, "Change report").
+Each source's side effects are separate steps, in this order: its ODS partitions are replaced
+(`write_ods`: each one's directory deleted, then written with dynamic partition overwrite, which
+leaves every other partition alone), then its ledger entry is written (`write_ledger_entry`,
+one object), then each partition's `_SOURCES` (`record_partitions`). A run that stops anywhere
+loses nothing: a partition without its new record is converted again by the next attempt or
+run; an entry is written before the records it covers, and a retry of the same run (same
+`--run_id`) writes the entry again with every partition the run converted, those recorded by
+an earlier attempt included. A source without raw data in the window writes nothing.
 
 Plain SparkSession API (no awsglue), so the same script runs on AWS Glue 5.0 and on local Spark
 3.5.4. Paths are Hadoop paths: s3:// on Glue, local directories locally. Arguments follow Glue's
@@ -35,11 +38,10 @@ convention (`--name value`):
 
     convert_raw.py --sources <base64> --raw_root s3://raw/ --ods_root s3://curated/ods/ \
         --time_zone Europe/Brussels --arrival_start_date 2026-11-19 \
-        --arrival_end_date 2026-11-21 --run_id 20261121t030000z_ab12cd34 \
-        --changes_path s3://artifacts/changes/20261121t030000z_ab12cd34/
+        --arrival_end_date 2026-11-21 --run_id 20261121t030000z_ab12cd34
 
-Without `--changes_path`, reports go to `<changes_root><run_id>/`; without `--run_id`, the run id
-is Glue's own `--JOB_RUN_ID`. Glue's other arguments (--JOB_NAME, --TempDir, ...) are ignored.
+Without `--run_id`, the run id is Glue's own `--JOB_RUN_ID`. Glue's other arguments
+(--JOB_NAME, --TempDir, ...) are ignored.
 """
 
 from __future__ import annotations
@@ -63,8 +65,12 @@ logger = logging.getLogger("convert_raw")
 
 # Part of every partition's _SOURCES record: bump it when the conversion changes, and the next
 # runs convert their windows again (all their files then count as new).
-CONVERTER_VERSION = "2"
+CONVERTER_VERSION = "3"
 SOURCES_FILE = "_SOURCES"
+# Under each source's ODS folder: `_ledger/runs/<run_id>.json` (hidden from Athena and Spark by
+# its leading underscore, excluded from the crawl).
+LEDGER_FOLDER = "_ledger"
+LEDGER_VERSION = 1
 ARRIVAL_PARTITIONS = {
     "hourly": ("year", "month", "day", "hour"),
     "daily": ("year", "month", "day"),
@@ -99,10 +105,6 @@ class JobArgumentError(ValueError):
     """A job argument is missing or invalid; nothing has been read or written."""
 
 
-class NoRawDataError(RuntimeError):
-    """No declared source has a raw arrival partition in the window; nothing was deleted."""
-
-
 # -- arguments and the declaration ---------------------------------------------------------
 
 
@@ -127,6 +129,8 @@ class SourceSpec:
     event_time_zone: str | None = None
     delimiter: str = ","
     header: bool = True
+    # CSV values read as NULL (the declaration's `null_values`; by default the empty value).
+    null_values: tuple[str, ...] = ("",)
 
     @property
     def partition_keys(self) -> tuple[str, ...]:
@@ -138,7 +142,6 @@ class JobArguments:
     sources: tuple[SourceSpec, ...]
     raw_root: str
     ods_root: str
-    changes_path: str
     time_zone: str
     arrival_start_date: dt.date
     arrival_end_date: dt.date
@@ -170,13 +173,8 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
     missing = [f"--{name}" for name in (*required, "arrival_start_date", "arrival_end_date")]
     missing = [name for name in missing if not values.get(name[2:])]
     run_id = values.get("run_id") or values.get("JOB_RUN_ID", "")
-    changes_path = values.get("changes_path") or (
-        f"{_folder(values['changes_root'])}{run_id}/" if values.get("changes_root") else ""
-    )
     if not run_id:
         missing.append("--run_id")
-    if not changes_path:
-        missing.append("--changes_path (or --changes_root)")
     if missing:
         raise JobArgumentError(f"missing job argument(s): {', '.join(missing)}")
     start = _date(values["arrival_start_date"], "arrival_start_date")
@@ -198,7 +196,6 @@ def parse_arguments(argv: Sequence[str]) -> JobArguments:
         sources=decode_sources(values["sources"]),
         raw_root=_folder(values["raw_root"]),
         ods_root=_folder(values["ods_root"]),
-        changes_path=_folder(changes_path),
         time_zone=values["time_zone"],
         arrival_start_date=start,
         arrival_end_date=end,
@@ -271,7 +268,16 @@ def _source_spec(entry: Mapping[str, Any]) -> SourceSpec:
         event_time_zone=event_time.get("time_zone"),
         delimiter=str(file_format.get("delimiter") or ","),
         header=file_format.get("header") is not False,
+        null_values=_null_values(name, file_format.get("null_values")),
     )
+
+
+def _null_values(name: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ("",)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"source {name!r}: null_values {value!r} must be a list of strings")
+    return tuple(value)
 
 
 def spark_type(hive_type: str) -> T.DataType:
@@ -311,6 +317,11 @@ def raw_root_of(arguments: JobArguments, source: SourceSpec) -> str:
 
 def ods_root_of(arguments: JobArguments, source: SourceSpec) -> str:
     return f"{arguments.ods_root}{source.name}/"
+
+
+def ledger_entry_path(arguments: JobArguments, source: SourceSpec) -> str:
+    """The source's ledger entry of this run (docs/contracts.md, "The ledger")."""
+    return f"{ods_root_of(arguments, source)}{LEDGER_FOLDER}/runs/{arguments.run_id}.json"
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -394,22 +405,96 @@ class HadoopFileSystem:
             stream.close()
 
 
-def sources_record(files: Iterable[RawFile]) -> str:
-    """The `_SOURCES` of a converted partition: the converter and the raw files read."""
-    entries = [{"name": f.name, "size": f.size} for f in sorted(files, key=lambda f: f.name)]
-    return json.dumps({"converter": CONVERTER_VERSION, "files": entries}, sort_keys=True) + "\n"
+@dataclass
+class PartitionFacts:
+    """What one conversion of a partition found in its NEW raw files: the part of its
+    `_SOURCES` record and of the run's ledger entry that is the same in both."""
+
+    new_files: list[str] = field(default_factory=list)
+    event_days: dict[str, int] = field(default_factory=dict)
+    unparsable_event_times: int = 0
+    malformed_lines: int = 0
+    malformed_files: dict[str, int] = field(default_factory=dict)
+    has_rows: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new_files": sorted(self.new_files),
+            "event_days": dict(sorted(self.event_days.items())),
+            "unparsable_event_times": self.unparsable_event_times,
+            "malformed_lines": self.malformed_lines,
+            "malformed_files": dict(sorted(self.malformed_files.items())),
+            "has_rows": self.has_rows,
+        }
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> PartitionFacts:
+        return cls(
+            new_files=[str(name) for name in record["new_files"]],
+            event_days={str(day): int(count) for day, count in record["event_days"].items()},
+            unparsable_event_times=int(record["unparsable_event_times"]),
+            malformed_lines=int(record["malformed_lines"]),
+            malformed_files={str(k): int(v) for k, v in record["malformed_files"].items()},
+            has_rows=bool(record["has_rows"]),
+        )
 
 
-def recorded_files(text: str | None) -> set[tuple[str, int]] | None:
-    """The (name, size) of the raw files a `_SOURCES` records; None when there is no record
-    this converter can trust (absent, another converter version, an older format)."""
+@dataclass(frozen=True)
+class SourcesRecord:
+    """A partition's `_SOURCES`, as far as this converter can trust it."""
+
+    files: frozenset[tuple[str, int]]
+    columns: tuple[tuple[str, str], ...]
+    run_id: str
+    facts: PartitionFacts
+
+    def baseline(self, run_id: str) -> frozenset[tuple[str, int]]:
+        """The files the partition held before `run_id` converted it: a retry of the run that
+        wrote this record counts the files that run found new as new again."""
+        if self.run_id != run_id:
+            return self.files
+        new = set(self.facts.new_files)
+        return frozenset(f for f in self.files if f[0] not in new)
+
+
+def declared_columns(source: SourceSpec) -> tuple[tuple[str, str], ...]:
+    """The ODS columns as the job writes them (Hive types), the partition keys apart."""
+    keys = set(source.partition_keys)
+    return tuple(
+        (f.name, f.dataType.simpleString()) for f in ods_schema(source).fields if f.name not in keys
+    )
+
+
+def sources_record(
+    files: Iterable[RawFile], source: SourceSpec, run_id: str, facts: PartitionFacts
+) -> str:
+    """The `_SOURCES` of a converted partition: the converter, the declared columns, the raw
+    files read, and what the converting run found in those of them that were new."""
+    record = {
+        "converter": CONVERTER_VERSION,
+        "columns": [{"name": n, "type": t} for n, t in declared_columns(source)],
+        "run_id": run_id,
+        "files": [{"name": f.name, "size": f.size} for f in sorted(files, key=lambda f: f.name)],
+        **facts.as_dict(),
+    }
+    return json.dumps(record, sort_keys=True) + "\n"
+
+
+def read_record(text: str | None) -> SourcesRecord | None:
+    """A `_SOURCES` this converter can trust; None when absent, of another converter version
+    or of an older format (its partition is then converted again, all its files new)."""
     if text is None:
         return None
     try:
         record = json.loads(text)
         if record.get("converter") != CONVERTER_VERSION:
             return None
-        return {(str(f["name"]), int(f["size"])) for f in record["files"]}
+        return SourcesRecord(
+            files=frozenset((str(f["name"]), int(f["size"])) for f in record["files"]),
+            columns=tuple((str(c["name"]), str(c["type"])) for c in record["columns"]),
+            run_id=str(record["run_id"]),
+            facts=PartitionFacts.of(record),
+        )
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
 
@@ -428,28 +513,40 @@ class SourcePlan:
     source: SourceSpec
     partitions_with_raw_data: int = 0
     work: list[PartitionWork] = field(default_factory=list)
+    # Partitions an earlier attempt of this run converted and recorded: part of its entry.
+    recorded: dict[tuple[str, ...], PartitionFacts] = field(default_factory=dict)
 
 
 def plan_source(
     filesystem: HadoopFileSystem, arguments: JobArguments, source: SourceSpec
 ) -> SourcePlan:
-    """The source's arrival partitions whose raw files differ from their record."""
+    """The source's arrival partitions whose raw files, converter or declared columns differ
+    from their record; and those this run already converted (an earlier attempt)."""
     plan = SourcePlan(source)
     raw_root, ods_root = raw_root_of(arguments, source), ods_root_of(arguments, source)
     keys = source.partition_keys
+    columns = declared_columns(source)
     start, end = arguments.arrival_start_date, arguments.arrival_end_date
     for values in arrival_partitions(source.arrival, start, end):
         files = filesystem.data_files(partition_path(raw_root, keys, values))
         if not files:
             continue
         plan.partitions_with_raw_data += 1
-        recorded = recorded_files(
+        record = read_record(
             filesystem.read_text(f"{partition_path(ods_root, keys, values)}/{SOURCES_FILE}")
         )
         current = {(f.name, f.size) for f in files}
-        if recorded is not None and recorded == current and not arguments.force:
+        # Converted under other declared columns: converted again; when a column it has is
+        # gone or has another type its values may read otherwise, and all its files are new.
+        redeclared = record is not None and record.columns != columns
+        if record is not None and redeclared and not set(record.columns) <= set(columns):
+            record = None
+        if record is not None and record.files == current and not (redeclared or arguments.force):
+            if record.run_id == arguments.run_id:
+                plan.recorded[values] = record.facts
             continue
-        new = [f for f in files if recorded is None or (f.name, f.size) not in recorded]
+        baseline = record.baseline(arguments.run_id) if record is not None else frozenset()
+        new = [f for f in files if (f.name, f.size) not in baseline]
         plan.work.append(PartitionWork(values, files, new))
     return plan
 
@@ -525,8 +622,18 @@ def _arrival_from_path(source: SourceSpec) -> list[Column]:
     ]
 
 
+# Spark reads a CSV value equal to its `nullValue` option (by default the empty value) as NULL;
+# the declared null_values are applied by `convert` instead, so Spark's is set to a value no
+# text file holds.
+_NO_NULL_VALUE = "\u0000"
+
+
 def _read_csv(spark: SparkSession, source: SourceSpec, files: list[str]) -> DataFrame:
-    options = {"sep": source.delimiter, "header": str(source.header).lower()}
+    options = {
+        "sep": source.delimiter,
+        "header": str(source.header).lower(),
+        "nullValue": _NO_NULL_VALUE,
+    }
     groups: dict[tuple[str, ...], list[str]] = {}
     if source.header:
         # Fields are found by name in each file's own header: when a source gains, drops or
@@ -577,15 +684,17 @@ def convert(raw: DataFrame, source: SourceSpec) -> DataFrame:
     if missing:
         raise JobArgumentError(f"source {source.name!r}: the raw files have no field(s) {missing}")
     # JSON is parsed to the declared types; other formats are cast, and a value that does
-    # not survive the cast makes the record malformed.
+    # not survive the cast makes the record malformed. A CSV value among the declared
+    # null_values is NULL, whatever the column's type.
+    read = {c.field: _read_value(source, c.field) for c in source.columns}
     converted = [
         _quoted(c.field)
         if source.format == "json"
-        else F.expr(f"try_cast({_sql_name(c.field)} AS {c.type})")
+        else F.expr(f"try_cast({read[c.field]} AS {c.type})")
         for c in source.columns
     ]
     lost = [
-        _quoted(c.field).isNotNull() & value.isNull()
+        F.expr(read[c.field]).isNotNull() & value.isNull()
         for c, value in zip(source.columns, converted, strict=True)
         if source.format != "json"
     ]
@@ -597,6 +706,19 @@ def convert(raw: DataFrame, source: SourceSpec) -> DataFrame:
         *(F.col(arrival_column(key)).alias(key) for key in source.partition_keys),
         malformed.alias(MALFORMED),
     )
+
+
+def _read_value(source: SourceSpec, field_name: str) -> str:
+    """A raw field as SQL: a CSV field whose text is a declared null value is NULL."""
+    name = _sql_name(field_name)
+    if source.format != "csv" or not source.null_values:
+        return name
+    markers = ", ".join(_sql_string(marker) for marker in source.null_values)
+    return f"(CASE WHEN {name} IN ({markers}) THEN NULL ELSE {name} END)"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def ods_rows(converted: DataFrame, source: SourceSpec) -> DataFrame:
@@ -625,32 +747,42 @@ def local_day(instant: Column, time_zone: str) -> Column:
     return F.to_date(F.from_utc_timestamp(instant, time_zone))
 
 
-# -- a source's run --------------------------------------------------------------------------
+# -- a source's conversion -------------------------------------------------------------------
 
 
 @dataclass
-class SourceResult:
-    partitions: list[tuple[str, ...]]
-    events: int = 0
+class SourceConversion:
+    """What converting a source's planned partitions found, per partition."""
+
+    facts: dict[tuple[str, ...], PartitionFacts] = field(default_factory=dict)
     malformed_lines: int = 0
-    event_days: dict[str, int] = field(default_factory=dict)
-    unparsable_event_times: int = 0
 
 
-def convert_source(
+def write_ods(
     spark: SparkSession, filesystem: HadoopFileSystem, arguments: JobArguments, plan: SourcePlan
-) -> SourceResult:
+) -> SourceConversion:
+    """Side effect: the plan's ODS partitions replaced (each one's directory deleted, then
+    written with dynamic partition overwrite); returns what the conversion counted."""
     source = plan.source
-    result = SourceResult(partitions=[work.values for work in plan.work])
+    conversion = SourceConversion({work.values: PartitionFacts() for work in plan.work})
     if not plan.work:
-        return result
+        return conversion
     files = [f.path for work in plan.work for f in work.files]
     raw = read_raw(spark, source, raw_root_of(arguments, source), files)
     observation = Observation(f"convert_{source.name}")
-    converted = convert(raw, source).observe(
-        observation,
-        F.count(F.lit(1)).alias("records"),
-        F.count_if(F.col(MALFORMED)).alias("malformed"),
+    # The files that hold malformed lines (usually none), counted per file afterwards: the
+    # file's name is taken for a malformed line only (an observation cannot call
+    # input_file_name itself: it is not deterministic).
+    bad_file = F.when(F.col(MALFORMED), F.input_file_name()).alias("_malformed_file")
+    converted = (
+        convert(raw, source)
+        .select("*", bad_file)
+        .observe(
+            observation,
+            F.count_if(F.col(MALFORMED)).alias("malformed"),
+            # as JSON text: py4j hands an array back as a Java object
+            F.to_json(F.collect_set("_malformed_file")).alias("malformed_files"),
+        )
     )
     ods_root = ods_root_of(arguments, source)
     for work in plan.work:
@@ -664,36 +796,70 @@ def convert_source(
         .parquet(ods_root)
     )
     metrics = observation.get
-    result.malformed_lines = int(metrics["malformed"] or 0)
-    result.events = int(metrics["records"] or 0) - result.malformed_lines
-    days = new_event_days(spark, filesystem, arguments, plan)
-    result.unparsable_event_times = days.pop(None, 0)
-    result.event_days = {day: count for day, count in sorted(days.items()) if day and count}
-    # Last: a partition is only taken as converted once its data is completely written.
+    conversion.malformed_lines = int(metrics["malformed"] or 0)
     for work in plan.work:
-        record_path = partition_path(ods_root, source.partition_keys, work.values)
-        filesystem.write_text(f"{record_path}/{SOURCES_FILE}", sources_record(work.files))
-    return result
+        directory = partition_path(ods_root, source.partition_keys, work.values)
+        facts = conversion.facts[work.values]
+        facts.new_files = [f.name for f in work.new_files]
+        # no directory when none of the partition's records was well-formed
+        facts.has_rows = filesystem.exists(directory)
+    bad_files = json.loads(metrics["malformed_files"] or "[]")
+    if bad_files:
+        count_malformed(spark, arguments, plan, bad_files, conversion)
+    count_new_events(spark, filesystem, arguments, plan, conversion)
+    return conversion
 
 
-def new_event_days(
-    spark: SparkSession, filesystem: HadoopFileSystem, arguments: JobArguments, plan: SourcePlan
-) -> dict[str | None, int]:
-    """The well-formed events of the plan's NEW raw files by local day in --time_zone (None:
-    the event time cannot be parsed), after the conversion.
+def count_malformed(
+    spark: SparkSession,
+    arguments: JobArguments,
+    plan: SourcePlan,
+    files: list[str],
+    conversion: SourceConversion,
+) -> None:
+    """The malformed lines of the files that hold some, per partition and file: those files
+    are read again (a file of well-formed lines only, the usual case, never is)."""
+    source = plan.source
+    raw = read_raw(spark, source, raw_root_of(arguments, source), files)
+    rows = (
+        _with_file(raw, source)
+        .where(F.col(MALFORMED))
+        .groupBy(*source.partition_keys, "_file")
+        .count()
+        .collect()
+    )
+    for row in rows:
+        values = tuple(str(row[key]) for key in source.partition_keys)
+        facts = conversion.facts.get(values)
+        if facts is None:
+            continue
+        name = str(row["_file"]).rstrip("/").rsplit("/", 1)[-1]
+        facts.malformed_files[name] = facts.malformed_files.get(name, 0) + int(row["count"])
+        facts.malformed_lines += int(row["count"])
+
+
+def count_new_events(
+    spark: SparkSession,
+    filesystem: HadoopFileSystem,
+    arguments: JobArguments,
+    plan: SourcePlan,
+    conversion: SourceConversion,
+) -> None:
+    """The well-formed events of the plan's NEW raw files, per partition, by local day in
+    --time_zone (events whose time cannot be parsed are counted apart), after the conversion.
 
     A converted partition whose raw files are all new holds exactly their events in its ODS
     Parquet, just written: only its event-time column is read back, and each distinct time is
     parsed once (parsing every event's time inside the conversion took a third of the job).
     The new files of a partition that also has older files are converted again, alone."""
     source = plan.source
-    ods_root, keys = ods_root_of(arguments, source), source.partition_keys
+    ods_root, keys = ods_root_of(arguments, source), list(source.partition_keys)
     written = [
-        directory
+        partition_path(ods_root, keys, work.values)
         for work in plan.work
-        if work.new_files and len(work.new_files) == len(work.files)
-        # no directory when none of the partition's records was well-formed
-        if filesystem.exists(directory := partition_path(ods_root, keys, work.values))
+        if work.new_files
+        and len(work.new_files) == len(work.files)
+        and conversion.facts[work.values].has_rows
     ]
     late_files = [
         f.path
@@ -701,31 +867,48 @@ def new_event_days(
         if work.new_files and len(work.new_files) < len(work.files)
         for f in work.new_files
     ]
+    columns = [source.event_column, *keys]
     times: list[DataFrame] = []
     if written:
-        data_columns = T.StructType([f for f in ods_schema(source).fields if f.name not in keys])
-        times.append(spark.read.schema(data_columns).parquet(*written))
+        # basePath: the partition keys come from the directories, as declared (strings)
+        reader = spark.read.schema(ods_schema(source)).option("basePath", ods_root)
+        times.append(reader.parquet(*written).select(*columns))
     if late_files:
         # The new files alone may lack a field the others have: NULL in their rows.
         raw = _with_declared_fields(
             read_raw(spark, source, raw_root_of(arguments, source), late_files), source
         )
-        times.append(ods_rows(convert(raw, source), source))
+        times.append(ods_rows(convert(raw, source), source).select(*columns))
     if not times:
-        return {}
-    frame = times[0].select(source.event_column)
+        return
+    frame = times[0]
     for other in times[1:]:
-        frame = frame.union(other.select(source.event_column))
-    by_time = frame.groupBy(source.event_column).agg(F.count(F.lit(1)).alias("events"))
+        frame = frame.union(other)
+    by_time = frame.groupBy(*columns).agg(F.count(F.lit(1)).alias("events"))
+    # (named apart from the partition key `day`)
+    day = local_day(event_instant(source), arguments.time_zone).alias("_event_day")
     rows = (
-        by_time.select(local_day(event_instant(source), arguments.time_zone).alias("day"), "events")
-        .groupBy("day")
+        by_time.select(day, *keys, "events")
+        .groupBy("_event_day", *keys)
         .agg(F.sum("events").alias("events"))
         .collect()
     )
-    return {
-        (None if row["day"] is None else row["day"].isoformat()): int(row["events"]) for row in rows
-    }
+    for row in rows:
+        facts = conversion.facts.get(tuple(str(row[key]) for key in keys))
+        if facts is None:
+            continue
+        events = int(row["events"])
+        if row["_event_day"] is None:
+            facts.unparsable_event_times += events
+        elif events:
+            day_text = row["_event_day"].isoformat()
+            facts.event_days[day_text] = facts.event_days.get(day_text, 0) + events
+
+
+def _with_file(raw: DataFrame, source: SourceSpec) -> DataFrame:
+    """`convert`'s output with the raw file each record came from, in `_file`."""
+    converted = convert(raw, source)
+    return converted.select("*", F.input_file_name().alias("_file"))
 
 
 def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
@@ -736,38 +919,77 @@ def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
     return raw.select("*", *(F.lit(None).cast("string").alias(field) for field in absent))
 
 
-def change_report(
-    arguments: JobArguments, source: SourceSpec, result: SourceResult, schema: T.StructType
-) -> dict[str, Any]:
-    ods_root = ods_root_of(arguments, source)
-    keys = source.partition_keys
-    return {
-        "source": source.name,
-        "run_id": arguments.run_id,
-        "ods_table": source.name,
-        "partition_keys": list(keys),
-        "partitions": [
-            {"values": list(values), "location": partition_path(ods_root, keys, values) + "/"}
-            for values in result.partitions
-        ],
-        # Spark's simpleString of these types is the Hive type a crawler infers.
-        "columns": [
-            {"name": f.name, "type": f.dataType.simpleString()}
-            for f in schema.fields
-            if f.name not in keys
-        ],
-        "event_days": result.event_days,
-        "events": result.events,
-        "malformed_lines": result.malformed_lines,
-        "unparsable_event_times": result.unparsable_event_times,
-    }
-
-
 def ods_schema(source: SourceSpec) -> T.StructType:
     """The ODS table's columns as written (declared types, then the partition keys)."""
     fields = [T.StructField(c.name, spark_type(c.type)) for c in source.columns]
     fields += [T.StructField(key, T.StringType()) for key in source.partition_keys]
     return T.StructType(fields)
+
+
+# -- the ledger --------------------------------------------------------------------------------
+
+
+def ledger_entry(
+    arguments: JobArguments, plan: SourcePlan, conversion: SourceConversion
+) -> dict[str, Any]:
+    """The source's ledger entry of this run: every partition the run converted (in this
+    attempt, or in an earlier one whose records are in place), with what it found."""
+    source = plan.source
+    keys = source.partition_keys
+    ods_root = ods_root_of(arguments, source)
+    facts = {**plan.recorded, **conversion.facts}
+    partitions = [
+        {
+            "values": list(values),
+            "location": partition_path(ods_root, keys, values) + "/",
+            **facts[values].as_dict(),
+        }
+        for values in sorted(facts)
+    ]
+    event_days: dict[str, int] = {}
+    for item in facts.values():
+        for day, count in item.event_days.items():
+            event_days[day] = event_days.get(day, 0) + count
+    return {
+        "ledger": LEDGER_VERSION,
+        "source": source.name,
+        "run_id": arguments.run_id,
+        "ods_table": source.name,
+        "partition_keys": list(keys),
+        # What a crawler infers from the Parquet (Spark's simpleString is the Hive type).
+        "columns": [{"name": n, "type": t} for n, t in declared_columns(source)],
+        "partitions": partitions,
+        "event_days": dict(sorted(event_days.items())),
+        "new_events": sum(event_days.values())
+        + sum(item.unparsable_event_times for item in facts.values()),
+        "unparsable_event_times": sum(item.unparsable_event_times for item in facts.values()),
+        "malformed_lines": sum(item.malformed_lines for item in facts.values()),
+    }
+
+
+def write_ledger_entry(
+    filesystem: HadoopFileSystem, arguments: JobArguments, source: SourceSpec, entry: Any
+) -> None:
+    """Side effect: the source's ledger entry of this run (one object, replaced whole)."""
+    filesystem.write_text(ledger_entry_path(arguments, source), json.dumps(entry, indent=2) + "\n")
+
+
+def record_partitions(
+    filesystem: HadoopFileSystem,
+    arguments: JobArguments,
+    plan: SourcePlan,
+    conversion: SourceConversion,
+) -> None:
+    """Side effect: each converted partition's `_SOURCES`, last: a partition is taken as
+    converted once its data and the ledger entry naming it are completely written."""
+    source = plan.source
+    ods_root = ods_root_of(arguments, source)
+    for work in plan.work:
+        record_path = partition_path(ods_root, source.partition_keys, work.values)
+        filesystem.write_text(
+            f"{record_path}/{SOURCES_FILE}",
+            sources_record(work.files, source, arguments.run_id, conversion.facts[work.values]),
+        )
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -788,8 +1010,8 @@ def check_time_zones(spark: SparkSession, arguments: JobArguments) -> None:
 
 
 def run(spark: SparkSession, arguments: JobArguments) -> dict[str, dict[str, Any]]:
-    """Convert every source's changed partitions and write the change reports; returns the
-    reports by source."""
+    """Convert every source's changed partitions; returns the ledger entries written, by
+    source (a source without raw data in the window, or without any change, has none)."""
     # The event-time conversions assume it; Glue's default, set so that no setting changes it.
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     # No _SUCCESS marker in the tables' locations: the crawler would take it for data.
@@ -798,40 +1020,42 @@ def run(spark: SparkSession, arguments: JobArguments) -> dict[str, dict[str, Any
     )
     check_time_zones(spark, arguments)
     filesystem = HadoopFileSystem(spark)
-    plans = [plan_source(filesystem, arguments, source) for source in arguments.sources]
-    if not any(plan.partitions_with_raw_data for plan in plans):
-        names = ", ".join(source.name for source in arguments.sources)
-        raise NoRawDataError(
-            f"no raw arrival partition of any source ({names}) "
-            f"under {arguments.raw_root} for {arguments.arrival_start_date.isoformat()}.."
-            f"{arguments.arrival_end_date.isoformat()}"
-        )
-    reports = {}
-    for plan in plans:
-        result = convert_source(spark, filesystem, arguments, plan)
-        report = change_report(arguments, plan.source, result, ods_schema(plan.source))
-        # Last, after the source's partitions and records: the report says what is in place.
-        filesystem.write_text(
-            f"{arguments.changes_path}{plan.source.name}.json", json.dumps(report, indent=2) + "\n"
-        )
-        reports[plan.source.name] = report
-        _log_source(arguments, plan, result)
-    return reports
+    entries = {}
+    for source in arguments.sources:
+        plan = plan_source(filesystem, arguments, source)
+        conversion = write_ods(spark, filesystem, arguments, plan)
+        _log_source(arguments, plan, conversion)
+        if not plan.work and not plan.recorded:
+            continue
+        entry = ledger_entry(arguments, plan, conversion)
+        write_ledger_entry(filesystem, arguments, source, entry)
+        record_partitions(filesystem, arguments, plan, conversion)
+        entries[source.name] = entry
+    return entries
 
 
-def _log_source(arguments: JobArguments, plan: SourcePlan, result: SourceResult) -> None:
+def _log_source(arguments: JobArguments, plan: SourcePlan, conversion: SourceConversion) -> None:
     summary = {
         "source": plan.source.name,
+        "run_id": arguments.run_id,
         "window": [
             arguments.arrival_start_date.isoformat(),
             arguments.arrival_end_date.isoformat(),
         ],
         "partitions_with_raw_data": plan.partitions_with_raw_data,
         "partitions_converted": len(plan.work),
-        "events": result.events,
-        "malformed_lines": result.malformed_lines,
+        "partitions_converted_before": len(plan.recorded),
+        "malformed_lines": conversion.malformed_lines,
+        "malformed_files": sorted(
+            {name for facts in conversion.facts.values() for name in facts.malformed_files}
+        ),
     }
-    logger.info("converted source %s", json.dumps(summary))
+    if not plan.partitions_with_raw_data:
+        logger.info("no raw data for source %s", json.dumps(summary))
+    elif conversion.malformed_lines:
+        logger.warning("converted source with malformed lines %s", json.dumps(summary))
+    else:
+        logger.info("converted source %s", json.dumps(summary))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -48,8 +48,12 @@ class PipelineBusy(PipelineError):
 
 
 class RegisterFailed(PipelineError):
-    """The Glue Data Catalog rejected a new ODS partition, or a change report is unreadable."""
+    """The Glue Data Catalog rejected a new ODS partition or a table's declared schema."""
+
+
+class LedgerError(PipelineError):
+    """An object of the ledger is unreadable, or could not be written or deleted."""
 
 
 class SchemaNotSettled(PipelineError):
-    """After a crawl, a source's ODS table still differs from the schema the Glue job wrote."""
+    """A source's ODS partitions hold rows, yet after its crawl the table does not exist."""

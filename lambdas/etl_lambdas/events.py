@@ -238,14 +238,39 @@ class QueryStateEvent:
 
 
 @dataclass(frozen=True)
+class Settlement:
+    """What a successful run of every model settles: its window's days for every source, and
+    per source the days it restated or reported ({"window": {...}, "days": {source: [...]}})."""
+
+    window: DateRange
+    days: dict[str, list[date]]
+
+    @classmethod
+    def parse(cls, value: object) -> Settlement:
+        settle = _mapping(value, "settle")
+        window = _mapping(settle.get("window"), "settle window")
+        days = _mapping(settle.get("days"), "settle days")
+        parsed = DateRange(
+            parse_date("settle start_date", window.get("start_date")),
+            parse_date("settle end_date", window.get("end_date")),
+        )
+        by_source: dict[str, list[date]] = {}
+        for source, items in days.items():
+            if not isinstance(items, list):
+                raise InvalidRunRequest(f"settle days of {source!r} must be a list of dates")
+            by_source[str(source)] = [parse_date(f"settle day of {source}", d) for d in items]
+        return cls(parsed, by_source)
+
+
+@dataclass(frozen=True)
 class FinishEvent:
-    """{"status", "execution", "run_id"?, "reports"?: [keys], "consume"?: bool}."""
+    """{"status", "execution", "run_id"?, "settle"?: {...}}: a run of every model that
+    succeeded settles; any other gives the lease back only."""
 
     status: str
     execution_arn: str
     run_id: str | None
-    reports: list[str]
-    consume: bool
+    settle: Settlement | None
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> FinishEvent:
@@ -256,16 +281,13 @@ class FinishEvent:
         if not isinstance(arn, str) or not _EXECUTION_ARN.match(arn):
             raise InvalidRunRequest(f"execution {arn!r} is not an execution ARN")
         run = event.get("run_id")
-        reports = event.get("reports") or []
-        consume = event.get("consume", False)
-        if not isinstance(consume, bool):
-            raise InvalidRunRequest(f"consume {consume!r} must be true or false")
-        if status == SUCCEEDED and consume:
-            reports = _strings(reports, "reports") if reports else []
+        run_id = None if run is None else _run_id(run)
+        settle = event.get("settle")
+        if status == SUCCEEDED and settle is not None and run_id is None:
+            raise InvalidRunRequest("a run that settles days needs its run_id")
         return cls(
             status=str(status),
             execution_arn=arn,
-            run_id=None if run is None else _run_id(run),
-            reports=list(reports) if status == SUCCEEDED and consume else [],
-            consume=consume and status == SUCCEEDED,
+            run_id=run_id,
+            settle=Settlement.parse(settle) if status == SUCCEEDED and settle is not None else None,
         )

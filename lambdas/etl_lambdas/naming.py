@@ -32,9 +32,23 @@ def run_of_staging_table(name: str) -> str | None:
     return parts[1]
 
 
-def changes_prefix() -> str:
-    """Key prefix (artifacts bucket) of the Glue job's change reports, one folder per run."""
-    return "changes/"
+def ledger_prefix(source: str) -> str:
+    """Key prefix (curated bucket) of a source's ledger, beside its ODS data."""
+    return f"ods/{source}/_ledger/"
+
+
+def ledger_runs_prefix(source: str) -> str:
+    """Key prefix of the Glue job's ledger entries of a source, one object per run."""
+    return f"{ledger_prefix(source)}runs/"
+
+
+def ledger_entry_key(source: str, run_id: str) -> str:
+    return f"{ledger_runs_prefix(source)}{run_id}.json"
+
+
+def settled_key(source: str) -> str:
+    """The source's settled days: the last run that settled each event day."""
+    return f"{ledger_prefix(source)}settled.json"
 
 
 def ods_table(source: str) -> str:

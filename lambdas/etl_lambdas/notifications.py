@@ -72,18 +72,28 @@ def _innermost(state: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def success_message(event: dict[str, Any]) -> tuple[str, str]:
     plan = event.get("plan") or {}
+    register = event.get("register") or {}
     models = _models(event.get("results"))
     run = plan.get("run_id", "?")
     window = f"{plan.get('start_date', '?')}..{plan.get('end_date', '?')}"
     lines = [f"Run {run} SUCCEEDED for {window}.", ""]
+    lines += _catch_up_lines(plan)
     for model in models:
+        name = model.get("table", model.get("model"))
+        if model.get("skipped"):
+            lines.append(f"- {name}: SKIPPED, {model['skipped']}")
+            continue
         lines.append(
-            f"- {model.get('table', model.get('model'))}: "
-            f"{model.get('partitions', '?')} partition(s) published"
+            f"- {name}: {model.get('partitions', '?')} partition(s) published"
             + (f", {model['rows']} rows" if "rows" in model else "")
         )
+    intake = register.get("intake") or []
+    waiting = register.get("waiting_for_data") or []
+    lines += _intake_lines(intake, waiting)
+    lines += _schema_lines(register.get("schema_changes") or [])
     restated = event.get("restated") or []
     beyond = event.get("beyond_lookback") or []
+    future = event.get("future_events") or []
     if restated:
         lines += ["", "Restated for late data: " + ", ".join(_day_line(r) for r in restated)]
     if beyond:
@@ -92,17 +102,105 @@ def success_message(event: dict[str, Any]) -> tuple[str, str]:
             "Late data older than the look-back bound, NOT restated (re-run those days to "
             "include it): " + ", ".join(_day_line(r) for r in beyond),
         ]
+    if future:
+        lines += [
+            "",
+            "Events dated after the run's day, NOT published (check the sources' clocks): "
+            + ", ".join(_day_line(r) for r in future),
+        ]
     body = {
         "status": "SUCCEEDED",
         "run_id": run,
         "start_date": plan.get("start_date"),
         "end_date": plan.get("end_date"),
+        "caught_up": plan.get("caught_up"),
+        "missed": plan.get("missed"),
         "models": models,
+        "sources": intake,
+        "waiting_for_data": waiting,
+        "schema_changes": register.get("schema_changes") or [],
         "restated": restated,
         "beyond_lookback": beyond,
+        "future_events": future,
     }
     text = "\n".join(lines) + "\n\n" + json.dumps(body, indent=2, sort_keys=True)
     return subject(f"ETL run {run} SUCCEEDED {window}"), text
+
+
+def _catch_up_lines(plan: dict[str, Any]) -> list[str]:
+    lines = []
+    caught, missed = plan.get("caught_up"), plan.get("missed")
+    if isinstance(caught, dict):
+        lines.append(
+            f"Caught up {caught.get('start_date')}..{caught.get('end_date')}: no run had "
+            "published those days since the last one (an outage or failed runs)."
+        )
+    if isinstance(missed, dict):
+        lines.append(
+            f"NOT caught up {missed.get('start_date')}..{missed.get('end_date')}: older than "
+            "the look-back bound; run a backfill of those days."
+        )
+    return [*lines, ""] if lines else []
+
+
+def _intake_lines(intake: list[Any], waiting: list[Any]) -> list[str]:
+    """Per source: what the run's conversion took in, and what it dropped."""
+    lines = []
+    for row in intake:
+        if not isinstance(row, dict):
+            continue
+        source = row.get("source")
+        if source in waiting:
+            lines.append(f"- source {source}: no data yet (its models are skipped until then)")
+            continue
+        line = (
+            f"- source {source}: {row.get('new_events', 0):,} new events in "
+            f"{row.get('partitions_converted', 0)} partition(s) converted"
+        )
+        if row.get("malformed_lines"):
+            line += f", {row['malformed_lines']:,} MALFORMED lines dropped" + _files(row)
+        if row.get("unparsable_event_times"):
+            line += f", {row['unparsable_event_times']:,} events without a readable event time"
+        lines.append(line)
+    listed = {row.get("source") for row in intake if isinstance(row, dict)}
+    lines += [
+        f"- source {name}: no data yet (its models are skipped until then)"
+        for name in waiting
+        if name not in listed
+    ]
+    return ["", "Sources:", *lines] if lines else []
+
+
+def _files(row: dict[str, Any]) -> str:
+    files = [
+        f"{f.get('partition', '')}{f.get('file')} ({f.get('lines')})"
+        for f in row.get("malformed_files") or []
+        if isinstance(f, dict)
+    ]
+    more = row.get("malformed_files_not_named") or 0
+    if more:
+        files.append(f"{more} more file(s)")
+    return f" (in {', '.join(files)})" if files else ""
+
+
+def _schema_lines(changes: list[Any]) -> list[str]:
+    lines = []
+    for change in changes:
+        if not isinstance(change, dict):
+            continue
+        retyped = ", ".join(
+            f"{t.get('column')} {t.get('from')} -> {t.get('to')}" for t in change.get("retyped", [])
+        )
+        line = f"- {change.get('table')}: columns set to the declaration ({retyped or 'renamed'})"
+        again = change.get("convert_again")
+        if isinstance(again, dict):
+            line += (
+                f"; {change.get('unreadable_partitions')} older partition(s) keep types Athena "
+                "cannot read as the declared ones: convert them again with a backfill "
+                f"{again.get('start_date')}..{again.get('end_date')} (the raw files are kept)"
+            )
+        lines.append(line)
+    return ["", "Schema changes:", *lines] if lines else []
 
 
 def _day_line(row: object) -> str:
@@ -122,8 +220,12 @@ def failure_message(event: dict[str, Any]) -> tuple[str, str]:
     state, error = _innermost(state, error)
     name = str(error.get("Error", "Error"))
     cause = _cause(error)
+    intake = event.get("intake") or []
+    waiting = event.get("waiting_for_data") or []
+    converted = "\n".join(_intake_lines(intake, waiting)).strip()
     text = (
         f"Execution {execution} FAILED in {state}.\n\nError: {name}\nCause: {cause}\n\n"
+        + (f"{converted}\n\n" if converted else "")
         + json.dumps(
             {
                 "status": "FAILED",
@@ -132,6 +234,8 @@ def failure_message(event: dict[str, Any]) -> tuple[str, str]:
                 "error": name,
                 "cause": cause,
                 "input": event.get("input"),
+                "sources": intake,
+                "waiting_for_data": waiting,
             },
             indent=2,
             sort_keys=True,

@@ -195,6 +195,36 @@ def requested_models(value: object, known: Sequence[str]) -> list[str] | None:
     return list(dict.fromkeys(value))
 
 
+@dataclass(frozen=True)
+class CatchUp:
+    """The days a run adds before its window because no run published them (an outage, or
+    failed runs): after the last settled day, within the look-back bound; older ones are
+    missed, and said so."""
+
+    caught_up: DateRange | None
+    missed: DateRange | None
+
+
+def catch_up(
+    window: DateRange, last_settled: date | None, lookback_days: int, max_days: int
+) -> CatchUp:
+    """Days between the last day a run settled and the window, as far back as the look-back
+    bound (and the longest run) allows. A deployment that never settled a day catches up
+    nothing: its first run publishes what it is asked for."""
+    if last_settled is None or last_settled >= window.start - timedelta(days=1):
+        return CatchUp(None, None)
+    gap = DateRange(last_settled + timedelta(days=1), window.start - timedelta(days=1))
+    earliest = max(
+        window.start - timedelta(days=lookback_days), window.end - timedelta(days=max_days - 1)
+    )
+    first = max(gap.start, earliest)
+    caught = DateRange(first, gap.end) if first <= gap.end else None
+    missed = (
+        DateRange(gap.start, min(gap.end, first - timedelta(days=1))) if gap.start < first else None
+    )
+    return CatchUp(caught, missed)
+
+
 def build_run(
     request: Mapping[str, object],
     *,
@@ -205,13 +235,21 @@ def build_run(
     max_days: int,
     lookback_days: int,
     known_models: Sequence[str],
+    last_settled: date | None = None,
 ) -> dict[str, Any]:
-    """The run the state machine carries: its id, window, arrival window, selected models."""
+    """The run the state machine carries: its id, window (grown by the days to catch up,
+    for a run of every model), arrival window, selected models."""
     unknown_keys = set(request) - REQUEST_FIELDS
     if unknown_keys:
         raise InvalidRunRequest(f"unknown input field(s) {sorted(unknown_keys)}")
-    window = requested_range(request, now=now, time_zone=time_zone, max_days=max_days)
+    requested = requested_range(request, now=now, time_zone=time_zone, max_days=max_days)
     models = requested_models(request.get("models"), known_models)
+    behind = (
+        catch_up(requested, last_settled, lookback_days, max_days)
+        if models is None
+        else CatchUp(None, None)
+    )
+    window = DateRange(behind.caught_up.start, requested.end) if behind.caught_up else requested
     # Nothing arrives after the execution started: it bounds every arrival window.
     today_utc = execution_start.astimezone(UTC).date()
     arrivals = arrival_window(window.start, window.end, lookback_days, today_utc)
@@ -219,6 +257,9 @@ def build_run(
         "run_id": run_id(execution_name, execution_start),
         "start_date": window.start.isoformat(),
         "end_date": window.end.isoformat(),
+        "requested_start_date": requested.start.isoformat(),
+        "caught_up": behind.caught_up.as_dict() if behind.caught_up else None,
+        "missed": behind.missed.as_dict() if behind.missed else None,
         "today": execution_start.astimezone(ZoneInfo(time_zone)).date().isoformat(),
         "time_zone": time_zone,
         "lookback_days": lookback_days,

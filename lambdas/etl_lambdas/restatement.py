@@ -1,11 +1,12 @@
 """Late data, restated exactly: which earlier days each model must run again, and why.
 
-Pure: the restate step reads the change reports and passes them here. A day is restated
-when a conversion read NEW raw files holding events of that day (the reports count them
-per event day), the day lies outside the run's own window (before it, or after it when an
-earlier day is re-run and reads files that arrived late for a later one), and it is within
-the look-back bound. Older days are counted and reported, never silently dropped. Days on
-or after the run's `today` are not complete yet: their own scheduled run processes them.
+Pure: the restate step reads the ledger (etl_lambdas.ledger) and passes its open days here: the
+event days that received events since they were last settled, per source. A run restatement
+looks back only: an open day before the run's window is restated when it lies within the
+look-back bound, and counted and reported beyond it (never silently dropped); a day of the
+window is published by the window itself; a day after the window's end stays open, for its
+own run or a later run's look-back (a day is published by its own run, complete); a day after
+the run's `today` cannot have happened yet: its events are reported as dated in the future.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from etl_lambdas.catalog import TIERS, Catalog, Model
-from etl_lambdas.changes import ChangeReport
+from etl_lambdas.ledger import Conversion, Settled
 from etl_lambdas.planning import DateRange, ranges_of_days, whole_partitions
 
 DayCounts = dict[date, dict[str, int]]  # day -> source -> events
@@ -26,26 +27,52 @@ DayCounts = dict[date, dict[str, int]]  # day -> source -> events
 class Restatement:
     restated: DayCounts = field(default_factory=dict)
     beyond_lookback: DayCounts = field(default_factory=dict)
+    # Open days after the window's end: left open, for a later run.
+    later: DayCounts = field(default_factory=dict)
+    # Open days after the run's today: events dated in the future, reported and settled.
+    future: DayCounts = field(default_factory=dict)
 
     def days_for(self, sources: Iterable[str]) -> set[date]:
         wanted = set(sources)
         return {day for day, counts in self.restated.items() if wanted & set(counts)}
 
+    def settled_days(self, source: str) -> set[date]:
+        """The days this run settles for the source besides its window's: those it restated
+        and those it reported (too old to restate, or in the future)."""
+        return {
+            day
+            for counts in (self.restated, self.beyond_lookback, self.future)
+            for day, by_source in counts.items()
+            if source in by_source
+        }
+
+
+def open_days(conversions: Iterable[Conversion], settled: Mapping[str, Settled]) -> DayCounts:
+    """The events of each day that was settled before the run that converted them."""
+    counts: DayCounts = {}
+    for conversion in conversions:
+        marks = settled.get(conversion.source) or Settled(conversion.source)
+        for day, events in conversion.partition.event_days.items():
+            if events > 0 and marks.is_open(day, conversion.run_id):
+                by_source = counts.setdefault(day, {})
+                by_source[conversion.source] = by_source.get(conversion.source, 0) + events
+    return counts
+
 
 def restatement(
-    reports: Iterable[ChangeReport], window: DateRange, lookback_days: int, today: date
+    open_counts: DayCounts, window: DateRange, lookback_days: int, today: date
 ) -> Restatement:
     earliest = window.start - timedelta(days=lookback_days)
-    restated: DayCounts = {}
-    beyond: DayCounts = {}
-    for report in reports:
-        for day, events in report.event_days.items():
-            if events <= 0 or window.start <= day <= window.end or day >= today:
-                continue
-            target = restated if day >= earliest else beyond
-            counts = target.setdefault(day, {})
-            counts[report.source] = counts.get(report.source, 0) + events
-    return Restatement(restated, beyond)
+    result = Restatement()
+    for day, by_source in sorted(open_counts.items()):
+        if window.start <= day <= window.end:
+            continue  # the window publishes it
+        if day > window.end:
+            target = result.future if day > today else result.later
+        else:
+            target = result.restated if day >= earliest else result.beyond_lookback
+        target[day] = dict(by_source)
+    return result
 
 
 def upstream_sources(catalog: Catalog, model: Model) -> set[str]:
@@ -67,11 +94,12 @@ def upstream_sources(catalog: Catalog, model: Model) -> set[str]:
 
 
 def model_windows(
-    catalog: Catalog, model: Model, window: DateRange, restated: Restatement, today: date
+    catalog: Catalog, model: Model, window: DateRange, restated: Restatement
 ) -> list[DateRange]:
-    """The run's window plus the restated days of the model's sources, as whole partitions."""
+    """The run's window plus the restated days of the model's sources, as whole partitions,
+    none after the window's end (a month's partition holds the month up to it)."""
     days = set(window.days()) | restated.days_for(upstream_sources(catalog, model))
-    return whole_partitions(ranges_of_days(days), model.granularity, today - timedelta(days=1))
+    return whole_partitions(ranges_of_days(days), model.granularity, window.end)
 
 
 def tiers(
@@ -79,7 +107,6 @@ def tiers(
     selected: list[str] | None,
     window: DateRange,
     restated: Restatement,
-    today: date,
     item: Mapping[str, object],
 ) -> list[dict[str, object]]:
     """The state machine's work list: tiers in order, each with its models' items."""
@@ -91,9 +118,7 @@ def tiers(
                 **item,
                 "model": model.name,
                 "tier": model.tier,
-                "windows": [
-                    r.as_dict() for r in model_windows(catalog, model, window, restated, today)
-                ],
+                "windows": [r.as_dict() for r in model_windows(catalog, model, window, restated)],
             }
             for model in models
             if model.tier == tier

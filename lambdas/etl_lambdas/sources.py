@@ -59,7 +59,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
 _PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 _SOURCE_FIELDS = {"name", "description", "raw_prefix", "arrival", "format", "columns", "event_time"}
-_FORMAT_FIELDS = {"type", "delimiter", "header"}
+_FORMAT_FIELDS = {"type", "delimiter", "header", "null_values"}
+# Declared null values: a few short markers ("NA", "", "\\N", "null"), not a list of data.
+MAX_NULL_VALUES = 10
+MAX_NULL_VALUE_LENGTH = 32
 _COLUMN_FIELDS = {"name", "type", "field"}
 _EVENT_TIME_FIELDS = {"column", "format", "time_zone"}
 
@@ -85,6 +88,9 @@ class FileFormat:
     delimiter: str = ","
     # CSV only: with a header, columns are matched to fields by name; without, by position.
     header: bool = True
+    # CSV only: the values read as NULL, whatever the column's type (e.g. "NA" in a number
+    # column); by default the empty value. JSON has null, Parquet types its values.
+    null_values: tuple[str, ...] = ("",)
 
 
 @dataclass(frozen=True)
@@ -163,19 +169,17 @@ class JobArgument:
     """The Glue job's argument names (docs/contracts.md, "Glue job"), in Glue's `--name value`
     convention. The job's default arguments are set once with the job (Terraform's
     modules/glue_job; locally `default_job_arguments`); each run adds its arrival window, its
-    run id and where its change reports go (`run_job_arguments`, the begin step). The job's
+    run id, which names its ledger entries (`run_job_arguments`, the begin step). The job's
     script, glue/convert_raw.py, is deployed as one file and cannot import this module: it
     spells the names itself, and its tests give it arguments built here."""
 
     SOURCES = "--sources"
     RAW_ROOT = "--raw_root"
     ODS_ROOT = "--ods_root"
-    CHANGES_ROOT = "--changes_root"
     TIME_ZONE = "--time_zone"
     ARRIVAL_START_DATE = "--arrival_start_date"
     ARRIVAL_END_DATE = "--arrival_end_date"
     RUN_ID = "--run_id"
-    CHANGES_PATH = "--changes_path"
 
 
 def job_argument(document: Mapping[str, Any]) -> str:
@@ -185,27 +189,27 @@ def job_argument(document: Mapping[str, Any]) -> str:
 
 
 def default_job_arguments(
-    document: Mapping[str, Any], *, raw_root: str, ods_root: str, changes_root: str, time_zone: str
+    document: Mapping[str, Any], *, raw_root: str, ods_root: str, time_zone: str
 ) -> dict[str, str]:
     """The job's own arguments (the job's configuration, the same for every run)."""
     return {
         JobArgument.SOURCES: job_argument(document),
         JobArgument.RAW_ROOT: raw_root,
         JobArgument.ODS_ROOT: ods_root,
-        JobArgument.CHANGES_ROOT: changes_root,
         JobArgument.TIME_ZONE: time_zone,
     }
 
 
 def run_job_arguments(
-    *, arrival_start_date: str, arrival_end_date: str, run_id: str, changes_path: str
+    *, arrival_start_date: str, arrival_end_date: str, run_id: str
 ) -> dict[str, str]:
-    """What one run adds to the job's default arguments (Glue merges them over the defaults)."""
+    """What one run adds to the job's default arguments (Glue merges them over the defaults).
+    The run id names the run's ledger entries: a retry of the job, with the same run id,
+    writes the same ones."""
     return {
         JobArgument.ARRIVAL_START_DATE: arrival_start_date,
         JobArgument.ARRIVAL_END_DATE: arrival_end_date,
         JobArgument.RUN_ID: run_id,
-        JobArgument.CHANGES_PATH: changes_path,
     }
 
 
@@ -297,7 +301,8 @@ def _parse_format(value: object, here: str) -> FileFormat:
     if kind != "csv":
         extra = sorted(set(value) - {"type"})
         if extra:
-            raise SourceError(f"{here}: format {kind!r} takes no {extra} (CSV only)")
+            reason = " (JSON has null; Parquet types its values)" if "null_values" in extra else ""
+            raise SourceError(f"{here}: format {kind!r} takes no {extra} (CSV only){reason}")
         return FileFormat(type=kind)
     delimiter = value.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
@@ -305,7 +310,27 @@ def _parse_format(value: object, here: str) -> FileFormat:
     header = value.get("header", True)
     if not isinstance(header, bool):
         raise SourceError(f"{here}: CSV header {header!r} must be true or false")
-    return FileFormat(type="csv", delimiter=delimiter, header=header)
+    null_values = _parse_null_values(value.get("null_values", [""]), delimiter, here)
+    return FileFormat(type="csv", delimiter=delimiter, header=header, null_values=null_values)
+
+
+def _parse_null_values(value: object, delimiter: str, here: str) -> tuple[str, ...]:
+    """A short list of distinct strings, none holding the delimiter, a quote or a line break
+    (no CSV field could then hold it unquoted)."""
+    where = f"{here}: null_values {value!r}"
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise SourceError(f'{where} must be a list of strings, e.g. ["NA", ""]')
+    if len(value) > MAX_NULL_VALUES or len(set(value)) != len(value):
+        raise SourceError(f"{where} must be at most {MAX_NULL_VALUES} distinct strings")
+    for item in value:
+        if len(item) > MAX_NULL_VALUE_LENGTH or any(
+            c in item for c in (delimiter, '"', "\r", "\n")
+        ):
+            raise SourceError(
+                f"{where}: {item!r} must be at most {MAX_NULL_VALUE_LENGTH} characters, without "
+                "the delimiter, quotes or line breaks"
+            )
+    return tuple(value)
 
 
 def _parse_columns(value: object, partition_keys: tuple[str, ...], here: str) -> tuple[Column, ...]:

@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object on stdout (status, error, cause, models); logs go to stderr",
+        help="print one JSON object on stdout (status, error, cause, models, sources: malformed "
+        "lines per source); logs go to stderr",
     )
     run.add_argument(
         "--verbose",
@@ -345,7 +346,12 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     else:
         if result.models:
             out.print(render.models_table(result.models))
-        for line in render.late_data_lines(result.restated, result.beyond_lookback):
+        for line in [
+            *render.run_scope_lines(result.caught_up, result.missed, result.schema_changes),
+            *render.skipped_lines(result.models),
+            *render.source_lines(result.sources, result.waiting_for_data),
+            *render.late_data_lines(result.restated, result.beyond_lookback),
+        ]:
             out.print(line)
         out.print(render.status_line(result.status, _error_text(result)))
     if result.log_path is not None:

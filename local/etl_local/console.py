@@ -72,6 +72,9 @@ def models_table(models: Iterable[Any]) -> Table:
     table.add_column("partitions", justify="right")
     table.add_column("bytes read", justify="right")
     for model in models:
+        if getattr(model, "skipped", None):
+            table.add_row(model.model, model.tier, model.table, "[yellow]SKIPPED[/]", "-", "-")
+            continue
         table.add_row(
             model.model,
             model.tier,
@@ -81,6 +84,84 @@ def models_table(models: Iterable[Any]) -> Table:
             human_bytes(model.bytes_read),
         )
     return table
+
+
+def skipped_lines(models: Iterable[Any]) -> list[str]:
+    """Why each skipped model was skipped."""
+    return [
+        f"[yellow]Skipped[/] {escape(model.model)}: {escape(str(model.skipped))}"
+        for model in models
+        if getattr(model, "skipped", None)
+    ]
+
+
+def source_lines(sources: Sequence[Mapping[str, Any]], waiting: Sequence[str]) -> list[str]:
+    """Per source, what the run's conversion took in and dropped: new events, partitions,
+    malformed lines (and the files that held the most), events without a readable time."""
+    lines = []
+    for row in sources:
+        name = str(row.get("source"))
+        if name in waiting:
+            lines.append(f"[yellow]Source {escape(name)}:[/] no data yet")
+            continue
+        text = (
+            f"Source {escape(name)}: {int(row.get('new_events') or 0):,} new events in "
+            f"{int(row.get('partitions_converted') or 0):,} partition(s)"
+        )
+        malformed = int(row.get("malformed_lines") or 0)
+        if malformed:
+            files = [
+                f"{f.get('file')} ({int(f.get('lines') or 0):,})"
+                for f in row.get("malformed_files") or []
+            ]
+            more = int(row.get("malformed_files_not_named") or 0)
+            if more:
+                files.append(f"{more:,} more file(s)")
+            text += f", [bold red]{malformed:,} malformed lines dropped[/]"
+            text += f" in {escape(', '.join(files))}" if files else ""
+        unparsable = int(row.get("unparsable_event_times") or 0)
+        if unparsable:
+            text += f", {unparsable:,} events without a readable event time"
+        lines.append(text)
+    listed = {str(row.get("source")) for row in sources}
+    lines += [
+        f"[yellow]Source {escape(name)}:[/] no data yet" for name in waiting if name not in listed
+    ]
+    return lines
+
+
+def run_scope_lines(
+    caught_up: Mapping[str, Any] | None,
+    missed: Mapping[str, Any] | None,
+    schema_changes: Sequence[Mapping[str, Any]],
+) -> list[str]:
+    """Days the run caught up after an outage (or could not), and schemas it applied."""
+    lines = []
+    if caught_up:
+        lines.append(
+            f"[bold]Caught up[/] {caught_up.get('start_date')}..{caught_up.get('end_date')}: "
+            "no run had published those days"
+        )
+    if missed:
+        lines.append(
+            f"[bold yellow]Not caught up[/] {missed.get('start_date')}..{missed.get('end_date')}"
+            ": older than the look-back bound; backfill them (etl run --start ... --end ...)"
+        )
+    for change in schema_changes:
+        retyped = ", ".join(
+            f"{t.get('column')} {t.get('from')} -> {t.get('to')}" for t in change.get("retyped", [])
+        )
+        line = f"[bold]Schema[/] {escape(str(change.get('table')))} set to the declaration"
+        line += f" ({escape(retyped)})" if retyped else ""
+        again = change.get("convert_again")
+        if again:
+            line += (
+                f"; {change.get('unreadable_partitions')} older partition(s) keep types Athena "
+                f"cannot read as the new ones: etl run --start {again.get('start_date')} "
+                f"--end {again.get('end_date')} converts them again (raw files are kept)"
+            )
+        lines.append(line)
+    return lines
 
 
 def late_data_lines(

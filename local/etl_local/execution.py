@@ -43,6 +43,8 @@ class ModelSummary:
     rows_written: int
     partitions_written: int
     bytes_read: int
+    # Why the model was skipped (its sources have no rows in its days); None: it ran.
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,60 @@ class RunResult:
         """Days that received late data older than the look-back bound: not restated."""
         return _late_days(self.output, "beyond_lookback")
 
+    @property
+    def future_events(self) -> list[dict[str, Any]]:
+        """Days after the run's day that events are dated on: reported, not published."""
+        return _late_days(self.output, "future_events")
+
+    @property
+    def sources(self) -> list[dict[str, Any]]:
+        """Per declared source, what the run's conversion took in: new events, partitions
+        converted, malformed lines dropped (and in which files). From the Register step's
+        result, which a failed execution has too when it got that far."""
+        rows = self._register.get("intake")
+        return (
+            [dict(row) for row in rows if isinstance(row, Mapping)]
+            if isinstance(rows, list)
+            else []
+        )
+
+    @property
+    def waiting_for_data(self) -> list[str]:
+        """Declared sources that have no data yet."""
+        return [str(name) for name in self._register.get("waiting_for_data") or []]
+
+    @property
+    def schema_changes(self) -> list[dict[str, Any]]:
+        return [dict(change) for change in self._register.get("schema_changes") or []]
+
+    @property
+    def caught_up(self) -> dict[str, Any] | None:
+        """The days before its window the run published because no run had (an outage)."""
+        return self._plan.get("caught_up") or None
+
+    @property
+    def missed(self) -> dict[str, Any] | None:
+        """Unpublished days too old to catch up: to be backfilled."""
+        return self._plan.get("missed") or None
+
+    @property
+    def _register(self) -> Mapping[str, Any]:
+        return _step_result(
+            self.output, self.events, "register", ("Register", "RegisterAfterCrawl")
+        )
+
+    @property
+    def _plan(self) -> Mapping[str, Any]:
+        return _step_result(self.output, self.events, "run", ("Begin",))
+
     def to_json(self) -> dict[str, Any]:
         """The `etl run --json` document."""
         return {
             "status": self.status,
             "error": self.error,
             "cause": self.cause,
+            "caught_up": self.caught_up,
+            "missed": self.missed,
             "models": [
                 {
                     "model": m.model,
@@ -87,12 +137,32 @@ class RunResult:
                     "rows_written": int(m.rows_written),
                     "partitions_written": int(m.partitions_written),
                     "bytes_read": int(m.bytes_read),
+                    "skipped": m.skipped,
                 }
                 for m in self.models
             ],
+            "sources": self.sources,
+            "waiting_for_data": self.waiting_for_data,
+            "schema_changes": self.schema_changes,
             "restated": self.restated,
             "beyond_lookback": self.beyond_lookback,
+            "future_events": self.future_events,
         }
+
+
+def _step_result(
+    output: Any, events: list[StateEvent], key: str, states: tuple[str, ...]
+) -> Mapping[str, Any]:
+    """A top-level step's result (`$.<key>.Payload`): from the execution's output, or, when
+    it failed and has none, from the output of the last of `states` that exited."""
+    found = output.get(key) if isinstance(output, Mapping) else None
+    if not isinstance(found, Mapping):
+        exited = [
+            e for e in events if e.name in states and not e.path and isinstance(e.output, Mapping)
+        ]
+        found = exited[-1].output.get(key) if exited else None
+    payload = found.get("Payload") if isinstance(found, Mapping) else None
+    return payload if isinstance(payload, Mapping) else {}
 
 
 def _late_days(output: Any, key: str) -> list[dict[str, Any]]:
@@ -319,6 +389,7 @@ def model_summaries(output: Any, events: list[StateEvent] | None = None) -> list
             rows_written=int(item["rows"] or 0),
             partitions_written=int(item["partitions"] or 0),
             bytes_read=int(item.get("data_scanned_bytes") or 0),
+            skipped=str(item["skipped"]) if item.get("skipped") else None,
         )
     return list(by_model.values())
 

@@ -6,11 +6,12 @@ request is ever sent. IAM must still judge the run as AWS would: this module lis
 place, the requests of a run, and the runner has the authorizer evaluate them before the
 job reads anything (`read_requests`) and before its output is committed (`write_requests`).
 
-The job's contract (docs/contracts.md, "Raw events and the ODS table"): for each UTC arrival
-hour `year=YYYY/month=MM/day=DD/hour=HH` of its window it lists the raw objects of the hour
-and reads the hour's `_SOURCES` in the output (absent until the hour is first converted);
-an hour whose raw objects changed is read, its output folder is replaced (old objects
-deleted, new files written) and its `_SOURCES` written last.
+The job's contract (docs/contracts.md, "Raw events and the ODS table", "The ledger"): for
+each UTC arrival hour `year=YYYY/month=MM/day=DD/hour=HH` of its window it lists the raw
+objects of the hour and reads the hour's `_SOURCES` in the output (absent until the hour is
+first converted); an hour whose raw objects changed is read and its output folder replaced
+(old objects deleted, new files written); then the source's ledger entry of the run is
+written (`_ledger/runs/<run id>.json` under the output), then each such hour's `_SOURCES`.
 
 How those operations become requests follows Hadoop's S3A connector, documented in the
 hadoop-aws documentation ("Controlling the S3A Directory Marker Behavior") and in the cost
@@ -140,11 +141,17 @@ def write_requests(
     output: S3Location,
     converted: Mapping[str, Sequence[str]],
     hours: Sequence[HourState],
+    ledger_entries: Sequence[str] = (),
 ) -> list[S3Request]:
-    """Requests that replace the converted hours: `converted` maps an hour folder to the
-    relative names of the files the job wrote into it (its _SOURCES excluded)."""
+    """Requests that replace the converted hours and write the ledger: `converted` maps an
+    hour folder to the relative names of the files the job wrote into it (its _SOURCES
+    excluded); `ledger_entries` are the names of the entries written under `_ledger/runs/`."""
     before = {state.hour: state.output_keys for state in hours}
     requests: list[S3Request] = []
+    for name in ledger_entries:
+        key = output.key(f"_ledger/runs/{name}")
+        requests.append(S3Request.list_objects(output.bucket, key + "/", max_keys=1))
+        requests.append(S3Request.put_object(output.bucket, key))
     for hour in sorted(converted):
         hour_key = output.key(hour)
         existing = before.get(hour, ())

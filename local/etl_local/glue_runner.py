@@ -8,11 +8,13 @@ Glue's JobRunState (RUNNING, then SUCCEEDED or FAILED with ErrorMessage), so the
 Local Spark has no S3 connector; the script is given local paths instead of its s3://
 arguments (the contract allows any Hadoop path). Its raw root is the raw bucket's folder in
 the store, read in place (etl_local.object_store keeps each object at
-`<store>/<bucket>/<key>`). Its ODS root and changes path are staging directories on the same
-filesystem, the ODS one holding a copy of every declared source's `_SOURCES` of the window;
-the partitions the job converted (those whose `_SOURCES` it rewrote) then replace the
-bucket's by renaming the files into the store, one transaction per partition, `_SOURCES`
-last, and the change reports are committed after all of them, with their S3 locations.
+`<store>/<bucket>/<key>`). Its ODS root is a staging directory on the same filesystem, holding
+a copy of every declared source's `_SOURCES` of the window. When the script ends, whether it
+succeeded or failed, what it wrote is committed to the bucket as S3 would hold it (on Glue
+every write is in the bucket once made: a run that dies leaves what it wrote, and the ledger
+is how the next attempt converges from it): per source, the partitions it replaced or deleted
+(their files renamed into the store, one transaction per partition), then its ledger entry
+(with the S3 locations), then the partitions' new `_SOURCES`, the job's own order.
 The S3 requests of the run, modelled in etl_local.glue_access, are authorized as the job's
 role before the job starts and before its output is committed.
 """
@@ -42,7 +44,7 @@ from moto.glue import models as glue_models
 from etl_lambdas.sources import JobArgument, Source, SourceError, Sources, parse_sources
 from etl_local import glue_access
 from etl_local.glue_access import SOURCES_FILE, HourState, S3Location
-from etl_local.object_access import Authorize, ObjectAccess, S3Request, allow_all
+from etl_local.object_access import Authorize, ObjectAccess, allow_all
 from etl_local.object_store import ObjectStore, StagedFile
 
 logger = logging.getLogger(__name__)
@@ -207,7 +209,6 @@ class JobRunArguments:
     sources: Sources
     raw_root: S3Location
     ods_root: S3Location
-    changes: S3Location
     run_id: str
     days: list[date]
 
@@ -217,13 +218,8 @@ class JobRunArguments:
         required = (a.SOURCES, a.RAW_ROOT, a.ODS_ROOT, a.ARRIVAL_START_DATE, a.ARRIVAL_END_DATE)
         missing = [name for name in required if not arguments.get(name)]
         run_id = arguments.get(a.RUN_ID) or arguments.get("--JOB_RUN_ID", "")
-        changes = arguments.get(a.CHANGES_PATH) or (
-            f"{arguments[a.CHANGES_ROOT].rstrip('/')}/{run_id}/"
-            if arguments.get(a.CHANGES_ROOT) and run_id
-            else ""
-        )
-        if not changes:
-            missing.append(f"{a.CHANGES_PATH} (or {a.CHANGES_ROOT} and a run id)")
+        if not run_id:
+            missing.append(a.RUN_ID)
         if missing:
             raise GlueJobError(f"missing job argument(s): {', '.join(missing)}")
         try:
@@ -234,7 +230,6 @@ class JobRunArguments:
             sources=sources,
             raw_root=_location(a.RAW_ROOT, arguments[a.RAW_ROOT]),
             ods_root=_location(a.ODS_ROOT, arguments[a.ODS_ROOT]),
-            changes=_location(a.CHANGES_PATH, changes),
             run_id=run_id,
             days=_arrival_days(arguments[a.ARRIVAL_START_DATE], arguments[a.ARRIVAL_END_DATE]),
         )
@@ -271,7 +266,8 @@ class LocalGlueJob:
 
     def run(self, arguments: dict[str, str], principal: str = "") -> None:
         """Run the script with Glue-style arguments (`--name` -> value) as `principal` (the
-        job's role); raises on failure, and then nothing of the run is in the lake."""
+        job's role); raises on failure, and then what it wrote before failing is in the lake,
+        as on Glue."""
         job = JobRunArguments.of(arguments)
         access = ObjectAccess(self._objects, principal, self._authorize)
         started = time.monotonic()
@@ -279,7 +275,7 @@ class LocalGlueJob:
             runs = [self._source_run(job, source) for source in job.sources]
             for run in runs:
                 access.require_all(glue_access.read_requests(run.raw, run.output, run.partitions))
-            local_ods, local_changes = staging / "ods", staging / "changes"
+            local_ods = staging / "ods"
             recorded = {
                 run.source.name: self._stage_sources(run, local_ods / run.source.name)
                 for run in runs
@@ -289,14 +285,12 @@ class LocalGlueJob:
             local_paths = {
                 JobArgument.RAW_ROOT: f"{raw_directory}/",
                 JobArgument.ODS_ROOT: f"{local_ods}/",
-                JobArgument.CHANGES_PATH: f"{local_changes}/",
                 JobArgument.RUN_ID: job.run_id,
             }
             argv = [
                 *(item for name, value in local_paths.items() for item in (name, value)),
                 # Whatever else the job run was given (e.g. --force) reaches the script too.
-                *(item for name, value in arguments.items()
-                  if name not in local_paths and name != JobArgument.CHANGES_ROOT
+                *(item for name, value in arguments.items() if name not in local_paths
                   for item in (name, value)),
             ]  # fmt: skip
             staged_in = time.monotonic()
@@ -304,21 +298,11 @@ class LocalGlueJob:
                 self._run_script(argv)
             finally:
                 stop_spark_session()
-            script_done = time.monotonic()
-            converted = 0
-            for run in runs:
-                local = local_ods / run.source.name
-                partitions = _converted_partitions(local, recorded[run.source.name])
-                access.require_all(
-                    glue_access.write_requests(
-                        run.output,
-                        {part: [p.name for p in files] for part, files in partitions.items()},
-                        run.partitions,
-                    )
+                script_done = time.monotonic()
+                converted = sum(
+                    self._commit(job, run, local_ods, recorded[run.source.name], access)
+                    for run in runs
                 )
-                self._commit(run, local, partitions)
-                converted += len(partitions)
-            self._commit_reports(job, local_changes, local_ods, access)
             logger.info(
                 "glue job run",
                 extra={
@@ -393,61 +377,83 @@ class LocalGlueJob:
                 root.removeHandler(guard)
 
     def _commit(
-        self, run: _SourceRun, local_output: Path, converted: dict[str, list[Path]]
-    ) -> None:
-        """Replace each converted partition in the bucket: its old objects go, the new files
-        are renamed in, in one transaction; then its `_SOURCES`, as the script wrote it last."""
+        self,
+        job: JobRunArguments,
+        run: _SourceRun,
+        local_ods: Path,
+        recorded: dict[str, os.stat_result],
+        access: ObjectAccess,
+    ) -> int:
+        """What the script wrote for a source, in the script's order: each partition it
+        replaced (old objects out, new files renamed in, one transaction), its ledger entry,
+        then each partition's new `_SOURCES`. Returns how many partitions were replaced."""
+        local_output = local_ods / run.source.name
+        written = _written_partitions(local_output, run.partitions, recorded)
+        entries = sorted((local_output / LEDGER_RUNS).glob("*.json"))
+        access.require_all(
+            glue_access.write_requests(
+                run.output,
+                {part: [p.name for p in files] for part, (files, _) in written.items()},
+                run.partitions,
+                ledger_entries=[path.name for path in entries],
+            )
+        )
         before = {state.hour: state.output_keys for state in run.partitions}
         output = run.output
-        for partition, files in sorted(converted.items()):
+        for partition, (files, _) in sorted(written.items()):
             self._objects.commit_staged(
                 output.bucket,
                 [StagedFile(path, output.key(f"{partition}/{path.name}")) for path in files],
                 replacing=before.get(partition, ()),
             )
-            sources = local_output / partition / SOURCES_FILE
-            self._objects.commit_staged(
-                output.bucket, [StagedFile(sources, output.key(f"{partition}/{SOURCES_FILE}"))]
-            )
-
-    def _commit_reports(
-        self, job: JobRunArguments, local_changes: Path, local_ods: Path, access: ObjectAccess
-    ) -> None:
-        """The change reports, last, with each partition's S3 location for the local one."""
         local_root = f"{local_ods}/"
         ods_root = f"s3://{job.ods_root.bucket}/{job.ods_root.key()}".rstrip("/") + "/"
-        for path in sorted(local_changes.glob("*.json")):
-            report = json.loads(path.read_text(encoding="utf-8"))
-            for partition in report.get("partitions", []):
+        for path in entries:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            for partition in entry.get("partitions", []):
                 location = str(partition["location"])
                 if location.startswith(local_root):
                     partition["location"] = ods_root + location[len(local_root) :]
-            path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-            key = job.changes.key(path.name)
-            access.require(S3Request.put_object(job.changes.bucket, key))
-            self._objects.commit_staged(job.changes.bucket, [StagedFile(path, key)])
+            path.write_text(json.dumps(entry, indent=2) + "\n", encoding="utf-8")
+            key = output.key(f"{LEDGER_RUNS}/{path.name}")
+            self._objects.commit_staged(output.bucket, [StagedFile(path, key)])
+        for partition, (_, sources) in sorted(written.items()):
+            if sources is not None:
+                key = output.key(f"{partition}/{SOURCES_FILE}")
+                self._objects.commit_staged(output.bucket, [StagedFile(sources, key)])
+        return len(written)
 
 
-def _converted_partitions(
-    local_output: Path, recorded: dict[str, os.stat_result]
-) -> dict[str, list[Path]]:
-    """Partition folder -> data files, for every partition whose `_SOURCES` the job
-    (re)wrote."""
-    converted: dict[str, list[Path]] = {}
-    for sources in sorted(local_output.rglob(SOURCES_FILE)):
-        hour = sources.parent.relative_to(local_output).as_posix()
-        before = recorded.get(hour)
-        now = sources.stat()
-        if before is not None and (before.st_mtime_ns, before.st_size, before.st_ino) == (
-            now.st_mtime_ns,
-            now.st_size,
-            now.st_ino,
-        ):
-            continue  # unchanged raw files: the job left this hour alone
-        converted[hour] = sorted(
-            p for p in sources.parent.iterdir() if p.is_file() and not _is_spark_marker(p)
+# Where the script writes a source's ledger entries, under its ODS folder.
+LEDGER_RUNS = "_ledger/runs"
+
+
+def _written_partitions(
+    local_output: Path, partitions: list[HourState], recorded: dict[str, os.stat_result]
+) -> dict[str, tuple[list[Path], Path | None]]:
+    """Partition folder -> (data files, new `_SOURCES` or None), for every partition of the
+    window the script replaced or deleted: it wrote data files into it, or its `_SOURCES`
+    copy is gone or was rewritten."""
+    written: dict[str, tuple[list[Path], Path | None]] = {}
+    for state in partitions:
+        folder = local_output / state.hour
+        files = (
+            sorted(p for p in folder.iterdir() if p.is_file() and not _is_spark_marker(p))
+            if folder.is_dir()
+            else []
         )
-    return converted
+        sources = folder / SOURCES_FILE
+        now = sources.stat() if sources.is_file() else None
+        before = recorded.get(state.hour)
+        rewritten = now is not None and (
+            before is None
+            or (before.st_mtime_ns, before.st_size, before.st_ino)
+            != (now.st_mtime_ns, now.st_size, now.st_ino)
+        )
+        deleted = before is not None and now is None
+        if files or rewritten or deleted:
+            written[state.hour] = (files, sources if rewritten else None)
+    return written
 
 
 def _is_spark_marker(path: Path) -> bool:

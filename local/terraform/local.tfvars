@@ -23,6 +23,7 @@ lease_max_attempts  = 1
 # A local step (Spark start, a cold import) may be slow on a laptop: Lambda's maximum.
 lambda_timeout_seconds        = 900
 glue_job_timeout_minutes      = 60
+glue_retry_seconds            = 1
 state_machine_timeout_seconds = 7200
 
 max_concurrency = 4

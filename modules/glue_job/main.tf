@@ -5,21 +5,18 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  job_name       = "${var.name_prefix}-convert-raw"
-  script_key     = "glue/${basename(var.script_path)}"
-  temp_prefix    = "tmp/glue/"
-  changes_prefix = "changes/"
-  logs_arn_base  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
+  job_name      = "${var.name_prefix}-convert-raw"
+  script_key    = "glue/${basename(var.script_path)}"
+  temp_prefix   = "tmp/glue/"
+  logs_arn_base = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
 
   # Every prefix the job reads (each source's raw files) or writes (each source's ODS table,
-  # its temporary files, the runs' change reports), by bucket ARN.
+  # with its _SOURCES records and its ledger entries under _ledger/; its temporary files), by
+  # bucket ARN.
   read_prefixes = [for source in var.sources : { bucket = var.raw_bucket_arn, prefix = source.raw_prefix }]
   write_prefixes = concat(
     [for source in var.sources : { bucket = var.curated_bucket_arn, prefix = "ods/${source.name}/" }],
-    [
-      { bucket = var.artifacts_bucket_arn, prefix = local.temp_prefix },
-      { bucket = var.artifacts_bucket_arn, prefix = local.changes_prefix },
-    ],
+    [{ bucket = var.artifacts_bucket_arn, prefix = local.temp_prefix }],
   )
   # Spark's S3 file system treats keys as paths: before it reads or writes under a prefix it
   # asks for the prefix's own key and each parent "directory" (ods/traffic, ods), and a mkdirs
@@ -79,7 +76,7 @@ data "aws_iam_policy_document" "job" {
   }
 
   statement {
-    sid       = "WriteOdsTemporaryFilesAndChangeReports"
+    sid       = "WriteOdsLedgerAndTemporaryFiles"
     actions   = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
     resources = [for entry in local.write_prefixes : "${entry.bucket}/${entry.prefix}*"]
   }
@@ -194,7 +191,6 @@ resource "aws_glue_job" "this" {
     "--sources"                          = base64encode(jsonencode({ sources = var.sources }))
     "--raw_root"                         = "s3://${var.raw_bucket_name}/"
     "--ods_root"                         = "s3://${var.curated_bucket_name}/ods/"
-    "--changes_root"                     = "s3://${var.artifacts_bucket_name}/${local.changes_prefix}"
     "--time_zone"                        = var.pipeline_time_zone
     "--TempDir"                          = "s3://${var.artifacts_bucket_name}/${local.temp_prefix}"
     "--enable-metrics"                   = "true"

@@ -16,9 +16,10 @@ variable "sources" {
     raw_prefix  = string
     arrival     = string
     format = object({
-      type      = string
-      delimiter = optional(string)
-      header    = optional(bool)
+      type        = string
+      delimiter   = optional(string)
+      header      = optional(bool)
+      null_values = optional(list(string))
     })
     columns = list(object({
       name  = string
@@ -44,12 +45,12 @@ variable "sources" {
 }
 
 variable "pipeline_time_zone" {
-  description = "IANA time zone the change reports count event days in (--time_zone)."
+  description = "IANA time zone the ledger counts event days in (--time_zone)."
   type        = string
 }
 
 variable "artifacts_bucket_name" {
-  description = "Name of the bucket that holds the script, the job's temporary files (tmp/) and the change reports (changes/)."
+  description = "Name of the bucket that holds the script, the job's temporary files (tmp/)."
   type        = string
 }
 

@@ -15,7 +15,6 @@ locals {
   # Every variable a step may declare, with its value; a step gets exactly the ones it lists
   # (a name missing here fails the plan).
   environment_values = {
-    ARTIFACTS_BUCKET        = var.artifacts_bucket_name
     ATHENA_WORKGROUP        = var.athena_workgroup_name
     CURATED_BUCKET          = var.curated_bucket_name
     GLUE_DATABASE_PREFIX    = var.glue_prefix
@@ -59,7 +58,8 @@ locals {
   ])
   # Curated data of the model tiers: published tables and their staged runs.
   model_tier_objects = [for tier in var.model_tiers : "${var.curated_bucket_arn}/${tier}/*"]
-  changes_objects    = "${var.artifacts_bucket_arn}/changes/*"
+  # Each source's ledger, beside its ODS data (etl_lambdas.ledger).
+  ledger_objects = "${var.curated_bucket_arn}/ods/*/_ledger/*"
 
   # What each step may do beyond writing its own logs: step => policy JSON. Every step of
   # steps.yaml must have one (a missing key fails the plan).

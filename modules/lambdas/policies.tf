@@ -4,6 +4,9 @@
 # location, all as the caller), so the steps that start queries hold those grants too.
 
 data "aws_iam_policy_document" "begin" {
+  # The days settled since the last run: how far the run catches up.
+  source_policy_documents = [data.aws_iam_policy_document.read_ledger.json]
+
   statement {
     sid       = "TakeRunLease"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
@@ -25,11 +28,20 @@ data "aws_iam_policy_document" "begin" {
 }
 
 data "aws_iam_policy_document" "register" {
-  source_policy_documents = [data.aws_iam_policy_document.read_change_reports.json]
+  source_policy_documents = [data.aws_iam_policy_document.read_ledger.json]
 
   statement {
-    sid       = "RegisterOdsPartitions"
-    actions   = ["glue:BatchCreatePartition", "glue:GetTable"]
+    sid = "RegisterOdsPartitions"
+    # Partitions the ledger names are created, or updated when converted again after a
+    # column's type changed; the table is given the declared columns.
+    actions = [
+      "glue:BatchCreatePartition",
+      "glue:BatchGetPartition",
+      "glue:BatchUpdatePartition",
+      "glue:GetPartitions",
+      "glue:GetTable",
+      "glue:UpdateTable",
+    ]
     resources = concat([local.catalog], local.database_arns["ods"])
   }
 }
@@ -51,26 +63,26 @@ data "aws_iam_policy_document" "crawler_state" {
 }
 
 data "aws_iam_policy_document" "restate" {
-  source_policy_documents = [data.aws_iam_policy_document.read_change_reports.json]
+  source_policy_documents = [data.aws_iam_policy_document.read_ledger.json]
 }
 
-data "aws_iam_policy_document" "read_change_reports" {
+data "aws_iam_policy_document" "read_ledger" {
   statement {
-    sid       = "ListChangeReports"
+    sid       = "ListLedger"
     actions   = ["s3:ListBucket"]
-    resources = [var.artifacts_bucket_arn]
+    resources = [var.curated_bucket_arn]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["changes/*"]
+      values   = ["ods/*/_ledger/*"]
     }
   }
 
   statement {
-    sid       = "ReadChangeReports"
+    sid       = "ReadLedger"
     actions   = ["s3:GetObject"]
-    resources = [local.changes_objects]
+    resources = [local.ledger_objects]
   }
 }
 
@@ -246,6 +258,8 @@ data "aws_iam_policy_document" "publish" {
 }
 
 data "aws_iam_policy_document" "finish" {
+  source_policy_documents = [data.aws_iam_policy_document.read_ledger.json]
+
   statement {
     sid       = "ReleaseRunLease"
     actions   = ["dynamodb:DeleteItem"]
@@ -253,9 +267,15 @@ data "aws_iam_policy_document" "finish" {
   }
 
   statement {
-    sid       = "ConsumeChangeReports"
+    sid       = "SettleDays"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.curated_bucket_arn}/ods/*/_ledger/settled.json"]
+  }
+
+  statement {
+    sid       = "DeleteSettledEntries"
     actions   = ["s3:DeleteObject"]
-    resources = [local.changes_objects]
+    resources = ["${var.curated_bucket_arn}/ods/*/_ledger/runs/*"]
   }
 }
 

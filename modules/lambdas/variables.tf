@@ -162,16 +162,6 @@ variable "curated_bucket_arn" {
   type        = string
 }
 
-variable "artifacts_bucket_name" {
-  description = "Name of the artifacts bucket, where the Glue job writes its change reports (ARTIFACTS_BUCKET)."
-  type        = string
-}
-
-variable "artifacts_bucket_arn" {
-  description = "ARN of the artifacts bucket."
-  type        = string
-}
-
 variable "athena_results_bucket_arn" {
   description = "ARN of the bucket that receives Athena query results."
   type        = string

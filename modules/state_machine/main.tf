@@ -36,6 +36,7 @@ locals {
       lease_max_attempts            = var.lease_max_attempts
       lambda_timeout_seconds        = var.lambda_timeout_seconds
       glue_job_timeout_seconds      = var.glue_job_timeout_seconds
+      glue_retry_seconds            = var.glue_retry_seconds
       model_timeout_seconds         = var.model_timeout_seconds
       state_machine_timeout_seconds = var.timeout_seconds
     },

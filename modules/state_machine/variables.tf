@@ -115,6 +115,11 @@ variable "glue_job_timeout_seconds" {
   type        = number
 }
 
+variable "glue_retry_seconds" {
+  description = "Seconds before a failed Glue job run is tried once more, with the same run id."
+  type        = number
+}
+
 variable "model_timeout_seconds" {
   description = "TimeoutSeconds of one model's child execution (and of the task that waits for it)."
   type        = number

@@ -250,7 +250,13 @@ def test_every_failure_releases_the_lease_then_notifies_then_fails() -> None:
         "status": "FAILED",
         "execution.$": "$$.Execution.Id",
     }
-    assert top["ReleaseLease"]["Next"] == top["ReleaseLease"]["Catch"][0]["Next"] == "NotifyFailure"
+    assert top["ReleaseLease"]["Next"] == top["ReleaseLease"]["Catch"][0]["Next"] == "FailureIntake"
+    # what the run's conversion took in goes with the failure, when Register got that far
+    intake = top["FailureIntake"]
+    assert intake["Choices"][0]["Variable"] == "$.register.Payload.intake"
+    assert {intake["Choices"][0]["Next"], intake["Default"]} == {"IntakeKnown", "IntakeUnknown"}
+    assert top["IntakeKnown"]["Next"] == top["IntakeUnknown"]["Next"] == "NotifyFailure"
+    assert top["NotifyFailure"]["Parameters"]["Payload"]["intake.$"] == "$.intake.intake"
     assert top["NotifyFailure"]["Next"] == "Failed" and top["Failed"]["Type"] == "Fail"
     for name, state in top.items():
         for catch in state.get("Catch", []):

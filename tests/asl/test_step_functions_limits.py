@@ -17,8 +17,8 @@ import hcl2
 
 from etl_lambdas.athena_states import verdict
 from etl_lambdas.catalog import Catalog, Model, load_catalog
-from etl_lambdas.changes import ChangeReport
 from etl_lambdas.checks import all_checks, evaluate
+from etl_lambdas.ledger import MAX_REPORTED_FILES
 from etl_lambdas.naming import staging_table
 from etl_lambdas.planning import DateRange, chunks, parse_windows
 from etl_lambdas.restatement import restatement, tiers
@@ -115,29 +115,14 @@ def _backfill(
     window = DateRange(today - timedelta(days=BACKFILL_DAYS), today - timedelta(days=1))
     # Late data on every other day of the look-back before the window, for both sources.
     late = {window.start - timedelta(days=d): 100 for d in range(1, 8, 2)}
-    reports = [
-        ChangeReport(
-            key=f"changes/r/source_{s}.json",
-            source=f"source_{s}",
-            run_id="r",
-            ods_table=f"source_{s}",
-            partition_keys=("year", "month", "day", "hour"),
-            partitions=(),
-            columns=(),
-            event_days=late,
-            events=400,
-            malformed_lines=0,
-            unparsable_event_times=0,
-        )
-        for s in (0, 1)
-    ]
-    late_days = restatement(reports, window, 7, today)
+    counts = {day: {"source_0": 100, "source_1": 100} for day in late}
+    late_days = restatement(counts, window, 7, today)
     item = {
         "run_id": "20261122t030000z_0123abcd",
         "arrival_end_limit": today.isoformat(),
         "lookback_days": 7,
     }
-    work = tiers(catalog, None, window, late_days, today, item)
+    work = tiers(catalog, None, window, late_days, item)
     return catalog, work, window, item, sorted(late)
 
 
@@ -159,17 +144,31 @@ def test_the_largest_state_of_a_92_day_backfill_with_late_days_fits_in_256_kb(
         "run_id": item["run_id"],
         "start_date": window.start.isoformat(),
         "end_date": window.end.isoformat(),
-        "glue_arguments": {
-            "--changes_path": "s3://" + "b" * 63 + "/changes/" + item["run_id"] + "/"
-        },
+        "glue_arguments": {"--run_id": item["run_id"]},
         "lease": {
             "holder": f"arn:aws:states:eu-west-1:123456789012:execution:{'x' * 80}:{'y' * 80}"
         },
     }
+    malformed = {"partition": "s3://" + "c" * 63 + "/ods/source_0/year=2026/month=11/day=20/"
+                 "hour=05/", "file": "f" * 200, "lines": 10**6}  # fmt: skip
+    intake = [
+        {"source": f"source_{s}", "partitions_converted": 2208, "new_events": 10**9,
+         "malformed_lines": 10**6, "malformed_files": [malformed] * MAX_REPORTED_FILES,
+         "malformed_files_not_named": 10**4, "unparsable_event_times": 10}
+        for s in (0, 1)
+    ]  # fmt: skip
     state = {
         "run": {"Payload": run},
+        "register": {"Payload": {"crawlers": [], "intake": intake, "waiting_for_data": []}},
         "restate": {
-            "Payload": {"tiers": work, "restated": [{"date": d.isoformat()} for d in late]}
+            "Payload": {
+                "tiers": work,
+                "restated": [{"date": d.isoformat()} for d in late],
+                "settle": {
+                    "window": window.as_dict(),
+                    "days": {f"source_{s}": [d.isoformat() for d in late] for s in (0, 1)},
+                },
+            }
         },
         "results": [[summary] * len(tier["models"]) for tier in work],  # type: ignore[arg-type]
     }

@@ -1,6 +1,6 @@
 """The crawler runs only when a source's table is missing (or its schema changed): in a fresh
 lake, a failed or cancelled crawl fails the run with nothing published, and the next run
-registers everything the failed runs converted (their change reports are kept)."""
+registers everything the failed runs converted (the ledger names it)."""
 
 from __future__ import annotations
 

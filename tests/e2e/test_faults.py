@@ -3,10 +3,14 @@ failure notification sent and the published tables unchanged."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from etl_lambdas.catalog import TIERS, load_catalog
 from etl_lambdas.restatement import upstream_sources
+from etl_local import glue_runner
 from etl_local.faults import parse_fault
 from etl_local.runtime import LocalRuntime, RunResult
 
@@ -14,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 DAY = "2025-11-28"
 FAILING_DAY = "2025-11-29"  # never published before the failing runs: nothing may appear
-NO_DATA_DAY = "2025-06-10"  # far from the sample data: no raw object in its arrival window
+NO_DATA_DAY = "2025-06-10"  # far from the sample data, never published
 
 
 def fingerprint(runtime: LocalRuntime) -> dict[str, list[tuple[str, ...]]]:
@@ -96,8 +100,22 @@ def test_a_failed_query_notifies_and_leaves_published_tables_unchanged(
     assert traffic_tables(fingerprint(runtime)) == traffic_tables(before)
 
 
-def test_glue_job_failure_fails_the_run_with_the_jobs_error(runtime: LocalRuntime) -> None:
-    # given a day for which no raw data ever arrived
+def test_glue_job_failure_fails_the_run_with_the_jobs_error(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a Glue job that fails on every attempt, for a day never published
+    load = glue_runner._load_script
+
+    def failing(path: Path) -> Any:
+        script = load(path)
+
+        def run(spark: Any, arguments: Any) -> None:
+            raise RuntimeError("injected: the conversion fails")
+
+        script.run = run
+        return script
+
+    monkeypatch.setattr(glue_runner, "_load_script", failing)
     before = fingerprint(runtime)
 
     # when it is run, the Glue job fails (and fails again on its one retry)
@@ -106,6 +124,6 @@ def test_glue_job_failure_fails_the_run_with_the_jobs_error(runtime: LocalRuntim
     # then the run fails with Glue's error, not a timeout, notifies once and publishes nothing
     assert result.status == "FAILED"
     assert result.cause and "States.TaskFailed" in result.cause
-    assert "NoRawDataError" in result.cause
+    assert "injected: the conversion fails" in result.cause
     assert len(failure_subjects(result)) == 1
     assert fingerprint(runtime) == before

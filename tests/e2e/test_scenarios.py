@@ -1,7 +1,8 @@
 """What a data engineer relies on every day, end to end on the local runtime: both declared
 sources published for the same days, late data restated exactly (and data older than the
-look-back bound reported), one run at a time, and a schema change reaching the ODS table
-through the crawler while a day without change crawls nothing.
+look-back bound reported), a skipped day caught up by the next run, one run at a time, and a
+schema change reaching the ODS table through the crawler while a day without change crawls
+nothing.
 
 The scenarios build on each other in file order (one runtime, one Spark start): the first
 run publishes the sample week, the next ones deliver late, concurrent and changed data."""
@@ -19,7 +20,6 @@ from typing import Any
 import pytest
 
 from etl_lambdas.catalog import load_catalog
-from etl_lambdas.naming import changes_prefix
 from etl_lambdas.sources import job_argument, read_document
 from etl_local import glue_runner
 from etl_local.runtime import LocalRuntime, RunResult
@@ -28,6 +28,7 @@ from tests.e2e.test_faults import fingerprint
 pytestmark = pytest.mark.e2e
 
 DAY = date(2025, 11, 28)  # the first run's day; its late events arrive two days later
+SKIPPED_DAY = date(2025, 11, 29)  # no run of its own: caught up by the next
 LATE_RUN_DAY = date(2025, 11, 30)
 OLD_DAY = date(2025, 11, 20)  # before LATE_RUN_DAY - 7 days: beyond the look-back bound
 HELD_DAY = date(2025, 12, 1)  # the run that holds the lease
@@ -195,8 +196,10 @@ def test_late_events_are_restated_into_their_day_and_nothing_else_is_republished
     # when DAY + 2 runs
     result = runtime.run({"date": LATE_RUN_DAY.isoformat()})
 
-    # then DAY, and only DAY, was restated, with the late events counted per source
+    # then DAY, and only DAY, was restated, with the late events counted per source, and the
+    # day without a run of its own was caught up
     assert_succeeded(result)
+    assert result.caught_up == {"start_date": "2025-11-29", "end_date": "2025-11-29"}
     restate = restate_output(result)
     assert restate["restated"] == [
         {"date": DAY.isoformat(), "events": {"app_activity": 2, "traffic": 2}}
@@ -232,18 +235,19 @@ def test_late_events_are_restated_into_their_day_and_nothing_else_is_republished
     # nothing of the old day was published
     old = f"SELECT count(*) FROM {tables['traffic_events']} WHERE {day_filter(OLD_DAY)}"
     assert count(runtime, old) == 0
-    # only DAY and the run's own day were republished: every other partition is the one the
+    # only DAY and the run's own days were republished: every other partition is the one the
     # first run published, at the same location
     after = partitions_by_day(fingerprint(runtime))
     earlier = partitions_by_day(before)
     run_id = run_id_of(result)
     republished = {day for (_, day), parts in after.items() for p in parts if run_id in p[-1]}
-    assert republished == {DAY, LATE_RUN_DAY}
-    untouched = {key for key in earlier if key[1] not in (DAY, LATE_RUN_DAY)}
+    own = {DAY, SKIPPED_DAY, LATE_RUN_DAY}
+    assert republished == own
+    untouched = {key for key in earlier if key[1] not in own}
     assert untouched, "the first run published no other day"
     assert {key: after.get(key) for key in untouched} == {key: earlier[key] for key in untouched}
     for key, parts in after.items():
-        if key[1] in (DAY, LATE_RUN_DAY):
+        if key[1] in own:
             assert all(run_id in p[-1] for p in parts), key
 
 
@@ -276,8 +280,8 @@ def test_a_second_execution_fails_fast_while_one_holds_the_pipeline(
 ) -> None:
     converted, release = held_glue_run
     settings = runtime.settings
-    # given a run that holds the lease and has converted new raw data (staged ODS partitions
-    # and change reports), waiting to register them
+    # given a run that holds the lease and has converted new raw data (ODS partitions and
+    # their ledger entries), waiting to register them
     runtime.put_raw_objects(
         [
             (
@@ -303,8 +307,7 @@ def test_a_second_execution_fails_fast_while_one_holds_the_pipeline(
         held_arn = running[0]["executionArn"]
         assert lease_holder(runtime) == held_arn
         staged_ods = object_versions(runtime, settings.curated_bucket, "ods/")
-        staged_reports = object_versions(runtime, settings.artifacts_bucket, changes_prefix())
-        assert staged_reports, "the held run staged no change report"
+        assert [key for key in staged_ods if "/_ledger/runs/" in key], "no ledger entry"
 
         # when a second execution starts
         second = runtime.run({"date": BUSY_DAY.isoformat()})
@@ -318,9 +321,6 @@ def test_a_second_execution_fails_fast_while_one_holds_the_pipeline(
         assert lease_holder(runtime) == held_arn
         assert fingerprint(runtime) == published
         assert object_versions(runtime, settings.curated_bucket, "ods/") == staged_ods
-        assert object_versions(runtime, settings.artifacts_bucket, changes_prefix()) == (
-            staged_reports
-        )
     finally:
         release.set()
         holder.join(600)

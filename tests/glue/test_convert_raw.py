@@ -1,6 +1,7 @@
 """glue/convert_raw.py: arguments, the declaration and the layouts (pure), and the job on local
 Spark for every format and arrival layout: conversion, new-file detection with `_SOURCES`, exact
-replacement, and the change report."""
+replacement, the ledger (its entries and records, and a retry that loses nothing), malformed
+lines counted per file, declared null values, and a changed column type."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ import pytest
 from etl_lambdas.catalog import default_sql_root
 from etl_lambdas.sources import (
     SOURCES_FILE,
-    JobArgument,
     default_job_arguments,
     job_argument,
     load_sources,
@@ -49,35 +49,18 @@ job = load_job()
 
 
 def job_argv(
-    declaration: dict[str, Any],
-    raw_root: str,
-    ods_root: str,
-    start: str,
-    end: str,
-    run_id: str,
-    changes_path: str,
+    declaration: dict[str, Any], raw_root: str, ods_root: str, start: str, end: str, run_id: str
 ) -> list[str]:
     """The argv Glue gives the script: the job's default arguments and a run's, as the
     pipeline writes them (etl_lambdas.sources), so the script is tested on those names."""
     defaults = default_job_arguments(
-        declaration,
-        raw_root=raw_root,
-        ods_root=ods_root,
-        changes_root="",
-        time_zone="Europe/Brussels",
+        declaration, raw_root=raw_root, ods_root=ods_root, time_zone="Europe/Brussels"
     )
-    # The run's --changes_path is what counts; without a root, nothing can stand in for it.
-    del defaults[JobArgument.CHANGES_ROOT]
-    run = run_job_arguments(
-        arrival_start_date=start, arrival_end_date=end, run_id=run_id, changes_path=changes_path
-    )
+    run = run_job_arguments(arrival_start_date=start, arrival_end_date=end, run_id=run_id)
     return [item for pair in {**defaults, **run}.items() for item in pair]
 
 
-ARGS = job_argv(
-    DECLARATION, "s3://raw/", "s3://curated/ods", "2026-12-31", "2027-01-01", "r1",
-    "s3://art/changes/r1",
-)  # fmt: skip
+ARGS = job_argv(DECLARATION, "s3://raw/", "s3://curated/ods", "2026-12-31", "2027-01-01", "r1")
 
 
 def test_arguments_in_glue_convention_ignore_glue_own_arguments() -> None:
@@ -89,7 +72,6 @@ def test_arguments_in_glue_convention_ignore_glue_own_arguments() -> None:
     arguments = job.parse_arguments(argv)
 
     assert (arguments.raw_root, arguments.ods_root) == ("s3://raw/", "s3://curated/ods/")
-    assert arguments.changes_path == "s3://art/changes/r1/"
     assert (arguments.arrival_start_date, arguments.arrival_end_date) == (
         dt.date(2026, 12, 31), dt.date(2027, 1, 1)
     )  # fmt: skip
@@ -109,12 +91,15 @@ def replaced(argv: list[str], name: str, value: str | None) -> list[str]:
     return argv
 
 
-def test_without_run_arguments_the_run_id_is_glues_and_reports_go_under_changes_root() -> None:
-    argv = replaced(replaced(ARGS, "--run_id", None), "--changes_path", None)
+def test_without_a_run_id_the_run_id_is_glues() -> None:
+    argv = replaced(ARGS, "--run_id", None)
 
-    arguments = job.parse_arguments([*argv, "--JOB_RUN_ID", "jr_42", "--changes_root", "s3://a/c"])
+    arguments = job.parse_arguments([*argv, "--JOB_RUN_ID", "jr_42"])
 
-    assert (arguments.run_id, arguments.changes_path) == ("jr_42", "s3://a/c/jr_42/")
+    assert arguments.run_id == "jr_42"
+    assert job.ledger_entry_path(arguments, arguments.sources[0]) == (
+        "s3://curated/ods/traffic/_ledger/runs/jr_42.json"
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +113,6 @@ def test_without_run_arguments_the_run_id_is_glues_and_reports_go_under_changes_
         ("--sources", "not base64!", "--sources is not base64 of a JSON declaration"),
         ("--sources", job_argument({"sources": [{"name": "x"}]}), "invalid declaration"),
         ("--run_id", None, "missing job argument(s): --run_id"),
-        ("--changes_path", None, "--changes_path (or --changes_root)"),
     ],
 )
 def test_bad_arguments_raise_one_clear_error(name: str, value: str | None, message: str) -> None:
@@ -144,7 +128,9 @@ def as_terraform_passes_it(declaration: dict[str, Any]) -> dict[str, Any]:
     converted = copy.deepcopy(declaration)
     for source in converted["sources"]:
         source.setdefault("description", "")
-        source["format"] = {"delimiter": None, "header": None, **source["format"]}
+        source["format"] = {
+            "delimiter": None, "header": None, "null_values": None, **source["format"]
+        }  # fmt: skip
         source["columns"] = [{"field": None, **column} for column in source["columns"]]
         source["event_time"] = {"time_zone": None, **source["event_time"]}
     return converted
@@ -161,8 +147,9 @@ def test_the_job_reads_the_declaration_as_the_loader_does(shape: str) -> None:
         assert (spec.name, spec.raw_prefix, spec.arrival, spec.partition_keys) == (
             source.name, source.raw_prefix, source.arrival, source.partition_keys
         )  # fmt: skip
-        assert (spec.format, spec.delimiter, spec.header) == (
-            source.format.type, source.format.delimiter, source.format.header
+        assert (spec.format, spec.delimiter, spec.header, spec.null_values) == (
+            source.format.type, source.format.delimiter, source.format.header,
+            source.format.null_values,
         )  # fmt: skip
         assert [(c.name, c.type, c.field) for c in spec.columns] == [
             (c.name, c.type, c.field) for c in source.columns
@@ -190,17 +177,29 @@ def test_the_sources_record_lists_the_raw_files_and_is_trusted_only_from_this_co
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     files = [job.RawFile("b.json.gz", 20, "s3://x/b"), job.RawFile("a.json.gz", 10, "s3://x/a")]
-    record = job.sources_record(files)
+    source = job.decode_sources(ARGS[ARGS.index("--sources") + 1])[0]
+    facts = job.PartitionFacts(["b.json.gz"], {"2026-11-20": 3}, 1, 2, {"b.json.gz": 2}, True)
+    record = job.sources_record(files, source, "run2", facts)
 
     assert json.loads(record) == {
         "converter": job.CONVERTER_VERSION,
+        "columns": [{"name": n, "type": t} for n, t in job.declared_columns(source)],
+        "run_id": "run2",
         "files": [{"name": "a.json.gz", "size": 10}, {"name": "b.json.gz", "size": 20}],
-    }
-    assert job.recorded_files(record) == {("a.json.gz", 10), ("b.json.gz", 20)}
-    assert job.recorded_files(None) is None
-    assert job.recorded_files("3f2a9c0e1b\n") is None  # the previous converter's fingerprint
+        "new_files": ["b.json.gz"], "event_days": {"2026-11-20": 3},
+        "unparsable_event_times": 1, "malformed_lines": 2, "malformed_files": {"b.json.gz": 2},
+        "has_rows": True,
+    }  # fmt: skip
+    read = job.read_record(record)
+    assert read is not None and read.files == {("a.json.gz", 10), ("b.json.gz", 20)}
+    assert read.facts == facts
+    # what run2 found new is new again to a retry of run2, not to another run
+    assert read.baseline("run2") == {("a.json.gz", 10)}
+    assert read.baseline("run3") == read.files
+    assert job.read_record(None) is None
+    assert job.read_record('{"converter": "2", "files": []}\n') is None  # the previous format
     monkeypatch.setattr(job, "CONVERTER_VERSION", "next")
-    assert job.recorded_files(record) is None
+    assert job.read_record(record) is None
 
 
 # --- the job on local Spark -------------------------------------------------------------------
@@ -234,10 +233,10 @@ def traffic(sensor: str, timestamp: Any, speed: Any = 87, **fields: Any) -> str:
 
 
 class Lake:
-    """A raw bucket, an ODS root and a changes prefix in a temporary directory."""
+    """A raw bucket and an ODS root in a temporary directory."""
 
     def __init__(self, root: Path, declaration: dict[str, Any] = DECLARATION) -> None:
-        self.raw, self.ods, self.changes = root / "raw", root / "ods", root / "changes"
+        self.raw, self.ods = root / "raw", root / "ods"
         self.declaration = declaration
 
     def partition(self, prefix: str, arrival: str) -> Path:
@@ -258,16 +257,30 @@ class Lake:
         self.put("raw/traffic", arrival, name, gzip.compress(("\n".join(lines) + "\n").encode()))
 
     def run(self, start: str, end: str, *extra: str, run_id: str = "run1") -> dict[str, Any]:
-        argv = job_argv(
-            self.declaration, str(self.raw), str(self.ods), start, end, run_id,
-            str(self.changes / run_id),
-        )  # fmt: skip
-        arguments = job.parse_arguments([*argv, "--JOB_NAME", "test", *extra])
-        reports: dict[str, Any] = job.run(spark_session(), arguments)
-        for name, report in reports.items():  # what was returned is what was written
-            written = json.loads((self.changes / run_id / f"{name}.json").read_text())
-            assert written == report
-        return reports
+        """The ledger entries the run wrote, by source (what it returned is what it wrote)."""
+        arguments = self.arguments(start, end, *extra, run_id=run_id)
+        entries: dict[str, Any] = job.run(spark_session(), arguments)
+        assert entries == self.entries(run_id)
+        return entries
+
+    def arguments(self, start: str, end: str, *extra: str, run_id: str = "run1") -> Any:
+        argv = job_argv(self.declaration, str(self.raw), str(self.ods), start, end, run_id)
+        return job.parse_arguments([*argv, "--JOB_NAME", "test", *extra])
+
+    def entries(self, run_id: str) -> dict[str, Any]:
+        """The ledger entries of a run in the lake, by source."""
+        return {
+            path.parents[2].name: json.loads(path.read_text())
+            for path in sorted(self.ods.glob(f"*/_ledger/runs/{run_id}.json"))
+        }
+
+    def records(self, source: str) -> dict[str, Any]:
+        """Every partition's `_SOURCES`, by partition folder."""
+        root = self.ods / source
+        return {
+            str(path.parent.relative_to(root)): json.loads(path.read_text())
+            for path in sorted(root.rglob(job.SOURCES_FILE))
+        }
 
     def rows(self, source: str) -> list[dict[str, Any]]:
         import pyarrow as pa
@@ -306,9 +319,7 @@ def only(declaration: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 @pytest.mark.spark
-def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_change_report(
-    lake: Lake,
-) -> None:
+def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_ledger_entry(lake: Lake) -> None:
     lake.put_lines("2026-12-31T23", [traffic("1065", "2027-01-01T00:03:00+01:00")])
     lake.put_lines(
         "2027-01-01T05",
@@ -323,7 +334,7 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_change_report(
     )
     lake.put_lines("2027-01-02T00", [traffic("1068", "2027-01-02T01:00:00+01:00")])  # outside
 
-    report = lake.run("2026-12-31", "2027-01-01")["traffic"]
+    entries = lake.run("2026-12-31", "2027-01-01")
 
     assert lake.partitions("traffic") == {
         "year=2026/month=12/day=31/hour=23",
@@ -331,17 +342,13 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_change_report(
     }
     assert not list(lake.ods.rglob("_SUCCESS"))
     ods = str(lake.ods / "traffic")
-    assert report == {
+    new = {"new_files": ["part-0.json.gz"], "unparsable_event_times": 0, "has_rows": True}
+    assert entries["traffic"] == {
+        "ledger": 1,
         "source": "traffic",
         "run_id": "run1",
         "ods_table": "traffic",
         "partition_keys": ["year", "month", "day", "hour"],
-        "partitions": [
-            {"values": ["2026", "12", "31", "23"],
-             "location": f"{ods}/year=2026/month=12/day=31/hour=23/"},
-            {"values": ["2027", "01", "01", "05"],
-             "location": f"{ods}/year=2027/month=01/day=01/hour=05/"},
-        ],
         "columns": [
             {"name": name, "type": kind} for name, kind in [
                 ("sensor_id", "string"), ("record_timestamp", "string"), ("current_speed", "int"),
@@ -351,14 +358,29 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_change_report(
             ]
         ],
         # all files are new; local (Brussels) days of 2026-12-31T23:03Z, 05:00Z and 06:01Z
+        "partitions": [
+            {"values": ["2026", "12", "31", "23"],
+             "location": f"{ods}/year=2026/month=12/day=31/hour=23/",
+             "event_days": {"2027-01-01": 1}, "malformed_lines": 0, "malformed_files": {}, **new},
+            {"values": ["2027", "01", "01", "05"],
+             "location": f"{ods}/year=2027/month=01/day=01/hour=05/",
+             "event_days": {"2027-01-01": 2}, "malformed_lines": 3,
+             "malformed_files": {"part-0.json.gz": 3}, **new},
+        ],
         "event_days": {"2027-01-01": 3},
-        "events": 3,
-        "malformed_lines": 3,
+        "new_events": 3,
         "unparsable_event_times": 0,
+        "malformed_lines": 3,
     }  # fmt: skip
+    # each partition's record holds the same facts, with its files
+    records = lake.records("traffic")
+    assert records["year=2027/month=01/day=01/hour=05"]["malformed_files"] == {"part-0.json.gz": 3}
+    assert [f["name"] for f in records["year=2026/month=12/day=31/hour=23"]["files"]] == [
+        "part-0.json.gz"
+    ]
     schema = spark_session().read.parquet(ods).schema
     assert [(f.name, f.dataType.simpleString()) for f in schema.fields][:10] == [
-        (c["name"], c["type"]) for c in report["columns"]
+        (c["name"], c["type"]) for c in entries["traffic"]["columns"]
     ]
     first, *_ = lake.rows("traffic")
     assert first == {
@@ -371,10 +393,9 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_change_report(
     assert {(r["sensor_id"], r["current_speed"], r["occupancy"]) for r in lake.rows("traffic")} >= {
         ("1066", 252, 12), ("1067", 87, None)
     }  # fmt: skip
-    # the other declared source had no raw data: reported, nothing converted
-    empty = json.loads((lake.changes / "run1" / "app_activity.json").read_text())
-    assert (empty["partitions"], empty["events"], empty["event_days"]) == ([], 0, {})
-    assert empty["partition_keys"] == ["year", "month", "day"]
+    # the other declared source had no raw data: it wrote nothing, not even an entry
+    assert set(entries) == {"traffic"}
+    assert not (lake.ods / "app_activity").exists()
 
 
 def activity_csv(rows: list[list[str]], header: list[str], delimiter: str = ",") -> bytes:
@@ -414,6 +435,7 @@ def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
     report = lake.run("2026-11-20", "2026-11-21")["app_activity"]
 
     assert lake.partitions("app_activity") == {"year=2026/month=11/day=20"}
+    assert [p["has_rows"] for p in report["partitions"]] == [True, False]
     assert [p["values"] for p in report["partitions"]] == [
         ["2026", "11", "20"],
         ["2026", "11", "21"],
@@ -423,9 +445,10 @@ def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
     ]  # fmt: skip
     # 2026-11-20T23:30-05:00 is 04:30 UTC on the 21st, 05:30 in Brussels
     assert report["event_days"] == {"2026-11-20": 1, "2026-11-21": 1}
-    assert (report["events"], report["malformed_lines"], report["unparsable_event_times"]) == (
+    assert (report["new_events"], report["malformed_lines"], report["unparsable_event_times"]) == (
         3, 1, 1
     )  # fmt: skip
+    assert report["partitions"][0]["malformed_files"] == {"batch-1.csv.gz": 1}
     assert [(r["user_id"], r["action"], r["country"], r["day"]) for r in lake.rows("app_activity")][
         :2
     ] == [("u1", "open", "BE", "20"), ("u2", "purchase", "US", "20")]
@@ -464,7 +487,7 @@ def test_csv_files_before_and_after_a_new_column_are_converted_together(lake: La
 
     report = lake.run("2026-11-20", "2026-11-20")["app_activity"]
 
-    assert (report["events"], report["malformed_lines"]) == (3, 0)
+    assert (report["new_events"], report["malformed_lines"]) == (3, 0)
     assert report["columns"][-1] == {"name": "os_version", "type": "string"}
     assert [(r["user_id"], r["country"], r["os_version"]) for r in lake.rows("app_activity")] == [
         ("u1", "BE", None), ("u2", "NL", "17.1"), ("u3", "FR", None)
@@ -502,7 +525,7 @@ def test_a_column_declared_after_the_files_were_converted_is_null_in_their_rows(
 
     # then the partition is converted again with the column, NULL for the older file's rows,
     # and only the new file's events count as new
-    assert (report["events"], report["event_days"]) == (2, {"2026-11-21": 1})
+    assert (report["new_events"], report["event_days"]) == (1, {"2026-11-21": 1})
     assert [(r["user_id"], r["os_version"]) for r in lake.rows("app_activity")] == [
         ("u1", None), ("u2", "17.1")
     ]  # fmt: skip
@@ -542,7 +565,8 @@ def test_csv_without_header_maps_by_position_and_bad_values_are_malformed(lake: 
     assert report["columns"][1:3] == [
         {"name": "reading", "type": "bigint"}, {"name": "price", "type": "decimal(6,2)"}
     ]  # fmt: skip
-    assert (report["events"], report["malformed_lines"]) == (2, 2)
+    assert (report["new_events"], report["malformed_lines"]) == (2, 2)
+    assert report["partitions"][0]["malformed_files"] == {"m.csv": 2}
     assert report["event_days"] == {"2026-11-26": 1, "2026-11-27": 1}
 
 
@@ -653,7 +677,8 @@ def test_a_rerun_converts_the_partitions_with_new_files_and_counts_only_those_fi
         ("4", "20", "10"),
     ]
     # the events of the hour's NEW file only, by local day: the restatement's input
-    assert (report["events"], report["event_days"]) == (3, {"2026-11-19": 1, "2026-11-20": 1})
+    assert (report["new_events"], report["event_days"]) == (2, {"2026-11-19": 1, "2026-11-20": 1})
+    assert report["partitions"][0]["new_files"] == ["late-delivery.json.gz"]
     record = json.loads(
         (lake.ods / "traffic/year=2026/month=11/day=20/hour=10" / job.SOURCES_FILE).read_text()
     )
@@ -661,7 +686,7 @@ def test_a_rerun_converts_the_partitions_with_new_files_and_counts_only_those_fi
 
 
 @pytest.mark.spark
-def test_an_unchanged_window_converts_nothing_but_still_reports_and_force_converts_again(
+def test_an_unchanged_window_converts_nothing_and_writes_no_entry_and_force_converts_again(
     lake: Lake,
 ) -> None:
     lake.declaration = only(DECLARATION, "traffic")
@@ -669,15 +694,15 @@ def test_an_unchanged_window_converts_nothing_but_still_reports_and_force_conver
     lake.put_lines("2026-11-20T11", [traffic("3", "2026-11-20T12:00:00+01:00")])
     first = lake.run("2026-11-20", "2026-11-20")["traffic"]
 
-    again = lake.run("2026-11-20", "2026-11-20", run_id="run2")["traffic"]
+    again = lake.run("2026-11-20", "2026-11-20", run_id="run2")
     forced = lake.run("2026-11-20", "2026-11-20", "--force", "true", run_id="run3")["traffic"]
 
-    assert (len(first["partitions"]), first["events"], first["event_days"]) == (
+    assert (len(first["partitions"]), first["new_events"], first["event_days"]) == (
         2, 2, {"2026-11-20": 2}
     )  # fmt: skip
-    assert (again["partitions"], again["events"], again["event_days"]) == ([], 0, {})
+    assert again == {}
     # forced: rewritten, but the same files with the same converter are no new data
-    assert (len(forced["partitions"]), forced["events"], forced["event_days"]) == (2, 2, {})
+    assert (len(forced["partitions"]), forced["new_events"], forced["event_days"]) == (2, 0, {})
     assert [r["sensor_id"] for r in lake.rows("traffic")] == ["2", "3"]
 
 
@@ -724,7 +749,7 @@ def test_event_days_follow_the_pipelines_zone_across_the_dst_change(lake: Lake) 
     assert report["event_days"] == {
         "2026-02-10": 1, "2026-10-24": 1, "2026-10-25": 6, "2026-10-26": 1,
     }  # fmt: skip
-    assert (report["events"], report["unparsable_event_times"]) == (12, 3)
+    assert (report["new_events"], report["unparsable_event_times"]) == (12, 3)
 
 
 @pytest.mark.spark
@@ -738,10 +763,11 @@ def test_an_hour_of_malformed_lines_only_has_no_ods_partition_and_no_event_days(
     report = lake.run("2026-11-20", "2026-11-20")["traffic"]
 
     assert lake.partitions("traffic") == {"year=2026/month=11/day=20/hour=11"}
-    assert (report["events"], report["malformed_lines"], report["event_days"]) == (
+    assert (report["new_events"], report["malformed_lines"], report["event_days"]) == (
         1, 2, {"2026-11-20": 1}
     )  # fmt: skip
-    assert len(report["partitions"]) == 2  # both hours were converted (and are recorded)
+    # both hours were converted (and are recorded); the first has no rows to register
+    assert [p["has_rows"] for p in report["partitions"]] == [False, True]
 
 
 @pytest.mark.spark
@@ -762,17 +788,15 @@ def test_a_partition_whose_raw_files_are_gone_is_kept(lake: Lake) -> None:
 
 
 @pytest.mark.spark
-def test_a_window_without_any_raw_data_fails_before_deleting_or_reporting_anything(
-    lake: Lake,
-) -> None:
+def test_a_window_without_any_raw_data_converts_and_writes_nothing(lake: Lake) -> None:
+    # A source with no data yet (or none in the window) is no failure: the run says so.
     lake.put_lines("2026-11-20T10", [traffic("2", "2026-11-20T11:00:00+01:00")])
     lake.run("2026-11-20", "2026-11-20")
 
-    with pytest.raises(job.NoRawDataError, match="no raw arrival partition of any source"):
-        lake.run("2026-11-22", "2026-11-23", run_id="run2")
+    assert lake.run("2026-11-22", "2026-11-23", run_id="run2") == {}
 
     assert lake.partitions("traffic") == {"year=2026/month=11/day=20/hour=10"}
-    assert not (lake.changes / "run2").exists()
+    assert lake.entries("run2") == {}
 
 
 @pytest.mark.spark
@@ -782,3 +806,189 @@ def test_an_unknown_time_zone_fails_before_anything_is_read(lake: Lake) -> None:
 
     with pytest.raises(job.JobArgumentError, match="--time_zone 'Europe/Gent' is not a time zone"):
         job.run(spark_session(), arguments)
+
+
+# --- the ledger under failure: a retry of the same run converges ----------------------------
+
+
+def crash_before_writing(monkeypatch: pytest.MonkeyPatch, where: str, nth: int = 1) -> list[str]:
+    """The job dies as it is about to write the `nth` object whose path contains `where`
+    (once: the retry writes it). Returns the crashed path, once it has."""
+    original = job.HadoopFileSystem.write_text
+    seen: list[str] = []
+    crashed: list[str] = []
+
+    def write_text(filesystem: Any, path: str, text: str) -> None:
+        if where in path and not crashed:
+            seen.append(path)
+            if len(seen) == nth:
+                crashed.append(path)
+                raise RuntimeError(f"injected crash before writing {path}")
+        original(filesystem, path, text)
+
+    monkeypatch.setattr(job.HadoopFileSystem, "write_text", write_text)
+    return crashed
+
+
+def two_sources_of_new_data(lake: Lake) -> None:
+    lake.put_lines("2026-11-20T10", [traffic("1", "2026-11-20T11:00:00+01:00")])
+    lake.put_lines(
+        "2026-11-20T11",
+        [traffic("2", "2026-11-20T12:00:00+01:00"), traffic("3", "2026-11-19T12:00:00+01:00")],
+    )
+    lake.put_lines("2026-11-21T00", [traffic("4", "2026-11-21T01:30:00+01:00")])
+    header = ["user_id", "action", "event_time", "device", "app_version", "country"]
+    rows = [["u1", "open", "2026-11-20T10:00:00+01:00", "ios", "5.2.0", "BE"]]
+    lake.put("raw/app_activity", "2026-11-20", "batch-1.csv.gz", activity_csv(rows, header))
+
+
+def lake_state(lake: Lake) -> dict[str, Any]:
+    """What a run leaves durably: the rows, the records and the ledger entries (paths made
+    relative, so that two lakes compare)."""
+    text = json.dumps(
+        {
+            "rows": {source: lake.rows(source) for source in ("traffic", "app_activity")},
+            "records": {source: lake.records(source) for source in ("traffic", "app_activity")},
+            "entries": lake.entries("run1"),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return dict(json.loads(text.replace(str(lake.ods), "<ods>")))
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize(
+    ("where", "nth"),
+    [
+        ("traffic/_ledger", 1),  # after the source's ODS write, before its entry
+        (f"traffic/year=2026/month=11/day=20/hour=10/{job.SOURCES_FILE}", 1),  # after its entry
+        (f"traffic/year=2026/month=11/day=20/hour=11/{job.SOURCES_FILE}", 1),  # between records
+        ("app_activity/_ledger", 1),  # after the first source, before the second one's entry
+    ],
+)
+def test_a_retry_after_a_crash_ends_as_a_clean_run_with_every_partition_in_the_ledger(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, nth: int
+) -> None:
+    _SPARK[:] = [spark]
+    clean = Lake(tmp_path / "clean")
+    two_sources_of_new_data(clean)
+    clean.run("2026-11-20", "2026-11-21")
+    # given an attempt of the run that dies between two of its writes
+    lake = Lake(tmp_path / "faulted")
+    two_sources_of_new_data(lake)
+    crashed = crash_before_writing(monkeypatch, where, nth)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        job.run(spark_session(), lake.arguments("2026-11-20", "2026-11-21"))
+    assert crashed
+
+    # when the state machine retries the job with the same run id
+    entries = lake.run("2026-11-20", "2026-11-21")
+
+    # then the lake holds what a clean run leaves: every converted partition in its source's
+    # entry with its event days, every record, every row, nothing twice
+    assert lake_state(lake) == lake_state(clean)
+    assert [p["values"][3] for p in entries["traffic"]["partitions"]] == ["10", "11", "00"]
+    assert entries["traffic"]["event_days"] == {"2026-11-19": 1, "2026-11-20": 2, "2026-11-21": 1}
+
+
+@pytest.mark.spark
+def test_a_retry_counts_files_that_arrived_between_the_attempts_with_the_first_attempts(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake.declaration = only(DECLARATION, "traffic")
+    lake.put_lines("2026-11-20T10", [traffic("1", "2026-11-20T11:00:00+01:00")])
+    lake.run("2026-11-20", "2026-11-20", run_id="run0")  # an earlier run's file
+    lake.put_lines(
+        "2026-11-20T10", [traffic("2", "2026-11-19T11:00:00+01:00")], name="part-1.json.gz"
+    )
+    lake.run("2026-11-20", "2026-11-20")  # run1's first attempt: recorded, then it dies later
+    lake.put_lines(
+        "2026-11-20T10", [traffic("3", "2026-11-18T11:00:00+01:00")], name="part-2.json.gz"
+    )
+
+    entry = lake.run("2026-11-20", "2026-11-20")["traffic"]  # the retry
+
+    # both files new to run1 are counted, not the earlier run's
+    assert entry["partitions"][0]["new_files"] == ["part-1.json.gz", "part-2.json.gz"]
+    assert entry["event_days"] == {"2026-11-18": 1, "2026-11-19": 1}
+
+
+# --- malformed lines, declared null values, a changed column type -----------------------------
+
+
+NUMBERS = {
+    "name": "flights", "raw_prefix": "raw/flights/", "arrival": "daily",
+    "format": {"type": "csv"},
+    "columns": [
+        {"name": "flight", "type": "string"}, {"name": "dep_delay", "type": "int"},
+        {"name": "air_time", "type": "double"}, {"name": "dep_time", "type": "string"},
+    ],
+    "event_time": {"column": "dep_time", "format": "iso8601", "time_zone": "UTC"},
+}  # fmt: skip
+FLIGHT_ROWS = [
+    ["UA1545", "2", "227.0", "2013-01-01T05:17:00Z"],
+    ["AA1141", "NA", "NA", "2013-01-01T05:42:00Z"],  # cancelled: NA for the numbers
+    ["B6725", "", "183.5", "2013-01-01T05:44:00Z"],
+    ["DL461", "late", "116", "2013-01-01T05:54:00Z"],  # not a number, whatever is declared
+]
+
+
+def flights_lake(lake: Lake, null_values: list[str] | None) -> None:
+    source = copy.deepcopy(NUMBERS)
+    if null_values is not None:
+        source["format"]["null_values"] = null_values
+    lake.declaration = custom(source)
+    header = ["flight", "dep_delay", "air_time", "dep_time"]
+    lake.put("raw/flights", "2013-01-01", "flights-1.csv.gz", activity_csv(FLIGHT_ROWS[:2], header))
+    lake.put("raw/flights", "2013-01-01", "flights-2.csv.gz", activity_csv(FLIGHT_ROWS[2:], header))
+
+
+@pytest.mark.spark
+def test_declared_null_values_convert_to_null_and_other_bad_values_are_counted_per_file(
+    lake: Lake,
+) -> None:
+    flights_lake(lake, ["NA", ""])
+
+    entry = lake.run("2013-01-01", "2013-01-01")["flights"]
+
+    assert [(r["flight"], r["dep_delay"], r["air_time"]) for r in lake.rows("flights")] == [
+        ("AA1141", None, None), ("B6725", None, 183.5), ("UA1545", 2, 227.0)
+    ]  # fmt: skip
+    assert (entry["malformed_lines"], entry["new_events"]) == (1, 3)
+    assert entry["partitions"][0]["malformed_files"] == {"flights-2.csv.gz": 1}
+
+
+@pytest.mark.spark
+def test_without_declared_null_values_na_numbers_are_malformed_and_counted(lake: Lake) -> None:
+    flights_lake(lake, None)  # the default: only the empty value is NULL
+
+    entry = lake.run("2013-01-01", "2013-01-01")["flights"]
+
+    assert [r["flight"] for r in lake.rows("flights")] == ["B6725", "UA1545"]
+    malformed = entry["partitions"][0]["malformed_files"]
+    assert malformed == {"flights-1.csv.gz": 1, "flights-2.csv.gz": 1}
+    assert entry["malformed_lines"] == 2
+
+
+@pytest.mark.spark
+def test_a_changed_column_type_converts_the_partitions_again_with_all_their_files_new(
+    lake: Lake,
+) -> None:
+    # given a partition converted while a column was declared int
+    flights_lake(lake, ["NA", ""])
+    lake.run("2013-01-01", "2013-01-01")
+    # when the declaration changes the column's type, and the same window runs again
+    redeclared = copy.deepcopy(lake.declaration)
+    redeclared["sources"][0]["columns"][1]["type"] = "double"
+    lake.declaration = redeclared
+    entry = lake.run("2013-01-01", "2013-01-01", run_id="run2")["flights"]
+
+    # then the partition is written with the declared type, and its events count as new
+    ods = str(lake.ods / "flights")
+    schema = spark_session().read.parquet(ods).schema
+    assert schema["dep_delay"].dataType.simpleString() == "double"
+    assert entry["columns"][1] == {"name": "dep_delay", "type": "double"}
+    assert entry["event_days"] == {"2013-01-01": 3}
+    record = lake.records("flights")["year=2013/month=01/day=01"]
+    assert (record["run_id"], record["columns"][1]["type"]) == ("run2", "double")

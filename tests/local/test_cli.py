@@ -71,9 +71,19 @@ def _result(status: str, error: str | None = None, cause: str | None = None) -> 
         StateEvent("ConvertRaw", "Task", start, 3.0, "CAUGHT" if error else "SUCCEEDED", error),
     ]
     models = [
-        ModelSummary("traffic_events", "dwd", "lakepipe_local_dwd.traffic_events", 10, 24, 99)
+        ModelSummary("traffic_events", "dwd", "lakepipe_local_dwd.traffic_events", 10, 24, 99),
+        ModelSummary("app_events", "dwd", "lakepipe_local_dwd.app_events", 0, 0, 0, "no rows"),
     ]
-    return RunResult(status, error, cause, "arn:exec", events=events, models=models)
+    output = {"register": {"Payload": {"intake": [INTAKE], "waiting_for_data": ["app_activity"]}}}
+    return RunResult(status, error, cause, "arn:exec", events=events, models=models, output=output)
+
+
+INTAKE = {
+    "source": "traffic", "partitions_converted": 3, "new_events": 120, "malformed_lines": 2,
+    "malformed_files": [{"partition": "s3://c/ods/traffic/year=2026/month=03/day=01/hour=05/",
+                         "file": "part-0.json.gz", "lines": 2}],
+    "malformed_files_not_named": 0, "unparsable_event_times": 0,
+}  # fmt: skip
 
 
 # Tomorrow in the pipeline's time zone is never over, whenever the test runs.
@@ -134,6 +144,8 @@ def test_run_json_is_one_object_on_stdout(capfd: pytest.CaptureFixture[str]) -> 
         "status": "SUCCEEDED",
         "error": None,
         "cause": None,
+        "caught_up": None,
+        "missed": None,
         "models": [
             {
                 "model": "traffic_events",
@@ -142,10 +154,25 @@ def test_run_json_is_one_object_on_stdout(capfd: pytest.CaptureFixture[str]) -> 
                 "rows_written": 10,
                 "partitions_written": 24,
                 "bytes_read": 99,
-            }
+                "skipped": None,
+            },
+            {
+                "model": "app_events",
+                "tier": "dwd",
+                "table": "lakepipe_local_dwd.app_events",
+                "rows_written": 0,
+                "partitions_written": 0,
+                "bytes_read": 0,
+                "skipped": "no rows",
+            },
         ],
+        # malformed lines per source, and the sources without data yet
+        "sources": [INTAKE],
+        "waiting_for_data": ["app_activity"],
+        "schema_changes": [],
         "restated": [],
         "beyond_lookback": [],
+        "future_events": [],
     }
     assert runtime.inputs == [{"date": "2026-03-01"}]
     assert "ConvertRaw" in err  # the execution view went to stderr
@@ -173,6 +200,13 @@ def test_run_prints_states_models_and_status(
     for text in ("Plan", "ConvertRaw", "CAUGHT", "Glue.Failed: job failed", "traffic_events"):
         assert text in out
     assert out.count("Plan ") == 1  # the entered event is not a row of its own
+    # a skipped model says why; each source what its conversion took in and dropped
+    assert "Skipped app_events: no rows" in out
+    assert "Source app_activity: no data yet" in out
+    assert (
+        "Source traffic: 120 new events in 3 partition(s), 2 malformed lines dropped in "
+        "part-0.json.gz (2)"
+    ) in out
 
 
 def test_run_names_the_days_restated_for_late_data_and_those_too_old(

@@ -1,5 +1,6 @@
 """The Glue job on local Spark, reading the lake's raw files in place and committing its
-output into the object store, every S3 request of the run authorized first."""
+output into the object store, every S3 request of the run authorized first; a run that fails
+leaves what it wrote, as on S3, and its retry converges."""
 
 from __future__ import annotations
 
@@ -22,10 +23,9 @@ from etl_local.glue_access import (
     window_hours,
     write_requests,
 )
-from etl_local.object_access import S3Request
 from etl_local.object_store import STAGING_DIR, ObjectStore
 
-RAW_BUCKET, CURATED_BUCKET, ARTIFACTS_BUCKET = "raw-bucket", "curated-bucket", "artifacts-bucket"
+RAW_BUCKET, CURATED_BUCKET = "raw-bucket", "curated-bucket"
 RAW = S3Location.parse(f"s3://{RAW_BUCKET}/raw/traffic/")
 ODS = S3Location.parse(f"s3://{CURATED_BUCKET}/ods/traffic/")
 ROLE = "arn:aws:iam::123456789012:role/glue-job"
@@ -38,12 +38,11 @@ TRAFFIC_ONLY = {
         if source["name"] == "traffic"
     ]
 }
-REPORT = "changes/r1/traffic.json"
+ENTRY = "ods/traffic/_ledger/runs/r1.json"
 ARGUMENTS = {
     "--sources": job_argument(TRAFFIC_ONLY),
     "--raw_root": f"s3://{RAW_BUCKET}/",
     "--ods_root": f"s3://{CURATED_BUCKET}/ods/",
-    "--changes_path": f"s3://{ARTIFACTS_BUCKET}/changes/r1/",
     "--run_id": "r1",
     "--time_zone": "Europe/Brussels",
     "--arrival_start_date": DAY,
@@ -90,7 +89,7 @@ def raw_body(hour: str, sensors: int) -> bytes:
 @pytest.fixture
 def lake(tmp_path: Path) -> ObjectStore:
     store = ObjectStore(tmp_path / "s3")
-    for bucket in (RAW_BUCKET, CURATED_BUCKET, ARTIFACTS_BUCKET):
+    for bucket in (RAW_BUCKET, CURATED_BUCKET):
         store.create_bucket(bucket, "123456789012", "eu-west-1")
     for hour in HOURS:
         store.put_bytes(RAW_BUCKET, f"raw/traffic/{hour}/part-0.json.gz", raw_body(hour, 3))
@@ -139,12 +138,11 @@ def test_a_run_writes_its_hours_in_place_after_authorizing_its_requests(
             assert obj.path.stat().st_size == obj.size
     assert recorder.requests == as_tuples(
         read_requests(RAW, ODS, before)
-        + write_requests(ODS, written, before)
-        + [S3Request.put_object(ARTIFACTS_BUCKET, REPORT)]
+        + write_requests(ODS, written, before, ledger_entries=["r1.json"])
     )
-    # The change report, last, names the partitions by their S3 locations.
-    report = json.loads(lake.get(ARTIFACTS_BUCKET, REPORT).path.read_text())  # type: ignore[union-attr]
-    assert sorted(p["location"] for p in report["partitions"]) == [
+    # The ledger entry names the partitions by their S3 locations.
+    entry = json.loads(lake.get(CURATED_BUCKET, ENTRY).path.read_text())  # type: ignore[union-attr]
+    assert sorted(p["location"] for p in entry["partitions"]) == [
         f"s3://{CURATED_BUCKET}/ods/traffic/{hour}/" for hour in HOURS
     ]
     assert list((lake.root / STAGING_DIR).iterdir()) == []
@@ -152,11 +150,9 @@ def test_a_run_writes_its_hours_in_place_after_authorizing_its_requests(
     # Nothing changed in the raw data: the next run reads and probes, and writes nothing.
     unchanged = {o.key: o.last_modified for o in lake.list_prefix(CURATED_BUCKET)}
     recorder.requests.clear()
-    job.run(ARGUMENTS, principal=ROLE)
+    job.run({**ARGUMENTS, "--run_id": "r2"}, principal=ROLE)
     assert {o.key: o.last_modified for o in lake.list_prefix(CURATED_BUCKET)} == unchanged
-    assert recorder.requests == as_tuples(
-        [*read_requests(RAW, ODS, states(lake)), S3Request.put_object(ARTIFACTS_BUCKET, REPORT)]
-    )
+    assert recorder.requests == as_tuples(read_requests(RAW, ODS, states(lake)))
 
 
 def test_a_denied_read_fails_the_run_before_spark_starts(
@@ -185,3 +181,40 @@ def test_a_denied_write_commits_nothing(lake: ObjectStore, tmp_path: Path) -> No
 
 def _must_not_start(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("Spark was started although a read was denied")
+
+
+@pytest.mark.spark
+def test_a_run_that_dies_leaves_what_it_wrote_and_its_retry_converges(
+    lake: ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a job run that dies after its ODS write and its ledger entry, before any record
+    load = glue_runner._load_script
+
+    def crashing(path: Path) -> Any:
+        script = load(path)
+
+        def record_partitions(*args: Any) -> None:
+            raise RuntimeError("injected crash before the records")
+
+        script.record_partitions = record_partitions
+        return script
+
+    monkeypatch.setattr(glue_runner, "_load_script", crashing)
+    job = glue_runner.LocalGlueJob(lake, spark_log=tmp_path / "spark.log")
+    with pytest.raises(RuntimeError, match="injected crash"):
+        job.run(ARGUMENTS, principal=ROLE)
+
+    # then, as on S3, the lake holds the partitions' data and the entry, and no record
+    keys = {o.key for o in lake.list_prefix(CURATED_BUCKET)}
+    assert ENTRY in keys
+    assert all(any(k.startswith(ODS.key(h) + "/part-") for k in keys) for h in HOURS)
+    assert not [k for k in keys if k.endswith("/_SOURCES")]
+    assert list((lake.root / STAGING_DIR).iterdir()) == []
+
+    # and the retry (same run id) converts them again and records them, the entry unchanged
+    monkeypatch.setattr(glue_runner, "_load_script", load)
+    first = json.loads(lake.get(CURATED_BUCKET, ENTRY).path.read_text())  # type: ignore[union-attr]
+    job.run(ARGUMENTS, principal=ROLE)
+    keys = {o.key for o in lake.list_prefix(CURATED_BUCKET)}
+    assert {ODS.key(f"{h}/_SOURCES") for h in HOURS} <= keys
+    assert json.loads(lake.get(CURATED_BUCKET, ENTRY).path.read_text()) == first  # type: ignore[union-attr]

@@ -141,6 +141,11 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("sources.1.columns.1.size", 3, "column 'action': unknown field(s) ['size']"),
         ("sources.1.owner", "web team", "source 'app_activity': unknown field(s) ['owner']"),
         ("sources.1.format.header", "yes", "CSV header 'yes' must be true or false"),
+        ("sources.1.format.null_values", "NA", "null_values 'NA' must be a list of strings"),
+        ("sources.1.format.null_values", ["NA", 0], "must be a list of strings"),
+        ("sources.1.format.null_values", ["NA", "NA"], "at most 10 distinct strings"),
+        ("sources.1.format.null_values", ["N,A"], "'N,A' must be at most 32 characters, without"),
+        ("sources.0.format.null_values", ["NA"], "(CSV only) (JSON has null; Parquet types"),
     ],
 )
 def test_a_bad_declaration_fails_with_one_error_naming_the_problem(
@@ -219,3 +224,9 @@ def test_every_declared_source_is_read_by_a_model() -> None:
     read = {source for model in catalog.models for source in model.sources}
 
     assert {f"ods.{name}" for name in catalog.sources.names()} <= read
+
+
+def test_declared_null_values_are_kept_and_the_empty_value_is_the_default() -> None:
+    declared = set_path(document(), "sources.1.format.null_values", ["NA", ""])
+    assert parse_sources(declared).get("app_activity").format.null_values == ("NA", "")
+    assert parse_sources(document()).get("app_activity").format.null_values == ("",)

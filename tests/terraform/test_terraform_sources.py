@@ -172,7 +172,7 @@ def test_the_jobs_object_grants_are_per_source_prefix_and_the_folders_above_them
     assert "_$folder$" in str(probes["resources"])
     markers = statements["CreateFolderMarkers"]
     assert markers["actions"] == ['"s3:PutObject"']
-    for sid in ("ReadRawFiles", "WriteOdsTemporaryFilesAndChangeReports"):
+    for sid in ("ReadRawFiles", "WriteOdsLedgerAndTemporaryFiles"):
         # one prefix per entry, never a whole bucket
         assert statements[sid]["resources"].endswith('/${entry.prefix}*"]}'), sid
 

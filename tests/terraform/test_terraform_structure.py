@@ -153,9 +153,7 @@ def test_glue_job_arguments_follow_the_contract() -> None:
     # ones etl_lambdas.sources builds for the Glue script.
     glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log",
                 "--job-language", "--job-bookmark-option"}  # fmt: skip
-    declared = default_job_arguments(
-        {"sources": []}, raw_root="", ods_root="", changes_root="", time_zone="UTC"
-    )
+    declared = default_job_arguments({"sources": []}, raw_root="", ods_root="", time_zone="UTC")
     assert set(arguments) - glue_own == set(declared)
 
 

@@ -1,4 +1,5 @@
-"""Begin: the run lease (DynamoDB on moto), one run at a time, and clearing dead runs' tables."""
+"""Begin: the run lease (DynamoDB on moto), one run at a time, clearing dead runs' tables, and
+catching up the days no run published (an outage) from the ledger's settled days."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ ENV = {
     "RUN_LEASE_TABLE": TABLE,
     "LEASE_SECONDS": "21600",
     "GLUE_DATABASE_PREFIX": "lake_dev",
-    "ARTIFACTS_BUCKET": "lake-dev-artifacts",
+    "CURATED_BUCKET": "lake-dev-curated",
 }
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
@@ -48,7 +49,11 @@ def aws() -> Iterator[dict[str, Any]]:
         )
         glue = boto3.client("glue")
         glue.create_database(DatabaseInput={"Name": "lake_dev_staging"})
-        yield {"dynamodb": dynamodb, "sfn": sfn, "glue": glue}
+        s3 = boto3.client("s3")
+        s3.create_bucket(
+            Bucket="lake-dev-curated", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        yield {"dynamodb": dynamodb, "sfn": sfn, "glue": glue, "s3": s3}
 
 
 def _execution(sfn: Any, name: str) -> str:
@@ -122,8 +127,8 @@ def test_begin_takes_the_lease_and_drops_only_dead_runs_staging_tables(
         "--arrival_start_date": "2026-11-19",
         "--arrival_end_date": "2026-11-21",
         "--run_id": run["run_id"],
-        "--changes_path": f"s3://lake-dev-artifacts/changes/{run['run_id']}/",
     }
+    assert (run["caught_up"], run["missed"]) == (None, None)  # nothing was ever settled
     tables = {t["Name"] for t in glue.get_tables(DatabaseName="lake_dev_staging")["TableList"]}
     assert tables == {"not_a_staging_table"}
     # The same execution retried: same run, same lease.
@@ -154,3 +159,49 @@ def test_begin_rejects_a_bad_request_before_taking_anything(
     assert RunLease(aws["dynamodb"], TABLE).current() is None
     with pytest.raises(InvalidRunRequest, match="not an execution ARN"):
         begin.handler(_begin_event("bad", "arn:aws:states:x"), context)
+
+
+def _settled(s3: Any, source: str, last: str) -> None:
+    # (and a day settled as events dated far in the future: no sign of a run up to it)
+    days = {last: "20261101t030000z_00000000", "2099-01-01": "20261101t030000z_00000000"}
+    s3.put_object(
+        Bucket="lake-dev-curated",
+        Key=f"ods/{source}/_ledger/settled.json",
+        Body=json.dumps({"ledger": 1, "source": source, "days": days}).encode(),
+    )
+
+
+def test_after_an_outage_the_next_run_catches_up_the_days_within_the_look_back(
+    aws: dict[str, Any], load_step: Any, context: Any
+) -> None:
+    # given the last day a run published was the 5th (traffic; app_activity a day earlier)
+    _settled(aws["s3"], "traffic", "2026-11-05")
+    _settled(aws["s3"], "app_activity", "2026-11-04")
+    begin = load_step("begin", **ENV)
+    arn = _execution(aws["sfn"], "scheduled-after-outage")
+
+    # when the schedule starts the run of the 20th
+    run = begin.handler(_begin_event("scheduled-after-outage", arn), context)
+
+    # then it publishes the 13th..20th (seven days of look-back), and names the days before
+    # that no run published, to be backfilled
+    assert (run["start_date"], run["end_date"]) == ("2026-11-13", "2026-11-20")
+    assert run["requested_start_date"] == "2026-11-20"
+    assert run["caught_up"] == {"start_date": "2026-11-13", "end_date": "2026-11-19"}
+    assert run["missed"] == {"start_date": "2026-11-06", "end_date": "2026-11-12"}
+    assert run["glue_arguments"]["--arrival_start_date"] == "2026-11-12"
+
+
+def test_a_run_of_some_models_or_one_right_after_the_last_catches_up_nothing(
+    aws: dict[str, Any], load_step: Any, context: Any
+) -> None:
+    _settled(aws["s3"], "traffic", "2026-11-05")
+    begin = load_step("begin", **ENV)
+    arn = _execution(aws["sfn"], "some-models")
+    request = {"date": "2026-11-20", "models": ["events"]}
+    run = begin.handler(_begin_event("some-models", arn, request), context)
+    assert (run["start_date"], run["caught_up"]) == ("2026-11-20", None)
+    RunLease(aws["dynamodb"], TABLE).release(arn)
+    arn = _execution(aws["sfn"], "next-day")
+    run = begin.handler(_begin_event("next-day", arn, {"date": "2026-11-06"}), context)
+    assert (run["start_date"], run["caught_up"], run["missed"]) == ("2026-11-06", None, None)

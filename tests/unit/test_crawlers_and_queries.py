@@ -144,6 +144,24 @@ def _write_event(windows: list[dict[str, Any]]) -> dict[str, Any]:
 WINDOWS = [{"start_date": "2026-12-29", "end_date": "2027-01-02"}]
 
 
+def _ods_traffic(glue: Any, hours: list[tuple[str, ...]]) -> None:
+    """The ODS table with partitions (arrival year/month/day/hour) that hold rows."""
+    glue.create_database(DatabaseInput={"Name": "lake_dev_ods"})
+    keys = ["year", "month", "day", "hour"]
+    glue.create_table(
+        DatabaseName="lake_dev_ods",
+        TableInput={
+            "Name": "traffic",
+            "PartitionKeys": [{"Name": k, "Type": "string"} for k in keys],
+        },
+    )
+    for values in hours:
+        glue.create_partition(
+            DatabaseName="lake_dev_ods", TableName="traffic",
+            PartitionInput={"Values": list(values)},
+        )  # fmt: skip
+
+
 def test_write_starts_one_ctas_per_chunk_with_a_stable_token(
     load_step: Any, monkeypatch: pytest.MonkeyPatch, context: Any
 ) -> None:
@@ -156,7 +174,10 @@ def test_write_starts_one_ctas_per_chunk_with_a_stable_token(
             "provide-client-params.athena.StartQueryExecution",
             lambda params, **_: sent.append(dict(params)),
         )
-        monkeypatch.setattr(write, "client", lambda service: athena)
+        glue = boto3.client("glue")
+        _ods_traffic(glue, [("2027", "01", "03", "05")])  # in the second chunk's arrival days
+        clients = {"athena": athena, "glue": glue}
+        monkeypatch.setattr(write, "client", lambda service: clients[service])
         result = write.handler(_write_event(WINDOWS), context)
         stored = athena.get_query_execution(QueryExecutionId=result["query_ids"][0])
     assert result["staging_tables"] == [f"events__{RUN}__c0", f"events__{RUN}__c1"]
@@ -180,6 +201,30 @@ def test_write_starts_one_ctas_per_chunk_with_a_stable_token(
     # The same step retried sends the same tokens: Athena returns the earlier queries.
     assert tokens == [request_token("write", RUN, "events", k) for k in (0, 1)]
     assert result["chunks"] == 2
+
+
+@pytest.mark.parametrize("source_state", ["no table", "no partition in its days"])
+def test_a_model_whose_sources_have_no_rows_in_its_days_is_skipped_without_a_query(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch, context: Any, source_state: str
+) -> None:
+    write = load_step("write", **WRITE_ENV)
+    with mock_aws():
+        glue = boto3.client("glue")
+        if source_state == "no table":  # a source declared before its first file
+            glue.create_database(DatabaseInput={"Name": "lake_dev_ods"})
+        else:  # data of other days only
+            _ods_traffic(glue, [("2026", "11", "03", "05"), ("2027", "01", "05", "00")])
+        athena = boto3.client("athena")
+        monkeypatch.setattr(
+            write, "client", lambda service: {"athena": athena, "glue": glue}[service]
+        )
+        result = write.handler(_write_event(WINDOWS), context)
+        assert athena.list_query_executions()["QueryExecutionIds"] == []
+    assert result["skipped"] == (
+        "no rows in its sources: lake_dev_ods.traffic 2026-12-28..2027-01-04"
+    )
+    assert (result["query_ids"], result["staging_tables"], result["chunks"]) == ([], [], 0)
+    assert result["table"] == "lake_dev_dwd.events"
 
 
 @pytest.mark.parametrize(

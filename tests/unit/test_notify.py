@@ -131,3 +131,60 @@ def test_unknown_status_is_rejected(topic: Any) -> None:
     notify, _ = topic
     with pytest.raises(InvalidRunRequest, match="status 'DONE'"):
         notify.handler({"status": "DONE"}, FakeLambdaContext())
+
+
+def test_success_names_skipped_models_sources_without_data_and_malformed_lines(topic: Any) -> None:
+    notify, receive = topic
+    plan = {"run_id": "20261121t020000z_0123abcd", "start_date": "2026-11-20",
+            "end_date": "2026-11-20", "caught_up": {"start_date": "2026-11-18",
+                                                     "end_date": "2026-11-19"}}  # fmt: skip
+    results = [
+        [
+            {"model": "events", "table": "lake_dwd.events", "partitions": 24, "rows": 900},
+            {"model": "app_events", "table": "lake_dwd.app_events", "partitions": 0, "rows": 0,
+             "skipped": "no rows in its sources: lake_ods.app_activity 2026-11-19..2026-11-21"},
+        ]
+    ]  # fmt: skip
+    bad = {"partition": "s3://c/ods/traffic/year=2026/month=11/day=20/hour=05/",
+           "file": "part-1.json.gz", "lines": 12}  # fmt: skip
+    register = {
+        "intake": [
+            {"source": "traffic", "partitions_converted": 72, "new_events": 6_600_000,
+             "malformed_lines": 12, "malformed_files": [bad], "malformed_files_not_named": 0,
+             "unparsable_event_times": 0},
+            {"source": "app_activity", "partitions_converted": 0, "new_events": 0,
+             "malformed_lines": 0, "malformed_files": [], "malformed_files_not_named": 0,
+             "unparsable_event_times": 0},
+        ],
+        "waiting_for_data": ["app_activity"],
+    }  # fmt: skip
+    event = {"status": "SUCCEEDED", "plan": plan, "results": results, "register": register}
+
+    notify.handler(event, FakeLambdaContext())
+
+    text = receive()["Message"]
+    assert "Caught up 2026-11-18..2026-11-19" in text
+    assert "- lake_dwd.app_events: SKIPPED, no rows in its sources" in text
+    assert "- source app_activity: no data yet" in text
+    assert (
+        "- source traffic: 6,600,000 new events in 72 partition(s) converted, 12 MALFORMED lines "
+        "dropped (in s3://c/ods/traffic/year=2026/month=11/day=20/hour=05/part-1.json.gz (12))"
+    ) in text
+    body = json.loads(text[text.index("\n{") :])
+    assert body["sources"][0]["malformed_lines"] == 12
+    assert body["models"][1]["skipped"].startswith("no rows")
+
+
+def test_a_failure_also_says_what_the_conversion_dropped(topic: Any) -> None:
+    notify, receive = topic
+    intake = [{"source": "app_activity", "partitions_converted": 1, "new_events": 9,
+               "malformed_lines": 3, "malformed_files": [], "malformed_files_not_named": 0,
+               "unparsable_event_times": 0}]  # fmt: skip
+    event = {
+        "status": "FAILED", "execution": "e1", "input": {}, "failed_state": "Tiers",
+        "error": {"Error": "ModelFailed", "Cause": "x"}, "intake": intake,
+        "waiting_for_data": [],
+    }  # fmt: skip
+    notify.handler(event, FakeLambdaContext())
+    text = receive()["Message"]
+    assert "- source app_activity: 9 new events in 1 partition(s) converted, 3 MALFORMED" in text

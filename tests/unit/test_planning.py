@@ -23,6 +23,7 @@ from etl_lambdas.planning import (
     DateRange,
     arrival_window,
     build_run,
+    catch_up,
     chunks,
     day_partition_filter,
     logical_date,
@@ -299,6 +300,9 @@ def test_run_carries_its_window_arrivals_and_models(catalog: Catalog) -> None:
         "run_id": run_id("exec", START),
         "start_date": "2026-02-26",
         "end_date": "2026-03-03",
+        "requested_start_date": "2026-02-26",
+        "caught_up": None,
+        "missed": None,
         "today": "2026-11-21",
         "time_zone": ZONE,
         "lookback_days": 7,
@@ -309,6 +313,31 @@ def test_run_carries_its_window_arrivals_and_models(catalog: Catalog) -> None:
     assert _run(catalog, {"date": "2026-01-01", "models": ["monthly", "events", "monthly"]})[
         "models"
     ] == ["monthly", "events"]
+
+
+@pytest.mark.parametrize(
+    ("last_settled", "caught_up", "missed"),
+    [
+        (None, None, None),  # a new deployment: its first run publishes what it is asked for
+        ("2026-11-19", None, None),  # yesterday's run published its day
+        ("2026-11-25", None, None),  # an older day re-run
+        ("2026-11-16", ("2026-11-17", "2026-11-19"), None),  # three days without a run
+        ("2026-11-01", ("2026-11-13", "2026-11-19"), ("2026-11-02", "2026-11-12")),
+    ],
+)
+def test_a_run_catches_up_the_days_since_the_last_settled_one_within_the_look_back(
+    last_settled: str | None, caught_up: tuple[str, str] | None, missed: tuple[str, str] | None
+) -> None:
+    window = DateRange(date(2026, 11, 20), date(2026, 11, 20))
+    last = date.fromisoformat(last_settled) if last_settled else None
+
+    result = catch_up(window, last, lookback_days=7, max_days=400)
+
+    as_pair = lambda r: (r.start.isoformat(), r.end.isoformat()) if r else None  # noqa: E731
+    assert (as_pair(result.caught_up), as_pair(result.missed)) == (caught_up, missed)
+    # never more days than a run may have
+    short = catch_up(window, last, lookback_days=7, max_days=3)
+    assert short.caught_up is None or short.caught_up.start >= date(2026, 11, 18)
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,24 @@
-"""Step `begin`: the execution input becomes the run; the run lease is taken; the staging
-tables of runs that died are dropped (no other run is alive once the lease is held)."""
+"""Step `begin`: the execution input becomes the run (its window grown by the days no run
+published since the last one settled, an outage or failed runs, within the look-back bound);
+the run lease is taken; the staging tables of runs that died are dropped (no other run is
+alive once the lease is held)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from etl_lambdas import ledger
 from etl_lambdas.aws import client
 from etl_lambdas.catalog import load_catalog
 from etl_lambdas.config import non_negative_int, positive_int, step_environment, time_zone
 from etl_lambdas.events import BeginEvent
 from etl_lambdas.lease import RunLease, execution_running
-from etl_lambdas.naming import changes_prefix, database
+from etl_lambdas.naming import database
 from etl_lambdas.planning import build_run
 from etl_lambdas.sources import run_job_arguments
 from etl_lambdas.staging import drop_stale_tables
@@ -31,7 +35,9 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     begin = BeginEvent.parse(event)
-    run = build_run(
+    catalog = load_catalog()
+    plan = partial(
+        build_run,
         begin.request,
         execution_name=begin.execution_name,
         execution_start=begin.execution_start,
@@ -39,8 +45,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         time_zone=TIME_ZONE,
         max_days=MAX_BACKFILL_DAYS,
         lookback_days=LOOKBACK_DAYS,
-        known_models=load_catalog().names(),
+        known_models=catalog.names(),
     )
+    run = plan()  # a bad input fails here, before the lease is taken
     lease = RunLease(client("dynamodb"), _ENV["RUN_LEASE_TABLE"]).acquire(
         holder=begin.execution_arn,
         run_id=run["run_id"],
@@ -48,6 +55,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         seconds=LEASE_SECONDS,
         holder_running=execution_running(client("stepfunctions")),
     )
+    # Read under the lease: no other run settles days meanwhile.
+    s3 = client("s3")
+    settled = [
+        ledger.read_settled(s3, _ENV["CURATED_BUCKET"], source)
+        for source in catalog.sources.names()
+    ]
+    requested_start = date.fromisoformat(run["start_date"])
+    last_days = [d for d in (marks.last_day(requested_start) for marks in settled) if d is not None]
+    run = plan(last_settled=max(last_days, default=None))
     dropped = drop_stale_tables(
         client("glue"), database(_ENV["GLUE_DATABASE_PREFIX"], "staging"), run["run_id"]
     )
@@ -59,8 +75,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             arrival_start_date=run["arrival_start_date"],
             arrival_end_date=run["arrival_end_date"],
             run_id=run["run_id"],
-            changes_path=f"s3://{_ENV['ARTIFACTS_BUCKET']}/{changes_prefix()}{run['run_id']}/",
         ),
     )
     logger.info("run begun", extra={"run": run, "dropped_staging_tables": dropped})
+    if run["missed"]:
+        logger.warning(
+            "days before the look-back bound were never published; backfill them",
+            extra={"run_id": run["run_id"], "missed": run["missed"]},
+        )
     return run

@@ -1,4 +1,5 @@
-"""Step `write`: one model's chunks as CTAS queries into the run's staging location."""
+"""Step `write`: one model's chunks as CTAS queries into the run's staging location; a model
+whose sources have no rows in the days it reads is skipped (etl_lambdas.inputs)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from etl_lambdas import inputs
 from etl_lambdas.aws import client, throttling_as_retryable
 from etl_lambdas.catalog import load_catalog, render_template
 from etl_lambdas.config import step_environment, time_zone
@@ -30,15 +32,39 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     template = catalog.sql(model)
     athena = client("athena")
     staging = database(GLUE_DATABASE_PREFIX, "staging")
-    queries = []
-    for chunk in chunks(work.windows, model.granularity):
-        values = template_values(
+    databases = tier_databases(GLUE_DATABASE_PREFIX)
+    planned = [
+        (
             chunk,
-            arrival_end_limit=work.arrival_end_limit,
-            lookback_days=work.lookback_days,
-            time_zone=TIME_ZONE,
-            databases=tier_databases(GLUE_DATABASE_PREFIX),
+            template_values(
+                chunk,
+                arrival_end_limit=work.arrival_end_limit,
+                lookback_days=work.lookback_days,
+                time_zone=TIME_ZONE,
+                databases=databases,
+            ),
         )
+        for chunk in chunks(work.windows, model.granularity)
+    ]
+    skipped = inputs.skip_reason(
+        client("glue"), inputs.reads(model, [values for _, values in planned], databases)
+    )
+    if skipped is not None:
+        logger.info(
+            "model skipped", extra={"run_id": work.run_id, "model": model.name, "reason": skipped}
+        )
+        return {
+            "run_id": work.run_id,
+            "model": model.name,
+            "tier": model.tier,
+            "table": f"{database(GLUE_DATABASE_PREFIX, model.tier)}.{model.name}",
+            "skipped": skipped,
+            "chunks": 0,
+            "query_ids": [],
+            "staging_tables": [],
+        }
+    queries = []
+    for chunk, values in planned:
         sql = ctas(
             model,
             render_template(template, values),

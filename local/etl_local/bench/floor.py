@@ -174,9 +174,7 @@ def _model_chunks(
     return [
         (
             model,
-            chunks(
-                model_windows(catalog, model, run.window, restated, run.today), model.granularity
-            ),
+            chunks(model_windows(catalog, model, run.window, restated), model.granularity),
         )
         for model in catalog.in_tier_order()
     ]
