@@ -30,6 +30,11 @@ output "crawler_arn_pattern" {
   value       = "${local.glue_arn_base}:crawler/${var.name_prefix}-ods-*"
 }
 
+output "crawler_role_arns" {
+  description = "ARN of each source's crawler role, by source."
+  value       = { for source, role in aws_iam_role.crawler : source => role.arn }
+}
+
 output "security_configuration_name" {
   description = "Name of the Glue security configuration (S3, CloudWatch and bookmark encryption)."
   value       = aws_glue_security_configuration.this.name
