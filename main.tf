@@ -181,6 +181,17 @@ module "state_machine" {
   tags                  = local.tags
 }
 
+# Only in an account whose Data Catalog is governed by Lake Formation (README, "Lake Formation").
+module "lake_formation" {
+  source = "./modules/lake_formation"
+  count  = var.catalog_access_control == "lake-formation" ? 1 : 0
+
+  database_names     = module.catalog.database_names
+  model_tiers        = module.catalog.model_tiers
+  function_role_arns = module.lambdas.function_role_arns
+  crawler_role_arns  = module.catalog.crawler_role_arns
+}
+
 module "schedule" {
   source = "./modules/schedule"
 

@@ -322,6 +322,17 @@ variable "state_machine_log_level" {
   }
 }
 
+variable "catalog_access_control" {
+  description = "Who governs the Glue Data Catalog: iam (IAM policies alone: an account whose catalog grants IAMAllowedPrincipals, the default), or lake-formation (Terraform also grants each function and crawler the Lake Formation permissions it needs; README, \"Lake Formation\")."
+  type        = string
+  default     = "iam"
+
+  validation {
+    condition     = contains(["iam", "lake-formation"], var.catalog_access_control)
+    error_message = "catalog_access_control must be one of iam, lake-formation."
+  }
+}
+
 variable "schedule_expression" {
   description = "When the pipeline starts, in UTC: an EventBridge cron(...) or rate(...) expression."
   type        = string

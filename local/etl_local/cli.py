@@ -35,6 +35,7 @@ from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.planning import requested_range
 from etl_local import console as render
 from etl_local import run_view
+from etl_local.deploy import DeploymentFailed, PlanNamesAnotherLake
 from etl_local.plan import PlanMissing
 from etl_local.settings import LocalSettings
 
@@ -235,7 +236,8 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
     }
     try:
         return handlers[args.command](args, factory)
-    except PlanMissing as error:
+    except (PlanMissing, DeploymentFailed, PlanNamesAnotherLake) as error:
+        # The local deployment failed as `terraform apply` would (deploy.py): Terraform's lines.
         sys.stderr.write(f"etl {args.command}: {error}\n")
         return 2
 

@@ -1,53 +1,45 @@
-"""Lambda Invoke, routed in-process to the project's handlers (moto would need Docker).
+"""Lambda Invoke, routed to the project's handlers in local worker processes (moto would need
+Docker).
 
 A `before-call.lambda.Invoke` handler, registered for every botocore session, answers
 Invoke for the pipeline's functions as the Lambda service does: StatusCode 200 and the
-handler's JSON result; on an exception, FunctionError "Unhandled" and the Python
-runtime's error payload `{"errorType": <class name>, "errorMessage": ..., "stackTrace"}`,
-so the ASL's Retry/Catch match the same error names as on AWS (moto's executor takes
-`errorType` as the error name, as Step Functions does). Calls for other functions fall
-through to moto untouched.
+handler's JSON result; when the function fails, FunctionError "Unhandled" and the error
+payload `{"errorType": ..., "errorMessage": ...}` (the Python runtime's, or Lambda's own for
+a timeout, an out-of-memory kill or a runtime exit), so the ASL's Retry/Catch match the same
+error names as on AWS (moto's executor takes `errorType` as the error name, as Step Functions
+does). Calls for other functions fall through to moto untouched.
 
-Each function runs with exactly its Terraform environment: the step's module is
-imported (cold start) and called with os.environ showing that environment plus what the
-Lambda runtime itself provides, to the invoking thread only (thread_environ), and with a
-boto3 default session of its own, so its clients sign with its role's credentials. So
-invocations run side by side, as on AWS, where a Map state's iterations invoke functions
-concurrently; only a step's first import (its cold start) is serialized.
+Each function runs in execution environments of its own (etl_local.lambda_workers): worker
+processes with exactly the function's Terraform environment, its role's credentials, its
+memory size and timeout, warm between invocations, as many as run at once. So invocations
+run side by side, as on AWS, where a Map state's iterations invoke functions concurrently.
 
 What a function prints (stdout, stderr, Powertools' log lines) is its CloudWatch log on
-AWS; here it is captured per invocation, on the invoking thread only (thread_output), and
+AWS; here its environment sends it back line by line, and each invocation's lines are
 appended to the router's log file as one block framed by Lambda's START / END / REPORT
 lines, so concurrent invocations and the CLI's console never write into each other.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import io
 import json
 import logging
 import sys
 import threading
-import time
-import traceback
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 
-from etl_lambdas import catalog
 from etl_lambdas.steps import STEPS, StepSpec
-from etl_local import thread_environ, thread_output
-from etl_local.plan import PlannedFunction
+from etl_local.lambda_workers import FunctionConfig, FunctionEnvironments, Outcome
 from etl_local.settings import LocalSettings
 
 logger = logging.getLogger(__name__)
@@ -78,28 +70,8 @@ _ANY_CREDENTIALS = {
 }
 
 
-@dataclass
-class _LambdaContext:
-    """The parts of the Lambda context object handlers (and Powertools) read."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    # time.monotonic() when the function's timeout ends the invocation: Lambda's context
-    # counts down from the configured timeout ("Using the Lambda context object to retrieve
-    # Python function information", AWS Lambda Developer Guide).
-    deadline: float
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
 class LambdaRouter:
-    """Runs the pipeline's Lambda functions in this process."""
+    """Runs the pipeline's Lambda functions in local execution environments."""
 
     def __init__(
         self,
@@ -120,9 +92,14 @@ class LambdaRouter:
         self._steps = steps
         self._log_path = log_path
         self._steps_by_function = {settings.function_name(step): step for step in steps}
-        self._lock = threading.RLock()
-        self._imported: dict[str, Callable[..., Any]] = {}
+        self._lock = threading.Lock()
+        self._environments: dict[str, FunctionEnvironments] = {}
+        # Environments end with the router (or with the process, whichever comes first).
+        self._finalizer = weakref.finalize(self, _close_all, self._environments)
         self.before_invoke: list[BeforeInvokeHook] = []
+        # step -> AWS calls after which the step's next invocation's environment dies
+        # (etl_local.lambda_sandbox, crash points), consumed by that invocation.
+        self._crash_after: dict[str, list[str]] = {}
         # Every invocation's step, and each successful one's (step, result): the runtime
         # summarises a run from what write, audit and publish returned.
         self.invocations: list[str] = []
@@ -135,232 +112,136 @@ class LambdaRouter:
         """Route Invoke for the pipeline's functions to this router, in every session."""
         register_builtin_handler()
         _ACTIVE_ROUTERS.append(self)
-        thread_output.install()
-        thread_environ.install()
-        _install_thread_sessions()
 
     def uninstall(self) -> None:
+        """Stop routing to this router and end its functions' environments."""
         if self in _ACTIVE_ROUTERS:
             _ACTIVE_ROUTERS.remove(self)
-            thread_output.uninstall()
-            thread_environ.uninstall()
-            _uninstall_thread_sessions()
+        self.close()
+
+    def close(self) -> None:
+        """End every execution environment (the next invocation starts cold)."""
+        _close_all(self._environments)
 
     def handles(self, function_name: str) -> bool:
         return _function_name(function_name) in self._steps_by_function
 
-    # -- invocation -----------------------------------------------------------------------
-    def invoke(self, function_name: str, payload: bytes) -> tuple[int, dict[str, Any]]:
-        """Invoke one function; returns (HTTP status, parsed Invoke response)."""
-        name = _function_name(function_name)
-        step = self._steps_by_function[name]
-        event = json.loads(payload or b"{}")
-        request_id = str(uuid.uuid4())
-        self.invocations.append(step)
-        try:
-            with self._lock:
-                for hook in self.before_invoke:
-                    hook(step)
-        except InjectedServiceError as error:
-            return 500, {
-                "Error": {"Code": error.code, "Message": str(error)},
-                "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": request_id},
-            }
-        function = self._settings.function(step)
-        started = time.perf_counter()
-        context = _LambdaContext(
-            function_name=name,
-            function_version="$LATEST",
-            invoked_function_arn=function.arn,
-            memory_limit_in_mb=function.memory_size,
-            aws_request_id=request_id,
-            log_group_name=f"/aws/lambda/{name}",
-            log_stream_name=f"local/{request_id}",
-            deadline=time.monotonic() + function.timeout,
-        )
-        with (
-            self._function_environment(step, function),
-            self._invocation_log(name, request_id, started),
-        ):
-            try:
-                handler = self._handler(step)
-                result = handler(event, context)
-            except Exception as error:  # the Lambda runtime reports any exception
-                self.durations.append((step, time.perf_counter() - started))
-                logger.info(
-                    "lambda function raised",
-                    extra={"function": name, "error_type": type(error).__name__},
-                )
-                body = {
-                    "errorType": type(error).__name__,
-                    "errorMessage": str(error),
-                    "requestId": request_id,
-                    "stackTrace": traceback.format_exception(error),
-                }
-                return 200, _invoke_response(body, function_error="Unhandled")
-        self.durations.append((step, time.perf_counter() - started))
-        self.results.append((step, result))
-        return 200, _invoke_response(result, function_error=None)
-
-    def _handler(self, step: str) -> Callable[..., Any]:
+    def crash_after(self, step: str, call: str) -> None:
+        """Make the step's next invocation die right after the named AWS call succeeded:
+        `<service>.<Operation>` (botocore's names, e.g. `glue.BatchCreatePartition`),
+        optionally `#<n>` for the n-th such call. The invocation fails as a runtime that
+        exited does (Runtime.ExitError) and its environment is gone."""
         with self._lock:
-            return self._imported.get(step) or self._cold_start(step)
+            self._crash_after.setdefault(step, []).append(call)
 
-    def _cold_start(self, step: str) -> Callable[..., Any]:
-        module_name, _, attribute = self._steps[step].handler.rpartition(".")
-        # A cold start per router: the module reads its environment (and builds its
-        # clients for this server's endpoint) at import.
-        if module_name in sys.modules:
-            module = importlib.reload(sys.modules[module_name])
-        else:
-            module = importlib.import_module(module_name)
-        handler: Callable[..., Any] = getattr(module, attribute)
-        self._imported[step] = handler
-        # A logger its import configured may hold the real stdout (see thread_output).
-        thread_output.adopt_handlers()
-        return handler
+    def environments(self, step: str) -> FunctionEnvironments:
+        """The step's execution environments (created with the first invocation)."""
+        with self._lock:
+            existing = self._environments.get(step)
+            if existing is None:
+                existing = self._environments[step] = FunctionEnvironments(self._config(step))
+            return existing
 
-    @contextlib.contextmanager
-    def _function_environment(self, step: str, function: PlannedFunction) -> Iterator[None]:
-        variables: dict[str, str] = {
-            # What the Lambda runtime sets for every function.
+    def _config(self, step: str) -> FunctionConfig:
+        function = self._settings.function(step)
+        environment: dict[str, str] = {
+            # What the Lambda runtime sets per function ("Defined runtime environment
+            # variables", AWS Lambda Developer Guide).
             "AWS_REGION": self._settings.region,
             "AWS_DEFAULT_REGION": self._settings.region,
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "_HANDLER": self._steps[step].handler,
             # Lambda passes the execution role's session credentials this way.
             **(self._credentials(step) if self._credentials else _ANY_CREDENTIALS),
             # Local only: the handlers' boto3 clients reach the local server.
             "AWS_ENDPOINT_URL": self._endpoint_url,
             **self._settings.function_environment(step),
         }
-        # Another function's variables, or a developer's profile, must not leak in.
-        removed = {"AWS_PROFILE"} | (
-            set().union(*(spec.environment for spec in STEPS.values())) - set(variables)
+        return FunctionConfig(
+            step=step,
+            name=function.name,
+            arn=function.arn,
+            handler=self._steps[step].handler,
+            memory_size=function.memory_size,
+            timeout=float(function.timeout),
+            environment=environment,
+            sql_root=str(self._sql_root) if self._sql_root else None,
         )
-        thread_environ.install()  # a router used without install() (tests) too
-        try:
-            with (
-                thread_environ.overlaid(variables, removed),
-                _default_session_of_its_own(),
-                self._sql_root_override(),
-            ):
-                yield
-        finally:
-            thread_environ.uninstall()
 
-    @contextlib.contextmanager
-    def _invocation_log(
-        self, function_name: str, request_id: str, started: float
-    ) -> Iterator[None]:
-        """Lambda's stdout is CloudWatch Logs; locally, one block per invocation appended to
-        the router's log file once the invocation ends (without a file: the console)."""
-        if self._log_path is None:
-            yield
-            return
-        output = io.StringIO()
-        thread_output.install()  # a router used without install() (tests) captures too
+    # -- invocation -----------------------------------------------------------------------
+    def invoke(self, function_name: str, payload: bytes) -> tuple[int, dict[str, Any]]:
+        """Invoke one function; returns (HTTP status, parsed Invoke response)."""
+        name = _function_name(function_name)
+        step = self._steps_by_function[name]
+        request_id = str(uuid.uuid4())
+        self.invocations.append(step)
         try:
-            with thread_output.captured(output):
-                yield
-        finally:
-            thread_output.uninstall()
-            _append_invocation_log(
-                self._log_path,
-                function_name,
-                request_id,
-                output.getvalue(),
-                time.perf_counter() - started,
+            with self._lock:
+                for hook in self.before_invoke:
+                    hook(step)
+                crash_after = self._crash_after.pop(step, [])
+        except InjectedServiceError as error:
+            return 500, {
+                "Error": {"Code": error.code, "Message": str(error)},
+                "ResponseMetadata": {"HTTPStatusCode": 500, "RequestId": request_id},
+            }
+        environments = self.environments(step)
+        outcome = environments.invoke(request_id, payload or b"{}", crash_after)
+        if outcome.reached_handler:
+            self.durations.append((step, outcome.seconds))
+        self._log(environments, request_id, outcome)
+        if outcome.error is not None:
+            logger.info(
+                "lambda function failed",
+                extra={"function": name, "error_type": outcome.error.get("errorType")},
             )
+            return 200, _invoke_response(outcome.error, function_error="Unhandled")
+        result = json.loads(outcome.payload or "null")
+        self.results.append((step, result))
+        return 200, _invoke_response(result, function_error=None)
 
-    @contextlib.contextmanager
-    def _sql_root_override(self) -> Iterator[None]:
-        """Point the model catalog at another sql/ (tests of broken models). The catalog is
-        the process's: such invocations run one at a time."""
-        if self._sql_root is None:
-            yield
+    def _log(self, environments: FunctionEnvironments, request_id: str, outcome: Outcome) -> None:
+        """Lambda's stdout is CloudWatch Logs; locally, one block per invocation appended to
+        the router's log file once the invocation ends (without a file: stderr)."""
+        config = environments.config
+        output = outcome.output
+        if output and not output.endswith("\n"):
+            output += "\n"
+        output += "".join(f"{line}\n" for line in outcome.log_lines)
+        # The frame lines are those the Lambda runtime writes around each invocation's output.
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {outcome.seconds * 1000:.2f} ms"
+            f"\tMemory Size: {config.memory_size} MB"
+            f"\tMax Memory Used: {outcome.max_memory_mb} MB"
+        )
+        if outcome.init_seconds is not None:
+            report += f"\tInit Duration: {outcome.init_seconds * 1000:.2f} ms"
+        init = outcome.init_output
+        if init and not init.endswith("\n"):
+            init += "\n"
+        block = (
+            f"{init}START RequestId: {request_id} Version: $LATEST Function: {config.name}\n"
+            f"{output}"
+            f"END RequestId: {request_id}\n"
+            f"{report}\n"
+        )
+        if self._log_path is None:
+            sys.stderr.write(block)
             return
-        sql_root = self._sql_root
-        with self._lock:
-            original = catalog.default_sql_root
-            catalog.default_sql_root = lambda: sql_root
-            catalog.load_catalog.cache_clear()
-            try:
-                yield
-            finally:
-                catalog.default_sql_root = original
-                catalog.load_catalog.cache_clear()
+        with _LOG_FILE_LOCK:
+            self._log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self._log_path.open("a", encoding="utf-8") as log:
+                log.write(block)
 
 
-# boto3.client() uses the module's default session, which resolves credentials once and
-# keeps them: functions sharing it would sign with whichever role resolved first. Each
-# function is a process of its own on Lambda; here each invocation's thread gets a default
-# session of its own (credentials read from its environment), sharing the service models
-# the process's default session has loaded.
-_THREAD_SESSIONS = threading.local()
-_process_default_session = boto3._get_default_session
-
-
-def _thread_default_session() -> boto3.Session:
-    session: boto3.Session | None = getattr(_THREAD_SESSIONS, "session", None)
-    return session if session is not None else _process_default_session()
-
-
-_SESSIONS_LOCK = threading.Lock()
-_sessions_installed = 0
-
-
-def _install_thread_sessions() -> None:
-    """Counted: each install wants one uninstall."""
-    global _sessions_installed
-    with _SESSIONS_LOCK:
-        _sessions_installed += 1
-        boto3._get_default_session = _thread_default_session
-
-
-def _uninstall_thread_sessions() -> None:
-    global _sessions_installed
-    with _SESSIONS_LOCK:
-        _sessions_installed = max(0, _sessions_installed - 1)
-        if not _sessions_installed:
-            boto3._get_default_session = _process_default_session
-
-
-@contextlib.contextmanager
-def _default_session_of_its_own() -> Iterator[None]:
-    loader = _process_default_session()._session.get_component("data_loader")
-    session = boto3.Session()
-    session._session.register_component("data_loader", loader)
-    outer = getattr(_THREAD_SESSIONS, "session", None)
-    _THREAD_SESSIONS.session = session
-    _install_thread_sessions()  # a router used without install() (tests) too
-    try:
-        yield
-    finally:
-        _uninstall_thread_sessions()
-        _THREAD_SESSIONS.session = outer
+def _close_all(environments: dict[str, FunctionEnvironments]) -> None:
+    for function in list(environments.values()):
+        function.close()
 
 
 _LOG_FILE_LOCK = threading.Lock()
-
-
-def _append_invocation_log(
-    log_path: Path, function_name: str, request_id: str, output: str, seconds: float
-) -> None:
-    # The frame lines are those the Lambda runtime writes around each invocation's output.
-    if output and not output.endswith("\n"):
-        output += "\n"
-    block = (
-        f"START RequestId: {request_id} Version: $LATEST Function: {function_name}\n"
-        f"{output}"
-        f"END RequestId: {request_id}\n"
-        f"REPORT RequestId: {request_id}\tDuration: {seconds * 1000:.2f} ms\n"
-    )
-    with _LOG_FILE_LOCK:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("a", encoding="utf-8") as log:
-            log.write(block)
 
 
 def _invoke_response(result: Any, function_error: str | None) -> dict[str, Any]:

@@ -150,7 +150,7 @@ class LocalIam:
 
     def authorize_invoke(self, access_key_id: str | None, function_name: str) -> str | None:
         """None if the signer of a Lambda Invoke may invoke the function, else AWS's message
-        (Invoke is answered in-process by the router, before the endpoint's hook)."""
+        (Invoke is answered by the router, before the endpoint's hook)."""
         if not self.authorizer.enabled:
             return None
         principal = self.registry.principal_for(access_key_id or "")

@@ -9,7 +9,8 @@ The runtime reads them from here instead of deriving them again.
 
 The plan is `terraform show -json` output ("JSON Output Format", Terraform docs): resources
 in `planned_values.root_module` and its `child_modules`, each with `address`, `type`,
-`index` and `values`.
+`index` and `values`. Beside it, `make plan` saves the order `terraform apply` would create
+them in (build/plan-local.graph.json, etl_local.apply_graph), which the deployment follows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from etl_local.apply_graph import (
+    ApplyGraph,
+    PlannedResource,
+    apply_graph_path,
+    configuration_address,
+    configured_arguments,
+)
 from etl_local.iam import PlanIam, load_plan
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +121,32 @@ class LocalPlan:
                 f"Terraform plans for local/terraform/local.tfvars. Make it with `{MAKE_PLAN}`."
             )
         return cls(json.loads(path.read_text(encoding="utf-8")), path)
+
+    @cached_property
+    def managed(self) -> list[PlannedResource]:
+        """Every managed resource instance with its planned values."""
+        configured = configured_arguments(self.document)
+        return [
+            PlannedResource(
+                address=str(r["address"]),
+                type=str(r["type"]),
+                values=r.get("values") or {},
+                configured=configured.get(configuration_address(str(r["address"])), frozenset()),
+            )
+            for r in self._resources
+        ]
+
+    @cached_property
+    def apply_graph(self) -> ApplyGraph:
+        """The order `terraform apply` creates the resources in (make plan saves it beside
+        the plan; etl_local.apply_graph)."""
+        graph = apply_graph_path(self.path) if self.path else None
+        if graph is None or not graph.is_file():
+            raise PlanMissing(
+                f"no apply graph beside the plan {self.path} (`terraform graph -type=apply`): "
+                f"the local runtime deploys in its order. Make it with `{MAKE_PLAN}`."
+            )
+        return ApplyGraph.load(graph)
 
     def _of_type(self, resource_type: str) -> list[Mapping[str, Any]]:
         return [r for r in self._resources if r.get("type") == resource_type]

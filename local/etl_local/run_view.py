@@ -415,7 +415,8 @@ class LiveRunView:
             get_renderable=self._renderable,
             refresh_per_second=8,
             transient=True,
-            # Never swap sys.stdout: functions' output is routed by thread (thread_output).
+            # Never swap sys.stdout: the functions print in their own processes
+            # (etl_local.lambda_workers), into the Lambda log.
             redirect_stdout=False,
             redirect_stderr=False,
         )

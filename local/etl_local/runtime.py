@@ -29,7 +29,7 @@ from moto.glue.models import glue_backends
 
 from etl_local import deploy as deployment
 from etl_local import faults as fault_injection
-from etl_local import glue_runner, moto_patches, s3_disk
+from etl_local import glue_runner, lambda_workers, moto_patches, s3_disk
 from etl_local import iam as iam_hook
 from etl_local.athena import AthenaEngine
 from etl_local.crawler import LocalCrawler
@@ -66,6 +66,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _QUERY_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+# What a query needs that the lake does not keep between processes (etl_local.state keeps the
+# buckets' objects and the catalog's databases).
+STORAGE_NOT_KEPT_WITH_THE_LAKE = frozenset({"aws_athena_workgroup"})
 # Beyond the machine's own TimeoutSeconds: the runtime stops waiting and aborts.
 _WAIT_MARGIN_SECONDS = 60
 
@@ -135,6 +138,7 @@ class LocalRuntime:
         self._catalog: CatalogPersistence | None = None
         self._orchestration_deployed = False
         self._step_functions_patches: moto_patches.InstalledPatches | None = None
+        self._deployment: deployment.LocalDeployment | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> LocalRuntime:
@@ -183,13 +187,18 @@ class LocalRuntime:
                     class_archive=self.home / "cache" / "spark-classes.jsa",
                 ),
             )
-            # The lake keeps the buckets and databases: once deployed, only the workgroup is
-            # made again. What executions need besides is deployed by the first run (see
-            # `run`): a query does not wait for Step Functions to parse the state machine.
+            self._deployment = deployment.LocalDeployment(self.client, self.settings)
+            # The lake keeps the buckets and databases: once deployed, only what a query needs
+            # besides (the workgroup) is applied again here, and what executions need by the
+            # first run (see `run`): a query does not wait for Step Functions to parse the state
+            # machines. A new lake gets the whole plan now, in the apply graph's order, as a
+            # first `terraform apply` creates it.
             if self._storage_on_disk():
-                deployment.deploy_workgroup(self.client("athena"), self.settings)
+                self._deployment.apply(
+                    lambda resource: resource.type in STORAGE_NOT_KEPT_WITH_THE_LAKE
+                )
             else:
-                deployment.deploy_storage(self.client, self.settings)
+                self.deploy_orchestration()
         except BaseException:
             self.stop()
             raise
@@ -245,6 +254,7 @@ class LocalRuntime:
             self._router = None
         self._clients.clear()
         self._orchestration_deployed = False
+        self._deployment = None
         self._server.stop()
         for patches in (self._step_functions_patches, self._patches):
             if patches is not None:
@@ -275,13 +285,17 @@ class LocalRuntime:
         )
 
     def deploy_orchestration(self) -> None:
-        """Deploy the functions, notifications and state machine (once per process)."""
-        if self._orchestration_deployed:
+        """Apply the rest of the plan: the functions, notifications and state machines (once
+        per process)."""
+        if self._orchestration_deployed or self._deployment is None:
             return
+        # The functions' environments fork from a zygote that imports for about a second:
+        # it starts now, beside the deployment.
+        lambda_workers.prestart()
         self._step_functions_patches = moto_patches.install()
         if self.iam is not None and self._unsign_step_functions is None:
             self._unsign_step_functions = sign_step_functions_as_role(self.iam.credentials_for_role)
-        deployment.deploy_orchestration(self.client, self.settings)
+        self._deployment.apply()
         self._orchestration_deployed = True
 
     @property

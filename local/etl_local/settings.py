@@ -103,10 +103,6 @@ class LocalSettings:
         common = posixpath.commonpath([source.raw_prefix for source in self.sources])
         return f"{common}/" if common else ""
 
-    @property
-    def athena_output_location(self) -> str:
-        return f"s3://{self.athena_results_bucket}/results/"
-
     # -- Glue -----------------------------------------------------------------------------
     def database(self, tier: str) -> str:
         """Glue database of a tier (`ods`, `dwd`, `dws`, `ads`) or of `staging`."""

@@ -7,7 +7,8 @@ data "aws_region" "current" {}
 locals {
   topic_name = "${var.name_prefix}-alerts"
   # Built from the name, so policies naming the topic are known at plan.
-  topic_arn   = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:${local.topic_name}"
+  arn_base    = "arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
+  topic_arn   = "${local.arn_base}:${local.topic_name}"
   key_alias   = "alias/${local.topic_name}"
   account_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
 }

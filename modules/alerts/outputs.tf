@@ -1,6 +1,8 @@
+# Built from the topic's own name attribute: a consumer waits for the topic in the apply graph,
+# and the ARN is still known at plan.
 output "topic_arn" {
-  description = "ARN of the alerts topic (alarms and the notify step publish to it); built from its name, known at plan."
-  value       = local.topic_arn
+  description = "ARN of the alerts topic (alarms and the notify step publish to it); known at plan."
+  value       = "${local.arn_base}:${aws_sns_topic.this.name}"
 }
 
 output "kms_key_arn" {

@@ -5,8 +5,7 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  # Built from the name, so policies naming the workgroup are known at plan.
-  workgroup_arn = "arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:workgroup/${var.name_prefix}"
+  arn_base = "arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
 }
 
 resource "aws_athena_workgroup" "this" {

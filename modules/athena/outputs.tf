@@ -1,9 +1,11 @@
+# From the workgroup's own attributes, so a consumer waits for the workgroup in the apply graph;
+# the ARN is built from its configured name, so it is still known at plan.
 output "workgroup_name" {
   description = "Name of the Athena workgroup."
-  value       = var.name_prefix
+  value       = aws_athena_workgroup.this.name
 }
 
 output "workgroup_arn" {
-  description = "ARN of the Athena workgroup."
-  value       = local.workgroup_arn
+  description = "ARN of the Athena workgroup (known at plan)."
+  value       = "${local.arn_base}:workgroup/${aws_athena_workgroup.this.name}"
 }

@@ -185,6 +185,10 @@ resource "aws_glue_job" "this" {
   # glue_arguments), so job bookmarks stay disabled: a re-run of a window must read it again.
   # The sources are the declaration itself, as base64 of its JSON: the value then holds no
   # quotes, braces or newlines (docs/contracts.md, "Glue job").
+  # No continuous-logging arguments: Glue 5.0 logs every job in real time, to
+  # /aws-glue/jobs/error and /aws-glue/jobs/output, and has no --enable-continuous-cloudwatch-log
+  # ("Migrating AWS Glue for Spark jobs to AWS Glue version 5.0", "Logging behavior changes in
+  # AWS Glue 5.0"; "Logging for AWS Glue jobs", AWS Glue Developer Guide).
   default_arguments = {
     "--job-language"                     = "python"
     "--job-bookmark-option"              = "job-bookmark-disable"
@@ -194,7 +198,6 @@ resource "aws_glue_job" "this" {
     "--time_zone"                        = var.pipeline_time_zone
     "--TempDir"                          = "s3://${var.artifacts_bucket_name}/${local.temp_prefix}"
     "--enable-metrics"                   = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
   }
 
   execution_property {

@@ -56,8 +56,15 @@ locals {
   model_read_databases = flatten([
     for tier in concat(["ods"], slice(var.model_tiers, 0, length(var.model_tiers) - 1)) : local.database_arns[tier]
   ])
-  # Curated data of the model tiers: published tables and their staged runs.
-  model_tier_objects = [for tier in var.model_tiers : "${var.curated_bucket_arn}/${tier}/*"]
+  # Curated data of the model tiers: every object of a model is in one of its runs' staging
+  # prefixes, <tier>/<model>/_runs/<run_id>/ (etl_lambdas.naming; a published partition points
+  # into one), so the steps that write, read or delete it are held to those prefixes. Models
+  # read the ODS and the model tiers but the last.
+  model_run_objects = [for tier in var.model_tiers : "${var.curated_bucket_arn}/${tier}/*/_runs/*"]
+  model_read_objects = concat(
+    ["${var.curated_bucket_arn}/ods/*"],
+    [for tier in slice(var.model_tiers, 0, length(var.model_tiers) - 1) : "${var.curated_bucket_arn}/${tier}/*/_runs/*"],
+  )
   # Each source's ledger, beside its ODS data (etl_lambdas.ledger).
   ledger_objects = "${var.curated_bucket_arn}/ods/*/_ledger/*"
 

@@ -1,11 +1,13 @@
+# From the functions' own attributes, so a consumer waits for them in the apply graph; the ARNs
+# are built from their configured names, so they are still known at plan.
 output "function_names" {
   description = "Function names by step."
-  value       = local.function_names
+  value       = { for step, function in aws_lambda_function.this : step => function.function_name }
 }
 
 output "function_arns" {
-  description = "Function ARNs by step."
-  value       = local.function_arns
+  description = "Function ARNs by step (known at plan)."
+  value       = { for step, function in aws_lambda_function.this : step => "arn:${data.aws_partition.current.partition}:lambda:${local.arn_suffix}:function:${function.function_name}" }
 }
 
 output "function_role_arns" {

@@ -88,6 +88,20 @@ data "aws_iam_policy_document" "read_ledger" {
 
 # What every caller that starts Athena queries needs besides its own statements: list the
 # data it reads, write its query results, and use the data key.
+#
+# Athena writes query results to S3 with multipart uploads, as the caller ("Work with query
+# results and recent queries", Athena User Guide), and AWS's policies for a principal that runs
+# queries grant listing those uploads and their parts on the results location: the managed
+# policy AmazonAthenaFullAccess (statement BaseQueryResultsPermissions) and the resolution of
+# "Unable to verify/create output bucket" (AWS Knowledge Center, athena-output-bucket-error).
+# They are granted on the results bucket only: nothing here lists uploads elsewhere.
+#
+# No grant on the `default` database: Athena needs access to the catalog and to the database a
+# query runs in ("Configure access to databases and tables in the AWS Glue Data Catalog",
+# "Configure AWS Glue access to your catalog and database per AWS Region"; the former
+# "Mandatory: access policy to the default database" section is gone from that page), and every
+# query of the steps names its database (QueryExecutionContext: the staging database), on
+# which the callers hold glue:GetDatabase with the catalog.
 data "aws_iam_policy_document" "athena_caller" {
   statement {
     sid       = "ListData"
@@ -98,6 +112,18 @@ data "aws_iam_policy_document" "athena_caller" {
   statement {
     sid       = "QueryResults"
     actions   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    resources = ["${var.athena_results_bucket_arn}/*"]
+  }
+
+  statement {
+    sid       = "ListQueryResultUploads"
+    actions   = ["s3:ListBucketMultipartUploads"]
+    resources = [var.athena_results_bucket_arn]
+  }
+
+  statement {
+    sid       = "ListQueryResultUploadParts"
+    actions   = ["s3:ListMultipartUploadParts"]
     resources = ["${var.athena_results_bucket_arn}/*"]
   }
 
@@ -148,13 +174,14 @@ data "aws_iam_policy_document" "write" {
   statement {
     sid       = "ReadSources"
     actions   = ["s3:GetObject"]
-    resources = concat(["${var.curated_bucket_arn}/ods/*"], local.model_tier_objects)
+    resources = local.model_read_objects
   }
 
   statement {
+    # Each chunk's CTAS writes under its run's staging prefix, and nowhere else.
     sid       = "WriteStagedRuns"
     actions   = ["s3:AbortMultipartUpload", "s3:PutObject"]
-    resources = local.model_tier_objects
+    resources = local.model_run_objects
   }
 }
 
@@ -162,6 +189,14 @@ data "aws_iam_policy_document" "query_state" {
   statement {
     sid       = "ReadQueryStates"
     actions   = ["athena:BatchGetQueryExecution"]
+    resources = [var.athena_workgroup_arn]
+  }
+
+  statement {
+    # A model that gives up on its queries (one failed, or they still run after the last poll)
+    # stops those still running: Athena would run them to their end and bill them.
+    sid       = "StopQueriesGivenUpOn"
+    actions   = ["athena:StopQueryExecution"]
     resources = [var.athena_workgroup_arn]
   }
 }
@@ -191,7 +226,7 @@ data "aws_iam_policy_document" "audit_start" {
   statement {
     sid       = "ReadStagedRuns"
     actions   = ["s3:GetObject"]
-    resources = local.model_tier_objects
+    resources = local.model_run_objects
   }
 }
 
@@ -253,7 +288,7 @@ data "aws_iam_policy_document" "publish" {
   statement {
     sid       = "DeleteSupersededRuns"
     actions   = ["s3:DeleteObject"]
-    resources = local.model_tier_objects
+    resources = local.model_run_objects
   }
 }
 

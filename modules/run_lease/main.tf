@@ -11,8 +11,7 @@ data "aws_partition" "current" {}
 
 locals {
   table_name = "${var.name_prefix}-run-lease"
-  # Built from the name, so policies naming the table are known at plan.
-  table_arn = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:table/${local.table_name}"
+  arn_base   = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
 }
 
 resource "aws_dynamodb_table" "this" {

@@ -270,9 +270,59 @@ def test_a_models_failure_fails_its_iteration_with_the_cause() -> None:
     model = MACHINES["model"]["States"]
     for name, state in model.items():
         for catch in state.get("Catch", []):
-            assert model[catch["Next"]]["Next"] == "ModelFailed", name
+            caught = model[catch["Next"]]
+            # recorded under $.failure, directly or after the Choice that names the reason
+            recorders = (
+                [model[target] for target in successors(caught)]
+                if caught["Type"] == "Choice"
+                else [caught]
+            )
+            for recorder in recorders:
+                assert recorder["ResultPath"] == "$.failure", name
+                assert recorder["Next"] == "ModelFailed", name
     assert model["ModelFailed"] == {
         "Type": "Fail",
         "Error": "ModelFailed",
         "CausePath": "States.JsonToString($.failure)",
     }
+
+
+def test_every_lambda_task_retries_the_lambda_service_errors_aws_names() -> None:
+    """ "Handle Lambda service exceptions" (Step Functions Developer Guide): retry
+    Lambda.ClientExecutionTimeoutException, ServiceException, AWSLambdaException and
+    SdkClientException."""
+    recommended = {
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+    }
+    for name, task in TASKS:
+        if "lambda" not in task["Resource"]:
+            continue
+        retried = {e for r in task["Retry"] if r["MaxAttempts"] > 0 for e in r["ErrorEquals"]}
+        assert recommended <= retried, f"{name} does not retry {recommended - retried}"
+
+
+def test_a_model_that_gives_up_on_its_queries_stops_them_first() -> None:
+    """Athena runs a query to its end (and bills it) unless it is stopped: every way the model
+    machine fails on its queries passes a query-state call that stops those still running."""
+    states = MACHINES["model"]["States"]
+    stops = {
+        name
+        for name, state in states.items()
+        if state["Type"] == "Task" and state["Parameters"]["Payload"].get("stop_running") is True
+    }
+    assert stops == {"StopQueries", "StopAudit"}
+    for name in stops:
+        assert states[name]["Parameters"]["FunctionName"] == "dummy-query_state_function_arn"
+    giving_up = {"QueriesUnsuccessful", "QueriesTimedOut", "AuditUnsuccessful", "AuditTimedOut"}
+    assert giving_up <= set(states)
+    # without the stops, no state that fails the model on its queries is reachable
+    reached, frontier = set(), [MACHINES["model"]["StartAt"]]
+    while frontier:
+        name = frontier.pop()
+        if name not in reached and name not in stops:
+            reached.add(name)
+            frontier.extend(successors(states[name]))
+    assert not giving_up & reached

@@ -1,5 +1,6 @@
-"""In-process Lambda functions run side by side, each with its own environment variables
-and its own role's credentials, as functions in sandboxes of their own do on AWS."""
+"""Local Lambda functions run in execution environments of their own, as on AWS: a process per
+environment with exactly its function's variables and its role's credentials, warm between
+invocations, one more when invocations of a function overlap (Lambda scales out)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import pytest
 from local_aws_support import modules_on_path
 
 from etl_lambdas.steps import STEPS
-from etl_local import thread_environ
 from etl_local.lambda_router import LambdaRouter
 from etl_local.settings import LocalSettings
 
@@ -24,23 +24,37 @@ WAIT = 30  # seconds: only a bound on a broken run, never reached by a passing o
 
 HANDLERS = """
 import os
+import pathlib
+import time
 
 import boto3
-# Not reloaded with this module at the router's cold start: the test holds the same barrier.
-from function_environment_sync import both_inside
+
+IMPORTS = []
+IMPORTS.append(os.getpid())  # once per environment: its Init phase
 
 
-def handler(event, context):
-    # Both invocations get here before either goes on: they run at the same time.
-    both_inside.wait(%(wait)d)
+def report(event, context):
+    # Each invocation marks itself present, then waits for the others it names (files in a
+    # directory shared with the test): they run at the same time only if this returns.
+    rendezvous = pathlib.Path(event["rendezvous"])
+    (rendezvous / event["name"]).touch()
+    deadline = time.monotonic() + %(wait)d
+    while not all((rendezvous / other).exists() for other in event["others"]):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the others never came")
+        time.sleep(0.01)
     client = boto3.client("athena")
     return {
-        "workgroup": os.environ.get("ATHENA_WORKGROUP"),
-        "lease_table": os.getenv("RUN_LEASE_TABLE"),
-        "function": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
-        "listed": sorted(k for k in os.environ.copy() if k.startswith("AWS_LAMBDA_FUNCTION_N")),
+        "pid": os.getpid(),
+        "imports": len(IMPORTS),
+        "variables": dict(os.environ),
         "access_key": client._request_signer._credentials.access_key,
+        "region": client.meta.region_name,
         "remaining_ms": context.get_remaining_time_in_millis(),
+        "function": context.function_name,
+        "memory": context.memory_limit_in_mb,
+        "local_hour": time.localtime().tm_hour,
+        "utc_hour": time.gmtime().tm_hour,
     }
 """
 
@@ -48,11 +62,7 @@ def handler(event, context):
 @pytest.fixture
 def function_module(tmp_path: Path) -> Iterator[str]:
     name = "function_environment_handlers"
-    sources = {
-        name: HANDLERS % {"wait": WAIT},
-        "function_environment_sync": "import threading\nboth_inside = threading.Barrier(2)\n",
-    }
-    with modules_on_path(tmp_path, sources):
+    with modules_on_path(tmp_path, {name: HANDLERS % {"wait": WAIT}}):
         yield name
 
 
@@ -64,116 +74,104 @@ def _role_credentials(step: str) -> dict[str, str]:
     }
 
 
-def test_concurrent_functions_each_read_their_own_variables_and_credentials(
-    function_module: str,
-) -> None:
-    # given two functions whose variables differ (write has ATHENA_WORKGROUP, begin has
-    # RUN_LEASE_TABLE) and whose roles sign with different keys
+@pytest.fixture
+def router(function_module: str) -> Iterator[LambdaRouter]:
     steps = {
-        step: replace(STEPS[step], handler=f"{function_module}.handler")
+        step: replace(STEPS[step], handler=f"{function_module}.report")
         for step in ("write", "begin")
     }
     router = LambdaRouter(
         SETTINGS, "http://127.0.0.1:1", steps=steps, credentials=_role_credentials
     )
-    router.install()
+    try:
+        yield router
+    finally:
+        router.close()
+
+
+def _invoke_together(
+    router: LambdaRouter, tmp_path: Path, invocations: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Invoke (name, step) pairs from threads at once (as a Map state's iterations invoke);
+    each waits inside its function until all are inside theirs."""
+    rendezvous = tmp_path / f"rendezvous-{len(list(tmp_path.iterdir()))}"
+    rendezvous.mkdir()
+    names = [name for name, _ in invocations]
     results: dict[str, Any] = {}
 
-    def invoke(step: str) -> None:
-        _, response = router.invoke(SETTINGS.function_name(step), b"{}")
-        results[step] = json.loads(response["Payload"].read())
+    def invoke(name: str, step: str) -> None:
+        event = {"rendezvous": str(rendezvous), "name": name, "others": names}
+        _, response = router.invoke(SETTINGS.function_name(step), json.dumps(event).encode())
+        results[name] = json.loads(response["Payload"].read())
 
-    # when both are invoked at once, from two threads (as a Map state's iterations invoke)
-    threads = [threading.Thread(target=invoke, args=(step,)) for step in steps]
+    threads = [threading.Thread(target=invoke, args=pair) for pair in invocations]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT * 2)
+    return results
+
+
+def test_concurrent_functions_each_see_exactly_their_environment_and_credentials(
+    router: LambdaRouter, tmp_path: Path
+) -> None:
+    # given a variable of the process that a developer's shell could hold
+    os.environ["KEEP_RUNS"] = "leaked-from-elsewhere"
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(WAIT)
+        # when two functions whose variables differ are invoked at once
+        results = _invoke_together(router, tmp_path, [("w", "write"), ("b", "begin")])
     finally:
-        router.uninstall()
+        del os.environ["KEEP_RUNS"]
 
-    # then both ran at the same time (a barrier inside each handler), each seeing only its
-    # own variables and signing with its own role's key
-    write, begin = results["write"], results["begin"]
+    write, begin = results["w"], results["b"]
     assert "errorType" not in write and "errorType" not in begin, results
-    assert write["workgroup"] == SETTINGS.function_environment("write")["ATHENA_WORKGROUP"]
-    assert write["lease_table"] is None
-    assert begin["lease_table"] == SETTINGS.function_environment("begin")["RUN_LEASE_TABLE"]
-    assert begin["workgroup"] is None
-    assert (write["function"], begin["function"]) == (
-        SETTINGS.function_name("write"),
-        SETTINGS.function_name("begin"),
-    )
-    assert write["listed"] == begin["listed"] == ["AWS_LAMBDA_FUNCTION_NAME"]
+    # then each ran in a process of its own, at the same time
+    assert write["pid"] != begin["pid"] != os.getpid()
+    # with exactly its Terraform variables, Lambda's own and none of the process's
+    for step, seen in (("write", write), ("begin", begin)):
+        function = SETTINGS.function(step)
+        variables = seen["variables"]
+        assert {k: variables[k] for k in function.environment} == dict(function.environment)
+        assert variables["AWS_LAMBDA_FUNCTION_NAME"] == function.name
+        assert variables["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(function.memory_size)
+        assert variables["AWS_REGION"] == SETTINGS.region
+        assert variables["TZ"] == ":UTC"
+        assert variables["_HANDLER"].endswith(".report")
+        assert "KEEP_RUNS" not in variables
+        assert not {"HOME", "PYTHONPATH", "VIRTUAL_ENV", "AWS_PROFILE"} & set(variables)
+        assert seen["function"] == function.name
+        assert seen["memory"] == function.memory_size
+        assert seen["region"] == SETTINGS.region
+        # the context counts down from the function's timeout, as Lambda's does
+        assert 0 < seen["remaining_ms"] <= function.timeout * 1000
+        # and its clock is UTC, as in every Lambda sandbox
+        assert seen["local_hour"] == seen["utc_hour"]
+    assert "ATHENA_WORKGROUP" in write["variables"] and "RUN_LEASE_TABLE" not in write["variables"]
+    assert "RUN_LEASE_TABLE" in begin["variables"] and "ATHENA_WORKGROUP" not in begin["variables"]
+    # each signing with its own role's key
     assert (write["access_key"], begin["access_key"]) == ("ASIAWRITE", "ASIABEGIN")
-    # the context counts down from the function's timeout, as Lambda's does (the cold start
-    # and the barrier took some of it)
-    timeout_ms = SETTINGS.function("write").timeout * 1000
-    assert 0 < write["remaining_ms"] < timeout_ms
-    # and the process's environment never saw any of it
-    assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
 
 
-def test_an_overlay_is_seen_by_its_own_thread_only() -> None:
-    os.environ["LAKEPIPE_BASE"] = "base"
-    thread_environ.install()
-    seen_elsewhere: dict[str, Any] = {}
-    try:
-        with thread_environ.overlaid({"LAKEPIPE_MINE": "1"}, removed={"LAKEPIPE_BASE"}):
-            other = threading.Thread(
-                target=lambda: seen_elsewhere.update(
-                    mine=os.environ.get("LAKEPIPE_MINE"), base=os.getenv("LAKEPIPE_BASE")
-                )
-            )
-            other.start()
-            other.join(WAIT)
-            assert os.environ["LAKEPIPE_MINE"] == "1"
-            assert "LAKEPIPE_BASE" not in os.environ
-            assert "LAKEPIPE_BASE" not in os.environ.copy()
-            assert ("LAKEPIPE_MINE", "1") in os.environ.items()
-            with pytest.raises(KeyError):
-                del os.environ["LAKEPIPE_BASE"]
-            # a write stays in the overlay; an inner overlay sees the outer one
-            os.environ["LAKEPIPE_WRITTEN"] = "w"
-            with thread_environ.overlaid({"LAKEPIPE_INNER": "2"}):
-                assert os.environ["LAKEPIPE_MINE"] == "1"
-                assert os.environ["LAKEPIPE_INNER"] == "2"
-                assert "LAKEPIPE_BASE" not in os.environ
-            assert "LAKEPIPE_INNER" not in os.environ
-        assert seen_elsewhere == {"mine": None, "base": "base"}
-        assert "LAKEPIPE_WRITTEN" not in os.environ
-        assert os.environ["LAKEPIPE_BASE"] == "base"
-    finally:
-        thread_environ.uninstall()
-        del os.environ["LAKEPIPE_BASE"]
-    assert type(os.environ) is os._Environ
+def test_an_environment_stays_warm_and_a_function_scales_out_when_invocations_overlap(
+    router: LambdaRouter, tmp_path: Path
+) -> None:
+    # given one invocation, then another after it
+    first = _invoke_together(router, tmp_path, [("one", "write")])["one"]
+    second = _invoke_together(router, tmp_path, [("two", "write")])["two"]
+    # then the second ran warm: the same environment, its module imported once
+    assert second["pid"] == first["pid"]
+    assert second["imports"] == 1
+    assert router.environments("write").cold_starts == 1
 
+    # when two invocations of the function overlap
+    both = _invoke_together(router, tmp_path, [("a", "write"), ("b", "write")])
 
-def test_whole_copies_never_race_changes_of_the_process_environment() -> None:
-    """botocore copies os.environ (its metadata fetcher) in Step Functions' executor threads,
-    urllib's proxy lookup iterates its items: a key another thread removes between listing
-    and reading must not fail them with KeyError."""
-    errors: list[BaseException] = []
-    done = threading.Event()
+    # then a second environment was started for one of them, the first one served the other
+    assert {both["a"]["pid"], both["b"]["pid"]} >= {first["pid"]}
+    assert both["a"]["pid"] != both["b"]["pid"]
+    assert router.environments("write").cold_starts == 2
+    assert router.environments("write").environment_count == 2
 
-    def copy_until_done() -> None:
-        while not done.is_set():
-            try:
-                os.environ.copy()
-                dict(os.environ.items())
-            except KeyError as error:
-                errors.append(error)
-
-    thread_environ.install()
-    copier = threading.Thread(target=copy_until_done)
-    copier.start()
-    try:
-        for _ in range(50_000):
-            os.environ["LAKEPIPE_RACE"] = "1"
-            del os.environ["LAKEPIPE_RACE"]
-    finally:
-        done.set()
-        copier.join()
-        thread_environ.uninstall()
-    assert errors == []
+    # and closing the router ends every environment
+    router.close()
+    assert router.environments("write").environment_count == 0

@@ -1,13 +1,10 @@
-"""What an in-process Lambda function prints lands in its own invocation's log block, while
-other functions run in other threads (a Map state) and the console prints meanwhile."""
+"""What a local Lambda function prints lands in its own invocation's log block, while other
+invocations run at the same time and the console prints meanwhile."""
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
 import re
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,7 +15,6 @@ import pytest
 from local_aws_support import modules_on_path
 
 from etl_lambdas.steps import STEPS
-from etl_local import thread_output
 from etl_local.lambda_router import LambdaRouter
 from etl_local.settings import LocalSettings
 
@@ -26,45 +22,37 @@ SETTINGS = LocalSettings()
 WAIT = 30  # seconds: only a bound on a broken run, never reached by a passing one
 
 HANDLERS = """
-import threading
+import pathlib
+import time
 
 from aws_lambda_powertools import Logger
-# Not reloaded with this module at the router's cold start: the test holds the same queue.
-from function_output_sync import inside
 
 # Powertools creates its handler here, with whatever sys.stdout is at import.
-logger = Logger(service=%(service)r)
+logger = Logger(service="function-output-test")
 logger.info("cold start")
 
 
 def handler(event, context):
     name = event["name"]
-    release = threading.Event()
-    print(f"{name}: printed before the console")
+    rendezvous = pathlib.Path(event["rendezvous"])
+    print(f"{name}: printed before the others")
     logger.info("logged by Powertools", extra={"model": name})
-    inside.put((name, release))
-    if not release.wait(%(wait)d):
-        raise RuntimeError("the test never released " + name)
-    print(f"{name}: printed after the console")
+    (rendezvous / name).touch()
+    deadline = time.monotonic() + %(wait)d
+    while not all((rendezvous / other).exists() for other in event["others"]):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the others never came")
+        time.sleep(0.01)
+    print(f"{name}: printed after the others")
     return {"name": name}
 """
 
 
 @pytest.fixture
 def function_module(tmp_path: Path) -> Iterator[str]:
-    """The name of a handler module on sys.path (not imported yet)."""
     name = "function_output_handlers"
-    service = "function-output-test"
-    sources = {
-        name: HANDLERS % {"service": service, "wait": WAIT},
-        # Each invocation puts (name, release) here and waits inside the function until released.
-        "function_output_sync": "import queue\ninside = queue.Queue()\n",
-    }
-    try:
-        with modules_on_path(tmp_path, sources):
-            yield name
-    finally:
-        logging.getLogger(service).handlers.clear()
+    with modules_on_path(tmp_path, {name: HANDLERS % {"wait": WAIT}}):
+        yield name
 
 
 def _blocks(log: str) -> dict[str, str]:
@@ -81,73 +69,48 @@ def _blocks(log: str) -> dict[str, str]:
 def test_concurrent_functions_and_the_console_never_write_into_each_other(
     tmp_path: Path, function_module: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # given a function module imported before any router exists (as an earlier import
-    # would): its Powertools handler holds the process's stdout of that moment
-    importlib.import_module(function_module)
-    capsys.readouterr()  # its import logged "cold start" there, outside any invocation
-    # and a router whose functions log to a file, with three Map-like threads invoking
     log_path = tmp_path / "logs" / "lambda.log"
     steps = {"write": replace(STEPS["write"], handler=f"{function_module}.handler")}
     router = LambdaRouter(SETTINGS, "http://127.0.0.1:1", steps=steps, log_path=log_path)
-    router.install()
+    rendezvous = tmp_path / "rendezvous"
+    rendezvous.mkdir()
+    names = [f"model-{i}" for i in range(3)]
     results: dict[str, Any] = {}
 
     def invoke(name: str) -> None:
-        _, response = router.invoke("lakepipe-local-write", json.dumps({"name": name}).encode())
+        event = {"name": name, "rendezvous": str(rendezvous), "others": names}
+        _, response = router.invoke("lakepipe-local-write", json.dumps(event).encode())
         results[name] = json.loads(response["Payload"].read())
 
-    threads = [threading.Thread(target=invoke, args=(f"model-{i}",)) for i in range(3)]
+    # when three invocations run at once (each waits inside until all are inside) while the
+    # console prints
+    threads = [threading.Thread(target=invoke, args=(name,)) for name in names]
     try:
         for thread in threads:
             thread.start()
-        # when the console prints while each function is inside its invocation
-        # (the router decides how many run at once; each waits until the console printed)
-        for _ in threads:
-            name, release = sys.modules["function_output_sync"].inside.get(timeout=WAIT)
-            print(f"console: {name} is running")
-            release.set()
+        print("console: the functions are running")
         for thread in threads:
-            thread.join(WAIT)
+            thread.join(WAIT * 2)
     finally:
-        router.uninstall()
+        router.close()
 
-    # then the console's lines are on the console, and none of the functions' lines are
-    assert results == {f"model-{i}": {"name": f"model-{i}"} for i in range(3)}
+    # then the console's line is on the console, and none of the functions' lines are
+    assert results == {name: {"name": name} for name in names}
     log = log_path.read_text("utf-8")
     assert "console:" not in log
     out = capsys.readouterr().out
-    assert sorted(out.splitlines()) == [f"console: model-{i} is running" for i in range(3)]
-    # and every function line is in its own invocation's block
+    assert out.splitlines() == ["console: the functions are running"]
+    # and every function line is in its own invocation's block, with Lambda's frame
     blocks = _blocks(log)
-    assert set(blocks) == {"model-0", "model-1", "model-2"}
+    assert set(blocks) == set(names)
     for name, block in blocks.items():
-        assert f"{name}: printed before the console" in block
-        assert f"{name}: printed after the console" in block
+        assert f"{name}: printed before the others" in block
+        assert f"{name}: printed after the others" in block
         logged = [json.loads(line) for line in block.splitlines() if line.startswith("{")]
-        assert {"message": "logged by Powertools", "model": name}.items() <= logged[-1].items()
-
-
-def test_a_thread_without_a_capture_writes_to_the_stream_the_router_replaced(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    import io
-
-    captured = io.StringIO()
-    thread_output.install()
-    try:
-        with thread_output.captured(captured):
-            print("mine")
-            other = threading.Thread(target=print, args=("another thread",))
-            other.start()
-            other.join(WAIT)
-            inner = io.StringIO()
-            with thread_output.captured(inner):
-                print("nested")
-            print("mine again")
-    finally:
-        thread_output.uninstall()
-
-    assert captured.getvalue() == "mine\nmine again\n"
-    assert inner.getvalue() == "nested\n"
-    assert capsys.readouterr().out == "another thread\n"
-    assert not isinstance(sys.stdout, type(thread_output._STDOUT))
+        assert any(
+            {"message": "logged by Powertools", "model": name}.items() <= line.items()
+            for line in logged
+        ), block
+    # each environment's Init output (Powertools' "cold start") leads its first block
+    assert log.count('"cold start"') == 3
+    assert len(re.findall(r"REPORT RequestId: \S+\tDuration: [\d.]+ ms\t.*Init Duration", log)) == 3

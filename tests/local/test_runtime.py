@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from etl_local.deploy import render_state_machine
 from etl_local.faults import Fault, armed, parse_fault
 from etl_local.lambda_router import InjectedServiceError, LambdaRouter
 from etl_local.object_store import ObjectStore
-from etl_local.plan import PlanMissing
+from etl_local.plan import PlanMissing, PlannedFunction
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
 from etl_local.state import LazyPartitions
@@ -84,6 +84,12 @@ class TableMissing(Exception):
 
 def broken(event, context):
     raise TableMissing("no table " + event["table"])
+
+
+def sleepy(event, context):
+    import time
+
+    time.sleep(30)
 """
 
 
@@ -210,11 +216,19 @@ def test_athena_throttling_answers_the_next_calls_then_lets_them_through(
 # -- through the server: the ASL sees Lambda's error names; state survives a restart ---------
 
 
+@dataclass(frozen=True)
+class _OneSecondPublish(LocalSettings):
+    def function(self, step: str) -> PlannedFunction:
+        planned = super().function(step)
+        return replace(planned, timeout=1) if step == "publish" else planned
+
+
 def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
     tmp_path: Path, handlers: str
 ) -> None:
     steps = {
         "begin": replace(STEPS["begin"], handler=f"{handlers}.environment"),
+        "publish": replace(STEPS["publish"], handler=f"{handlers}.sleepy"),
         "audit-verdict": replace(STEPS["audit-verdict"], handler=f"{handlers}.broken"),
     }
     definition = {
@@ -233,6 +247,15 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
                     }
                 ],
                 "ResultPath": "$.plan",
+                "Next": "Slow",
+            },
+            "Slow": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": SETTINGS.function_arn("publish"), "Payload.$": "$"},
+                "Catch": [
+                    {"ErrorEquals": ["Sandbox.Timedout"], "ResultPath": "$.slow", "Next": "Audit"}
+                ],
                 "Next": "Audit",
             },
             "Audit": {
@@ -248,7 +271,7 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
     }
     with LocalRuntime(home=tmp_path, persist=False) as runtime:
         runtime.router.uninstall()
-        router = LambdaRouter(SETTINGS, runtime.endpoint_url, steps=steps)
+        router = LambdaRouter(_OneSecondPublish(), runtime.endpoint_url, steps=steps)
         router.install()
         failures = iter([True])
         router.before_invoke.append(
@@ -283,8 +306,9 @@ def test_the_state_machine_retries_and_catches_on_lambdas_error_names(
         for key, details in event.items()
         if key in ("taskFailedEventDetails", "lambdaFunctionFailedEventDetails")
     ]
-    assert errors == ["Lambda.ServiceException", "TableMissing"]
-    assert router.invocations == ["begin", "begin", "audit-verdict"]
+    # a timeout is Lambda's Sandbox.Timedout, as the Step Functions of AWS name it
+    assert errors == ["Lambda.ServiceException", "Sandbox.Timedout", "TableMissing"]
+    assert router.invocations == ["begin", "begin", "publish", "audit-verdict"]
 
 
 def test_the_lake_and_catalog_survive_a_restart_without_replay(

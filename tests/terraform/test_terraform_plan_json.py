@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from etl_lambdas.catalog import DATABASE_TIERS
+from etl_lambdas.catalog import DATABASE_TIERS, TIERS
 
 # Policy attributes: the JSON documents IAM, S3, SNS and KMS evaluate.
 POLICY_ATTRIBUTES = {
@@ -83,3 +83,71 @@ def test_terraform_makes_a_database_for_each_tier_the_functions_name(
     names = prod_plan["planned_values"]["outputs"]["glue_database_names"]["value"]
 
     assert names == {tier: f"lakepipe_prod_{tier}" for tier in DATABASE_TIERS}
+
+
+def _statements(plan: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """Every Allow statement of a role's inline policies, actions and resources as lists."""
+    statements = []
+    for change in _creates(plan, "aws_iam_role_policy"):
+        after = change["change"]["after"]
+        if after["role"] != role:
+            continue
+        for statement in json.loads(after["policy"])["Statement"]:
+            if statement["Effect"] != "Allow":
+                continue
+            listed = {key: statement[key] for key in ("Action", "Resource")}
+            statements.append(
+                {k: v if isinstance(v, list) else [v] for k, v in listed.items()}
+                | {"Sid": statement.get("Sid", "")}
+            )
+    assert statements, f"no policy of role {role}"
+    return statements
+
+
+def _resources(statements: list[dict[str, Any]], action: str) -> set[str]:
+    return {r for s in statements if action in s["Action"] for r in s["Resource"]}
+
+
+def test_the_write_role_writes_only_the_staging_prefixes_of_runs_and_reads_no_last_tier(
+    prod_plan: dict[str, Any],
+) -> None:
+    buckets = prod_plan["planned_values"]["outputs"]["bucket_names"]["value"]
+    curated = f"arn:aws:s3:::{buckets['curated']}"
+    results = f"arn:aws:s3:::{buckets['athena-results']}"
+    statements = _statements(prod_plan, "lakepipe-prod-write-lambda")
+
+    # a chunk's CTAS writes under <tier>/<model>/_runs/<run_id>/ (etl_lambdas.naming), and
+    # Athena its query results
+    runs = {f"{curated}/{tier}/*/_runs/*" for tier in TIERS}
+    assert _resources(statements, "s3:PutObject") == runs | {f"{results}/*"}
+    assert _resources(statements, "s3:AbortMultipartUpload") == runs | {f"{results}/*"}
+    # it reads the ODS and the published data of every tier but the last
+    read = {f"{curated}/ods/*"} | {f"{curated}/{tier}/*/_runs/*" for tier in TIERS[:-1]}
+    assert _resources(statements, "s3:GetObject") == read | {f"{results}/*"}
+
+
+def test_query_callers_may_list_result_uploads_and_need_no_default_database(
+    prod_plan: dict[str, Any],
+) -> None:
+    """Athena writes results with multipart uploads as the caller (modules/lambdas/policies.tf
+    cites AWS's policies granting their listing); the queries name their database, so the
+    `default` one is granted to nobody."""
+    outputs = prod_plan["planned_values"]["outputs"]
+    results = f"arn:aws:s3:::{outputs['bucket_names']['value']['athena-results']}"
+    staging = outputs["glue_database_names"]["value"]["staging"]
+    roles = {c["change"]["after"]["role"] for c in _creates(prod_plan, "aws_iam_role_policy")}
+    callers = [
+        role
+        for role in sorted(roles)
+        if _resources(_statements(prod_plan, role), "athena:StartQueryExecution")
+    ]
+    assert callers == ["lakepipe-prod-audit-start-lambda", "lakepipe-prod-write-lambda"]
+    for role in callers:
+        statements = _statements(prod_plan, role)
+        assert _resources(statements, "s3:ListBucketMultipartUploads") == {results}, role
+        assert _resources(statements, "s3:ListMultipartUploadParts") == {f"{results}/*"}, role
+        databases = _resources(statements, "glue:GetDatabase")
+        assert any(r.endswith(f":database/{staging}") for r in databases), role
+    for role in roles:
+        for statement in _statements(prod_plan, role):
+            assert not any(r.endswith(":database/default") for r in statement["Resource"]), role

@@ -151,10 +151,28 @@ def test_glue_job_arguments_follow_the_contract() -> None:
     assert arguments["--job-bookmark-option"] == "job-bookmark-disable"
     # Terraform names the job's own arguments itself (it cannot read Python): they are the
     # ones etl_lambdas.sources builds for the Glue script.
-    glue_own = {"--TempDir", "--enable-metrics", "--enable-continuous-cloudwatch-log",
-                "--job-language", "--job-bookmark-option"}  # fmt: skip
+    glue_own = {"--TempDir", "--enable-metrics", "--job-language", "--job-bookmark-option"}
     declared = default_job_arguments({"sources": []}, raw_root="", ods_root="", time_zone="UTC")
     assert set(arguments) - glue_own == set(declared)
+
+
+def test_the_glue_job_passes_no_argument_its_glue_version_dropped() -> None:
+    """Glue 5.0 logs every job in real time and has no continuous-logging arguments (AWS Glue
+    Developer Guide, "Migrating AWS Glue for Spark jobs to AWS Glue version 5.0", "Logging
+    behavior changes in AWS Glue 5.0"; "Enabling continuous logging for AWS Glue 4.0 and
+    earlier jobs" lists them)."""
+    main = REPOSITORY_ROOT / "modules" / "glue_job" / "main.tf"
+    job = next(b for b in blocks("resource", [main]) if b.labels[0] == "aws_glue_job")
+    arguments = {unquote(k) for k in job.body["default_arguments"]}
+    continuous_logging = {
+        "--enable-continuous-cloudwatch-log",
+        "--enable-continuous-log-filter",
+        "--continuous-log-logGroup",
+        "--continuous-log-logStreamPrefix",
+        "--continuous-log-conversionPattern",
+    }
+    assert float(unquote(job.body["glue_version"])) >= 5.0
+    assert not arguments & continuous_logging
 
 
 def _policy_documents() -> list[Block]:

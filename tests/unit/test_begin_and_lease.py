@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from etl_lambdas.errors import InvalidRunRequest, PipelineBusy
@@ -100,6 +101,25 @@ def test_holder_running_asks_step_functions(aws: dict[str, Any]) -> None:
     aws["sfn"].stop_execution(executionArn=arn)
     assert running(arn) is False
     assert running(f"{MACHINE.replace('stateMachine', 'execution')}:never-started") is False
+
+
+def test_a_holder_being_redriven_counts_as_running(aws: dict[str, Any]) -> None:
+    """A failed execution restarted by RedriveExecution is PENDING_REDRIVE until it runs again:
+    it will continue with the lease it holds (moto never reports that status: stubbed)."""
+    sfn = aws["sfn"]
+    arn = f"{MACHINE.replace('stateMachine', 'execution')}:redriven"
+    with Stubber(sfn) as stubber:
+        stubber.add_response(
+            "describe_execution",
+            {
+                "executionArn": arn,
+                "stateMachineArn": MACHINE,
+                "status": "PENDING_REDRIVE",
+                "startDate": NOW,
+            },
+            {"executionArn": arn},
+        )
+        assert execution_running(sfn)(arn) is True
 
 
 def _begin_event(name: str, arn: str, request: dict[str, Any] | None = None) -> dict[str, Any]:

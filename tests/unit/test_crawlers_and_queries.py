@@ -346,6 +346,33 @@ def test_query_state_names_the_failed_query(
     assert result["retryable"] is False
 
 
+def test_query_state_stops_the_queries_still_running_when_the_model_gives_up(
+    load_step: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query_state = load_step("query_state")
+    athena = boto3.client("athena")
+    stubber = Stubber(athena)
+    states = {"a": "SUCCEEDED", "b": "RUNNING", "c": "QUEUED", "d": "FAILED"}
+    stubber.add_response(
+        "batch_get_query_execution",
+        {"QueryExecutions": [_execution(q, state) for q, state in states.items()]},
+        {"QueryExecutionIds": list(states)},
+    )
+    # only those still queued or running are stopped, each once
+    for query_id in ("b", "c"):
+        stubber.add_response("stop_query_execution", {}, {"QueryExecutionId": query_id})
+    monkeypatch.setattr(query_state, "client", lambda service: athena)
+
+    with stubber:
+        result = query_state.handler(
+            {"query_ids": list(states), "stop_running": True}, FakeLambdaContext()
+        )
+        stubber.assert_no_pending_responses()
+
+    assert result["stopped"] == ["b", "c"]
+    assert (result["status"], result["failed_query_id"]) == ("FAILED", "d")
+
+
 def test_query_state_says_when_athena_calls_a_failure_retryable(
     load_step: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,5 +1,7 @@
 """Step `query-state`: one verdict over any number of Athena queries (write's or audit's),
-after watching them for up to the event's `settle_seconds` while they run."""
+after watching them for up to the event's `settle_seconds` while they run; with
+`stop_running`, the model gives up on them (it timed out waiting, or another of its queries
+failed) and those still running are stopped."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from etl_lambdas.athena_states import query_states, settled_states, verdict
+from etl_lambdas.athena_states import query_states, settled_states, stop_running, verdict
 from etl_lambdas.aws import client
 from etl_lambdas.config import step_environment
 from etl_lambdas.events import QueryStateEvent
@@ -31,6 +33,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         max(0.0, min(request.settle_seconds, remaining)),
     )
     result = verdict(states)
+    if request.stop_running:
+        result["stopped"] = stop_running(athena, states)
     result["queries"] = len(states)
     result["looks"] = looks
     result["data_scanned_bytes"] = sum(state["data_scanned_bytes"] for state in states.values())

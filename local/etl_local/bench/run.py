@@ -666,7 +666,7 @@ def _report(measured: _Measured) -> dict[str, Any]:
             "glue_execution_class": m.sizes["glue_execution_class"],
             "lambda_memory_gb": m.sizes["lambda_memory_gb"],
             "glue_seconds": "local Spark wall time of ConvertRaw (2 local cores)",
-            "lambda_seconds": "local in-process handler time",
+            "lambda_seconds": "handler time in the local execution environments",
             "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
             "state_transitions": "one per state entered; polling loops turned as often as "
             "prod's poll intervals let them, for as long as the local queries took",
