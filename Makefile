@@ -29,7 +29,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV_QUIET := --quiet
 
-.PHONY: help setup build plan test test-latest lock lint fmt run bench clean
+.PHONY: help setup build plan test test-latest lock lint tflint fmt run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -66,7 +66,17 @@ $(PROVIDER_SCHEMA): $(RUN_INSTALLED) tools/provider_schema.py tools/cdktf_schema
 	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(@D)
 
-setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
+# tflint, built from the Go module proxy at a pinned version (go install checks the module's
+# go.sum against the checksum database). Its bundled `terraform` ruleset is what .tflint.hcl
+# enables; the AWS ruleset (tflint-ruleset-aws) is not served by the module proxy this project
+# can reach (see .tflint.hcl), and GitHub releases cannot be downloaded here.
+TFLINT_VERSION := v0.64.0
+TFLINT := .tools/tflint-$(TFLINT_VERSION)/bin/tflint
+$(TFLINT):
+	GOBIN=$(abspath $(@D)) GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
+		go install github.com/terraform-linters/tflint@$(TFLINT_VERSION)
+
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint
 
 # The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
 # runtime provides it) and what only boto3 needs.
@@ -95,11 +105,15 @@ $(LOCAL_PLAN): $(RUN_INSTALLED) $(PROVIDER_SCHEMA) $(LAMBDA_ZIP) local/terraform
 test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(DEV_INSTALLED) ## ruff, mypy and terraform fmt -check
+lint: $(DEV_INSTALLED) $(TFLINT) ## ruff, mypy, terraform fmt -check and tflint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m tools.terraform_fmt --check
+	$(MAKE) --no-print-directory tflint
+
+tflint: $(TFLINT) ## tflint with .tflint.hcl over the root module and every module under it
+	$(TFLINT) --recursive --config $(abspath .tflint.hcl) --format compact
 
 fmt: $(DEV_INSTALLED) ## format Python and Terraform in place
 	$(BIN)/ruff format .
