@@ -55,6 +55,14 @@ $(DEV_INSTALLED): $(RUN_INSTALLED)
 	$(UV) sync $(UV_QUIET) --locked --extra local --extra dev
 	@touch $@
 
+# DuckDB as Athena's DuckDB engine runs it (requirements-duckdb.txt): the local Athena executes a
+# DuckDB workgroup's queries there, in a process of its own (our .venv keeps its own duckdb).
+DUCKDB_VENV := .venv-duckdb
+$(DUCKDB_VENV)/.installed: requirements-duckdb.txt | $(UV)
+	$(UV) venv $(UV_QUIET) --allow-existing $(DUCKDB_VENV)
+	$(UV) pip sync $(UV_QUIET) --require-hashes --python $(DUCKDB_VENV)/bin/python requirements-duckdb.txt
+	@touch $@
+
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
 	$(UV) venv $(UV_QUIET) --allow-existing $(CHECKOV_VENV)
 	$(UV) pip sync $(UV_QUIET) --require-hashes --python $(CHECKOV_VENV)/bin/python requirements-checkov.txt
@@ -76,7 +84,7 @@ $(TFLINT):
 	GOBIN=$(abspath $(@D)) GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
 		go install github.com/terraform-linters/tflint@$(TFLINT_VERSION)
 
-setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(DUCKDB_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint
 
 # The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
 # runtime provides it) and what only boto3 needs.
@@ -85,11 +93,19 @@ $(LAMBDA_REQUIREMENTS): uv.lock | $(UV)
 	@mkdir -p $(@D)
 	$(UV) export $(UV_QUIET) --locked --no-emit-project --prune boto3 --output-file $@
 
-$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+# The models in DuckDB SQL, for a workgroup on Athena's DuckDB engine (tools/translate_models.py):
+# shipped in the zip as sql/duckdb/, run locally from build/sql/duckdb/.
+DUCKDB_MODELS := build/sql/duckdb/.translated
+$(DUCKDB_MODELS): $(RUN_INSTALLED) tools/translate_models.py local/etl_local/sql_dialect.py $(shell find sql -type f)
+	rm -rf $(@D)
+	$(BIN)/python -m tools.translate_models --output $(@D)
+	@touch $@
+
+$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(DUCKDB_MODELS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
 	$(BIN)/python tools/build_lambda_zip.py --uv $(UV) --requirements $(LAMBDA_REQUIREMENTS) \
 		--python-version $(LAMBDA_PYTHON) --output $@
 
-build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
+build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip) with the models and their DuckDB translation
 
 plan: setup build ## terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
 	$(BIN)/python -m tools.terraform_plan
@@ -134,6 +150,8 @@ lock: | $(UV) ## re-resolve every lock to the newest versions the ranges allow (
 	$(UV) lock --upgrade
 	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
 		requirements-checkov.in --output-file requirements-checkov.txt
+	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
+		requirements-duckdb.in --output-file requirements-duckdb.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile $(UV_QUIET) --universal --generate-hashes \
 		--no-header --output-file requirements-uv.txt -
 

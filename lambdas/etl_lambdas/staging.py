@@ -14,29 +14,53 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from etl_lambdas.aws import error_code, throttling_as_retryable
-from etl_lambdas.catalog import Model
+from etl_lambdas.catalog import DUCKDB_ENGINE, TRINO_ENGINE, Model
 from etl_lambdas.naming import chunk_prefix, database, run_of_staging_table, staging_table
 
 
 def ctas(
-    model: Model, select: str, *, run_id: str, chunk: int, glue_prefix: str, bucket: str
+    model: Model,
+    select: str,
+    *,
+    run_id: str,
+    chunk: int,
+    glue_prefix: str,
+    bucket: str,
+    engine: str = TRINO_ENGINE,
 ) -> str:
     """The CTAS that stages one chunk; its table lives in the staging database only.
 
     `external_location` is allowed because the workgroup does not enforce its results
     location (an enforcing workgroup fails such a CTAS: "Troubleshoot workgroup errors" in
     the Athena User Guide); the location must be empty, which a run-unique prefix is.
+
+    On a DuckDB workgroup, CREATE TABLE AS "take[s] the type of the table, its location in
+    Amazon S3, and its other storage settings in a WITH clause" ("CREATE TABLE and CREATE
+    TABLE AS statements in DuckDB", Athena User Guide): a Hive table (Parquet, Snappy) at
+    the run's location, partitioned like the model. The property names are DUCKDB_CTAS_WITH's.
     """
     location = f"s3://{bucket}/{chunk_prefix(model.tier, model.name, run_id, chunk)}"
     partitions = ", ".join(f"'{column}'" for column in model.partition_by)
     body = select.strip().rstrip(";").rstrip()
-    return (
-        f"CREATE TABLE {database(glue_prefix, 'staging')}."
-        f"{staging_table(model.name, run_id, chunk)}\n"
-        f"WITH (external_location = '{location}', format = 'PARQUET', "
-        f"write_compression = 'SNAPPY', partitioned_by = ARRAY[{partitions}])\n"
-        f"AS\n{body}"
-    )
+    table = f"{database(glue_prefix, 'staging')}.{staging_table(model.name, run_id, chunk)}"
+    if engine == DUCKDB_ENGINE:
+        properties = DUCKDB_CTAS_WITH.format(location=location, partitions=partitions)
+    else:
+        properties = (
+            f"external_location = '{location}', format = 'PARQUET', "
+            f"write_compression = 'SNAPPY', partitioned_by = ARRAY[{partitions}]"
+        )
+    return f"CREATE TABLE {table}\nWITH ({properties})\nAS\n{body}"
+
+
+# The WITH clause of a DuckDB workgroup's CTAS. AWS's page names what it holds (the table
+# type, the S3 location, the storage settings); the spelling of each property below is the one
+# place to correct should Athena's DuckDB engine name one otherwise. The local Athena accepts
+# exactly these (etl_local.athena.duckdb_statements).
+DUCKDB_CTAS_WITH = (
+    "table_type = 'HIVE', location = '{location}', format = 'PARQUET', "
+    "write_compression = 'SNAPPY', partitioned_by = ARRAY[{partitions}]"
+)
 
 
 def request_token(*parts: object) -> str:

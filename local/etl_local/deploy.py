@@ -200,6 +200,8 @@ def deploy_workgroup(athena: Any, settings: LocalSettings) -> None:
         # variables.tf's athena_bytes_scanned_cutoff_per_query default: the local Athena
         # cancels a query that scans more, as Athena does (etl_local.athena.workgroup).
         "BytesScannedCutoffPerQuery": 100 * 1024**3,
+        # As planned (athena_engine_version): a DuckDB workgroup runs DuckDB SQL.
+        "EngineVersion": {"SelectedEngineVersion": settings.athena_engine_version},
     }
     names = {wg["Name"] for wg in athena.list_work_groups().get("WorkGroups", [])}
     if settings.workgroup not in names:

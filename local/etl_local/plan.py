@@ -15,6 +15,7 @@ in `planned_values.root_module` and its `child_modules`, each with `address`, `t
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,7 +25,9 @@ from typing import Any
 from etl_local.iam import PlanIam, load_plan
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_PLAN = REPOSITORY_ROOT / "build" / "plan-local.json"
+# The local environment's plan: build/plan-local.json, or the one ETL_PLAN names (e.g.
+# build/plan-local-duckdb.json, the same environment on Athena's DuckDB engine).
+LOCAL_PLAN = Path(os.environ.get("ETL_PLAN") or REPOSITORY_ROOT / "build" / "plan-local.json")
 # How the plan is made (what `make run` does before running).
 MAKE_PLAN = "make build/plan-local.json  (or: make plan)"
 

@@ -16,6 +16,7 @@ locals {
   # (a name missing here fails the plan).
   environment_values = {
     ARTIFACTS_BUCKET        = var.artifacts_bucket_name
+    ATHENA_ENGINE_VERSION   = var.athena_engine_version
     ATHENA_WORKGROUP        = var.athena_workgroup_name
     CURATED_BUCKET          = var.curated_bucket_name
     GLUE_DATABASE_PREFIX    = var.glue_prefix

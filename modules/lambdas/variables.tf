@@ -142,6 +142,11 @@ variable "source_crawlers" {
   }))
 }
 
+variable "athena_engine_version" {
+  description = "Engine of the Athena workgroup (ATHENA_ENGINE_VERSION): the dialect of the SQL the write step sends."
+  type        = string
+}
+
 variable "athena_workgroup_name" {
   description = "Name of the Athena workgroup (ATHENA_WORKGROUP)."
   type        = string
