@@ -56,7 +56,10 @@ def instant(text: str | None, zone: str) -> dt.datetime | None:
     if not _ISO8601.match(value):
         return None
     # Spark keeps microseconds: digits beyond them are dropped
-    parsed = dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value))
+    try:
+        parsed = dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value))
+    except ValueError:  # the right shape, not a time (hour 25): the job writes NULL
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(zone))
     return parsed.astimezone(dt.UTC).replace(tzinfo=None)
