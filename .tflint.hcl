@@ -2,17 +2,13 @@
 # <this file>` (built by `make setup` from the Go module proxy; no `tflint --init`, nothing
 # downloaded). Deep checks stay off: they call AWS, which a lint must not need.
 #
-# The `terraform` ruleset is bundled in the tflint binary, so no plugin directory is needed.
-# The AWS ruleset (github.com/terraform-linters/tflint-ruleset-aws) is not here: the Go module
-# proxy refuses it ("This module version is not available", for its version list and for
-# v0.40.0 to v0.45.0), and its GitHub release binaries cannot be downloaded on the machines the
-# project builds on. When it can be installed (`tflint --init` with network), add:
-#   plugin "aws" {
-#     enabled    = true
-#     version    = "0.45.0"
-#     source     = "github.com/terraform-linters/tflint-ruleset-aws"
-#     deep_check = false
-#   }
+# The `terraform` ruleset is bundled in the tflint binary. The AWS ruleset
+# (github.com/terraform-linters/tflint-ruleset-aws v0.48.0, the Makefile's TFLINT_AWS_VERSION)
+# is built by `make setup` from the Go module proxy into the directory `make tflint` names in
+# TFLINT_PLUGIN_DIR; without `version` and `source` below, tflint takes it as manually installed
+# (`<plugin dir>/tflint-ruleset-aws`) and never downloads a release. Its rules check values
+# against AWS's lists (Lambda runtimes, instance types, name patterns...), which Terraform's
+# validate and the offline plan do not know.
 config {
   call_module_type = "local"
   format           = "compact"
@@ -21,6 +17,12 @@ config {
 plugin "terraform" {
   enabled = true
   preset  = "recommended"
+}
+
+plugin "aws" {
+  enabled = true
+  # Deep checks call AWS's APIs (with credentials); the offline lint does not.
+  deep_check = false
 }
 
 rule "terraform_naming_convention" {

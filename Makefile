@@ -74,17 +74,30 @@ $(PROVIDER_SCHEMA): $(RUN_INSTALLED) tools/provider_schema.py tools/cdktf_schema
 	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(@D)
 
-# tflint, built from the Go module proxy at a pinned version (go install checks the module's
-# go.sum against the checksum database). Its bundled `terraform` ruleset is what .tflint.hcl
-# enables; the AWS ruleset (tflint-ruleset-aws) is not served by the module proxy this project
-# can reach (see .tflint.hcl), and GitHub releases cannot be downloaded here.
+# tflint and its AWS ruleset, built from the Go module proxy at pinned versions (the module
+# zips are checked against the checksum database, their dependencies against the module's own
+# go.sum). Both use tflint-plugin-sdk v0.25.0, the SDK tflint v0.64.0 speaks. The ruleset is
+# built with `go build` inside its downloaded module: `go install <module>@<version>` also asks
+# the proxy for the module's version list (to look for a deprecation notice), which the proxy
+# refuses for this module (403), while it serves v0.48.0 itself. Go's build cache (GOCACHE,
+# per user) makes a second checkout's build a link step only. `make tflint` finds the ruleset
+# as a manually installed plugin in TFLINT_PLUGIN_DIR (no `tflint --init`, nothing downloaded).
 TFLINT_VERSION := v0.64.0
 TFLINT := .tools/tflint-$(TFLINT_VERSION)/bin/tflint
 $(TFLINT):
 	GOBIN=$(abspath $(@D)) GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
 		go install github.com/terraform-linters/tflint@$(TFLINT_VERSION)
 
-setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(DUCKDB_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint
+TFLINT_AWS_MODULE := github.com/terraform-linters/tflint-ruleset-aws
+TFLINT_AWS_VERSION := v0.48.0
+TFLINT_PLUGIN_DIR := .tools/tflint-plugins-aws-$(TFLINT_AWS_VERSION)
+TFLINT_AWS := $(TFLINT_PLUGIN_DIR)/tflint-ruleset-aws
+$(TFLINT_AWS):
+	GOFLAGS=-buildvcs=false GOTOOLCHAIN=local go mod download $(TFLINT_AWS_MODULE)@$(TFLINT_AWS_VERSION)
+	cd "$$(go env GOMODCACHE)/$(TFLINT_AWS_MODULE)@$(TFLINT_AWS_VERSION)" && \
+		GOFLAGS="-buildvcs=false -mod=readonly" GOTOOLCHAIN=local go build -trimpath -o $(abspath $@) .
+
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(DUCKDB_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) $(TFLINT_AWS) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint and its AWS ruleset
 
 # The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
 # runtime provides it) and what only boto3 needs.
@@ -121,15 +134,15 @@ $(LOCAL_PLAN): $(RUN_INSTALLED) $(PROVIDER_SCHEMA) $(LAMBDA_ZIP) local/terraform
 test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(DEV_INSTALLED) $(TFLINT) ## ruff, mypy, terraform fmt -check and tflint
+lint: $(DEV_INSTALLED) $(TFLINT) $(TFLINT_AWS) ## ruff, mypy, terraform fmt -check and tflint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m tools.terraform_fmt --check
 	$(MAKE) --no-print-directory tflint
 
-tflint: $(TFLINT) ## tflint with .tflint.hcl over the root module and every module under it
-	$(TFLINT) --recursive --config $(abspath .tflint.hcl) --format compact
+tflint: $(TFLINT) $(TFLINT_AWS) ## tflint with .tflint.hcl (and the AWS ruleset) over the root module and every module under it
+	TFLINT_PLUGIN_DIR=$(abspath $(TFLINT_PLUGIN_DIR)) $(TFLINT) --recursive --config $(abspath .tflint.hcl) --format compact
 
 fmt: $(DEV_INSTALLED) ## format Python and Terraform in place
 	$(BIN)/ruff format .

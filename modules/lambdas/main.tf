@@ -5,9 +5,6 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  # The zip is built for this runtime (Makefile: LAMBDA_PYTHON).
-  runtime = "python3.12"
-
   # The steps, their handlers and the variables each reads: declared once, in steps.yaml
   # (Python reads the same file). One function, role and log group per entry.
   steps = yamldecode(file(var.steps_path))
@@ -140,7 +137,7 @@ resource "aws_lambda_function" "this" {
   description                    = each.value.description
   role                           = aws_iam_role.this[each.key].arn
   handler                        = each.value.handler
-  runtime                        = local.runtime
+  runtime                        = var.runtime
   architectures                  = [var.architecture]
   filename                       = var.zip_path
   source_code_hash               = filebase64sha256(var.zip_path)

@@ -23,6 +23,16 @@ variable "zip_path" {
   type        = string
 }
 
+variable "runtime" {
+  description = "Lambda runtime of the functions: the Python the zip's dependencies are built for (the Makefile's LAMBDA_PYTHON)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.runtime))
+    error_message = "runtime must be a Python runtime, e.g. python3.12."
+  }
+}
+
 variable "architecture" {
   description = "Instruction set of the functions. One of x86_64, arm64 (must match the zip's binary wheels)."
   type        = string
