@@ -1,12 +1,16 @@
-"""One query's DuckDB session, in a process of its own, on the DuckDB release Athena runs.
+"""A worker process of the DuckDB release Athena runs, serving one query's session at a time.
 
 Started by etl_local.athena.duckdb_process with the Python of `.venv-duckdb` (duckdb as
 requirements-duckdb.txt pins it; the project's own environment keeps another release), so this
-file imports nothing but the standard library and duckdb. It reads requests from stdin and
-answers on stdout, each a length-prefixed pickle: ("execute", sql, params) or
-("executemany", sql, rows) -> ("ok", [(name, type), ...], rows) | ("error", message);
-("version",) -> ("ok", version). The session is one in-memory database in UTC, as Athena's
-DuckDB sessions are ("The session time zone is fixed to UTC", "Built-in extensions").
+file imports nothing but the standard library and duckdb. The process lives as long as the local
+Athena that started it and serves its queries one after the other: each query opens a session
+(a new in-memory database: nothing one query creates is seen by the next) and closes it.
+
+It reads requests from stdin and answers on stdout, each a length-prefixed pickle:
+("open", config) -> ("ok",); ("close",) -> ("ok",);
+("execute", sql, params) or ("executemany", sql, rows) -> ("ok", [(name, type), ...], rows)
+| ("error", message); ("version",) -> ("ok", version). A session is in UTC, as Athena's DuckDB
+sessions are ("The session time zone is fixed to UTC", "Built-in extensions").
 """
 
 from __future__ import annotations
@@ -35,31 +39,47 @@ def write_message(stream: BinaryIO, message: Any) -> None:
     stream.flush()
 
 
-def serve(requests: BinaryIO, answers: BinaryIO, config: dict[str, Any]) -> None:
+def _open(config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(config=config)
     connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+def _answer(connection: duckdb.DuckDBPyConnection | None, request: tuple[Any, ...]) -> Any:
+    operation = request[0]
+    if operation == "version":
+        return ("ok", duckdb.__version__)
+    if connection is None:
+        return ("error", f"{operation} outside a session")
+    if operation == "executemany":
+        connection.executemany(request[1], request[2])
+        return ("ok", [], [])
+    relation = connection.execute(request[1], request[2] or None)
+    description = [(d[0], str(d[1])) for d in (relation.description or [])]
+    rows = relation.fetchall() if description else []
+    return ("ok", description, rows)
+
+
+def serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    connection: duckdb.DuckDBPyConnection | None = None
     while True:
         try:
             request = read_message(requests)
         except EOFError:
             return
-        operation = request[0]
         try:
-            if operation == "version":
-                write_message(answers, ("ok", duckdb.__version__))
+            if request[0] in ("open", "close"):
+                if connection is not None:
+                    connection.close()
+                connection = _open(request[1]) if request[0] == "open" else None
+                write_message(answers, ("ok",))
                 continue
-            if operation == "executemany":
-                connection.executemany(request[1], request[2])
-                write_message(answers, ("ok", [], []))
-                continue
-            relation = connection.execute(request[1], request[2] or None)
-            description = [(d[0], str(d[1])) for d in (relation.description or [])]
-            rows = relation.fetchall() if description else []
-            write_message(answers, ("ok", description, rows))
+            write_message(answers, _answer(connection, request))
         except duckdb.Error as error:
             write_message(answers, ("error", str(error)))
+        except Exception as error:  # e.g. a value Python cannot hold: the worker lives on
+            write_message(answers, ("error", f"{type(error).__name__}: {error}"))
 
 
 if __name__ == "__main__":
-    settings = pickle.loads(bytes.fromhex(sys.argv[1])) if len(sys.argv) > 1 else {}
-    serve(sys.stdin.buffer, sys.stdout.buffer, settings)
+    serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -32,7 +32,7 @@ from etl_local.sql_dialect import install_functions, parse_athena, to_duckdb
 from . import duckdb_statements
 from .binding import TableBinder
 from .ctas import CtasOutcome, parse_options, run_ctas
-from .duckdb_process import DuckDBSession, DuckDBUnavailableError
+from .duckdb_process import DuckDBUnavailableError, DuckDBWorkers
 from .errors import (
     SYSTEM_ERROR,
     USER_ERROR,
@@ -232,6 +232,9 @@ class AthenaEngine:
         # the tens: "Service Quotas", Athena User Guide); a queue behind one query would hide
         # what two concurrent queries do to the catalog and the lake. Here a few at a time,
         # sharing the one DuckDB database, its threads and its memory limit.
+        # A DuckDB workgroup's queries run in processes of Athena's DuckDB release, started
+        # when first needed and kept: one per query running at once.
+        self._duckdb_workers = DuckDBWorkers(keep=concurrency)
         self._workers = [
             threading.Thread(target=self._work, name=f"local-athena-{n}", daemon=True)
             for n in range(concurrency)
@@ -385,6 +388,7 @@ class AthenaEngine:
             self._queue.put(None)
         for worker in self._workers:
             worker.join(timeout=30)
+        self._duckdb_workers.close()
         self._db.close()
         self._spill_dir.cleanup()
 
@@ -512,7 +516,9 @@ class AthenaEngine:
                 f"workgroup, not {type(statement).__name__} statements"
             )
         try:
-            session = DuckDBSession({"threads": 2, "preserve_insertion_order": False})
+            session = self._duckdb_workers.session(
+                {"threads": 2, "preserve_insertion_order": False}
+            )
         except DuckDBUnavailableError as error:
             raise AthenaQueryError(f"INTERNAL_ERROR: {error}", category=SYSTEM_ERROR) from None
         with self._lock:
