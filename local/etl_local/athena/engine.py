@@ -542,7 +542,20 @@ class AthenaEngine:
             )
             options = duckdb_statements.ctas_options(ctas, execution.database, default_location)
             execution.rules.check_ctas_location(options.requested_location)
-            outcome = run_ctas(options, ctas.select, session, catalog, access, execution.query_id)  # type: ignore[arg-type]
+            # Whether Athena's DuckDB engine registers the partitions a CTAS writes in the Glue
+            # catalogue, its pages do not say; they offer Glue functions "to register and change
+            # the partitions of Hive tables" ("AWS Glue Data Catalog functions in DuckDB",
+            # Athena User Guide). The local engine takes the stricter case, the table without
+            # its partitions: the pipeline registers them itself (etl_lambdas.staging).
+            outcome = run_ctas(
+                options,
+                ctas.select,
+                session,  # type: ignore[arg-type]
+                catalog,
+                access,
+                execution.query_id,
+                register=False,
+            )
             execution.rows_written = outcome.rows_written
             execution.partitions_written = outcome.partitions_written
             execution.result = ResultSet([("Count", "bigint")], [[str(outcome.rows_written)]])
