@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from etl_lambdas.catalog import TIERS
 from etl_local.athena.duckdb_process import version
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
+from tests.e2e.homes import e2e_home
 from tests.e2e.sample import dataset
 from tools.terraform_plan import BUILD_DIR, REPOSITORY_ROOT, env_var_file, is_fresh, plan_session
 
@@ -22,6 +24,9 @@ pytestmark = pytest.mark.e2e
 
 ENV = "local-duckdb"
 DAY = "2025-11-30"
+# The day with the day before and after it (its rolling windows, its late arrivals): what the
+# run reads, and less for the Glue job to convert than the whole sample week.
+SAMPLE_DAYS = (date(2025, 11, 29), date(2025, 12, 1))
 # requirements-duckdb.txt: the release Athena's DuckDB engine runs
 ATHENA_DUCKDB = "2.0.1"
 
@@ -65,9 +70,9 @@ def test_the_variant_plans_a_duckdb_workgroup_and_tells_the_write_step(plan_json
 
 @pytest.fixture(scope="module")
 def runtime(plan_json: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
-    home: Path = tmp_path_factory.mktemp("etl-home-duckdb")
+    home = e2e_home(tmp_path_factory, "etl-home-duckdb")
     with LocalRuntime(home=home, settings=LocalSettings(plan_path=plan_json)) as started:
-        started.put_raw_objects(dataset())
+        started.put_raw_objects(dataset(*SAMPLE_DAYS))
         yield started
 
 
