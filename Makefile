@@ -29,7 +29,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV_QUIET := --quiet
 
-.PHONY: help setup build plan test test-latest lock lint fmt run bench clean
+.PHONY: help setup build plan test test-latest lock lint tflint fmt run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,14 @@ $(DEV_INSTALLED): $(RUN_INSTALLED)
 	$(UV) sync $(UV_QUIET) --locked --extra local --extra dev
 	@touch $@
 
+# DuckDB as Athena's DuckDB engine runs it (requirements-duckdb.txt): the local Athena executes a
+# DuckDB workgroup's queries there, in a process of its own (our .venv keeps its own duckdb).
+DUCKDB_VENV := .venv-duckdb
+$(DUCKDB_VENV)/.installed: requirements-duckdb.txt | $(UV)
+	$(UV) venv $(UV_QUIET) --allow-existing $(DUCKDB_VENV)
+	$(UV) pip sync $(UV_QUIET) --require-hashes --python $(DUCKDB_VENV)/bin/python requirements-duckdb.txt
+	@touch $@
+
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
 	$(UV) venv $(UV_QUIET) --allow-existing $(CHECKOV_VENV)
 	$(UV) pip sync $(UV_QUIET) --require-hashes --python $(CHECKOV_VENV)/bin/python requirements-checkov.txt
@@ -66,7 +74,30 @@ $(PROVIDER_SCHEMA): $(RUN_INSTALLED) tools/provider_schema.py tools/cdktf_schema
 	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(@D)
 
-setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
+# tflint and its AWS ruleset, built from the Go module proxy at pinned versions (the module
+# zips are checked against the checksum database, their dependencies against the module's own
+# go.sum). Both use tflint-plugin-sdk v0.25.0, the SDK tflint v0.64.0 speaks. The ruleset is
+# built with `go build` inside its downloaded module: `go install <module>@<version>` also asks
+# the proxy for the module's version list (to look for a deprecation notice), which the proxy
+# refuses for this module (403), while it serves v0.48.0 itself. Go's build cache (GOCACHE,
+# per user) makes a second checkout's build a link step only. `make tflint` finds the ruleset
+# as a manually installed plugin in TFLINT_PLUGIN_DIR (no `tflint --init`, nothing downloaded).
+TFLINT_VERSION := v0.64.0
+TFLINT := .tools/tflint-$(TFLINT_VERSION)/bin/tflint
+$(TFLINT):
+	GOBIN=$(abspath $(@D)) GOFLAGS=-buildvcs=false GOTOOLCHAIN=local \
+		go install github.com/terraform-linters/tflint@$(TFLINT_VERSION)
+
+TFLINT_AWS_MODULE := github.com/terraform-linters/tflint-ruleset-aws
+TFLINT_AWS_VERSION := v0.48.0
+TFLINT_PLUGIN_DIR := .tools/tflint-plugins-aws-$(TFLINT_AWS_VERSION)
+TFLINT_AWS := $(TFLINT_PLUGIN_DIR)/tflint-ruleset-aws
+$(TFLINT_AWS):
+	GOFLAGS=-buildvcs=false GOTOOLCHAIN=local go mod download $(TFLINT_AWS_MODULE)@$(TFLINT_AWS_VERSION)
+	cd "$$(go env GOMODCACHE)/$(TFLINT_AWS_MODULE)@$(TFLINT_AWS_VERSION)" && \
+		GOFLAGS="-buildvcs=false -mod=readonly" GOTOOLCHAIN=local go build -trimpath -o $(abspath $@) .
+
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(DUCKDB_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) $(TFLINT_AWS) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint and its AWS ruleset
 
 # The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
 # runtime provides it) and what only boto3 needs.
@@ -75,11 +106,19 @@ $(LAMBDA_REQUIREMENTS): uv.lock | $(UV)
 	@mkdir -p $(@D)
 	$(UV) export $(UV_QUIET) --locked --no-emit-project --prune boto3 --output-file $@
 
-$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+# The models in DuckDB SQL, for a workgroup on Athena's DuckDB engine (tools/translate_models.py):
+# shipped in the zip as sql/duckdb/, run locally from build/sql/duckdb/.
+DUCKDB_MODELS := build/sql/duckdb/.translated
+$(DUCKDB_MODELS): $(RUN_INSTALLED) tools/translate_models.py local/etl_local/sql_dialect.py $(shell find sql -type f)
+	rm -rf $(@D)
+	$(BIN)/python -m tools.translate_models --output $(@D)
+	@touch $@
+
+$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(DUCKDB_MODELS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
 	$(BIN)/python tools/build_lambda_zip.py --uv $(UV) --requirements $(LAMBDA_REQUIREMENTS) \
 		--python-version $(LAMBDA_PYTHON) --output $@
 
-build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
+build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip) with the models and their DuckDB translation
 
 plan: setup build ## terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
 	$(BIN)/python -m tools.terraform_plan
@@ -95,11 +134,15 @@ $(LOCAL_PLAN): $(RUN_INSTALLED) $(PROVIDER_SCHEMA) $(LAMBDA_ZIP) local/terraform
 test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(DEV_INSTALLED) ## ruff, mypy and terraform fmt -check
+lint: $(DEV_INSTALLED) $(TFLINT) $(TFLINT_AWS) ## ruff, mypy, terraform fmt -check and tflint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m tools.terraform_fmt --check
+	$(MAKE) --no-print-directory tflint
+
+tflint: $(TFLINT) $(TFLINT_AWS) ## tflint with .tflint.hcl (and the AWS ruleset) over the root module and every module under it
+	TFLINT_PLUGIN_DIR=$(abspath $(TFLINT_PLUGIN_DIR)) $(TFLINT) --recursive --config $(abspath .tflint.hcl) --format compact
 
 fmt: $(DEV_INSTALLED) ## format Python and Terraform in place
 	$(BIN)/ruff format .
@@ -120,6 +163,8 @@ lock: | $(UV) ## re-resolve every lock to the newest versions the ranges allow (
 	$(UV) lock --upgrade
 	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
 		requirements-checkov.in --output-file requirements-checkov.txt
+	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
+		requirements-duckdb.in --output-file requirements-duckdb.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile $(UV_QUIET) --universal --generate-hashes \
 		--no-header --output-file requirements-uv.txt -
 

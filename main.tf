@@ -62,6 +62,7 @@ module "athena" {
   results_bucket_name            = module.storage.bucket_names["athena-results"]
   kms_key_arn                    = var.kms_key_arn
   bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
+  engine_version                 = var.athena_engine_version
   force_destroy                  = var.force_destroy
   tags                           = local.tags
 }
@@ -140,6 +141,7 @@ module "lambdas" {
   pipeline_state_machine_name    = local.machine_names.pipeline
   source_crawlers                = { for source, name in module.catalog.crawler_names : source => { name = name, arn = module.catalog.crawler_arns[source] } }
   athena_workgroup_name          = module.athena.workgroup_name
+  athena_engine_version          = module.athena.engine_version
   athena_workgroup_arn           = module.athena.workgroup_arn
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
@@ -149,6 +151,11 @@ module "lambdas" {
   sns_kms_key_arn                = module.alerts.kms_key_arn
   sns_kms_key_alias              = module.alerts.kms_key_alias
   tags                           = local.tags
+
+  # The zip is built for this runtime (Makefile: LAMBDA_PYTHON). A module input, so that tflint's
+  # AWS ruleset checks the value where it is set (tflint reports a called module's issue only at
+  # the caller's argument the value comes from).
+  runtime = "python3.12"
 }
 
 module "state_machine" {

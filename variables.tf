@@ -112,6 +112,26 @@ variable "athena_bytes_scanned_cutoff_per_query" {
   default     = 107374182400
 }
 
+variable "athena_engine_version" {
+  description = "Engine of the Athena workgroup: \"Athena engine version 3\" (Trino; the models as written) or \"DuckDB\" (Amazon Athena, powered by DuckDB; the models as `make build` translates them to DuckDB SQL). DuckDB workgroups exist in us-east-1, us-east-2, us-west-2, eu-west-1 and ap-northeast-1 (Preview)."
+  type        = string
+  default     = "Athena engine version 3"
+
+  validation {
+    # Exactly as ListEngineVersions spells them: the values are case-sensitive ("Override the
+    # engine for a single query", Athena User Guide).
+    condition     = contains(["Athena engine version 3", "DuckDB"], var.athena_engine_version)
+    error_message = "athena_engine_version must be \"Athena engine version 3\" or \"DuckDB\" (case-sensitive)."
+  }
+
+  validation {
+    # "Amazon Athena, powered by DuckDB is available in Preview in the following AWS Regions"
+    # ("Regions and availability", Athena User Guide).
+    condition     = var.athena_engine_version != "DuckDB" || contains(["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-northeast-1"], var.region)
+    error_message = "Athena's DuckDB engine is available in us-east-1, us-east-2, us-west-2, eu-west-1 and ap-northeast-1 only (Preview); choose one of them as region or \"Athena engine version 3\"."
+  }
+}
+
 variable "sources_path" {
   description = "Path of the source declaration, relative to the root module: one entry per raw dataset (README, \"Adding a source\")."
   type        = string

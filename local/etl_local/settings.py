@@ -128,6 +128,11 @@ class LocalSettings:
 
     # -- Athena, SNS, SQS, Step Functions ---------------------------------------------------
     @property
+    def athena_engine_version(self) -> str:
+        """The workgroup's engine as planned (variables.tf: athena_engine_version)."""
+        return str(self.plan.variable("athena_engine_version") or "Athena engine version 3")
+
+    @property
     def workgroup(self) -> str:
         return self.name_prefix
 

@@ -26,8 +26,13 @@ resource "aws_athena_workgroup" "this" {
     publish_cloudwatch_metrics_enabled = true
     bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff_per_query
 
+    # DuckDB workgroups reject CustomerContentEncryptionConfiguration, IdentityCenterConfiguration,
+    # QueryResultsS3AccessGrantsConfiguration, ExecutionRole, MonitoringConfiguration and the
+    # athena-query-engine-properties classification, and client-side encryption (CSE_KMS) of
+    # results ("Considerations and limitations", Amazon Athena, powered by DuckDB): this
+    # workgroup sets none of them, and encrypts results with SSE_S3 or SSE_KMS only.
     engine_version {
-      selected_engine_version = "Athena engine version 3"
+      selected_engine_version = var.engine_version
     }
 
     result_configuration {

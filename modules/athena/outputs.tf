@@ -9,3 +9,8 @@ output "workgroup_arn" {
   description = "ARN of the Athena workgroup (known at plan)."
   value       = "${local.arn_base}:workgroup/${aws_athena_workgroup.this.name}"
 }
+
+output "engine_version" {
+  description = "The workgroup's engine (\"Athena engine version 3\" or \"DuckDB\"): the SQL dialect its queries are written in."
+  value       = aws_athena_workgroup.this.configuration[0].engine_version[0].selected_engine_version
+}

@@ -25,6 +25,17 @@ variable "bytes_scanned_cutoff_per_query" {
   }
 }
 
+variable "engine_version" {
+  description = "The workgroup's engine, as ListEngineVersions names it: \"Athena engine version 3\" or \"DuckDB\"."
+  type        = string
+  default     = "Athena engine version 3"
+
+  validation {
+    condition     = contains(["Athena engine version 3", "DuckDB"], var.engine_version)
+    error_message = "engine_version must be \"Athena engine version 3\" or \"DuckDB\"."
+  }
+}
+
 variable "force_destroy" {
   description = "Allow `terraform destroy` to delete the workgroup with its saved queries and history."
   type        = bool

@@ -5,9 +5,6 @@ data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  # The zip is built for this runtime (Makefile: LAMBDA_PYTHON).
-  runtime = "python3.12"
-
   # The steps, their handlers and the variables each reads: declared once, in steps.yaml
   # (Python reads the same file). One function, role and log group per entry.
   steps = yamldecode(file(var.steps_path))
@@ -15,6 +12,7 @@ locals {
   # Every variable a step may declare, with its value; a step gets exactly the ones it lists
   # (a name missing here fails the plan).
   environment_values = {
+    ATHENA_ENGINE_VERSION   = var.athena_engine_version
     ATHENA_WORKGROUP        = var.athena_workgroup_name
     CURATED_BUCKET          = var.curated_bucket_name
     GLUE_DATABASE_PREFIX    = var.glue_prefix
@@ -146,7 +144,7 @@ resource "aws_lambda_function" "this" {
   description                    = each.value.description
   role                           = aws_iam_role.this[each.key].arn
   handler                        = each.value.handler
-  runtime                        = local.runtime
+  runtime                        = var.runtime
   architectures                  = [var.architecture]
   filename                       = var.zip_path
   source_code_hash               = filebase64sha256(var.zip_path)

@@ -228,6 +228,19 @@ data "aws_iam_policy_document" "audit_start" {
     actions   = ["s3:GetObject"]
     resources = local.model_run_objects
   }
+
+  # On Athena's DuckDB engine the step registers the staged partitions a CTAS left out of the
+  # catalogue (etl_lambdas.staging.register_staged_partitions), listing the run's files with
+  # the athena_caller statement's s3:ListBucket.
+  dynamic "statement" {
+    for_each = var.athena_engine_version == "DuckDB" ? ["staging"] : []
+
+    content {
+      sid       = "RegisterStagedPartitions"
+      actions   = ["glue:BatchCreatePartition"]
+      resources = concat([local.catalog], local.database_arns[statement.value])
+    }
+  }
 }
 
 data "aws_iam_policy_document" "audit_verdict" {

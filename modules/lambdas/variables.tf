@@ -23,6 +23,16 @@ variable "zip_path" {
   type        = string
 }
 
+variable "runtime" {
+  description = "Lambda runtime of the functions: the Python the zip's dependencies are built for (the Makefile's LAMBDA_PYTHON)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.runtime))
+    error_message = "runtime must be a Python runtime, e.g. python3.12."
+  }
+}
+
 variable "architecture" {
   description = "Instruction set of the functions. One of x86_64, arm64 (must match the zip's binary wheels)."
   type        = string
@@ -140,6 +150,11 @@ variable "source_crawlers" {
     name = string
     arn  = string
   }))
+}
+
+variable "athena_engine_version" {
+  description = "Engine of the Athena workgroup (ATHENA_ENGINE_VERSION): the dialect of the SQL the write step sends."
+  type        = string
 }
 
 variable "athena_workgroup_name" {

@@ -6,10 +6,11 @@
 -- late. The predicate touches the partition columns only, so Athena prunes partitions.
 --
 -- Cleaning:
---   * dropped: no user id or no action (NULL or blank); an event_time that is not ISO-8601 (with
---     an offset as the app writes it; without one it is UTC, as sql/sources.yaml declares); an
---     event time after the end of the UTC day its batch arrived (a device clock set in the
---     future: the action cannot have happened yet).
+--   * dropped: no user id or no action (NULL or blank); an event time the Glue job could not
+--     read (event_time_utc is the instant of event_time, ISO-8601 with the device's offset or,
+--     without one, in ${app_activity_time_zone} as sql/sources.yaml declares; NULL when it is
+--     not ISO-8601); an event time after the end of the UTC day its batch arrived (a device
+--     clock set in the future: the action cannot have happened yet).
 --   * action and device are trimmed and lower-cased, app_version trimmed, blanks become NULL;
 --     country is trimmed and upper-cased and kept only as a two-letter code (else NULL).
 --   * re-delivered actions (same user, action and instant, whatever offset it was written with)
@@ -28,7 +29,8 @@ WITH arrived AS (
         nullif(trim(app_version), '') AS app_version,
         upper(trim(country)) AS country,
         concat(year, '-', month, '-', day) AS arrival_day,
-        try(from_iso8601_timestamp(trim(event_time))) AS event_instant
+        -- a timestamp is read in the session's zone, which is UTC on Athena (either engine)
+        CAST(event_time_utc AS timestamp with time zone) AS event_instant
     FROM ${ods_database}.app_activity
     WHERE ${arrival_day_partitions}
 ),

@@ -6,8 +6,12 @@
 -- day early because the rolling averages of the first minutes of ${start_date} need the readings
 -- before local midnight, and ends a day late because late events arrive the next day.
 --
+-- Event time: record_timestamp_utc, the instant the Glue job read from record_timestamp with
+-- the source's declared format and zone (${traffic_time_zone} for times without an offset;
+-- sql/sources.yaml); NULL when it could not be read.
+--
 -- Cleaning:
---   * dropped: no sensor id; a record_timestamp that is not ISO-8601 with an offset (or Z);
+--   * dropped: no sensor id; an event time the Glue job could not read (not ISO-8601);
 --     current_speed NULL, negative or above 250 (251..255 are sensor error codes); occupancy
 --     outside 0..100; a negative intensity. A NULL occupancy or intensity is kept as NULL
 --     (missing, not impossible).
@@ -44,10 +48,8 @@ WITH arrived AS (
         intensity_class4,
         intensity_class5,
         concat(year, month, day, hour) AS arrival_hour,
-        -- from_iso8601_timestamp also reads a time without offset (as UTC) and a bare date:
-        -- only an explicit offset or Z says which instant the sensor meant
-        CASE WHEN regexp_like(record_timestamp, 'T[0-9:.,]+(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
-            THEN try(from_iso8601_timestamp(record_timestamp)) END AS event_instant
+        -- a timestamp is read in the session's zone, which is UTC on Athena (either engine)
+        CAST(record_timestamp_utc AS timestamp with time zone) AS event_instant
     FROM ${ods_database}.traffic
     WHERE ${arrival_day_partitions}
 ),

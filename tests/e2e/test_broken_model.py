@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from etl_lambdas.catalog import default_sql_root
 from etl_local.runtime import LocalRuntime
+from tests.e2e.homes import e2e_home
 from tests.e2e.sample import FIRST_DAY, dataset
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def broken_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRu
         "WHERE year = substr('${start_date}', 1, 4)\n",
         encoding="utf-8",
     )
-    home: Path = tmp_path_factory.mktemp("etl-home")
+    home = e2e_home(tmp_path_factory)
     with LocalRuntime(home=home, sql_root=sql_root) as started:
         started.put_raw_objects(dataset(FIRST_DAY, FIRST_DAY))
         yield started

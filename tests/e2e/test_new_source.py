@@ -19,6 +19,7 @@ from etl_lambdas.sources import SOURCES_FILE, load_sources
 from etl_local.generate import generate_events
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
+from tests.e2e.homes import e2e_home
 from tools.terraform_plan import REPOSITORY_ROOT, plan_session
 
 pytestmark = pytest.mark.e2e
@@ -120,7 +121,7 @@ def planned_copy(root: Path) -> tuple[Path, Path]:
 def weather_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
     sql_root, plan_json = planned_copy(tmp_path_factory.mktemp("copy") / "repository")
     settings = LocalSettings(sources_path=sql_root / SOURCES_FILE, plan_path=plan_json)
-    home = tmp_path_factory.mktemp("etl-home")
+    home = e2e_home(tmp_path_factory)
     with LocalRuntime(home=home, settings=settings, sql_root=sql_root) as started:
         raw = generate_events(
             date(2025, 11, 27),

@@ -30,6 +30,7 @@ from etl_lambdas.sources import (
     read_document,
     run_job_arguments,
 )
+from tests.sql.sql_warehouse import instant as sql_instant
 
 SCRIPT = Path(__file__).resolve().parents[2] / "glue" / "convert_raw.py"
 DECLARATION = read_document(default_sql_root() / SOURCES_FILE)
@@ -355,6 +356,7 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_ledger_entry(lake
                 ("previous_speed", "int"), ("occupancy", "int"), ("intensity_class2", "int"),
                 ("intensity_class3", "int"), ("intensity_class4", "int"),
                 ("intensity_class5", "int"), ("segment", "string"),
+                ("record_timestamp_utc", "timestamp"),
             ]
         ],
         # all files are new; local (Brussels) days of 2026-12-31T23:03Z, 05:00Z and 06:01Z
@@ -379,7 +381,7 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_ledger_entry(lake
         "part-0.json.gz"
     ]
     schema = spark_session().read.parquet(ods).schema
-    assert [(f.name, f.dataType.simpleString()) for f in schema.fields][:10] == [
+    assert [(f.name, f.dataType.simpleString()) for f in schema.fields][:11] == [
         (c["name"], c["type"]) for c in entries["traffic"]["columns"]
     ]
     first, *_ = lake.rows("traffic")
@@ -388,6 +390,8 @@ def test_json_lines_by_arrival_hour_become_typed_parquet_and_a_ledger_entry(lake
         "current_speed": 87, "previous_speed": 90, "occupancy": 12, "intensity_class2": 10,
         "intensity_class3": 1, "intensity_class4": 0, "intensity_class5": 2,
         "segment": "E40 Gent-Brussel km 12.3",
+        # the typed event time: the UTC instant (a naive timestamp, the session is in UTC)
+        "record_timestamp_utc": dt.datetime(2026, 12, 31, 23, 3),
         "year": "2026", "month": "12", "day": "31", "hour": "23",
     }  # fmt: skip
     assert {(r["sensor_id"], r["current_speed"], r["occupancy"]) for r in lake.rows("traffic")} >= {
@@ -441,8 +445,14 @@ def test_gzipped_csv_by_arrival_day_is_read_by_header_names(lake: Lake) -> None:
         ["2026", "11", "21"],
     ]
     assert [c["name"] for c in report["columns"]] == [
-        "user_id", "action", "event_time", "device", "app_version", "country",
+        "user_id", "action", "event_time", "device", "app_version", "country", "event_time_utc",
     ]  # fmt: skip
+    # the typed event time: the UTC instant of each offset; NULL where unparsable
+    assert [(r["user_id"], r["event_time_utc"]) for r in lake.rows("app_activity")] == [
+        ("u1", dt.datetime(2026, 11, 20, 9, 0)),
+        ("u2", dt.datetime(2026, 11, 21, 4, 30)),
+        ("u4", None),
+    ]
     # 2026-11-20T23:30-05:00 is 04:30 UTC on the 21st, 05:30 in Brussels
     assert report["event_days"] == {"2026-11-20": 1, "2026-11-21": 1}
     assert (report["new_events"], report["malformed_lines"], report["unparsable_event_times"]) == (
@@ -488,7 +498,10 @@ def test_csv_files_before_and_after_a_new_column_are_converted_together(lake: La
     report = lake.run("2026-11-20", "2026-11-20")["app_activity"]
 
     assert (report["new_events"], report["malformed_lines"]) == (3, 0)
-    assert report["columns"][-1] == {"name": "os_version", "type": "string"}
+    assert report["columns"][-2:] == [
+        {"name": "os_version", "type": "string"},
+        {"name": "event_time_utc", "type": "timestamp"},
+    ]
     assert [(r["user_id"], r["country"], r["os_version"]) for r in lake.rows("app_activity")] == [
         ("u1", "BE", None), ("u2", "NL", "17.1"), ("u3", "FR", None)
     ]  # fmt: skip
@@ -603,7 +616,11 @@ def test_parquet_raw_files_are_converted_to_the_declared_types(lake: Lake) -> No
     ]  # fmt: skip
     assert report["columns"] == [
         {"name": "order_id", "type": "string"}, {"name": "quantity", "type": "int"},
-        {"name": "placed_ms", "type": "bigint"},
+        {"name": "placed_ms", "type": "bigint"}, {"name": "placed_ms_utc", "type": "timestamp"},
+    ]  # fmt: skip
+    # epoch times are instants: typed as they are
+    assert [r["placed_ms_utc"] for r in lake.rows("orders")] == [
+        dt.datetime(2026, 11, 26, 9, 46, 40), None
     ]  # fmt: skip
     # 1795686400000 ms = 2026-11-26T09:46:40Z; o3 has no time
     assert (report["event_days"], report["unparsable_event_times"]) == ({"2026-11-26": 1}, 1)
@@ -640,6 +657,7 @@ def test_a_raw_field_named_like_a_partition_key_keeps_its_own_value(
 
     assert lake.rows("readings") == [
         {"reading_id": "r1", "reading_hour": 7, "taken_s": 1795676400,
+         "taken_s_utc": dt.datetime(2026, 11, 26, 7, 0),
          "year": "2026", "month": "11", "day": "26", "hour": "05"},
     ]  # fmt: skip
 
@@ -750,6 +768,18 @@ def test_event_days_follow_the_pipelines_zone_across_the_dst_change(lake: Lake) 
         "2026-02-10": 1, "2026-10-24": 1, "2026-10-25": 6, "2026-10-26": 1,
     }  # fmt: skip
     assert (report["new_events"], report["unparsable_event_times"]) == (12, 3)
+    # the typed event time beside each raw one: its UTC instant (a time without offset in the
+    # declared zone), NULL where unparsable; the SQL tests' fixtures derive it the same way
+    typed = {r["sensor_id"]: r["record_timestamp_utc"] for r in lake.rows("traffic")}
+    assert typed == {
+        "1": dt.datetime(2026, 10, 24, 21, 59), "2": dt.datetime(2026, 10, 24, 22, 0),
+        "3": dt.datetime(2026, 10, 25, 0, 30), "4": dt.datetime(2026, 10, 25, 1, 30),
+        "5": dt.datetime(2026, 10, 25, 22, 59), "6": dt.datetime(2026, 10, 25, 23, 0),
+        "7": dt.datetime(2026, 10, 25, 22, 30), "8": dt.datetime(2026, 10, 25, 6, 0, 0, 123456),
+        "9": None, "10": None, "11": None, "12": dt.datetime(2026, 2, 10, 12, 0),
+    }  # fmt: skip
+    for row in lake.rows("traffic"):
+        assert sql_instant(row["record_timestamp"], "Europe/Brussels") == typed[row["sensor_id"]]
 
 
 @pytest.mark.spark

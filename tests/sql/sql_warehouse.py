@@ -9,8 +9,10 @@ next one reads.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -32,11 +34,35 @@ DUCKDB_TYPES = {
 
 
 def ods_columns(source: Source) -> str:
-    """The ODS table of a declared source: its columns, then the arrival partition keys."""
-    columns = [f"{c.name} {DUCKDB_TYPES.get(c.type, c.type.upper())}" for c in source.columns] + [
-        f"{key} VARCHAR" for key in source.partition_keys
-    ]
+    """The ODS table of a declared source as the Glue job writes it: its columns, the typed
+    event time, then the arrival partition keys."""
+    columns = [
+        f"{c.name} {DUCKDB_TYPES.get(c.type, c.type.upper())}" for c in source.ods_columns
+    ] + [f"{key} VARCHAR" for key in source.partition_keys]
     return ", ".join(columns)
+
+
+# What the Glue job reads as an ISO-8601 event time (glue/convert_raw.py, _ISO8601 and _OFFSET;
+# tests/glue checks the job against the same cases).
+_ISO8601 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+)
+
+
+def instant(text: str | None, zone: str) -> dt.datetime | None:
+    """The typed event time the Glue job writes for an iso8601 value: the UTC instant as a
+    naive timestamp, a time without offset read in the source's zone; None when unreadable."""
+    value = (text or "").strip()
+    if not _ISO8601.match(value):
+        return None
+    # Spark keeps microseconds: digits beyond them are dropped
+    try:
+        parsed = dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value))
+    except ValueError:  # the right shape, not a time (hour 25): the job writes NULL
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def window(
@@ -54,13 +80,14 @@ def window(
     start = dt.date.fromisoformat(start_date)
     end = dt.date.fromisoformat(end_date or start_date)
     limit = dt.date.fromisoformat(today) if today else end + dt.timedelta(days=1)
-    return template_values(
+    values = template_values(
         Chunk(0, start, end),
         arrival_end_limit=limit,
         lookback_days=lookback_days,
         time_zone=TIME_ZONE,
         databases=DATABASES,
     )
+    return {**values, **load_catalog().sources.time_zone_placeholders()}
 
 
 @dataclass
@@ -81,6 +108,7 @@ class Event:
 
     def row(self) -> tuple[Any, ...]:
         arrival = dt.datetime.strptime(self.arrived, "%Y-%m-%dT%H")
+        zone = load_catalog().sources.get("traffic").event_time.zone
         return (
             self.sensor_id,
             self.record_timestamp,
@@ -92,6 +120,7 @@ class Event:
             self.intensity_class4,
             self.intensity_class5,
             self.segment,
+            instant(self.record_timestamp, zone),
             f"{arrival:%Y}",
             f"{arrival:%m}",
             f"{arrival:%d}",
@@ -114,9 +143,10 @@ class Action:
 
     def row(self) -> tuple[Any, ...]:
         year, month, day = self.arrived.split("-")
+        zone = load_catalog().sources.get("app_activity").event_time.zone
         return (
             self.user_id, self.action, self.event_time, self.device, self.app_version,
-            self.country, year, month, day,
+            self.country, instant(self.event_time, zone), year, month, day,
         )  # fmt: skip
 
 
@@ -139,7 +169,7 @@ class Warehouse:
         self.insert("app_activity", [a.row() for a in actions])
 
     def insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
-        width = len(self.catalog.sources.get(table).columns) + len(
+        width = len(self.catalog.sources.get(table).ods_columns) + len(
             self.catalog.sources.get(table).partition_keys
         )
         self.con.executemany(f"INSERT INTO ods.{table} VALUES ({', '.join(['?'] * width)})", rows)

@@ -44,6 +44,22 @@ def test_the_traffic_feed_keeps_its_ods_table_and_columns() -> None:
     assert traffic.columns[4] == Column("occupancy", "int", "bezettingsgraad")
     assert traffic.partition_keys == ("year", "month", "day", "hour")
     assert traffic.event_time.column == "record_timestamp"
+    # the ODS table also holds the event time typed: the UTC instant, beside the raw string
+    assert traffic.ods_columns[-1] == Column(
+        "record_timestamp_utc", "timestamp", "record_timestamp_utc"
+    )
+    assert traffic.ods_columns[:-1] == traffic.columns
+
+
+def test_each_sources_time_zone_is_a_placeholder_models_can_read() -> None:
+    doc = document()
+    doc["sources"][1]["columns"].append({"name": "sent_at", "type": "bigint"})
+    doc["sources"][1]["event_time"] = {"column": "sent_at", "format": "epoch_millis"}
+
+    assert parse_sources(doc).time_zone_placeholders() == {
+        "traffic_time_zone": "Europe/Brussels",
+        "app_activity_time_zone": "UTC",  # epoch times are instants
+    }
 
 
 def test_the_app_activity_source_is_daily_csv() -> None:
@@ -139,6 +155,11 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("sources.1.columns.1.name", "user_id", "column 'user_id' is declared twice"),
         ("sources.0.columns.9.field", "uniqueId", "'sensor_id' and 'segment' both read field"),
         ("sources.1.columns.1.size", 3, "column 'action': unknown field(s) ['size']"),
+        (
+            "sources.1.columns.5.name",
+            "event_time_utc",
+            "column 'event_time_utc' is the typed event time the Glue job writes",
+        ),
         ("sources.1.owner", "web team", "source 'app_activity': unknown field(s) ['owner']"),
         ("sources.1.format.header", "yes", "CSV header 'yes' must be true or false"),
         ("sources.1.format.null_values", "NA", "null_values 'NA' must be a list of strings"),

@@ -76,13 +76,10 @@ def test_error_codes_and_impossible_values_are_dropped(warehouse: Warehouse) -> 
             Event("B", "2026-11-20T10:06:00+01:00", 10, arrived, occupancy=101),
             Event("B", "2026-11-20T10:06:10+01:00", 10, arrived, occupancy=-1),
             Event("B", "2026-11-20T10:07:00+01:00", 10, arrived, intensity_class4=-3),
+            # times the Glue job cannot read: record_timestamp_utc is NULL
             Event("B", "20/11/2026 10:07", 10, arrived),
             Event("B", "not a time", 10, arrived),
-            # Athena reads these (no offset: UTC; a bare date: midnight), but without an
-            # offset the instant is a guess: the contract drops them
-            Event("B", "2026-11-20T10:07:20", 10, arrived),
             Event("B", "2026-11-20", 10, arrived),
-            Event("B", "2026-11-20 10:07:25+01:00", 10, arrived),
             Event(None, "2026-11-20T10:07:30+01:00", 10, arrived),
             # valid: the sensor's previous valid reading is 10:00's 50, not a dropped one
             Event("B", "2026-11-20T10:08:00+01:00", 80, arrived, previous_speed=254),
@@ -105,6 +102,29 @@ def test_error_codes_and_impossible_values_are_dropped(warehouse: Warehouse) -> 
     assert (third["current_speed"], third["occupancy"], third["speed_change"]) == (250, None, 1)
     assert third["avg_speed_3m"] == 250.0  # 10:08 CET is an hour before 10:09 UTC
     assert first["speed_change"] == 0  # a sensor's first reading has nothing to compare with
+
+
+def test_event_time_is_the_typed_instant_a_time_without_offset_in_the_declared_zone(
+    warehouse: Warehouse,
+) -> None:
+    # The model reads record_timestamp_utc, which the Glue job writes: a time written without an
+    # offset is Brussels time (sql/sources.yaml), a space may stand for the 'T'.
+    arrived = "2026-11-20T09"
+    warehouse.load_ods(
+        [
+            Event("E", "2026-11-20T10:07:20", 10, arrived),
+            Event("E", "2026-11-20 10:07:25+01:00", 10, arrived),
+            Event("E", "2026-11-20T09:07:30Z", 10, arrived),
+        ]
+    )
+
+    rows = warehouse.query(MODEL, window("2026-11-20"))
+
+    assert [(r["event_time"], r["hour"]) for r in by_time(rows, "E")] == [
+        (utc("2026-11-20 09:07:20"), "10"),
+        (utc("2026-11-20 09:07:25"), "10"),
+        (utc("2026-11-20 09:07:30"), "10"),
+    ]
 
 
 def test_redelivered_events_are_kept_once_the_earliest_arrival_wins(warehouse: Warehouse) -> None:

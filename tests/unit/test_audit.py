@@ -100,7 +100,11 @@ def test_duplicates_across_chunks_and_empty_runs_are_caught(catalog: Catalog) ->
     }
 
 
-AUDIT_ENV = {"ATHENA_WORKGROUP": "lake-dev", "GLUE_DATABASE_PREFIX": "lake_dev"}
+AUDIT_ENV = {
+    "ATHENA_WORKGROUP": "lake-dev",
+    "ATHENA_ENGINE_VERSION": "Athena engine version 3",
+    "GLUE_DATABASE_PREFIX": "lake_dev",
+}
 STAGED = {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}
 
 

@@ -124,6 +124,7 @@ def test_crawler_throttling_surfaces_as_throttled() -> None:
 
 WRITE_ENV = {
     "ATHENA_WORKGROUP": "lake-dev",
+    "ATHENA_ENGINE_VERSION": "Athena engine version 3",
     "GLUE_DATABASE_PREFIX": "lake_dev",
     "CURATED_BUCKET": "lake-dev-curated",
     "PIPELINE_TIME_ZONE": "Europe/Brussels",

@@ -41,6 +41,7 @@ def _valid_value(name: str) -> str:
     return {
         "PIPELINE_TIME_ZONE": "Europe/Brussels",
         "SOURCE_CRAWLERS": '{"traffic": "lake-dev-ods-traffic"}',
+        "ATHENA_ENGINE_VERSION": "DuckDB",
     }.get(name, "3")
 
 

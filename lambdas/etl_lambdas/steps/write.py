@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from etl_lambdas import inputs
 from etl_lambdas.aws import client, throttling_as_retryable
-from etl_lambdas.catalog import load_catalog, render_template
+from etl_lambdas.catalog import ENGINES, load_catalog, render_template
 from etl_lambdas.config import step_environment, time_zone
+from etl_lambdas.errors import ConfigurationError
 from etl_lambdas.events import ModelRun
 from etl_lambdas.naming import database, staging_table, tier_databases
 from etl_lambdas.planning import chunks, template_values
@@ -20,6 +21,10 @@ from etl_lambdas.staging import ctas, request_token
 _ENV = step_environment("write")
 GLUE_DATABASE_PREFIX = _ENV["GLUE_DATABASE_PREFIX"]
 TIME_ZONE = time_zone("PIPELINE_TIME_ZONE", _ENV["PIPELINE_TIME_ZONE"])
+# The workgroup's engine: the dialect of the models (as make build translated them) and CTAS.
+ENGINE = _ENV["ATHENA_ENGINE_VERSION"]
+if ENGINE not in ENGINES:
+    raise ConfigurationError(f"ATHENA_ENGINE_VERSION={ENGINE!r} must be one of {list(ENGINES)}")
 
 logger = Logger()
 
@@ -29,7 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     catalog = load_catalog()
     work = ModelRun.parse(event, catalog)
     model = work.model
-    template = catalog.sql(model)
+    template = catalog.sql(model, ENGINE)
     athena = client("athena")
     staging = database(GLUE_DATABASE_PREFIX, "staging")
     databases = tier_databases(GLUE_DATABASE_PREFIX)
@@ -42,7 +47,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 lookback_days=work.lookback_days,
                 time_zone=TIME_ZONE,
                 databases=databases,
-            ),
+            )
+            | catalog.sources.time_zone_placeholders(),
         )
         for chunk in chunks(work.windows, model.granularity)
     ]
@@ -72,6 +78,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             chunk=chunk.index,
             glue_prefix=GLUE_DATABASE_PREFIX,
             bucket=_ENV["CURATED_BUCKET"],
+            engine=ENGINE,
         )
         with throttling_as_retryable():
             started = athena.start_query_execution(

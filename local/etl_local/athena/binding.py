@@ -103,11 +103,15 @@ class TableBinder:
         catalog: GlueCatalog,
         access: ObjectAccess,
         default_database: str,
+        *,
+        dialect: str = "athena",
     ) -> None:
         self._cursor = cursor
         self._catalog = catalog
         self._access = access
         self._default_database = default_database
+        # "duckdb": the query is DuckDB SQL (a DuckDB workgroup's), probes are generated as such
+        self._dialect = dialect
         self._counter = itertools.count()
         self.binding = Binding()
 
@@ -130,13 +134,52 @@ class TableBinder:
             table.replace(replacement)
         return query
 
-    def _view_for(self, table: GlueTable, alias: str, conjuncts: list[exp.Expr]) -> str:
+    def bind_named(self, query: exp.Expr) -> None:
+        """Create, for every catalog table the query names, a view of that very name
+        (`"<database>"."<table>"`, or `<table>` in the default schema when unqualified) over
+        the files of its partitions any reference can touch: the query's text then runs as
+        written (a DuckDB workgroup's SQL, untranslated)."""
+        ctes = _cte_names(query)
+        groups: dict[tuple[str | None, str], list[exp.Table]] = {}
+        for table in query.find_all(exp.Table):
+            if not isinstance(table.this, exp.Identifier):
+                continue
+            if not table.db and table.name in ctes:
+                continue
+            groups.setdefault((table.db or None, table.name), []).append(table)
+        for (database, name), references in groups.items():
+            glue_table = self._catalog.table(database or self._default_database, name)
+            keys = {key for key, _ in glue_table.partition_keys}
+            selected: set[int] = set()
+            for reference in references:
+                alias = reference.alias_or_name
+                conjuncts = _prunable_conjuncts(reference, alias, keys) if keys else []
+                kept = self._prune(glue_table, alias, conjuncts, next(self._counter))
+                selected |= {id(p) for p in kept}
+            partitions = [p for p in glue_table.partitions if id(p) in selected]
+            view = _quote(name)
+            if database:
+                self._cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(database)}")
+                view = f"{_quote(database)}.{view}"
+            self._view_for(glue_table, name, [], view=view, partitions=partitions)
+
+    def _view_for(
+        self,
+        table: GlueTable,
+        alias: str,
+        conjuncts: list[exp.Expr],
+        *,
+        view: str | None = None,
+        partitions: list[Partition] | None = None,
+    ) -> str:
         n = next(self._counter)
-        view = f"__athena_table_{n}"
+        kind = "VIEW" if view else "TEMP VIEW"
+        view = view or f"__athena_table_{n}"
         key_names = [name for name, _ in table.partition_keys]
         files_by_partition: list[tuple[Partition | None, list[StoredObject]]]
         if key_names:
-            partitions = self._prune(table, alias, conjuncts, n)
+            if partitions is None:
+                partitions = self._prune(table, alias, conjuncts, n)
             files_by_partition = [(p, self._access.list_folder(p.location)) for p in partitions]
         else:
             files_by_partition = [(None, self._access.list_folder(table.location))]
@@ -148,7 +191,7 @@ class TableBinder:
         if not files:
             empty = [f"CAST(NULL AS {t}) AS {_quote(c)}" for c, t in column_types + key_types]
             self._cursor.execute(
-                f"CREATE TEMP VIEW {view} AS SELECT {', '.join(empty) or '1'} LIMIT 0"
+                f"CREATE {kind} {view} AS SELECT {', '.join(empty) or '1'} LIMIT 0"
             )
             return view
 
@@ -180,7 +223,7 @@ class TableBinder:
             )
             source += f" JOIN {mapping} AS p ON d.{_quote(_FILE_COLUMN)} = p.{_quote(_FILE_COLUMN)}"
             select += [f"CAST(p.{_quote(k)} AS {t}) AS {_quote(k)}" for k, t in key_types]
-        self._cursor.execute(f"CREATE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {source}")
+        self._cursor.execute(f"CREATE {kind} {view} AS SELECT {', '.join(select)} FROM {source}")
         return view
 
     def _prune(
@@ -206,7 +249,7 @@ class TableBinder:
                 .where(conjunct.copy())
             )
             try:
-                sql = to_duckdb(probe)
+                sql = probe.sql(dialect="duckdb") if self._dialect == "duckdb" else to_duckdb(probe)
                 kept = {row[0] for row in self._cursor.execute(sql).fetchall()}
             except (duckdb.Error, ValueError):
                 continue  # not evaluable on partition values alone: read without pruning by it

@@ -119,8 +119,11 @@ def run_ctas(
     catalog: GlueCatalog,
     access: ObjectAccess,
     query_id: str,
+    *,
+    register: bool = True,
 ) -> CtasOutcome:
-    """Check Athena's rules, write Parquet, register the table and its partitions.
+    """Check Athena's rules, write Parquet, register the table and (unless `register` is
+    false) its partitions.
 
     The SELECT is evaluated once, straight into Parquet files in a private staging
     directory; the limits that depend on the rows (partitions written) are checked there, so
@@ -138,7 +141,11 @@ def run_ctas(
     # table of a failed CTAS (hence the write role's glue:DeleteTable), but nothing AWS
     # documents promises it, so the local engine takes the stricter case: a run never reuses
     # a failed run's staging table names, and the next run's Begin drops them.
-    partitions = register_partitions(options, descriptor, [o.key for o in written], catalog)
+    keys = [o.key for o in written]
+    if register:
+        partitions = register_partitions(options, descriptor, keys, catalog)
+    else:
+        partitions = tuple(sorted(written_partitions(options, keys)))
     return CtasOutcome(row_count, partitions, len(written))
 
 
@@ -228,18 +235,27 @@ def register_table(
     return descriptor
 
 
-def register_partitions(
-    options: CtasOptions, descriptor: dict[str, Any], keys: list[str], catalog: GlueCatalog
-) -> tuple[tuple[str, ...], ...]:
-    """Add a partition for each folder the written files (object keys) are in; their values."""
+def written_partitions(options: CtasOptions, keys: list[str]) -> dict[tuple[str, ...], str]:
+    """The partitions (values -> location) of the folders the written files (object keys)
+    are in."""
     if not options.partitioned_by:
-        return ()
+        return {}
     _, prefix = split_uri(options.external_location)
     partitions: dict[tuple[str, ...], str] = {}
     for key in keys:
         relative_dir = key[len(prefix) :].rpartition("/")[0]
         values = tuple(v for _, v in partition_values_of(relative_dir) or [])
         partitions.setdefault(values, f"{options.external_location}{relative_dir}/")
+    return partitions
+
+
+def register_partitions(
+    options: CtasOptions, descriptor: dict[str, Any], keys: list[str], catalog: GlueCatalog
+) -> tuple[tuple[str, ...], ...]:
+    """Add a partition for each folder the written files (object keys) are in; their values."""
+    partitions = written_partitions(options, keys)
+    if not partitions:
+        return ()
     catalog.create_partitions(
         options.database,
         options.table,

@@ -29,8 +29,10 @@ from etl_local.object_access import Authorize, ObjectAccess, allow_all
 from etl_local.object_store import ObjectStore
 from etl_local.sql_dialect import install_functions, parse_athena, to_duckdb
 
+from . import duckdb_statements
 from .binding import TableBinder
 from .ctas import CtasOutcome, parse_options, run_ctas
+from .duckdb_process import DuckDBUnavailableError, DuckDBWorkers
 from .errors import (
     SYSTEM_ERROR,
     USER_ERROR,
@@ -129,8 +131,8 @@ class QueryExecution:
             },
             "WorkGroup": self.workgroup,
             "EngineVersion": {
-                "SelectedEngineVersion": "AUTO",
-                "EffectiveEngineVersion": "Athena engine version 3",
+                "SelectedEngineVersion": "DuckDB" if self.rules.duckdb else "AUTO",
+                "EffectiveEngineVersion": self.rules.engine,
             },
         }
         if self.output_location:
@@ -230,6 +232,9 @@ class AthenaEngine:
         # the tens: "Service Quotas", Athena User Guide); a queue behind one query would hide
         # what two concurrent queries do to the catalog and the lake. Here a few at a time,
         # sharing the one DuckDB database, its threads and its memory limit.
+        # A DuckDB workgroup's queries run in processes of Athena's DuckDB release, started
+        # when first needed and kept: one per query running at once.
+        self._duckdb_workers = DuckDBWorkers(keep=concurrency)
         self._workers = [
             threading.Thread(target=self._work, name=f"local-athena-{n}", daemon=True)
             for n in range(concurrency)
@@ -383,6 +388,7 @@ class AthenaEngine:
             self._queue.put(None)
         for worker in self._workers:
             worker.join(timeout=30)
+        self._duckdb_workers.close()
         self._db.close()
         self._spill_dir.cleanup()
 
@@ -447,6 +453,9 @@ class AthenaEngine:
         for fragment, message in list(self.fail_queries_containing.items()):
             if fragment in execution.query:
                 raise AthenaQueryError(message)
+        if execution.rules.duckdb:
+            self._execute_duckdb(execution)
+            return
         try:
             statement = parse_athena(execution.query)
         except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as error:
@@ -485,6 +494,75 @@ class AthenaEngine:
             with self._lock:
                 self._running.pop(execution.query_id, None)
             cursor.close()
+
+    def _execute_duckdb(self, execution: QueryExecution) -> None:
+        """A DuckDB workgroup's statement: its text runs as written, in a session of the DuckDB
+        release Athena runs (etl_local.athena.duckdb_statements)."""
+        principal = execution.principal or f"arn:aws:iam::{execution.account_id}:root"
+        catalog = GlueCatalog(
+            execution.account_id,
+            execution.region,
+            lambda action, resource: self.authorize(principal, action, resource, {}),
+        )
+        access = ObjectAccess(self.objects, principal, self.authorize)
+        ctas = duckdb_statements.parse_ctas(execution.query)
+        statement = duckdb_statements.parse_duckdb(ctas.select if ctas else execution.query)
+        execution.statement_type = "DML" if ctas else _statement_type(statement)
+        if not ctas and not isinstance(statement, exp.Query):
+            if isinstance(statement, exp.Drop) and (statement.args.get("kind") or "") == "TABLE":
+                return self._drop(execution, statement, catalog)
+            raise AthenaQueryError(
+                "NOT_SUPPORTED: the local Athena runs SELECT and CREATE TABLE AS on a DuckDB "
+                f"workgroup, not {type(statement).__name__} statements"
+            )
+        try:
+            session = self._duckdb_workers.session(
+                {"threads": 2, "preserve_insertion_order": False}
+            )
+        except DuckDBUnavailableError as error:
+            raise AthenaQueryError(f"INTERNAL_ERROR: {error}", category=SYSTEM_ERROR) from None
+        with self._lock:
+            self._running[execution.query_id] = session  # type: ignore[assignment]
+        try:
+            binder = TableBinder(session, catalog, access, execution.database, dialect="duckdb")  # type: ignore[arg-type]
+            binder.bind_named(statement)
+            execution.data_scanned_bytes = binder.binding.bytes_scanned
+            execution.rules.check_bytes_scanned(execution.data_scanned_bytes)
+            if ctas is None:
+                relation = session.execute(execution.query)
+                rows = relation.fetchall()
+                columns = [(name, athena_result_type(kind)) for name, kind in relation.description]
+                execution.result = ResultSet(columns, [[_to_text(v) for v in row] for row in rows])
+                self._write_csv(execution, access)
+                return
+            default_location = (
+                f"{execution.output_location.rpartition('/')[0]}/tables/{execution.query_id}/"
+                if execution.output_location
+                else ""
+            )
+            options = duckdb_statements.ctas_options(ctas, execution.database, default_location)
+            execution.rules.check_ctas_location(options.requested_location)
+            # Whether Athena's DuckDB engine registers the partitions a CTAS writes in the Glue
+            # catalogue, its pages do not say; they offer Glue functions "to register and change
+            # the partitions of Hive tables" ("AWS Glue Data Catalog functions in DuckDB",
+            # Athena User Guide). The local engine takes the stricter case, the table without
+            # its partitions: the pipeline registers them itself (etl_lambdas.staging).
+            outcome = run_ctas(
+                options,
+                ctas.select,
+                session,  # type: ignore[arg-type]
+                catalog,
+                access,
+                execution.query_id,
+                register=False,
+            )
+            execution.rows_written = outcome.rows_written
+            execution.partitions_written = outcome.partitions_written
+            execution.result = ResultSet([("Count", "bigint")], [[str(outcome.rows_written)]])
+        finally:
+            with self._lock:
+                self._running.pop(execution.query_id, None)
+            session.close()
 
     def _select(
         self,

@@ -35,14 +35,24 @@ class WorkgroupRules:
     enforced: bool = False
     output_location: str | None = None
     bytes_scanned_cutoff: int | None = None
+    # EngineVersion.SelectedEngineVersion: "DuckDB" runs the queries as DuckDB SQL on the
+    # DuckDB release Athena runs (etl_local.athena.duckdb_statements); anything else is
+    # engine version 3 (Trino SQL, translated to the project's DuckDB).
+    engine: str = "Athena engine version 3"
+
+    @property
+    def duckdb(self) -> bool:
+        return self.engine == "DuckDB"
 
     @classmethod
     def from_configuration(cls, name: str, configuration: dict[str, Any]) -> WorkgroupRules:
         """From the WorkGroupConfiguration of CreateWorkGroup/GetWorkGroup (Athena's API
         defaults EnforceWorkGroupConfiguration to true)."""
         cutoff = configuration.get("BytesScannedCutoffPerQuery")
+        engine = (configuration.get("EngineVersion") or {}).get("SelectedEngineVersion")
         return cls(
             name=name,
+            engine="DuckDB" if engine == "DuckDB" else "Athena engine version 3",
             enforced=bool(configuration.get("EnforceWorkGroupConfiguration", True)),
             output_location=(configuration.get("ResultConfiguration") or {}).get("OutputLocation"),
             bytes_scanned_cutoff=int(cutoff) if cutoff is not None else None,

@@ -48,7 +48,7 @@ def ods_select(source: Source, files: list[str]) -> str:
     keys = ", ".join(source.partition_keys)
     if not files:
         columns = ", ".join(
-            f"CAST(NULL AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.columns
+            f"CAST(NULL AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.ods_columns
         )
         partitions = ", ".join(f"CAST(NULL AS VARCHAR) AS {key}" for key in source.partition_keys)
         return f"SELECT {columns}, {partitions} WHERE false"
@@ -75,7 +75,25 @@ def ods_select(source: Source, files: list[str]) -> str:
     columns = ", ".join(
         f"TRY_CAST({_quote(c.field)} AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.columns
     )
-    return f"SELECT {columns}, {keys} FROM {reader}"
+    names = ", ".join(c.name for c in source.columns)
+    typed = f"{_event_instant(source)} AS {source.event_time.instant_column}"
+    return f"SELECT {names}, {typed}, {keys} FROM (SELECT {columns}, {keys} FROM {reader})"
+
+
+def _event_instant(source: Source) -> str:
+    """The Glue job's typed event time in DuckDB (the session in UTC): the UTC instant."""
+    value = _quote(source.event_time.column)
+    if source.event_time.format == "epoch_seconds":
+        return f"make_timestamp(CAST({value} * 1000000 AS BIGINT))"
+    if source.event_time.format == "epoch_millis":
+        return f"make_timestamp(CAST({value} * 1000 AS BIGINT))"
+    text = f"trim({value})"
+    zone = source.event_time.zone.replace("'", "''")
+    return (
+        f"CASE WHEN regexp_matches({text}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+        f"THEN TRY_CAST({text} AS TIMESTAMPTZ) "
+        f"ELSE timezone('{zone}', TRY_CAST({text} AS TIMESTAMP)) END AT TIME ZONE 'UTC'"
+    )
 
 
 SCHEMAS = SOURCE_TIERS
@@ -237,7 +255,7 @@ def _ods_select(source: Source, files: list[str]) -> str:
     if not files:
         return ods_select(source, [])
     columns = ", ".join(
-        f"CAST({_quote(c.name)} AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.columns
+        f"CAST({_quote(c.name)} AS {_duckdb_type(c.type)}) AS {c.name}" for c in source.ods_columns
     )
     keys = ", ".join(source.partition_keys)
     return (
@@ -255,13 +273,16 @@ def _write_chunk(
     run: Run,
 ) -> None:
     """One chunk of a model, rendered as the pipeline renders it, written as Parquet."""
-    values = template_values(
-        chunk,
-        arrival_end_limit=run.arrival.end,
-        lookback_days=run.lookback_days,
-        time_zone=run.time_zone,
-        # The floor's databases are DuckDB schemas named after the tiers.
-        databases={f"{s}_database": s for s in SCHEMAS},
+    values = (
+        template_values(
+            chunk,
+            arrival_end_limit=run.arrival.end,
+            lookback_days=run.lookback_days,
+            time_zone=run.time_zone,
+            # The floor's databases are DuckDB schemas named after the tiers.
+            databases={f"{s}_database": s for s in SCHEMAS},
+        )
+        | catalog.sources.time_zone_placeholders()
     )
     query = athena_to_duckdb(render_template(catalog.sql(model), values))
     partitions = ", ".join(model.partition_by)
