@@ -141,12 +141,13 @@ def compare(
             )
         raise Difference(f"{statement}: the local Athena fails ({actual.error}); Trino answers")
     assert expected.result is not None and actual.result is not None
-    want_columns = [(c.name, _normal_type(c.type)) for c in expected.result.columns]
-    got_columns = [(c.name, _normal_type(c.type)) for c in actual.result.columns]
+    # A table's column names are Glue's: lower case.
+    want_columns = [(c.name.lower(), _normal_type(c.type)) for c in expected.result.columns]
+    got_columns = [(c.name.lower(), _normal_type(c.type)) for c in actual.result.columns]
     if want_columns != got_columns:
         raise Difference(f"{statement}: columns differ: Trino {want_columns}, local {got_columns}")
     types = [c.type for c in expected.result.columns]
-    names = [c.name for c in expected.result.columns]
+    names = [c.name.lower() for c in expected.result.columns]
     want = [
         [_normal_value(v, t) for v, t in zip(r, types, strict=True)] for r in expected.result.rows
     ]

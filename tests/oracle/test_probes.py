@@ -86,3 +86,14 @@ def test_probe_agrees_with_trino(verdicts: dict[str, str], category: str, probe:
         )
     else:
         assert verdicts[probe] == AGREE, f"{category}: {verdicts[probe]}"
+
+
+def test_names_are_glue_lower_case(lake: Lake) -> None:
+    """Glue keeps names in lower case: the local CTAS registers `MixedCase` as `mixedcase`,
+    as Athena's CTAS does with the name Trino gives the column."""
+    sql = 'SELECT 1 AS MixedCase, 2 AS "UPPER"'
+    expected = lake.trino_answer(sql)
+    local, _ = lake.local_ctas(sql)
+    assert expected.result is not None and local.result is not None, local.error
+    assert [c.name for c in expected.result.columns] == ["MixedCase", "UPPER"]
+    assert [c.name for c in local.result.columns] == ["mixedcase", "upper"]
