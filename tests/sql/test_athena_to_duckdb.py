@@ -99,7 +99,9 @@ def test_range_frame_on_a_number_and_max_by_translate() -> None:
         FROM (VALUES (1, 'a', 10), (2, 'a', 20), (4, 'a', 40)) AS t (k, g, v)
         ORDER BY k
     """
-    rows = duckdb.connect().execute(athena_to_duckdb(athena)).fetchall()
+    con = duckdb.connect()
+    install_functions(con)
+    rows = con.execute(athena_to_duckdb(athena)).fetchall()
 
     # k=4 averages k in [2, 4]: 20 and 40
     assert rows == [(1, 10.0, 40, 3), (2, 15.0, 40, 3), (4, 30.0, 40, 3)]

@@ -123,8 +123,9 @@ class TableBinder:
                 continue  # table functions such as UNNEST
             if not table.db and table.name in ctes:
                 continue
-            database = table.db or self._default_database
-            glue_table = self._catalog.table(database, table.name)
+            # Athena resolves names case-insensitively; Glue keeps them in lower case.
+            database = (table.db or self._default_database).lower()
+            glue_table = self._catalog.table(database, table.name.lower())
             alias = table.alias_or_name
             keys = {name for name, _ in glue_table.partition_keys}
             conjuncts = _prunable_conjuncts(table, alias, keys) if keys else []

@@ -89,12 +89,14 @@ def parse_options(create: exp.Create, default_database: str, default_location: s
         )
     location = properties.get("external_location") or default_location
     split_uri(location)
+    # Glue keeps database, table and column names in lower case ("Names for databases,
+    # tables and columns", Athena User Guide: Athena lower-cases them in DDL).
     return CtasOptions(
-        database=target.db or default_database,
-        table=target.name,
+        database=(target.db or default_database).lower(),
+        table=target.name.lower(),
         external_location=as_folder(location),
         compression=compression,
-        partitioned_by=tuple(properties.get("partitioned_by", ())),
+        partitioned_by=tuple(k.lower() for k in properties.get("partitioned_by", ())),
         requested_location=properties.get("external_location"),
     )
 
@@ -177,8 +179,8 @@ def output_columns(
     """The SELECT's columns, checked against Athena's rules for a table and its partition
     keys (unique names, partition keys last and in order, a type Hive can hold)."""
     described = cursor.execute(f"DESCRIBE {select_sql}").fetchall()
-    names = [row[0] for row in described]
-    types = {row[0]: row[1] for row in described}
+    names = [row[0].lower() for row in described]  # Glue's names are lower case
+    types = {row[0].lower(): row[1] for row in described}
     lowered = [n.lower() for n in names]
     if len(set(lowered)) != len(lowered):
         duplicate = next(n for n in lowered if lowered.count(n) > 1)
@@ -284,7 +286,9 @@ def _write_parquet(
     keys = ", ".join(_quote(k) for k in partition_by)
     # DuckDB's integer sums are HUGEINT; Athena's are bigint: write what the catalog says.
     projection = ", ".join(
-        f"CAST({_quote(n)} AS BIGINT) AS {_quote(n)}" if types[n] == "HUGEINT" else _quote(n)
+        f"CAST({_quote(n)} AS BIGINT) AS {_quote(n)}"
+        if types[n] == "HUGEINT"
+        else f"{_quote(n)} AS {_quote(n)}"
         for n in names
     )
     codec = _COMPRESSIONS[options.compression]

@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -27,7 +28,13 @@ from sqlglot import exp
 
 from etl_local.object_access import Authorize, ObjectAccess, allow_all
 from etl_local.object_store import ObjectStore
-from etl_local.sql_dialect import install_functions, parse_athena, to_duckdb
+from etl_local.sql_dialect import (
+    UnsupportedConstruct,
+    install_functions,
+    parse_athena,
+    refusal_message,
+    to_duckdb,
+)
 
 from . import duckdb_statements
 from .binding import TableBinder
@@ -170,6 +177,24 @@ def _to_text(value: Any) -> str | None:
     if hasattr(value, "isoformat") and hasattr(value, "hour"):
         return value.isoformat(sep=" ", timespec="milliseconds")
     return str(value)
+
+
+def _athena_error_text(message: str) -> str:
+    """A DuckDB error raised by a translation macro (error('DIVISION_BY_ZERO: ...')) as
+    Athena words it: from its error name on, without DuckDB's prefix."""
+    match = re.search(
+        r"\b(NOT_SUPPORTED|DIVISION_BY_ZERO|INVALID_CAST_ARGUMENT|"
+        r"INVALID_FUNCTION_ARGUMENT|INVALID_FORMAT): ",
+        message,
+    )
+    if match:
+        return message[match.start() :]
+    if "TRY can not be used in combination with a volatile function" in message:
+        return refusal_message(
+            "try() around an expression the local engine checks as it runs (a division, a "
+            "cast, a time zone)"
+        )
+    return message
 
 
 def default_memory_limit() -> str:
@@ -414,10 +439,12 @@ class AthenaEngine:
             except PermissionError as error:
                 # The authorizer denied an S3 access: Athena reports S3's AccessDenied.
                 self._fail(execution, f"Permission denied on S3 path: {error}", USER_ERROR, False)
+            except UnsupportedConstruct as error:
+                self._fail(execution, refusal_message(str(error)), USER_ERROR, False)
             except duckdb.InterruptException:
                 self._finish(execution, "CANCELLED", "Query cancelled by user")
             except duckdb.Error as error:
-                self._fail(execution, str(error), USER_ERROR, False)
+                self._fail(execution, _athena_error_text(str(error)), USER_ERROR, False)
             except Exception as error:  # the worker must survive any query, like Athena
                 logger.exception("local athena query crashed", extra={"query_id": query_id})
                 self._fail(
@@ -579,6 +606,13 @@ class AthenaEngine:
         _name_unnamed_columns(bound)
         relation = cursor.execute(to_duckdb(bound))
         description = relation.description or []
+        for name, type_code, *_ in description:
+            if str(type_code).upper().startswith("TIMESTAMP WITH TIME ZONE"):
+                # Athena shows such a value in its own zone, which DuckDB does not keep.
+                raise UnsupportedConstruct(
+                    f"a timestamp with time zone result column ({name}): cast it AT TIME "
+                    "ZONE '...' AS timestamp, or format it"
+                )
         rows = relation.fetchall()
         columns = [(d[0], athena_result_type(str(d[1]))) for d in description]
         execution.result = ResultSet(columns, [[_to_text(v) for v in row] for row in rows])
