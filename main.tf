@@ -141,6 +141,9 @@ module "lambdas" {
   source_crawlers                = { for source, name in module.catalog.crawler_names : source => { name = name, arn = module.catalog.crawler_arns[source] } }
   athena_workgroup_name          = module.athena.workgroup_name
   athena_workgroup_arn           = module.athena.workgroup_arn
+  raw_bucket_name                = module.storage.bucket_names["raw"]
+  raw_bucket_arn                 = module.storage.bucket_arns["raw"]
+  source_raw_prefixes            = [for source in local.sources : source.raw_prefix]
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
   artifacts_bucket_name          = module.storage.bucket_names["artifacts"]

@@ -1,5 +1,7 @@
 """Step `begin`: the execution input becomes the run; the run lease is taken; the staging
-tables of runs that died are dropped (no other run is alive once the lease is held)."""
+tables of runs that died are dropped (no other run is alive once the lease is held). A run
+with a selection skips the Glue job when the ODS already holds every raw file its models'
+sources have in the arrival window (etl_lambdas.ods_state)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from etl_lambdas.aws import client
-from etl_lambdas.catalog import load_catalog
+from etl_lambdas.catalog import Catalog, load_catalog
 from etl_lambdas.config import non_negative_int, positive_int, step_environment, time_zone
 from etl_lambdas.events import BeginEvent
 from etl_lambdas.lease import RunLease, execution_running
 from etl_lambdas.naming import changes_prefix, database
-from etl_lambdas.planning import build_run
+from etl_lambdas.ods_state import ods_state
+from etl_lambdas.planning import DateRange, build_run, parse_date
+from etl_lambdas.restatement import upstream_sources
 from etl_lambdas.sources import run_job_arguments
 from etl_lambdas.staging import drop_stale_tables
 
@@ -31,6 +35,7 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     begin = BeginEvent.parse(event)
+    catalog = load_catalog()
     run = build_run(
         begin.request,
         execution_name=begin.execution_name,
@@ -39,7 +44,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         time_zone=TIME_ZONE,
         max_days=MAX_BACKFILL_DAYS,
         lookback_days=LOOKBACK_DAYS,
-        known_models=load_catalog().names(),
+        catalog=catalog,
     )
     lease = RunLease(client("dynamodb"), _ENV["RUN_LEASE_TABLE"]).acquire(
         holder=begin.execution_arn,
@@ -62,5 +67,26 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             changes_path=f"s3://{_ENV['ARTIFACTS_BUCKET']}/{changes_prefix()}{run['run_id']}/",
         ),
     )
+    run.update(conversion(run, catalog))
     logger.info("run begun", extra={"run": run, "dropped_staging_tables": dropped})
     return run
+
+
+def conversion(run: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """Whether the Glue job runs: always for a run of every model; for a selection, only when
+    the ODS lacks raw files of the sources its models read (the state machine's ConvertRaw
+    choice reads `convert_raw`)."""
+    if run["models"] is None:
+        return {"convert_raw": True}
+    needed = set().union(*(upstream_sources(catalog, catalog.get(m)) for m in run["models"]))
+    state = ods_state(
+        client("s3"),
+        raw_bucket=_ENV["RAW_BUCKET"],
+        curated_bucket=_ENV["CURATED_BUCKET"],
+        sources=[source for source in catalog.sources if source.name in needed],
+        arrival=DateRange(
+            parse_date("arrival_start_date", run["arrival_start_date"]),
+            parse_date("arrival_end_date", run["arrival_end_date"]),
+        ),
+    )
+    return {"convert_raw": not state.current, "ods": state.as_dict()}
