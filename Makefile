@@ -29,7 +29,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV_QUIET := --quiet
 
-.PHONY: help setup build plan test test-latest lock lint fmt run bench clean
+.PHONY: help setup check build plan test test-latest lock lint fmt run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -75,13 +75,17 @@ $(LAMBDA_REQUIREMENTS): uv.lock | $(UV)
 	@mkdir -p $(@D)
 	$(UV) export $(UV_QUIET) --locked --no-emit-project --prune boto3 --output-file $@
 
-$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*' -not -name '*.test.yaml')
 	$(BIN)/python tools/build_lambda_zip.py --uv $(UV) --requirements $(LAMBDA_REQUIREMENTS) \
 		--python-version $(LAMBDA_PYTHON) --output $@
 
-build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip)
+# The declarations and every model's SQL, offline, before anything is built or planned.
+check: $(RUN_INSTALLED) ## etl check: sources.yaml, models.toml and every model's SQL (file:line:column per problem)
+	$(BIN)/etl check
 
-plan: setup build ## terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
+build: check $(LAMBDA_ZIP) ## etl check, then zip the Lambda package (build/lambda.zip)
+
+plan: setup build ## etl check, then terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
 	$(BIN)/python -m tools.terraform_plan
 
 # The local runtime deploys from its environment's plan (local/terraform/local.tfvars).
