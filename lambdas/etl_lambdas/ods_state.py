@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from etl_lambdas.sources import Source
 
 # The record the Glue job writes in every converted ODS partition (glue/convert_raw.py).
 SOURCES_RECORD = "_SOURCES"
+_READERS = 16
 
 RawFiles = frozenset[tuple[str, int]]
 
@@ -61,17 +63,23 @@ def ods_state(
     """Compare each source's raw arrival partitions in the window with their records."""
     stale: dict[str, list[str]] = {}
     with_data = 0
-    for source in sources:
-        raw = _raw_files(s3, raw_bucket, source, arrival)
-        records = _records(s3, curated_bucket, source, arrival)
-        with_data += len(raw)
-        stale[source.name] = [
-            folder
-            for folder, files in sorted(raw.items())
-            if folder not in records
-            or _recorded(s3, curated_bucket, f"{source.ods_prefix}{folder}{SOURCES_RECORD}")
-            != files
-        ]
+    # A day's window has 72 hourly partitions per source: their records are read side by
+    # side (boto3 clients are thread-safe), not one request after another.
+    with ThreadPoolExecutor(max_workers=_READERS) as readers:
+        for source in sources:
+            raw = _raw_files(s3, raw_bucket, source, arrival)
+            records = _records(s3, curated_bucket, source, arrival)
+            with_data += len(raw)
+            keys = {
+                folder: f"{source.ods_prefix}{folder}{SOURCES_RECORD}"
+                for folder in raw
+                if folder in records
+            }
+            read = readers.map(lambda key: _recorded(s3, curated_bucket, key), keys.values())
+            recorded = dict(zip(keys, read, strict=True))
+            stale[source.name] = [
+                folder for folder, files in sorted(raw.items()) if recorded.get(folder) != files
+            ]
     return OdsState(stale, with_data)
 
 
