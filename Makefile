@@ -29,7 +29,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV_QUIET := --quiet
 
-.PHONY: help setup build plan test test-latest lock lint tflint fmt run bench clean
+.PHONY: help setup check build plan test test-latest lock lint tflint fmt run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -119,18 +119,22 @@ $(LAMBDA_REQUIREMENTS): uv.lock | $(UV)
 # The models in DuckDB SQL, for a workgroup on Athena's DuckDB engine (tools/translate_models.py):
 # shipped in the zip as sql/duckdb/, run locally from build/sql/duckdb/.
 DUCKDB_MODELS := build/sql/duckdb/.translated
-$(DUCKDB_MODELS): $(RUN_INSTALLED) tools/translate_models.py local/etl_local/sql_dialect.py $(shell find sql -type f)
+$(DUCKDB_MODELS): $(RUN_INSTALLED) tools/translate_models.py local/etl_local/sql_dialect.py $(shell find sql -type f -not -name '*.test.yaml')
 	rm -rf $(@D)
 	$(BIN)/python -m tools.translate_models --output $(@D)
 	@touch $@
 
-$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(DUCKDB_MODELS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*')
+$(LAMBDA_ZIP): $(RUN_INSTALLED) $(LAMBDA_REQUIREMENTS) $(DUCKDB_MODELS) $(shell find lambdas/etl_lambdas sql -type f -not -path '*/__pycache__/*' -not -name '*.test.yaml')
 	$(BIN)/python tools/build_lambda_zip.py --uv $(UV) --requirements $(LAMBDA_REQUIREMENTS) \
 		--python-version $(LAMBDA_PYTHON) --output $@
 
-build: $(LAMBDA_ZIP) ## zip the Lambda package (build/lambda.zip) with the models and their DuckDB translation
+# The declarations and every model's SQL, offline, before anything is built or planned.
+check: $(RUN_INSTALLED) ## etl check: sources.yaml, models.toml and every model's SQL (file:line:column per problem)
+	$(BIN)/etl check
 
-plan: setup build ## terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
+build: check $(LAMBDA_ZIP) ## etl check, then zip the Lambda package (build/lambda.zip) with the models and their DuckDB translation
+
+plan: setup build ## etl check, then terraform validate + plan per envs/*.tfvars and the local one, offline (build/plan-<env>.json)
 	$(BIN)/python -m tools.terraform_plan
 
 # The local runtime deploys from its environment's plan (local/terraform/local.tfvars).

@@ -143,6 +143,9 @@ module "lambdas" {
   athena_workgroup_name          = module.athena.workgroup_name
   athena_engine_version          = module.athena.engine_version
   athena_workgroup_arn           = module.athena.workgroup_arn
+  raw_bucket_name                = module.storage.bucket_names["raw"]
+  raw_bucket_arn                 = module.storage.bucket_arns["raw"]
+  source_raw_prefixes            = [for source in local.sources : source.raw_prefix]
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
   athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]

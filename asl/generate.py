@@ -195,10 +195,17 @@ def pipeline() -> State:
             },
         },
         result_path="$.run",
-        next_state="ConvertRaw",
+        next_state="ConversionNeeded",
         caught="BeginCaught",
         retry=begin_retry,
     )
+    # A run with a selection whose sources the ODS already holds skips the Glue job (Begin
+    # decides from the ODS partitions' records: etl_lambdas.ods_state).
+    states["ConversionNeeded"] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": f"{RUN}.convert_raw", "BooleanEquals": False, "Next": "Register"}],
+        "Default": "ConvertRaw",
+    }
     states["ConvertRaw"] = {
         "Type": "Task",
         "Resource": "arn:aws:states:::glue:startJobRun.sync",

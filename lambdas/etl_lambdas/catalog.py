@@ -43,7 +43,15 @@ TRANSLATED_SQL_DIR = "duckdb"
 
 
 class CatalogError(ValueError):
-    """The model catalog (models.toml or a model's SQL file) is invalid."""
+    """The model catalog (models.toml or a model's SQL file) is invalid.
+
+    `model` is the index of the `[[models]]` entry at fault and `key` the key in it, when
+    known, so that `etl check` can name the line."""
+
+    def __init__(self, message: str, model: int | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.model = model
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -135,20 +143,30 @@ def load_catalog(root: Path | None = None) -> Catalog:
     entries = document.get("models")
     if not isinstance(entries, list) or not entries:
         raise CatalogError(f"{path}: expected at least one [[models]] entry")
-    models = tuple(_parse_model(entry, path) for entry in entries)
+    models = tuple(parse_model(entry, path, index) for index, entry in enumerate(entries))
     try:
         sources = load_sources(root / SOURCES_FILE)
     except SourceError as error:
         # One error type for the whole catalog: the state machine never retries it.
         raise CatalogError(str(error)) from error
-    _validate(models, sources, root, path)
+    for problem in catalog_problems(models, sources, root, path):
+        raise problem
     return Catalog(root=root, models=models, sources=sources)
+
+
+def parse_model(entry: dict[str, object], path: Path, index: int) -> Model:
+    """The `index`-th `[[models]]` entry of `path`; a CatalogError locates its problem."""
+    try:
+        return _parse_model(entry, path)
+    except CatalogError as error:
+        error.model = index
+        raise
 
 
 def _parse_model(entry: dict[str, object], path: Path) -> Model:
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise CatalogError(f"{path}: model name {name!r} must match {_NAME.pattern}")
+        raise CatalogError(f"{path}: model name {name!r} must match {_NAME.pattern}", key="name")
     where = f"{path}: model {name!r}"
     known = {
         "name",
@@ -163,27 +181,28 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
     }
     unknown = set(entry) - known
     if unknown:
-        raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}")
+        raise CatalogError(f"{where}: unknown field(s) {sorted(unknown)}", key=sorted(unknown)[0])
     tier = entry.get("tier")
     if tier not in TIERS:
-        raise CatalogError(f"{where}: tier {tier!r} must be one of {list(TIERS)}")
+        raise CatalogError(f"{where}: tier {tier!r} must be one of {list(TIERS)}", key="tier")
     granularity = entry.get("granularity")
     if granularity not in GRANULARITY_PARTITIONS:
         raise CatalogError(
-            f"{where}: granularity {granularity!r} must be one of {list(GRANULARITY_PARTITIONS)}"
+            f"{where}: granularity {granularity!r} must be one of {list(GRANULARITY_PARTITIONS)}",
+            key="granularity",
         )
     ranges_field = entry.get("ranges", {})
     if not isinstance(ranges_field, dict):
-        raise CatalogError(f"{where}: ranges must be a table of column = [min, max]")
+        raise CatalogError(f"{where}: ranges must be a table of column = [min, max]", key="ranges")
     ranges = []
     for column, bounds in ranges_field.items():
         if not (isinstance(bounds, list) and len(bounds) == 2):
-            raise CatalogError(f"{where}: range for {column!r} must be [min, max]")
+            raise CatalogError(f"{where}: range for {column!r} must be [min, max]", key="ranges")
         low, high = bounds
         ranges.append(RangeCheck(column, _bound(low, where), _bound(high, where)))
     min_rows = entry.get("min_rows", 1)
     if not isinstance(min_rows, int) or min_rows < 0:
-        raise CatalogError(f"{where}: min_rows must be a non-negative integer")
+        raise CatalogError(f"{where}: min_rows must be a non-negative integer", key="min_rows")
     return Model(
         name=name,
         tier=str(tier),
@@ -202,43 +221,59 @@ def _bound(value: object, where: str) -> float | None:
     if value == "*":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise CatalogError(f"{where}: range bound {value!r} must be a number or '*'")
+        raise CatalogError(f"{where}: range bound {value!r} must be a number or '*'", key="ranges")
     return float(value)
 
 
 def _names(value: object, label: str, where: str, *, required: bool) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CatalogError(f"{where}: {label} must be a list of strings")
+        raise CatalogError(f"{where}: {label} must be a list of strings", key=label)
     if required and not value:
-        raise CatalogError(f"{where}: {label} must not be empty")
+        raise CatalogError(f"{where}: {label} must not be empty", key=label)
     return tuple(value)
 
 
-def _validate(models: tuple[Model, ...], sources: Sources, root: Path, path: Path) -> None:
+def catalog_problems(
+    models: tuple[Model, ...], sources: Sources, root: Path, path: Path
+) -> list[CatalogError]:
+    """What is wrong across the models (names, sources, SQL files), one error per problem."""
+    problems: list[CatalogError] = []
     by_name: dict[str, Model] = {}
-    for model in models:
+    for index, model in enumerate(models):
         if model.name in by_name:
-            raise CatalogError(f"{path}: model {model.name!r} is declared twice")
-        by_name[model.name] = model
-    for model in models:
+            problems.append(
+                CatalogError(f"{path}: model {model.name!r} is declared twice", index, "name")
+            )
+        by_name.setdefault(model.name, model)
+    for index, model in enumerate(models):
         where = f"{path}: model {model.name!r}"
         for source in model.sources:
-            tier, _, table = source.partition(".")
-            if tier not in SOURCE_TIERS or not table:
-                raise CatalogError(f"{where}: source {source!r} must be '<tier>.<table>'")
-            if SOURCE_TIERS.index(tier) >= SOURCE_TIERS.index(model.tier):
-                raise CatalogError(
-                    f"{where}: source {source!r} is not in a tier before {model.tier!r}"
-                )
-            if tier == "ods" and table not in sources.names():
-                raise CatalogError(
-                    f"{where}: source {source!r} is not a declared source "
-                    f"({SOURCES_FILE} declares {', '.join(sources.names())})"
-                )
-            if tier != "ods" and (table not in by_name or by_name[table].tier != tier):
-                raise CatalogError(f"{where}: source {source!r} is not a declared model")
+            problem = _source_problem(source, model, by_name, sources)
+            if problem:
+                problems.append(CatalogError(f"{where}: {problem}", index, "sources"))
         if not (root / model.sql_path).is_file():
-            raise CatalogError(f"{where}: missing SQL file {root / model.sql_path}")
+            problems.append(
+                CatalogError(f"{where}: missing SQL file {root / model.sql_path}", index, "name")
+            )
+    return problems
+
+
+def _source_problem(
+    source: str, model: Model, by_name: dict[str, Model], sources: Sources
+) -> str | None:
+    tier, _, table = source.partition(".")
+    if tier not in SOURCE_TIERS or not table:
+        return f"source {source!r} must be '<tier>.<table>'"
+    if SOURCE_TIERS.index(tier) >= SOURCE_TIERS.index(model.tier):
+        return f"source {source!r} is not in a tier before {model.tier!r}"
+    if tier == "ods" and table not in sources.names():
+        return (
+            f"source {source!r} is not a declared source "
+            f"({SOURCES_FILE} declares {', '.join(sources.names())})"
+        )
+    if tier != "ods" and (table not in by_name or by_name[table].tier != tier):
+        return f"source {source!r} is not a declared model"
+    return None
 
 
 _PLACEHOLDER = re.compile(r"(\$?)\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")

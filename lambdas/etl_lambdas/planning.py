@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from etl_lambdas.catalog import Catalog
 from etl_lambdas.errors import InvalidRunRequest
+from etl_lambdas.selection import SelectionError, select, selectors_of
 
 # Athena writes at most 100 partitions per CTAS / INSERT statement.
 MAX_PARTITIONS_PER_QUERY = 100
@@ -24,7 +26,7 @@ MAX_HOUR_PARTITIONS_PER_DAY = 24
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What a run id looks like: sortable by time, lower case (Glue lowercases table names).
 RUN_ID = re.compile(r"^\d{8}t\d{6}z_[0-9a-f]{8}$")
-REQUEST_FIELDS = frozenset({"time", "date", "start_date", "end_date", "models"})
+REQUEST_FIELDS = frozenset({"time", "date", "start_date", "end_date", "models", "select"})
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,19 @@ def catch_up(
     return CatchUp(caught, missed)
 
 
+def run_models(request: Mapping[str, object], catalog: Catalog) -> list[str] | None:
+    """The models a run covers (None: every model): those its `models` names and those its
+    `select` selects (etl_lambdas.selection), together."""
+    named = requested_models(request.get("models"), catalog.names())
+    if "select" not in request:
+        return named
+    try:
+        selected = select(selectors_of(request["select"]), catalog)
+    except SelectionError as error:
+        raise InvalidRunRequest(str(error)) from None
+    return list(dict.fromkeys([*(named or []), *selected]))
+
+
 def build_run(
     request: Mapping[str, object],
     *,
@@ -234,7 +249,7 @@ def build_run(
     time_zone: str,
     max_days: int,
     lookback_days: int,
-    known_models: Sequence[str],
+    catalog: Catalog,
     last_settled: date | None = None,
 ) -> dict[str, Any]:
     """The run the state machine carries: its id, window (grown by the days to catch up,
@@ -243,7 +258,7 @@ def build_run(
     if unknown_keys:
         raise InvalidRunRequest(f"unknown input field(s) {sorted(unknown_keys)}")
     requested = requested_range(request, now=now, time_zone=time_zone, max_days=max_days)
-    models = requested_models(request.get("models"), known_models)
+    models = run_models(request, catalog)
     behind = (
         catch_up(requested, last_settled, lookback_days, max_days)
         if models is None

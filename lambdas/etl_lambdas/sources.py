@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SOURCES_FILE = "sources.yaml"
+T = TypeVar("T")
 # Raw files arrive under <raw_prefix>year=YYYY/month=MM/day=DD[/hour=HH]/ by UTC arrival time;
 # the ODS table is partitioned the same way.
 ARRIVAL_PARTITIONS: dict[str, tuple[str, ...]] = {
@@ -72,7 +73,19 @@ _EVENT_TIME_FIELDS = {"column", "format", "time_zone"}
 
 
 class SourceError(ValueError):
-    """The source declaration (sources.yaml) is invalid; nothing has been changed."""
+    """The source declaration (sources.yaml) is invalid; nothing has been changed.
+
+    `at` is where in the document: the keys and list indexes down to the value at fault
+    (e.g. `("sources", 0, "columns", 2, "type")`), so that `etl check` can name its line."""
+
+    def __init__(self, message: str, at: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.at = at
+
+    def within(self, *keys: str | int) -> SourceError:
+        """The same error, located inside `keys`."""
+        self.at = (*keys, *self.at)
+        return self
 
 
 @dataclass(frozen=True)
@@ -260,10 +273,21 @@ def parse_sources(document: Mapping[str, Any], path: Path | None = None) -> Sour
         raise SourceError(f"{where}: unknown top-level field(s) {sorted(unknown)}")
     entries = document.get("sources")
     if not isinstance(entries, list) or not entries:
-        raise SourceError(f"{where}: 'sources' must be a non-empty list")
-    sources = tuple(_parse_source(entry, where) for entry in entries)
+        raise SourceError(f"{where}: 'sources' must be a non-empty list", ("sources",))
+    sources = tuple(
+        _located(("sources", index), _parse_source, entry, where)
+        for index, entry in enumerate(entries)
+    )
     _check_unique(sources, where)
     return Sources(path=path, sources=sources)
+
+
+def _located(keys: tuple[str | int, ...], parse: Callable[..., T], *args: Any) -> T:
+    """`parse(*args)`, its SourceError located inside `keys`."""
+    try:
+        return parse(*args)
+    except SourceError as error:
+        raise error.within(*keys) from None
 
 
 def _parse_source(entry: object, where: str) -> Source:
@@ -271,36 +295,44 @@ def _parse_source(entry: object, where: str) -> Source:
         raise SourceError(f"{where}: each source must be a mapping, got {entry!r}")
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise SourceError(f"{where}: source name {name!r} must match {_NAME.pattern}")
+        raise SourceError(f"{where}: source name {name!r} must match {_NAME.pattern}", ("name",))
     here = f"{where}: source {name!r}"
     _no_unknown(entry, _SOURCE_FIELDS, here)
     description = entry.get("description", "")
     if not isinstance(description, str):
-        raise SourceError(f"{here}: description must be a string")
+        raise SourceError(f"{here}: description must be a string", ("description",))
     arrival = entry.get("arrival")
     if arrival not in ARRIVAL_PARTITIONS:
-        raise SourceError(f"{here}: arrival {arrival!r} must be one of {list(ARRIVAL_PARTITIONS)}")
-    columns = _parse_columns(entry.get("columns"), ARRIVAL_PARTITIONS[arrival], here)
-    file_format = _parse_format(entry.get("format"), here)
-    if not file_format.header and any(c.field != c.name for c in columns):
         raise SourceError(
-            f"{here}: a CSV without a header maps columns by position; remove 'field'"
+            f"{here}: arrival {arrival!r} must be one of {list(ARRIVAL_PARTITIONS)}", ("arrival",)
+        )
+    columns = _located(
+        ("columns",), _parse_columns, entry.get("columns"), ARRIVAL_PARTITIONS[arrival], here
+    )
+    file_format = _located(("format",), _parse_format, entry.get("format"), here)
+    if not file_format.header and any(c.field != c.name for c in columns):
+        field_at = next(n for n, c in enumerate(columns) if c.field != c.name)
+        raise SourceError(
+            f"{here}: a CSV without a header maps columns by position; remove 'field'",
+            ("columns", field_at, "field"),
         )
     return Source(
         name=name,
         description=description,
-        raw_prefix=_parse_prefix(entry.get("raw_prefix"), here),
+        raw_prefix=_located(("raw_prefix",), _parse_prefix, entry.get("raw_prefix"), here),
         arrival=arrival,
         format=file_format,
         columns=columns,
-        event_time=_parse_event_time(entry.get("event_time"), columns, here),
+        event_time=_located(
+            ("event_time",), _parse_event_time, entry.get("event_time"), columns, here
+        ),
     )
 
 
 def _no_unknown(entry: Mapping[str, object], known: set[str], here: str) -> None:
     unknown = set(entry) - known
     if unknown:
-        raise SourceError(f"{here}: unknown field(s) {sorted(unknown)}")
+        raise SourceError(f"{here}: unknown field(s) {sorted(unknown)}", (sorted(unknown)[0],))
 
 
 def _parse_prefix(value: object, here: str) -> str:
@@ -324,19 +356,21 @@ def _parse_format(value: object, here: str) -> FileFormat:
     _no_unknown(value, _FORMAT_FIELDS, f"{here}: format")
     kind = value.get("type")
     if kind not in FORMATS:
-        raise SourceError(f"{here}: unknown format {kind!r}; one of {list(FORMATS)}")
+        raise SourceError(f"{here}: unknown format {kind!r}; one of {list(FORMATS)}", ("type",))
     if kind != "csv":
         extra = sorted(set(value) - {"type"})
         if extra:
             reason = " (JSON has null; Parquet types its values)" if "null_values" in extra else ""
-            raise SourceError(f"{here}: format {kind!r} takes no {extra} (CSV only){reason}")
+            raise SourceError(f"{here}: format {kind!r} takes no {extra} (CSV only){reason}", (extra[0],))
         return FileFormat(type=kind)
     delimiter = value.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
-        raise SourceError(f"{here}: CSV delimiter {delimiter!r} must be one character")
+        raise SourceError(
+            f"{here}: CSV delimiter {delimiter!r} must be one character", ("delimiter",)
+        )
     header = value.get("header", True)
     if not isinstance(header, bool):
-        raise SourceError(f"{here}: CSV header {header!r} must be true or false")
+        raise SourceError(f"{here}: CSV header {header!r} must be true or false", ("header",))
     null_values = _parse_null_values(value.get("null_values", [""]), delimiter, here)
     return FileFormat(type="csv", delimiter=delimiter, header=header, null_values=null_values)
 
@@ -346,16 +380,19 @@ def _parse_null_values(value: object, delimiter: str, here: str) -> tuple[str, .
     (no CSV field could then hold it unquoted)."""
     where = f"{here}: null_values {value!r}"
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise SourceError(f'{where} must be a list of strings, e.g. ["NA", ""]')
+        raise SourceError(f'{where} must be a list of strings, e.g. ["NA", ""]', ("null_values",))
     if len(value) > MAX_NULL_VALUES or len(set(value)) != len(value):
-        raise SourceError(f"{where} must be at most {MAX_NULL_VALUES} distinct strings")
+        raise SourceError(
+            f"{where} must be at most {MAX_NULL_VALUES} distinct strings", ("null_values",)
+        )
     for item in value:
         if len(item) > MAX_NULL_VALUE_LENGTH or any(
             c in item for c in (delimiter, '"', "\r", "\n")
         ):
             raise SourceError(
                 f"{where}: {item!r} must be at most {MAX_NULL_VALUE_LENGTH} characters, without "
-                "the delimiter, quotes or line breaks"
+                "the delimiter, quotes or line breaks",
+                ("null_values",),
             )
     return tuple(value)
 
@@ -364,30 +401,41 @@ def _parse_columns(value: object, partition_keys: tuple[str, ...], here: str) ->
     if not isinstance(value, list) or not value:
         raise SourceError(f"{here}: columns must be a non-empty list")
     columns: list[Column] = []
-    for item in value:
-        if not isinstance(item, dict):
-            raise SourceError(f"{here}: each column must be a mapping, got {item!r}")
-        name = item.get("name")
-        if not isinstance(name, str) or not _COLUMN.match(name):
-            raise SourceError(f"{here}: column name {name!r} must match {_COLUMN.pattern}")
-        _no_unknown(item, _COLUMN_FIELDS, f"{here}: column {name!r}")
-        if name in partition_keys:
-            raise SourceError(
-                f"{here}: column {name!r} is also an arrival partition key {list(partition_keys)}"
-            )
-        if any(column.name == name for column in columns):
-            raise SourceError(f"{here}: column {name!r} is declared twice")
-        field = item.get("field", name)
-        if not isinstance(field, str) or not field:
-            raise SourceError(f"{here}: column {name!r}: field {field!r} must be a string")
-        reader = next((column for column in columns if column.field == field), None)
-        if reader is not None:
-            raise SourceError(
-                f"{here}: columns {reader.name!r} and {name!r} both read field {field!r}"
-            )
-        column_type = _athena_type(item.get("type"), f"{here}: column {name!r}")
-        columns.append(Column(name=name, type=column_type, field=field))
+    for index, item in enumerate(value):
+        try:
+            columns.append(_parse_column(item, columns, partition_keys, here))
+        except SourceError as error:
+            raise error.within(index) from None
     return tuple(columns)
+
+
+def _parse_column(
+    item: object, columns: list[Column], partition_keys: tuple[str, ...], here: str
+) -> Column:
+    if not isinstance(item, dict):
+        raise SourceError(f"{here}: each column must be a mapping, got {item!r}")
+    name = item.get("name")
+    if not isinstance(name, str) or not _COLUMN.match(name):
+        raise SourceError(f"{here}: column name {name!r} must match {_COLUMN.pattern}", ("name",))
+    _no_unknown(item, _COLUMN_FIELDS, f"{here}: column {name!r}")
+    if name in partition_keys:
+        raise SourceError(
+            f"{here}: column {name!r} is also an arrival partition key {list(partition_keys)}",
+            ("name",),
+        )
+    if any(column.name == name for column in columns):
+        raise SourceError(f"{here}: column {name!r} is declared twice", ("name",))
+    field = item.get("field", name)
+    if not isinstance(field, str) or not field:
+        raise SourceError(f"{here}: column {name!r}: field {field!r} must be a string", ("field",))
+    reader = next((column for column in columns if column.field == field), None)
+    if reader is not None:
+        raise SourceError(
+            f"{here}: columns {reader.name!r} and {name!r} both read field {field!r}",
+            ("field" if "field" in item else "name",),
+        )
+    column_type = _located(("type",), _athena_type, item.get("type"), f"{here}: column {name!r}")
+    return Column(name=name, type=column_type, field=field)
 
 
 def _athena_type(value: object, here: str) -> str:
@@ -420,32 +468,40 @@ def _parse_event_time(value: object, columns: tuple[Column, ...], here: str) -> 
     name = value.get("column")
     column = next((c for c in columns if c.name == name), None)
     if column is None:
-        raise SourceError(f"{here}: event_time column {name!r} is not one of the columns")
+        raise SourceError(
+            f"{here}: event_time column {name!r} is not one of the columns", ("column",)
+        )
     instant = f"{column.name}{EVENT_INSTANT_SUFFIX}"
     if any(c.name == instant for c in columns):
         raise SourceError(
             f"{here}: column {instant!r} is the typed event time the Glue job writes beside "
-            f"{column.name!r}; rename the declared one"
+            f"{column.name!r}; rename the declared one",
+            ("column",),
         )
     time_format = value.get("format")
     if time_format not in EVENT_TIME_FORMATS:
         raise SourceError(
-            f"{here}: event_time format {time_format!r} must be one of {list(EVENT_TIME_FORMATS)}"
+            f"{here}: event_time format {time_format!r} must be one of {list(EVENT_TIME_FORMATS)}",
+            ("format",),
         )
     if column.type not in EVENT_TIME_FORMATS[time_format]:
         raise SourceError(
             f"{here}: event_time format {time_format!r} reads a column of type "
-            f"{' or '.join(EVENT_TIME_FORMATS[time_format])}, not {column.type!r}"
+            f"{' or '.join(EVENT_TIME_FORMATS[time_format])}, not {column.type!r}",
+            ("format",),
         )
     zone = value.get("time_zone")
     if time_format != "iso8601":
         if zone is not None:
-            raise SourceError(f"{here}: {time_format} times are UTC instants; remove time_zone")
+            raise SourceError(
+                f"{here}: {time_format} times are UTC instants; remove time_zone", ("time_zone",)
+            )
         return EventTime(column=column.name, format=time_format, time_zone=None)
     if not isinstance(zone, str) or not _is_time_zone(zone):
         raise SourceError(
             f"{here}: event_time time_zone {zone!r} must be an IANA zone such as "
-            "'Europe/Brussels' or 'UTC' (the zone of times written without an offset)"
+            "'Europe/Brussels' or 'UTC' (the zone of times written without an offset)",
+            ("time_zone",),
         )
     return EventTime(column=column.name, format=time_format, time_zone=zone)
 
@@ -460,9 +516,11 @@ def _is_time_zone(name: str) -> bool:
 
 def _check_unique(sources: tuple[Source, ...], where: str) -> None:
     seen: dict[str, Source] = {}
-    for source in sources:
+    for index, source in enumerate(sources):
         if source.name in seen:
-            raise SourceError(f"{where}: source {source.name!r} is declared twice")
+            raise SourceError(
+                f"{where}: source {source.name!r} is declared twice", ("sources", index, "name")
+            )
         for other in seen.values():
             if source.raw_prefix.startswith(other.raw_prefix) or other.raw_prefix.startswith(
                 source.raw_prefix
@@ -470,6 +528,7 @@ def _check_unique(sources: tuple[Source, ...], where: str) -> None:
                 raise SourceError(
                     f"{where}: sources {other.name!r} and {source.name!r} have overlapping raw "
                     f"prefixes {other.raw_prefix!r} and {source.raw_prefix!r}: each raw file "
-                    "must belong to one source"
+                    "must belong to one source",
+                    ("sources", index, "raw_prefix"),
                 )
         seen[source.name] = source

@@ -4,8 +4,10 @@ The contract scripts and CI rely on:
   etl run [--date D | --start D --end D] [--fault KIND]... [--json] [--verbose]
   etl query "SQL" [--format table|csv|json] [--engine duckdb|trino]
   etl graph | etl reset | etl generate [--start D --end D] [--sensors N] [--seed S] [--if-absent]
+  etl check | etl test | etl load SOURCE PATH... | etl run --select S...  (etl_local.devloop_cli)
 Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a bad argument
-(one line on stderr naming it, before anything is started or written).
+or a mistake in the project's declarations or SQL (one line each on stderr naming it, before
+anything is started or written; never a traceback).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.errors import InvalidRunRequest
 from etl_lambdas.planning import requested_range
 from etl_local import console as render
-from etl_local import run_view
+from etl_local import devloop_cli, run_view
 from etl_local.deploy import DeploymentFailed, PlanNamesAnotherLake
 from etl_local.plan import PlanMissing
 from etl_local.settings import LocalSettings
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print the full transition log: every state of every iteration (it is "
         "always written to $ETL_HOME/logs/executions/<execution name>.log)",
     )
+    devloop_cli.add_selection(run)
 
     query = commands.add_parser(
         "query",
@@ -192,9 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser(
         "generate",
-        help="write deterministic sample traffic events into the raw bucket",
-        description="Generate raw traffic events (one per sensor per minute of each local day, "
-        "Firehose-style objects by arrival hour). Without dates: the last "
+        help="write deterministic sample data of the sample sources into the raw bucket",
+        description="Generate the sample sources' raw data (traffic: one event per sensor per "
+        "minute of each local day; app_activity: the actions of the app's users), as "
+        "Firehose-style objects by arrival time. A declared source that is not a sample source "
+        "is left alone (etl load brings its files in). Without dates: the last "
         f"{DEFAULT_GENERATE_DAYS} days up to yesterday.",
     )
     generate.add_argument("--start", type=_date_argument, help="first local day (inclusive)")
@@ -206,8 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--if-absent",
         action="store_true",
-        help="do nothing when the raw bucket already holds data",
+        help="leave alone every sample source whose raw prefix already holds data",
     )
+    devloop_cli.add_commands(commands)
     return parser
 
 
@@ -232,6 +238,10 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
         except PlanMissing as error:
             sys.stderr.write(f"etl run: {error}\n")
             return 2
+        args.execution_input.update(devloop_cli.run_selection(parser, args))
+        refused = devloop_cli.check_before_run(args.select)
+        if refused is not None:
+            return refused
     factory = runtime_factory or _default_runtime_factory
     handlers: dict[str, Callable[[argparse.Namespace, RuntimeFactory], int]] = {
         "run": _run,
@@ -240,12 +250,16 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
         "reset": _reset,
         "generate": _generate,
         "iam-report": _iam_report,
+        **devloop_cli.HANDLERS,
     }
     try:
         return handlers[args.command](args, factory)
     except (PlanMissing, DeploymentFailed, PlanNamesAnotherLake) as error:
         # The local deployment failed as `terraform apply` would (deploy.py): Terraform's lines.
         sys.stderr.write(f"etl {args.command}: {error}\n")
+        return 2
+    except devloop_cli.USER_ERRORS as error:
+        sys.stderr.write(f"etl {args.command}: {_one_line(str(error))}\n")
         return 2
 
 
@@ -499,15 +513,19 @@ def generate_range(
 
 
 def _generate(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_lambdas.sources import Sources
     from etl_local.generate import generate_events, local_day_bounds
 
     out = _console()
+    names = devloop_cli.generate_sources(lambda line: out.print(escape(line)))
     with factory() as runtime:
         if args.if_absent:
-            existing = runtime.raw_object_count()
-            if existing:
-                out.print(f"raw data present ({existing} objects): nothing generated")
-                return 0
+            present = [name for name in names if runtime.raw_object_count(name)]
+            for name in present:
+                out.print(f"{name}: raw data present, nothing generated")
+            names = [name for name in names if name not in present]
+        if not names:
+            return 0
         start, end = generate_range(args.start, args.end, runtime.settings.time_zone)
         # Four Firehose buffers per hour, from the first local midnight to the late window.
         first, _ = local_day_bounds(start)
@@ -523,11 +541,13 @@ def _generate(args: argparse.Namespace, factory: RuntimeFactory) -> int:
             transient=True,
         ) as progress:
             task = progress.add_task("generate", total=buffers)
-            objects = generate_events(start, end, args.sensors, args.seed)
+            sources = runtime.settings.sources
+            chosen = Sources(sources.path, tuple(s for s in sources if s.name in names))
+            objects = generate_events(start, end, args.sensors, args.seed, sources=chosen)
             runtime.put_raw_objects(counted.wrap(objects, lambda: progress.advance(task)))
     out.print(
         f"wrote {counted.objects} objects ({render.human_bytes(counted.bytes)}) of raw events "
-        f"for {start} .. {end}, {args.sensors} sensors, seed {args.seed}"
+        f"of {', '.join(names)} for {start} .. {end}, {args.sensors} sensors, seed {args.seed}"
     )
     return 0
 

@@ -1,14 +1,15 @@
-"""Deterministic sample data for every declared source, laid out as it arrives in the raw bucket.
+"""Deterministic sample data for the sample sources, laid out as it arrives in the raw bucket.
 
 The layout, format and field names come from the source declaration (sql/sources.yaml, through
 etl_lambdas.sources): objects go under `<raw_prefix>year=/month=/day=[/hour=]/` by ARRIVAL time
 in UTC, one object per delivery buffer (Firehose's 900 s), written as gzipped JSON lines, gzipped
 CSV or Parquet, with the declared raw field names. The values come from a small registry of
 value generators, one per source name: the traffic sensors (docs/contracts.md, "Raw events and
-the ODS table") and the app activity log; a source without one gets generic values by column
-type. Each value generator produces the events of one LOCAL day (Europe/Brussels, so DST days have
-23 or 25 hours) with their arrival instants; delivery imperfections the pipeline must handle are
-part of the data (late and re-delivered events, impossible values, malformed lines).
+the ODS table") and the app activity log. A declared source without one is the user's own: it
+is never generated (`etl load` brings its files in). Each value generator produces the events
+of one LOCAL day (Europe/Brussels, so DST days have 23 or 25 hours) with their arrival
+instants; delivery imperfections the pipeline must handle are part of the data (late and
+re-delivered events, impossible values, malformed lines).
 
 Output depends only on the arguments (no wall clock, no global random state): a day's values
 come from generators seeded by (seed, entity, day), so a day's events are the same whatever range
@@ -36,7 +37,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from etl_lambdas.catalog import default_sql_root
-from etl_lambdas.sources import SOURCES_FILE, Column, Source, Sources, load_sources
+from etl_lambdas.sources import SOURCES_FILE, Source, Sources, load_sources
 
 TIME_ZONE = ZoneInfo("Europe/Brussels")
 # Firehose writes one object per buffer interval; 900 s is its largest interval.
@@ -421,59 +422,10 @@ class ActivityValues:
         return arrival, values
 
 
-# -- any other source: generic values by type -----------------------------------------------
-
-
-class GenericValues:
-    """One event per entity and quarter hour, values by column type, arriving minutes later."""
-
-    def __init__(self, source: Source, count: int, seed: int) -> None:
-        self.source = source
-        self.columns = tuple(c.name for c in source.columns)
-        self.count = count
-        self.seed = seed
-
-    def day(self, day: date) -> Iterator[tuple[int, list[Delivery]]]:
-        day_start, day_end = local_day_bounds(day)
-        rng = random.Random(f"{self.seed}:{self.source.name}:{day.isoformat()}")
-        at = int(day_start.timestamp())
-        while at < int(day_end.timestamp()):
-            deliveries: list[Delivery] = []
-            for entity in range(self.count):
-                values = tuple(self._value(c, entity, at, rng) for c in self.source.columns)
-                deliveries.append((at + 60 + int(rng.random() * 540), values))
-            yield at, deliveries
-            at += 900
-
-    def _value(self, column: Column, entity: int, at: int, rng: random.Random) -> Any:
-        event_time = self.source.event_time
-        if column.name == event_time.column:
-            if event_time.format == "epoch_seconds":
-                return at
-            if event_time.format == "epoch_millis":
-                return at * 1000
-            return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
-        return generic_value(column.type, column.name, entity, at, rng)
-
-
-def generic_value(kind: str, name: str, entity: int, at: int, rng: random.Random) -> Any:
-    if kind == "string":
-        return f"{name}-{entity}"
-    if kind in ("tinyint", "smallint", "int", "bigint"):
-        return int(rng.random() * 100)
-    if kind in ("float", "double") or kind.startswith("decimal"):
-        return round(rng.random() * 100, 2)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "date":
-        return datetime.fromtimestamp(at, UTC).date().isoformat()
-    if kind == "timestamp":
-        return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S")
-    return None
-
-
 ValueFactory = Callable[[Source, int, int, int], ValueGenerator]
-# Value generators by source name: (source, sensors, users, seed) -> generator.
+# The sample sources: value generators by source name, (source, sensors, users, seed) ->
+# generator. A declared source without one is the user's own: `etl generate` leaves it alone
+# (its files come in with `etl load`).
 VALUE_GENERATORS: dict[str, ValueFactory] = {
     "traffic": lambda source, sensor_count, users, seed: TrafficValues(sensor_count, seed),
     "app_activity": lambda source, sensor_count, users, seed: ActivityValues(users, seed),
@@ -602,6 +554,11 @@ def declared_sources() -> Sources:
     return load_sources(default_sql_root() / SOURCES_FILE)
 
 
+def sample_sources(sources: Sources) -> list[Source]:
+    """The declared sources this module knows how to generate (VALUE_GENERATORS)."""
+    return [source for source in sources if source.name in VALUE_GENERATORS]
+
+
 def generate_events(
     start: date,
     end: date,
@@ -611,25 +568,21 @@ def generate_events(
     users: int | None = None,
     sources: Sources | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """Yield (raw object key, body) for every declared source and local day start..end; each
-    source's objects in key order, the sources in declaration order.
+    """Yield (raw object key, body) for every sample source (`sample_sources`) and local day
+    start..end; each source's objects in key order, the sources in declaration order. Other
+    declared sources are the user's: nothing is generated for them.
 
-    `sensors` sizes the traffic feed, `users` the app (default USERS_PER_SENSOR per sensor) and
-    every other source's entities. Late events of the last day land in later arrival
-    partitions, as in production. Raises ValueError for an empty range or a size below 1.
+    `sensors` sizes the traffic feed, `users` the app (default USERS_PER_SENSOR per sensor).
+    Late events of the last day land in later arrival partitions, as in production. Raises
+    ValueError for an empty range or a size below 1.
     """
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
     users = USERS_PER_SENSOR * sensors if users is None else users
     if sensors < 1 or users < 1:
         raise ValueError(f"sensor and user counts must be at least 1, got {sensors}, {users}")
-    for source in sources or declared_sources():
-        factory = VALUE_GENERATORS.get(source.name)
-        values = (
-            factory(source, sensors, users, seed)
-            if factory is not None
-            else GenericValues(source, sensors, seed)
-        )
+    for source in sample_sources(sources or declared_sources()):
+        values = VALUE_GENERATORS[source.name](source, sensors, users, seed)
         yield from generate_source(source, values, start, end, seed)
 
 

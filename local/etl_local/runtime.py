@@ -344,10 +344,16 @@ class LocalRuntime:
             count += 1
         return count
 
-    def raw_object_count(self) -> int:
+    def raw_object_count(self, source: str | None = None) -> int:
+        """Objects under a source's raw prefix (every source's when None)."""
+        prefix = (
+            self.settings.raw_prefix
+            if source is None
+            else self.settings.sources.get(source).raw_prefix
+        )
         s3 = self.client("s3")
         pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.settings.raw_bucket, Prefix=self.settings.raw_prefix
+            Bucket=self.settings.raw_bucket, Prefix=prefix
         )
         return sum(page.get("KeyCount", 0) for page in pages)
 

@@ -21,6 +21,7 @@ locals {
     LEASE_SECONDS           = tostring(var.lease_seconds)
     MAX_BACKFILL_DAYS       = tostring(var.max_backfill_days)
     PIPELINE_TIME_ZONE      = var.pipeline_time_zone
+    RAW_BUCKET              = var.raw_bucket_name
     RUN_LEASE_TABLE         = var.run_lease_table_name
     SNS_TOPIC_ARN           = var.sns_topic_arn
     SOURCE_CRAWLERS         = jsonencode({ for source, crawler in var.source_crawlers : source => crawler.name })

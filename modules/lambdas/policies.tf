@@ -25,6 +25,48 @@ data "aws_iam_policy_document" "begin" {
     actions   = ["glue:DeleteTable", "glue:GetTables"]
     resources = concat([local.catalog], local.database_arns["staging"])
   }
+
+  # A run with a selection skips the Glue job when the ODS partitions' _SOURCES records list
+  # every raw file of the window (etl_lambdas.ods_state): it lists both, reads the records.
+  statement {
+    sid       = "ListRawFiles"
+    actions   = ["s3:ListBucket"]
+    resources = [var.raw_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for prefix in var.source_raw_prefixes : "${prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "ListOdsRecords"
+    actions   = ["s3:ListBucket"]
+    resources = [var.curated_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["ods/*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadOdsRecords"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.curated_bucket_arn}/ods/*/_SOURCES"]
+  }
+
+  dynamic "statement" {
+    for_each = var.data_kms_key_arn == null ? [] : [var.data_kms_key_arn]
+
+    content {
+      sid       = "DecryptOdsRecords"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
 }
 
 data "aws_iam_policy_document" "register" {

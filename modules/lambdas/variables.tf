@@ -167,6 +167,26 @@ variable "athena_workgroup_arn" {
   type        = string
 }
 
+variable "raw_bucket_name" {
+  description = "Name of the raw bucket (RAW_BUCKET), where the sources' files arrive."
+  type        = string
+}
+
+variable "raw_bucket_arn" {
+  description = "ARN of the raw bucket."
+  type        = string
+}
+
+variable "source_raw_prefixes" {
+  description = "The raw_prefix of each declared source (sql/sources.yaml): the keys a selected run's begin step lists to see whether the ODS is current."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for prefix in var.source_raw_prefixes : endswith(prefix, "/") && !startswith(prefix, "/")])
+    error_message = "Each raw prefix must be a key prefix ending in '/', e.g. 'raw/traffic/'."
+  }
+}
+
 variable "curated_bucket_name" {
   description = "Name of the curated bucket (CURATED_BUCKET)."
   type        = string

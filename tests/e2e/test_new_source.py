@@ -2,20 +2,25 @@
 sql/, a third source (weather stations, JSON lines with their own field names) gets an entry
 in sources.yaml, one DWD model in models.toml and its SELECT; Terraform plans the copy as it
 is (its crawler, the Glue job's `--sources`, the grants on its prefixes all derived from the
-declaration), and generated sample data for it runs end to end from that plan, next to the
-two reference sources, nothing else changed."""
+declaration), and its own files, brought in with `etl load` (arrival partitions from their
+folders), run end to end from that plan, next to the two sample sources, nothing else
+changed."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from etl_lambdas.catalog import default_sql_root
 from etl_lambdas.sources import SOURCES_FILE, load_sources
+from etl_local import cli, devloop_cli
 from etl_local.generate import generate_events
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
@@ -117,11 +122,35 @@ def planned_copy(root: Path) -> tuple[Path, Path]:
     return sql_root, plan_json
 
 
+def weather_files(folder: Path, first: date, last: date) -> Path:
+    """What a user has: the stations' JSON lines, one file per UTC arrival hour, in folders
+    named like the raw prefix's partitions (a copy of their S3 bucket). One observation per
+    station and quarter hour of each local day, arriving five minutes later."""
+    zone = ZoneInfo("Europe/Brussels")
+    at = datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
+    while at < end:
+        arrival = at + timedelta(minutes=5)
+        hour = folder / f"year={arrival:%Y}/month={arrival:%m}/day={arrival:%d}/hour={arrival:%H}"
+        hour.mkdir(parents=True, exist_ok=True)
+        with (hour / f"stations-{arrival:%Y%m%d%H}.json").open("a", encoding="utf-8") as out:
+            for station in range(STATIONS):
+                observed = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                record = {"stationId": f"s{station}", "observedAt": observed,
+                          "temperature": 10.5 + station, "windSpeed": 3.0}  # fmt: skip
+                out.write(json.dumps(record) + "\n")
+        at += timedelta(minutes=15)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def weather_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
     sql_root, plan_json = planned_copy(tmp_path_factory.mktemp("copy") / "repository")
     settings = LocalSettings(sources_path=sql_root / SOURCES_FILE, plan_path=plan_json)
     home = e2e_home(tmp_path_factory)
+    files = weather_files(
+        tmp_path_factory.mktemp("weather"), date(2025, 11, 27), date(2025, 11, 29)
+    )
     with LocalRuntime(home=home, settings=settings, sql_root=sql_root) as started:
         raw = generate_events(
             date(2025, 11, 27),
@@ -131,6 +160,13 @@ def weather_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalR
             sources=load_sources(settings.sources_path),
         )
         started.put_raw_objects(raw)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(devloop_cli, "sql_root", lambda: sql_root)
+            loaded = cli.main(
+                ["load", "weather", str(files)],
+                runtime_factory=lambda **_: contextlib.nullcontext(started),
+            )
+        assert loaded == 0
         yield started
 
 
@@ -143,6 +179,10 @@ def test_a_source_added_by_declaration_and_sql_runs_end_to_end(
     result = runtime.run({"date": DAY.isoformat()})
 
     assert result.status == "SUCCEEDED", f"{result.error}: {result.cause}"
+    # generate left it alone: its raw files are the ones loaded
+    loaded = runtime.objects.list_prefix(runtime.settings.raw_bucket, "raw/weather/")
+    assert loaded
+    assert all(obj.key.rsplit("/", 1)[1].startswith("stations-") for obj in loaded)
     # its ODS table was made by its own crawler, from what the generic Glue job converted
     ods = runtime.settings.database("ods")
     glue = runtime.client("glue")

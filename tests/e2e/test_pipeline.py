@@ -55,7 +55,7 @@ def test_one_day_publishes_every_tier(runtime: LocalRuntime) -> None:
     ]
     assert len(result.notifications) == 1
     entered = [e.name for e in result.events if e.outcome == "ENTERED"]
-    assert entered[:2] == ["Begin", "ConvertRaw"]
+    assert entered[:3] == ["Begin", "ConversionNeeded", "ConvertRaw"]
 
 
 def test_same_day_twice_gives_identical_tables(runtime: LocalRuntime) -> None:
@@ -90,11 +90,26 @@ def test_backfill_across_a_month_end_gives_168_hourly_partitions(runtime: LocalR
     assert ("2025", "11", "30", "23") in catalogued
 
 
+def test_a_selected_run_on_a_current_ods_skips_the_conversion(runtime: LocalRuntime) -> None:
+    # The earlier runs converted every raw file of the day's window: the ODS is current.
+    before = published_tables(runtime)
+
+    result = runtime.run({"date": DAY, "select": ["+daily_active_sensors"]})
+
+    assert_succeeded(result)
+    entered = [e.name for e in result.events if e.outcome == "ENTERED"]
+    assert entered[:3] == ["Begin", "ConversionNeeded", "Register"]
+    assert "ConvertRaw" not in entered
+    assert [m.model for m in result.models] == ["traffic_events", "daily_active_sensors"]
+    # the selection's tables are written again, the same; nothing else changes
+    assert published_tables(runtime) == before
+
+
 def test_the_runs_were_never_denied_and_each_unused_grant_has_a_reason(
     runtime: LocalRuntime,
 ) -> None:
-    # After the module's runs (one day, the same day again, a backfill): least privilege,
-    # measured on what they asked for (etl_local.iam_report).
+    # After the module's runs (one day, the same day again, a backfill, a selection): least
+    # privilege, measured on what they asked for (etl_local.iam_report).
     assert runtime.iam is not None
     report = iam_report.build(runtime.iam.ledger.lines(), iam_report.load_reasons())
 

@@ -5,15 +5,18 @@ test_cli_e2e.py holds the same contract against the real runtime."""
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from etl_local import cli
+from etl_lambdas.catalog import default_sql_root
+from etl_local import cli, devloop_cli
 from etl_local import console as render
 from etl_local.runtime import ModelSummary, QueryError, QueryResult, RunResult, StateEvent
 from etl_local.settings import LocalSettings
@@ -55,7 +58,7 @@ class FakeRuntime:
             raise QueryError("FAILED", "line 1:8: Column 'broken' cannot be\nresolved", "q-1")
         return self.query_result
 
-    def raw_object_count(self) -> int:
+    def raw_object_count(self, source: str | None = None) -> int:
         return self.raw_objects
 
     def put_raw_objects(self, items: Iterable[tuple[str, bytes]]) -> int:
@@ -115,6 +118,8 @@ def _never_started(**_: Any) -> Any:
         (["generate", "--seed", "x1"], "x1"),
         (["generate", "--start", "2026-04-02", "--end", "2026-04-01"], "2026-04-02"),
         (["query", "SELECT 1", "--format", "xml"], "xml"),
+        (["run", "--date", "2026-03-01", "--select", "sensor_hourli"], "sensor_hourli"),
+        (["run", "--date", "2026-03-01", "--select", "++sensor_hourly"], "++sensor_hourly"),
         (["frobnicate"], "frobnicate"),
         ([], "COMMAND"),
     ],
@@ -459,3 +464,66 @@ def test_a_thread_still_running_gets_the_ordinary_exit_which_waits_for_it(
     finally:
         release.set()
         worker.join()
+
+
+def test_run_select_passes_the_selectors_in_the_execution_input() -> None:
+    runtime = FakeRuntime()
+    argv = ["run", "--date", "2026-03-01", "--select", "traffic_events+", "-s", "app_events"]
+    assert cli.main(argv, runtime_factory=runtime) == 0
+    assert runtime.inputs == [{"date": "2026-03-01", "select": ["traffic_events+", "app_events"]}]
+
+
+def test_run_refuses_a_project_with_a_mistake_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(default_sql_root(), root)
+    model = root / "dws" / "sensor_hourly.sql"
+    model.write_text(model.read_text().replace("avg(current_speed)", "avg(curent_speed)"))
+    monkeypatch.setattr(devloop_cli, "sql_root", lambda: root)
+
+    code = cli.main(["run", "--date", "2026-03-01"], runtime_factory=_never_started)
+
+    assert code == 2
+    (line,) = capfd.readouterr().err.splitlines()
+    assert line.startswith(f"etl run: {model}:17:9: unknown column 'curent_speed'")
+
+
+def test_generate_writes_only_the_sample_sources_it_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "sql"
+    shutil.copytree(default_sql_root(), root)
+    with (root / "sources.yaml").open("a") as declaration:
+        declaration.write(FLIGHTS)
+    monkeypatch.setattr(devloop_cli, "sql_root", lambda: root)
+    runtime = FakeRuntime()
+
+    argv = ["generate", "--start", "2026-03-01", "--end", "2026-03-01", "--sensors", "2"]
+    assert cli.main(argv, runtime_factory=runtime) == 0
+
+    assert runtime.put and not any(key.startswith("raw/flights/") for key, _ in runtime.put)
+    assert "flights: not a sample source, left alone" in capfd.readouterr().out
+
+
+FLIGHTS = """
+  - name: flights
+    raw_prefix: raw/flights/
+    arrival: daily
+    format: { type: csv }
+    columns:
+      - { name: flight, type: string }
+      - { name: dep_time, type: string }
+    event_time: { column: dep_time, format: iso8601, time_zone: UTC }
+"""
+
+
+def test_check_and_test_pass_on_the_repository(capfd: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check"], runtime_factory=_never_started) == 0
+    assert capfd.readouterr().out == ""
+    assert cli.main(["test", "--select", "+sensor_hourly"], runtime_factory=_never_started) == 0
+    out = capfd.readouterr().out.splitlines()
+    assert out and all(line.startswith("PASS ") for line in out)
+    assert {line.split()[1].split("::")[0] for line in out} == {
+        "dwd.traffic_events", "dws.sensor_hourly"
+    }  # fmt: skip

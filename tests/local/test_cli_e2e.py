@@ -1,6 +1,6 @@
 """The `etl` contract through the installed command and the real local runtime, on a tiny
 dataset: `generate`, `run --json` (one JSON object on stdout, exit code by status), `query`
-with tier aliases, `--if-absent`."""
+with tier aliases, `--if-absent`, `run --select`, `load`."""
 
 from __future__ import annotations
 
@@ -76,6 +76,36 @@ def test_run_json_contract_and_query_aliases(home: Path) -> None:
     )
     assert queried.returncode == 0, queried.stderr
     assert json.loads(queried.stdout) == [{"n": events["rows_written"]}]
+
+
+def test_a_selected_run_runs_only_the_selection(home: Path) -> None:
+    completed = _etl(home, "run", "--date", DAY, "--json", "--select", "app_events+")
+    document = _document(completed)
+    assert document["status"] == "SUCCEEDED", (document, completed.stderr[-3000:])
+    assert [m["model"] for m in document["models"]] == [
+        "app_events", "daily_active_users", "app_version_adoption_daily"
+    ]  # fmt: skip
+
+
+def test_load_copies_a_users_files_under_the_declared_layout_once(
+    home: Path, tmp_path: Path
+) -> None:
+    record = {"uniqueId": "9001", "recordTimestamp": f"{DAY}T10:00:00+01:00", "currentSpeed": 80}
+    (tmp_path / "mine.json").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (tmp_path / "broken.json").write_text("uniqueId;currentSpeed\n", encoding="utf-8")
+
+    refused = _etl(home, "load", "traffic", str(tmp_path), "--arrival", f"{DAY}T09")
+    loaded = _etl(home, "load", "traffic", str(tmp_path / "mine.json"), "--arrival", f"{DAY}T09")
+    again = _etl(home, "load", "traffic", str(tmp_path / "mine.json"), "--arrival", f"{DAY}T09")
+
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.splitlines() == [
+        f"etl load: {tmp_path / 'broken.json'}: its first line is not JSON: "
+        "'uniqueId;currentSpeed' (the source is declared as JSON lines) (nothing loaded)"
+    ]
+    assert loaded.returncode == 0, loaded.stderr
+    assert "raw/traffic/year=2026/month=03/day=02/hour=09/" in loaded.stdout
+    assert again.returncode == 0 and "(1 loaded before)" in again.stdout
 
 
 def test_failed_run_exits_1_with_the_json_document(home: Path) -> None:

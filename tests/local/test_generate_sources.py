@@ -7,7 +7,6 @@ import copy
 import csv
 import gzip
 import io
-import json
 import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +18,13 @@ import pyarrow.parquet as pq
 
 from etl_lambdas.catalog import default_sql_root
 from etl_lambdas.sources import SOURCES_FILE, parse_sources, read_document
-from etl_local.generate import RELEASES, ActivityValues, app_users, generate_events
+from etl_local.generate import (
+    RELEASES,
+    ActivityValues,
+    app_users,
+    generate_events,
+    sample_sources,
+)
 from tests.e2e.sample import FIRST_DAY, LAST_DAY, dataset
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -186,34 +191,26 @@ def test_parquet_sources_get_parquet_objects() -> None:
     assert table.column_names[:2] == ["uniqueId", "recordTimestamp"]
 
 
-def test_a_source_without_a_value_generator_gets_values_by_type() -> None:
-    document = {
-        "sources": [
-            {
-                "name": "meters", "raw_prefix": "raw/meters/", "arrival": "hourly",
-                "format": {"type": "json"},
-                "columns": [
-                    {"name": "meter", "type": "string"}, {"name": "kwh", "type": "double"},
-                    {"name": "pulses", "type": "bigint"}, {"name": "ok", "type": "boolean"},
-                    {"name": "at", "type": "bigint", "field": "readAt"},
-                ],
-                "event_time": {"column": "at", "format": "epoch_seconds"},
-            }
-        ]
-    }  # fmt: skip
+def test_a_declared_source_that_is_not_a_sample_source_is_left_alone() -> None:
+    # a user's own source: its files come in with `etl load`, never as generated values
+    document = copy.deepcopy(DECLARATION)
+    document["sources"].append(
+        {
+            "name": "meters", "raw_prefix": "raw/meters/", "arrival": "hourly",
+            "format": {"type": "json"},
+            "columns": [{"name": "meter", "type": "string"}, {"name": "at", "type": "bigint"}],
+            "event_time": {"column": "at", "format": "epoch_seconds"},
+        }
+    )  # fmt: skip
+    sources = parse_sources(document)
 
-    objects = list(
-        generate_events(date(2026, 1, 5), date(2026, 1, 5), 3, sources=parse_sources(document))
-    )
+    keys = [
+        key for key, _ in generate_events(date(2026, 1, 5), date(2026, 1, 5), 2, sources=sources)
+    ]
 
-    lines = [line for _, body in objects for line in gzip.decompress(body).decode().splitlines()]
-    records = [json.loads(line) for line in lines]
-    assert len(records) == 3 * 24 * 4  # three meters, every quarter hour of a 24-hour day
-    first = records[0]
-    assert set(first) == {"meter", "kwh", "pulses", "ok", "readAt"}
-    assert (type(first["kwh"]), type(first["pulses"]), type(first["ok"])) == (float, int, bool)
-    start = datetime(2026, 1, 5, tzinfo=BRUSSELS).timestamp()
-    assert min(r["readAt"] for r in records) == start
+    assert keys
+    assert [s.name for s in sample_sources(sources)] == ["traffic", "app_activity"]
+    assert not any(key.startswith("raw/meters/") for key in keys)
 
 
 def test_the_e2e_sample_has_app_activity_every_day() -> None:

@@ -25,6 +25,7 @@ ENV = {
     "RUN_LEASE_TABLE": TABLE,
     "LEASE_SECONDS": "21600",
     "GLUE_DATABASE_PREFIX": "lake_dev",
+    "RAW_BUCKET": "lake-dev-raw",
     "CURATED_BUCKET": "lake-dev-curated",
 }
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
@@ -51,9 +52,10 @@ def aws() -> Iterator[dict[str, Any]]:
         glue = boto3.client("glue")
         glue.create_database(DatabaseInput={"Name": "lake_dev_staging"})
         s3 = boto3.client("s3")
-        s3.create_bucket(
-            Bucket="lake-dev-curated", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-        )
+        for bucket in (ENV["RAW_BUCKET"], ENV["CURATED_BUCKET"]):
+            s3.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            )
         yield {"dynamodb": dynamodb, "sfn": sfn, "glue": glue, "s3": s3}
 
 
@@ -225,3 +227,31 @@ def test_a_run_of_some_models_or_one_right_after_the_last_catches_up_nothing(
     arn = _execution(aws["sfn"], "next-day")
     run = begin.handler(_begin_event("next-day", arn, {"date": "2026-11-06"}), context)
     assert (run["start_date"], run["caught_up"], run["missed"]) == ("2026-11-06", None, None)
+
+
+def test_a_selection_skips_the_glue_job_only_when_the_ods_holds_its_raw_files(
+    aws: dict[str, Any], load_step: Any, context: Any
+) -> None:
+    begin = load_step("begin", **ENV)
+    s3 = aws["s3"]
+    hour = "year=2026/month=11/day=20/hour=07/"
+    s3.put_object(Bucket=ENV["RAW_BUCKET"], Key=f"raw/traffic/{hour}a.json.gz", Body=b"{}")
+    selected = {"date": "2026-11-20", "select": ["hourly"]}
+
+    def begun(name: str, request: dict[str, Any]) -> Any:
+        arn = _execution(aws["sfn"], name)
+        run = begin.handler(_begin_event(name, arn, request), context)
+        RunLease(aws["dynamodb"], TABLE).release(arn)
+        return run
+
+    # a run of every model always converts, without looking
+    assert begun("all", {"date": "2026-11-20"})["convert_raw"] is True
+    stale = begun("stale", selected)
+    assert stale["models"] == ["hourly"]
+    assert (stale["convert_raw"], stale["ods"]["stale_partitions"]) == (True, {"traffic": 1})
+    record = {"converter": "2", "files": [{"name": "a.json.gz", "size": 2}]}
+    s3.put_object(
+        Bucket=ENV["CURATED_BUCKET"], Key=f"ods/traffic/{hour}_SOURCES", Body=json.dumps(record)
+    )
+    current = begun("current", selected)
+    assert (current["convert_raw"], current["ods"]["current"]) == (False, True)

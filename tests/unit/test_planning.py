@@ -290,7 +290,7 @@ def _run(catalog: Catalog, request: dict[str, object], lookback: int = 7) -> dic
         time_zone=ZONE,
         max_days=400,
         lookback_days=lookback,
-        known_models=catalog.names(),
+        catalog=catalog,
     )
 
 
@@ -353,6 +353,33 @@ def test_unknown_or_malformed_models_are_rejected(
 ) -> None:
     with pytest.raises(InvalidRunRequest, match=message):
         _run(catalog, {"date": "2026-01-01", "models": models})
+
+
+def test_a_selection_adds_its_models_to_those_named(catalog: Catalog) -> None:
+    # events -> hourly, events -> daily -> monthly
+    def models(**request: object) -> object:
+        return _run(catalog, {"date": "2026-01-01", **request})["models"]
+
+    assert models(select=["daily+"]) == ["daily", "monthly"]
+    assert models(select=["+daily"]) == ["events", "daily"]
+    assert models(select="hourly +monthly") == ["events", "daily", "hourly", "monthly"]
+    assert models(models=["monthly"], select=["hourly"]) == ["monthly", "hourly"]
+
+
+@pytest.mark.parametrize(
+    ("select", "message"),
+    [
+        (["nope+"], "no model 'nope'"),
+        (["events++"], "must be <model>"),
+        ([], "non-empty list"),
+        ([3], "non-empty list"),
+    ],
+)
+def test_a_bad_selection_is_an_invalid_request_naming_it(
+    catalog: Catalog, select: object, message: str
+) -> None:
+    with pytest.raises(InvalidRunRequest, match=message):
+        _run(catalog, {"date": "2026-01-01", "select": select})
 
 
 def test_unknown_input_field_is_rejected(catalog: Catalog) -> None:

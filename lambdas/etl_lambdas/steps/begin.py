@@ -1,7 +1,8 @@
 """Step `begin`: the execution input becomes the run (its window grown by the days no run
 published since the last one settled, an outage or failed runs, within the look-back bound);
 the run lease is taken; the staging tables of runs that died are dropped (no other run is
-alive once the lease is held)."""
+alive once the lease is held). A run with a selection skips the Glue job when the ODS already
+holds every raw file its models' sources have in the arrival window (etl_lambdas.ods_state)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from etl_lambdas import ledger
 from etl_lambdas.aws import client
-from etl_lambdas.catalog import load_catalog
+from etl_lambdas.catalog import Catalog, load_catalog
 from etl_lambdas.config import non_negative_int, positive_int, step_environment, time_zone
 from etl_lambdas.events import BeginEvent
 from etl_lambdas.lease import RunLease, execution_running
 from etl_lambdas.naming import database
-from etl_lambdas.planning import build_run
+from etl_lambdas.ods_state import ods_state
+from etl_lambdas.planning import DateRange, build_run, parse_date
+from etl_lambdas.restatement import upstream_sources
 from etl_lambdas.sources import run_job_arguments
 from etl_lambdas.staging import drop_stale_tables
 
@@ -45,7 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         time_zone=TIME_ZONE,
         max_days=MAX_BACKFILL_DAYS,
         lookback_days=LOOKBACK_DAYS,
-        known_models=catalog.names(),
+        catalog=catalog,
     )
     run = plan()  # a bad input fails here, before the lease is taken
     lease = RunLease(client("dynamodb"), _ENV["RUN_LEASE_TABLE"]).acquire(
@@ -77,6 +80,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             run_id=run["run_id"],
         ),
     )
+    run.update(conversion(run, catalog))
     logger.info("run begun", extra={"run": run, "dropped_staging_tables": dropped})
     if run["missed"]:
         logger.warning(
@@ -84,3 +88,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={"run_id": run["run_id"], "missed": run["missed"]},
         )
     return run
+
+
+def conversion(run: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """Whether the Glue job runs: always for a run of every model; for a selection, only when
+    the ODS lacks raw files of the sources its models read (the state machine's ConvertRaw
+    choice reads `convert_raw`)."""
+    if run["models"] is None:
+        return {"convert_raw": True}
+    needed = set().union(*(upstream_sources(catalog, catalog.get(m)) for m in run["models"]))
+    state = ods_state(
+        client("s3"),
+        raw_bucket=_ENV["RAW_BUCKET"],
+        curated_bucket=_ENV["CURATED_BUCKET"],
+        sources=[source for source in catalog.sources if source.name in needed],
+        arrival=DateRange(
+            parse_date("arrival_start_date", run["arrival_start_date"]),
+            parse_date("arrival_end_date", run["arrival_end_date"]),
+        ),
+    )
+    return {"convert_raw": not state.current, "ods": state.as_dict()}
