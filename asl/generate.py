@@ -578,7 +578,12 @@ def model() -> State:
     )
     states["Publish"] = lambda_task(
         "publish",
-        {**ids, "staging_tables.$": "$.write.Payload.staging_tables"},
+        {
+            **ids,
+            "staging_tables.$": "$.write.Payload.staging_tables",
+            # What computed the rows (Write's), recorded on every partition published.
+            "fingerprints.$": "$.write.Payload.fingerprints",
+        },
         result_path="$.publish",
         next_state="Summary",
         caught="PublishCaught",
