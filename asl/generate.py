@@ -521,6 +521,8 @@ def model() -> State:
             **ids,
             "staging_tables.$": "$.write.Payload.staging_tables",
             "attempt.$": "$.audit_attempt.attempt",
+            # The days the history checks judge.
+            "windows.$": "$.windows",
         },
         result_path="$.audit",
         next_state="AuditState",

@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from etl_lambdas.history_checks import (
+    DAILY_GRANULARITIES,
+    HISTORY_FIELDS,
+    HistoryCheck,
+    HistoryCheckError,
+    ReconcileCheck,
+    parse_history_checks,
+)
 from etl_lambdas.sources import SOURCES_FILE, SourceError, Sources, load_sources
 
 # Tiers in the order they run; a model reads only from tiers before its own.
@@ -55,6 +63,8 @@ class Model:
     not_null: tuple[str, ...]
     ranges: tuple[RangeCheck, ...] = field(default=())
     min_rows: int = 1
+    # Checks that compare each day with the past (etl_lambdas.history_checks).
+    history_checks: tuple[HistoryCheck, ...] = field(default=())
 
     @property
     def partition_by(self) -> tuple[str, ...]:
@@ -133,6 +143,7 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
         "not_null",
         "ranges",
         "min_rows",
+        *HISTORY_FIELDS,
     }
     unknown = set(entry) - known
     if unknown:
@@ -157,6 +168,10 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
     min_rows = entry.get("min_rows", 1)
     if not isinstance(min_rows, int) or min_rows < 0:
         raise CatalogError(f"{where}: min_rows must be a non-negative integer")
+    try:
+        history_checks = parse_history_checks(entry, str(granularity), where)
+    except HistoryCheckError as error:
+        raise CatalogError(str(error)) from None
     return Model(
         name=name,
         tier=str(tier),
@@ -167,6 +182,7 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
         not_null=_names(entry.get("not_null", []), "not_null", where, required=False),
         ranges=tuple(ranges),
         min_rows=min_rows,
+        history_checks=history_checks,
     )
 
 
@@ -210,8 +226,30 @@ def _validate(models: tuple[Model, ...], sources: Sources, root: Path, path: Pat
                 )
             if tier != "ods" and (table not in by_name or by_name[table].tier != tier):
                 raise CatalogError(f"{where}: source {source!r} is not a declared model")
+        for check in model.history_checks:
+            if isinstance(check, ReconcileCheck):
+                _validate_reconcile_source(check, model, by_name, where)
         if not (root / model.sql_path).is_file():
             raise CatalogError(f"{where}: missing SQL file {root / model.sql_path}")
+
+
+def _validate_reconcile_source(
+    check: ReconcileCheck, model: Model, by_name: dict[str, Model], where: str
+) -> None:
+    """A reconciliation reads an upstream model's published days: a declared model of an
+    earlier tier, partitioned by day or hour (an ODS table is partitioned by arrival)."""
+    tier, _, table = check.source.partition(".")
+    upstream = by_name.get(table)
+    if upstream is None or upstream.tier != tier or TIERS.index(tier) >= TIERS.index(model.tier):
+        raise CatalogError(
+            f"{where}: reconcile source {check.source!r} is not a declared model of a tier "
+            f"before {model.tier!r}"
+        )
+    if upstream.granularity not in DAILY_GRANULARITIES:
+        raise CatalogError(
+            f"{where}: reconcile source {check.source!r} has granularity "
+            f"{upstream.granularity!r}; its days cannot be compared"
+        )
 
 
 _PLACEHOLDER = re.compile(r"(\$?)\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")

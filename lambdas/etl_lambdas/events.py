@@ -217,14 +217,20 @@ class PublishEvent:
 
 @dataclass(frozen=True)
 class AuditStartEvent:
-    """A staged run plus the audit attempt (a failed audit query is retried as a new query)."""
+    """A staged run plus the audit attempt (a failed audit query is retried as a new query)
+    and the model's windows (the days the history checks judge)."""
 
     staged: StagedRun
     attempt: int
+    windows: list[DateRange]
 
     @classmethod
     def parse(cls, event: Mapping[str, Any], catalog: Catalog) -> AuditStartEvent:
-        return cls(StagedRun.parse(event, catalog), _int(event.get("attempt"), "attempt", 1))
+        return cls(
+            StagedRun.parse(event, catalog),
+            _int(event.get("attempt"), "attempt", 1),
+            parse_windows(event.get("windows")),
+        )
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,17 @@ def test_duplicates_across_chunks_and_empty_runs_are_caught(catalog: Catalog) ->
     }
 
 
-AUDIT_ENV = {"ATHENA_WORKGROUP": "lake-dev", "GLUE_DATABASE_PREFIX": "lake_dev"}
-STAGED = {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}
+AUDIT_ENV = {
+    "ATHENA_WORKGROUP": "lake-dev",
+    "GLUE_DATABASE_PREFIX": "lake_dev",
+    "PIPELINE_TIME_ZONE": "Europe/Brussels",
+}
+STAGED = {
+    "run_id": RUN,
+    "model": "events",
+    "staging_tables": [f"events__{RUN}__c0"],
+    "windows": [{"start_date": "2026-11-20", "end_date": "2026-11-20"}],
+}
 
 
 def test_audit_start_starts_one_query_per_attempt(load_step: Any, context: Any) -> None:
