@@ -2,7 +2,7 @@
 model's other checks on its staged rows, judged per local day of the run.
 
 - `row_count = { trailing_days = 7, tolerance = 0.5, min_history_days = 3 }`: each day's rows
-  within +-tolerance of the mean daily rows of the trailing days that hold rows (the staged
+  within +-tolerance of the median daily rows of the trailing days that hold rows (the staged
   ones where the run rewrites them, else the published ones). A day with fewer days of
   history than `min_history_days` is not judged (said so).
 - `freshness = { column = "event_time", max_lag_minutes = 60 }`: the source's data for the
@@ -314,17 +314,40 @@ def _row_count_ctes(
             "  WHERE local_day NOT IN (SELECT local_day FROM run_days)"
         )
     ctes.append((f"{name}_days", history))
+    # The reference is the median of the trailing days, not their mean: one partial day in
+    # the history (a source's first day, an outage) moves a mean by half on two days of
+    # history, and would fail the complete days after it for as long as it trails them.
+    ctes.append(
+        (
+            f"{name}_trailing",
+            "SELECT d.local_day, h.row_count,\n"
+            "    row_number() OVER (PARTITION BY d.local_day ORDER BY h.row_count) AS position,\n"
+            "    count(*) OVER (PARTITION BY d.local_day) AS history_days\n"
+            "  FROM run_days d\n"
+            f"  JOIN {name}_days h ON h.local_day BETWEEN\n"
+            f"    d.local_day - INTERVAL '{check.trailing_days}' DAY"
+            " AND d.local_day - INTERVAL '1' DAY",
+        )
+    )
+    ctes.append(
+        (
+            # The middle day, or the mean of the two middle ones (no integer division: the
+            # engines divide integers differently).
+            f"{name}_median",
+            "SELECT local_day, avg(row_count) AS expected, max(history_days) AS history_days\n"
+            f"  FROM {name}_trailing\n"
+            "  WHERE 2 * position BETWEEN history_days AND history_days + 2\n"
+            "  GROUP BY local_day",
+        )
+    )
     ctes.append(
         (
             f"{name}_values",
-            "SELECT d.local_day, coalesce(s.row_count, 0) AS observed,\n"
-            "    avg(h.row_count) AS expected, count(h.row_count) AS history_days\n"
+            "SELECT d.local_day, coalesce(s.row_count, 0) AS observed, m.expected,\n"
+            "    coalesce(m.history_days, 0) AS history_days\n"
             "  FROM run_days d\n"
             "  LEFT JOIN staged_days s ON s.local_day = d.local_day\n"
-            f"  LEFT JOIN {name}_days h ON h.local_day BETWEEN\n"
-            f"    d.local_day - INTERVAL '{check.trailing_days}' DAY"
-            " AND d.local_day - INTERVAL '1' DAY\n"
-            "  GROUP BY d.local_day, s.row_count",
+            f"  LEFT JOIN {name}_median m ON m.local_day = d.local_day",
         )
     )
     judged_when = f"history_days >= {check.min_history_days}"
@@ -417,10 +440,10 @@ def _detail(
         )
     outcome = f"failed on {failed} of {judged} day(s)" if failed else f"passed on {judged} day(s)"
     if isinstance(check, RowCountCheck):
-        mean = _float(expected) or 0.0
-        low, high = mean * (1 - check.tolerance), mean * (1 + check.tolerance)
+        median = _float(expected) or 0.0
+        low, high = median * (1 - check.tolerance), median * (1 + check.tolerance)
         numbers = (
-            f"{_amount(observed)} rows, trailing mean {_amount(expected)} "
+            f"{_amount(observed)} rows, trailing median {_amount(expected)} "
             f"(allowed {_amount(max(low, 0))}..{_amount(high)})"
         )
     elif isinstance(check, FreshnessCheck):

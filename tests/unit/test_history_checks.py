@@ -128,7 +128,7 @@ FRESHNESS = "freshness(event_time, 30 min)"
 DAY = date(2025, 11, 20)
 
 
-def test_a_day_within_the_trailing_mean_passes(lake: Any, catalog: Catalog) -> None:
+def test_a_day_within_the_trailing_median_passes(lake: Any, catalog: Catalog) -> None:
     for back, count in ((1, 100), (2, 80), (3, 120), (4, 5000)):  # day -4 is outside 3 days
         _insert(lake, "lake_dwd.events", _event_rows(DAY - timedelta(days=back), count))
     _insert(lake, "lake_staging.events__run__c0", _event_rows(DAY, 140))
@@ -144,7 +144,22 @@ def test_a_day_within_the_trailing_mean_passes(lake: Any, catalog: Catalog) -> N
     assert result["judged_days"] == 1
 
 
-def test_a_day_far_below_the_trailing_mean_fails_naming_day_and_numbers(
+def test_one_partial_day_in_the_history_does_not_fail_the_complete_days(
+    lake: Any, catalog: Catalog
+) -> None:
+    # A source's first day, restated from the few events that arrived late: 2 rows. Against
+    # the mean (67) a complete day of 110 would fail; against the median (100) it passes.
+    for back, count in ((1, 100), (2, 100), (3, 2)):
+        _insert(lake, "lake_dwd.events", _event_rows(DAY - timedelta(days=back), count))
+    _insert(lake, "lake_staging.events__run__c0", _event_rows(DAY, 110))
+
+    result = _audit(lake, catalog, "events", [DAY])[ROW_COUNT]
+
+    assert result["passed"], result["detail"]
+    assert float(result["expected"]) == 100.0
+
+
+def test_a_day_far_below_the_trailing_median_fails_naming_day_and_numbers(
     lake: Any, catalog: Catalog
 ) -> None:
     for back in (1, 2, 3):
@@ -156,7 +171,7 @@ def test_a_day_far_below_the_trailing_mean_fails_naming_day_and_numbers(
     assert not result["passed"]
     assert result["detail"] == (
         "row_count(trailing 3 days, +-50%) failed on 1 of 1 day(s); 2025-11-20: 30 rows, "
-        "trailing mean 100 (allowed 50..150)"
+        "trailing median 100 (allowed 50..150)"
     )
 
 
