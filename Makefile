@@ -29,7 +29,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV_QUIET := --quiet
 
-.PHONY: help setup check build plan test test-latest lock lint tflint fmt run bench clean
+.PHONY: help setup check build plan test test-latest lock lint tflint fmt run bench clean browser docs-screenshot
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -145,7 +145,19 @@ $(LOCAL_PLAN): $(RUN_INSTALLED) $(PROVIDER_SCHEMA) $(LAMBDA_ZIP) local/terraform
 		tools/terraform_plan.py
 	$(BIN)/python -m tools.terraform_plan --env local
 
-test: setup build lint plan ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
+# Debian's chromium and chromium-driver (one source package: the driver matches the browser),
+# for the browser test of `etl docs` (tools/browser.py); installed only when missing, with
+# apt-get as root (CI) or through sudo. CHROMIUM and CHROMEDRIVER name other binaries.
+BROWSER_FOUND = command -v "$${CHROMEDRIVER:-chromedriver}" >/dev/null && \
+	{ [ -n "$$CHROMIUM" ] || command -v chromium || command -v chromium-browser; } >/dev/null
+browser: ## install Debian's chromium and chromium-driver when missing (the docs page's browser test)
+	@if ! { $(BROWSER_FOUND); }; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install \
+			-y -qq --no-install-recommends chromium chromium-driver; \
+	fi
+
+test: setup build lint plan browser ## lint, plan, then every test: unit, SQL, ASL, Terraform, end to end
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_INSTALLED) $(TFLINT) $(TFLINT_AWS) ## ruff, mypy, terraform fmt -check and tflint
@@ -169,6 +181,12 @@ run: $(RUN_INSTALLED) build $(LOCAL_PLAN) ## run yesterday's pipeline locally (g
 	@echo
 	@echo 'Query the results, e.g.:'
 	@echo '  $(BIN)/etl query "SELECT * FROM ads.segment_congestion_daily ORDER BY jam_share DESC LIMIT 10"'
+
+# The README's picture of `etl docs`, of the local lake as it is (after `make run`).
+docs-screenshot: $(DEV_INSTALLED) browser ## write docs/etl-docs.png: `etl docs` in headless chromium
+	$(BIN)/etl docs
+	$(BIN)/python -m tools.browser screenshot build/docs/index.html docs/etl-docs.png \
+		--fragment model-sensor_hourly --width 1280
 
 bench: $(RUN_INSTALLED) build $(LOCAL_PLAN) ## production-size benchmark (BENCH_SENSORS, BENCH_DAYS)
 	$(BIN)/python -m etl_local.bench

@@ -606,6 +606,8 @@ def model() -> State:
             **ids,
             "staging_tables.$": "$.write.Payload.staging_tables",
             "attempt.$": "$.audit_attempt.attempt",
+            # The days the history checks judge.
+            "windows.$": "$.windows",
         },
         result_path="$.audit",
         next_state="AuditState",
@@ -663,7 +665,12 @@ def model() -> State:
     )
     states["Publish"] = lambda_task(
         "publish",
-        {**ids, "staging_tables.$": "$.write.Payload.staging_tables"},
+        {
+            **ids,
+            "staging_tables.$": "$.write.Payload.staging_tables",
+            # What computed the rows (Write's), recorded on every partition published.
+            "fingerprints.$": "$.write.Payload.fingerprints",
+        },
         result_path="$.publish",
         next_state="Summary",
         caught="PublishCaught",

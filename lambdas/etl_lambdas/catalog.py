@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from etl_lambdas.history_checks import (
+    DAILY_GRANULARITIES,
+    HISTORY_FIELDS,
+    HistoryCheck,
+    HistoryCheckError,
+    ReconcileCheck,
+    parse_history_checks,
+)
 from etl_lambdas.sources import SOURCES_FILE, SourceError, Sources, load_sources
 
 # Tiers in the order they run; a model reads only from tiers before its own.
@@ -72,6 +80,8 @@ class Model:
     not_null: tuple[str, ...]
     ranges: tuple[RangeCheck, ...] = field(default=())
     min_rows: int = 1
+    # Checks that compare each day with the past (etl_lambdas.history_checks).
+    history_checks: tuple[HistoryCheck, ...] = field(default=())
 
     @property
     def partition_by(self) -> tuple[str, ...]:
@@ -178,6 +188,7 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
         "not_null",
         "ranges",
         "min_rows",
+        *HISTORY_FIELDS,
     }
     unknown = set(entry) - known
     if unknown:
@@ -203,6 +214,10 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
     min_rows = entry.get("min_rows", 1)
     if not isinstance(min_rows, int) or min_rows < 0:
         raise CatalogError(f"{where}: min_rows must be a non-negative integer", key="min_rows")
+    try:
+        history_checks = parse_history_checks(entry, str(granularity), where)
+    except HistoryCheckError as error:
+        raise CatalogError(str(error)) from None
     return Model(
         name=name,
         tier=str(tier),
@@ -213,6 +228,7 @@ def _parse_model(entry: dict[str, object], path: Path) -> Model:
         not_null=_names(entry.get("not_null", []), "not_null", where, required=False),
         ranges=tuple(ranges),
         min_rows=min_rows,
+        history_checks=history_checks,
     )
 
 
@@ -251,6 +267,11 @@ def catalog_problems(
             problem = _source_problem(source, model, by_name, sources)
             if problem:
                 problems.append(CatalogError(f"{where}: {problem}", index, "sources"))
+        for check in model.history_checks:
+            if isinstance(check, ReconcileCheck):
+                problem = _reconcile_problem(check, model, by_name)
+                if problem:
+                    problems.append(CatalogError(f"{where}: {problem}", index, "reconcile"))
         if not (root / model.sql_path).is_file():
             problems.append(
                 CatalogError(f"{where}: missing SQL file {root / model.sql_path}", index, "name")
@@ -273,6 +294,26 @@ def _source_problem(
         )
     if tier != "ods" and (table not in by_name or by_name[table].tier != tier):
         return f"source {source!r} is not a declared model"
+    return None
+
+
+def _reconcile_problem(
+    check: ReconcileCheck, model: Model, by_name: dict[str, Model]
+) -> str | None:
+    """A reconciliation reads an upstream model's published days: a declared model of an
+    earlier tier, partitioned by day or hour (an ODS table is partitioned by arrival)."""
+    tier, _, table = check.source.partition(".")
+    upstream = by_name.get(table)
+    if upstream is None or upstream.tier != tier or TIERS.index(tier) >= TIERS.index(model.tier):
+        return (
+            f"reconcile source {check.source!r} is not a declared model of a tier "
+            f"before {model.tier!r}"
+        )
+    if upstream.granularity not in DAILY_GRANULARITIES:
+        return (
+            f"reconcile source {check.source!r} has granularity "
+            f"{upstream.granularity!r}; its days cannot be compared"
+        )
     return None
 
 

@@ -1,6 +1,7 @@
 """A model's declared quality checks as one Athena query, and their verdict.
 
-Pure: `audit.py` runs the query; this module writes it and judges its one result row.
+Pure: the audit steps run the query; this module writes it and judges its one result row.
+The checks that compare with the past (etl_lambdas.history_checks) add their columns to it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl_lambdas.catalog import Model
+from etl_lambdas.history_checks import AuditContext, evaluate_history, history_ctes
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,14 @@ def unique_check(model: Model) -> Check:
     return Check(f"unique({', '.join((*model.keys, *model.partition_by))})", "duplicates")
 
 
-def audit_sql(model: Model, staging_database: str, staging_tables: list[str]) -> str:
-    """One row: a column per check, aliased c0..cN in the order of all_checks(model)."""
+def audit_sql(
+    model: Model,
+    staging_database: str,
+    staging_tables: list[str],
+    context: AuditContext | None = None,
+) -> str:
+    """One row: a column per check, aliased c0..cN in the order of all_checks(model), then
+    the history checks' columns (h<k>_...), which need the run's `context`."""
     union = "\n  UNION ALL\n  ".join(
         f"SELECT * FROM {staging_database}.{table}" for table in staging_tables
     )
@@ -64,14 +72,24 @@ def audit_sql(model: Model, staging_database: str, staging_tables: list[str]) ->
         f"{check.metric} AS c{index}" for index, check in enumerate(checks_for(model))
     )
     duplicate_alias = f"c{len(checks_for(model))}"
-    return (
-        f"WITH staged AS (\n  {union}\n),\n"
-        f"totals AS (\n  SELECT\n    {metrics}\n  FROM staged\n),\n"
-        f"duplicates AS (\n  SELECT coalesce(sum(copies - 1), 0) AS {duplicate_alias}\n"
-        f"  FROM (SELECT count(*) AS copies FROM staged GROUP BY {group} "
-        f"HAVING count(*) > 1) AS repeated\n)\n"
-        f"SELECT * FROM totals CROSS JOIN duplicates"
-    )
+    ctes = [
+        ("staged", union),
+        ("totals", f"SELECT\n    {metrics}\n  FROM staged"),
+        (
+            "duplicates",
+            f"SELECT coalesce(sum(copies - 1), 0) AS {duplicate_alias}\n"
+            f"  FROM (SELECT count(*) AS copies FROM staged GROUP BY {group} "
+            f"HAVING count(*) > 1) AS repeated",
+        ),
+    ]
+    joined = ["totals", "duplicates"]
+    if model.history_checks:
+        if context is None:
+            raise ValueError(f"the history checks of {model.name} need the run's days")
+        ctes += history_ctes(model, context)
+        joined.append("history")
+    definitions = ",\n".join(f"{name} AS (\n  {query}\n)" for name, query in ctes)
+    return f"WITH {definitions}\nSELECT * FROM {' CROSS JOIN '.join(joined)}"
 
 
 def all_checks(model: Model) -> list[Check]:
@@ -79,7 +97,8 @@ def all_checks(model: Model) -> list[Check]:
 
 
 def evaluate(model: Model, row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each check with its value and outcome, from the audit query's row (c0..cN)."""
+    """Each check with its value and outcome, from the audit query's row (c0..cN, then the
+    history checks')."""
     results = []
     for index, check in enumerate(all_checks(model)):
         raw = row.get(f"c{index}")
@@ -92,4 +111,4 @@ def evaluate(model: Model, row: dict[str, Any]) -> list[dict[str, Any]]:
                 "detail": check.describe(value),
             }
         )
-    return results
+    return results + evaluate_history(model, row)

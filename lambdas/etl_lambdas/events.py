@@ -15,6 +15,7 @@ from typing import Any
 
 from etl_lambdas.catalog import Catalog, Model
 from etl_lambdas.errors import InvalidRunRequest
+from etl_lambdas.fingerprints import DIGEST_LENGTH, Fingerprints
 from etl_lambdas.naming import staging_table_prefix
 from etl_lambdas.planning import (
     RUN_ID,
@@ -194,16 +195,42 @@ class StagedRun:
         return cls(run, model, tables)
 
 
+_DIGEST = re.compile(rf"^[0-9a-f]{{{DIGEST_LENGTH}}}$")
+
+
+@dataclass(frozen=True)
+class PublishEvent:
+    """A staged run plus what computed it: {..., "fingerprints": {"model_hash", "fingerprint"}}
+    (Write's result), recorded on every partition published."""
+
+    staged: StagedRun
+    fingerprints: Fingerprints
+
+    @classmethod
+    def parse(cls, event: Mapping[str, Any], catalog: Catalog) -> PublishEvent:
+        value = _mapping(event.get("fingerprints"), "fingerprints")
+        digests = [value.get("model_hash"), value.get("fingerprint")]
+        if not all(isinstance(d, str) and _DIGEST.match(d) for d in digests):
+            raise InvalidRunRequest(f"fingerprints {dict(value)!r} must be two hex digests")
+        return cls(StagedRun.parse(event, catalog), Fingerprints(*map(str, digests)))
+
+
 @dataclass(frozen=True)
 class AuditStartEvent:
-    """A staged run plus the audit attempt (a failed audit query is retried as a new query)."""
+    """A staged run plus the audit attempt (a failed audit query is retried as a new query)
+    and the model's windows (the days the history checks judge)."""
 
     staged: StagedRun
     attempt: int
+    windows: list[DateRange]
 
     @classmethod
     def parse(cls, event: Mapping[str, Any], catalog: Catalog) -> AuditStartEvent:
-        return cls(StagedRun.parse(event, catalog), _int(event.get("attempt"), "attempt", 1))
+        return cls(
+            StagedRun.parse(event, catalog),
+            _int(event.get("attempt"), "attempt", 1),
+            parse_windows(event.get("windows")),
+        )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ a retry means that publish already happened.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -68,11 +68,15 @@ def table_input(table: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def partition_input(partition: dict[str, Any]) -> dict[str, Any]:
+def partition_input(
+    partition: dict[str, Any], parameters: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A staged partition as the published table's, with `parameters` added to its own."""
+    merged = {**partition.get("Parameters", {}), **(parameters or {})}
     return {
         "Values": partition["Values"],
         "StorageDescriptor": storage_input(partition["StorageDescriptor"]),
-        **({"Parameters": partition["Parameters"]} if partition.get("Parameters") else {}),
+        **({"Parameters": merged} if merged else {}),
     }
 
 
@@ -183,12 +187,18 @@ class Publisher:
         return db, False, False
 
     def publish_partitions(
-        self, db: str, table: str, partitions: list[dict[str, Any]]
+        self,
+        db: str,
+        table: str,
+        partitions: list[dict[str, Any]],
+        parameters: Mapping[str, str] | None = None,
     ) -> tuple[int, int]:
+        """Create or update each partition; `parameters` (what computed it) on every one."""
         values = [p["Values"] for p in partitions]
         existing = self._existing_values(db, table, values)
-        to_create = [partition_input(p) for p in partitions if tuple(p["Values"]) not in existing]
-        to_update = [partition_input(p) for p in partitions if tuple(p["Values"]) in existing]
+        inputs = [partition_input(p, parameters) for p in partitions]
+        to_create = [p for p in inputs if tuple(p["Values"]) not in existing]
+        to_update = [p for p in inputs if tuple(p["Values"]) in existing]
         late_existing: list[dict[str, Any]] = []
         for batch in _batches(to_create, PARTITION_BATCH):
             with throttling_as_retryable():
@@ -294,7 +304,13 @@ class Publisher:
         return deleted
 
     def publish(
-        self, run: str, tier: str, model: str, tables: list[str], keep: int
+        self,
+        run: str,
+        tier: str,
+        model: str,
+        tables: list[str],
+        keep: int,
+        parameters: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         staging_db = database(self.glue_prefix, "staging")
         staged = [(name, self._table(staging_db, name)) for name in tables]
@@ -310,7 +326,7 @@ class Publisher:
                     raise PublishFailed(f"partition {list(key)} is staged by two chunks of {run}")
                 seen.add(key)
             db, table_created, schema_updated = self.ensure_table(tier, model, present[0][1])
-            created, updated = self.publish_partitions(db, model, partitions)
+            created, updated = self.publish_partitions(db, model, partitions, parameters)
         elif self._table(database(self.glue_prefix, tier), model) is None:
             raise PublishFailed(
                 f"no staging table of run {run} for {model} exists and {model} was never published"

@@ -1,8 +1,10 @@
 """`etl`: run the pipeline on this machine, query its lake, draw its state machine.
 
 The contract scripts and CI rely on:
-  etl run [--date D | --start D --end D] [--fault KIND]... [--json] [--verbose]
+  etl run [--date D | --start D --end D] [--changed] [--fault KIND]... [--json] [--verbose]
   etl query "SQL" [--format table|csv|json] [--engine duckdb|trino]
+  etl changes [--start D] [--end D] [--json]
+  etl docs [--output FILE]
   etl graph | etl reset | etl generate [--start D --end D] [--sensors N] [--seed S] [--if-absent]
   etl check | etl test | etl load SOURCE PATH... | etl run --select S...  (etl_local.devloop_cli)
 Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a bad argument
@@ -32,8 +34,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlglot import exp
 
-from etl_lambdas.catalog import DATABASE_TIERS
+from etl_lambdas.catalog import DATABASE_TIERS, load_catalog
 from etl_lambdas.errors import InvalidRunRequest
+from etl_lambdas.fingerprints import fingerprints
 from etl_lambdas.planning import requested_range
 from etl_local import console as render
 from etl_local import devloop_cli, run_view
@@ -48,6 +51,17 @@ DEFAULT_SENSORS = 100
 # Bare tier names a user may type as databases in `etl query`.
 TIER_ALIASES = DATABASE_TIERS
 
+# `etl run --changed --json` when no published partition was computed by other SQL.
+NOTHING_TO_RESTATE: dict[str, Any] = {
+    "status": "NOTHING_TO_RESTATE",
+    "error": None,
+    "cause": None,
+    "models": [],
+    "restated": [],
+    "beyond_lookback": [],
+}
+# Where `etl docs` writes its page.
+DOCS_OUTPUT = Path("build/docs/index.html")
 # Output width when stdout/stderr is not a terminal (rich would assume 80 columns).
 PIPE_WIDTH = 160
 
@@ -130,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start", type=_date_argument, help="first day of a backfill (inclusive)")
     run.add_argument("--end", type=_date_argument, help="last day of a backfill (inclusive)")
     run.add_argument(
+        "--changed",
+        action="store_true",
+        help="restate only the models whose published partitions other SQL computed, and "
+        "those downstream, on their days within the dates (default: all of them; etl changes)",
+    )
+    run.add_argument(
         "--fault",
         type=_fault_argument,
         action="append",
@@ -151,6 +171,32 @@ def build_parser() -> argparse.ArgumentParser:
         "always written to $ETL_HOME/logs/executions/<execution name>.log)",
     )
     devloop_cli.add_selection(run)
+
+    changes = commands.add_parser(
+        "changes",
+        help="list the models whose published partitions other SQL computed",
+        description="Compare what computed each published partition (recorded by Publish in "
+        "the Glue catalogue) with the SQL and declarations in sql/: the changed models, those "
+        "downstream of them, and the days to restate (etl run --changed restates them).",
+    )
+    changes.add_argument("--start", type=_date_argument, help="only days from this one")
+    changes.add_argument("--end", type=_date_argument, help="only days up to this one")
+    changes.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: the changes and the execution input that restates them",
+    )
+
+    docs = commands.add_parser(
+        "docs",
+        help="write the models' documentation: one static HTML page, works offline",
+        description="One HTML page (CSS and script inline, nothing fetched): the model graph, "
+        "each model's description, SQL, partitioning, checks, unit tests, column lineage "
+        "(sqlglot) and recent local runs (rows, bytes scanned, audits, restated days).",
+    )
+    docs.add_argument(
+        "--output", type=Path, default=DOCS_OUTPUT, help=f"the page (default {DOCS_OUTPUT})"
+    )
 
     query = commands.add_parser(
         "query",
@@ -232,7 +278,9 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
         _check_range(parser, args)
     if args.command == "run" and args.date is not None and args.start is not None:
         parser.error("--date cannot be combined with --start/--end")
-    if args.command == "run":
+    if args.command == "changes" and None not in (args.start, args.end) and args.start > args.end:
+        parser.error(f"--start {args.start} is after --end {args.end}")
+    if args.command == "run" and not args.changed:
         try:
             args.execution_input = _checked_execution_input(parser, args, LocalSettings())
         except PlanMissing as error:
@@ -245,6 +293,8 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
     factory = runtime_factory or _default_runtime_factory
     handlers: dict[str, Callable[[argparse.Namespace, RuntimeFactory], int]] = {
         "run": _run,
+        "changes": _changes,
+        "docs": _docs,
         "query": _query,
         "graph": _graph,
         "reset": _reset,
@@ -359,10 +409,15 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     out = _console(stderr=args.json)
     quiet_stdout = _stdout_to_stderr() if args.json else contextlib.nullcontext()
     with quiet_stdout, factory(faults=tuple(args.fault)) as runtime:
-        payload: dict[str, str] = args.execution_input
-        out.print(f"[bold]Execution[/] {escape(json.dumps(payload))}")
-        with run_view.open_view(out, verbose=args.verbose) as view:
-            result = runtime.run(payload, on_event=view.on_event)
+        payload = _changed_input(args, runtime, out) if args.changed else args.execution_input
+        if not isinstance(payload, int):
+            out.print(f"[bold]Execution[/] {escape(json.dumps(payload))}")
+            with run_view.open_view(out, verbose=args.verbose) as view:
+                result = runtime.run(payload, on_event=view.on_event)
+    if isinstance(payload, int):  # --changed without an execution to start
+        if args.json and payload == 0:
+            sys.stdout.write(json.dumps(NOTHING_TO_RESTATE) + "\n")
+        return payload
     if args.json:
         sys.stdout.write(json.dumps(result.to_json()) + "\n")
         sys.stdout.flush()
@@ -380,6 +435,92 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
     if result.log_path is not None:
         out.print(f"[dim]transition log: {escape(str(result.log_path))}[/]")
     return 0 if result.status == "SUCCEEDED" else 1
+
+
+def _changed_input(args: argparse.Namespace, runtime: Any, out: Console) -> dict[str, Any] | int:
+    """`run --changed`: the input restating the changed models' days within the dates, or an
+    exit code (0: nothing to restate; 2: the days are not a valid run)."""
+    from etl_local import backfill
+
+    start = args.date or args.start
+    end = args.date or args.end
+    changes = backfill.within(_model_changes(runtime), start, end)
+    payload = backfill.restatement_input(changes)
+    if payload is None:
+        out.print("No published partition in those days was computed by other SQL: nothing to do.")
+        return 0
+    settings = runtime.settings
+    try:
+        requested_range(
+            payload,
+            now=datetime.now(ZoneInfo(settings.time_zone)),
+            time_zone=settings.time_zone,
+            max_days=settings.max_backfill_days,
+        )
+    except InvalidRunRequest as error:
+        sys.stderr.write(f"etl run: error: --changed: {error}; narrow it with --start/--end\n")
+        return 2
+    return payload
+
+
+def _model_changes(runtime: Any) -> list[Any]:
+    from etl_local import backfill
+
+    catalog = runtime.catalog()
+    published = backfill.read_published(runtime.client("glue"), catalog, runtime.settings.database)
+    return backfill.model_changes(catalog, published)
+
+
+def _changes(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local import backfill
+
+    with _stdout_to_stderr(), factory() as runtime:
+        changes = backfill.within(_model_changes(runtime), args.start, args.end)
+        current = fingerprints(runtime.catalog())
+    restate = backfill.restatement_input(changes)
+    if args.json:
+        document = {
+            "changes": [c.to_json() for c in changes],
+            "restate_input": restate,
+            # What the SQL in sql/ records on the partitions it publishes, by model.
+            "fingerprints": {name: f.as_dict() for name, f in sorted(current.items())},
+        }
+        sys.stdout.write(json.dumps(document) + "\n")
+        return 0
+    out = _console()
+    if not changes:
+        out.print("Every published partition was computed by the SQL in sql/: nothing to restate.")
+        return 0
+    out.print(render.changes_table(changes))
+    assert restate is not None
+    out.print(
+        "Restate them: [bold]etl run --changed[/]"
+        + ("" if args.start is None else f" --start {args.start}")
+        + ("" if args.end is None else f" --end {args.end}")
+        + f"  (input {escape(json.dumps(restate))})"
+    )
+    return 0
+
+
+def _docs(args: argparse.Namespace, factory: RuntimeFactory) -> int:
+    from etl_local import docs_data, docs_page
+    from etl_local.state import catalog_root, etl_home
+
+    home = etl_home()
+    time_zone = LocalSettings().time_zone
+    # The catalogue is read when there is a local lake; none is created to be read.
+    if catalog_root(home).is_dir():
+        with _stdout_to_stderr(), factory() as runtime:
+            data = docs_data.gather(runtime.catalog(), time_zone, home, runtime)
+    else:
+        data = docs_data.gather(load_catalog(), time_zone, home, None)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(docs_page.render(data), encoding="utf-8")
+    _console().print(
+        f"wrote {escape(str(args.output))}: {len(data.catalog.models)} models, "
+        f"{len(data.runs)} recorded runs; open it in a browser (it needs no network)"
+    )
+    return 0
 
 
 def _error_text(result: Any) -> str | None:

@@ -164,6 +164,32 @@ def run_scope_lines(
     return lines
 
 
+def changes_table(changes: Iterable[Any]) -> Table:
+    """`etl changes`: per model, the days to restate and why (etl_local.backfill)."""
+    table = Table(
+        title="Published partitions that the SQL in sql/ would compute differently",
+        title_justify="left",
+    )
+    table.add_column("model")
+    table.add_column("tier")
+    table.add_column("days")
+    table.add_column("stale partitions", justify="right")
+    table.add_column("why")
+    for change in changes:
+        table.add_row(
+            change.model,
+            change.tier,
+            escape(", ".join(_span(r.start.isoformat(), r.end.isoformat()) for r in change.ranges)),
+            f"{change.stale_partitions:,}",
+            escape("; ".join(change.reasons)),
+        )
+    return table
+
+
+def _span(first: str, last: str) -> str:
+    return first if first == last else f"{first}..{last}"
+
+
 def late_data_lines(
     restated: Sequence[Mapping[str, Any]], beyond_lookback: Sequence[Mapping[str, Any]]
 ) -> list[str]:

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,11 +28,13 @@ import boto3
 from botocore.config import Config
 from moto.glue.models import glue_backends
 
+from etl_lambdas.catalog import Catalog, load_catalog
 from etl_local import deploy as deployment
 from etl_local import faults as fault_injection
-from etl_local import glue_runner, lambda_workers, moto_patches, s3_disk
+from etl_local import glue_runner, lambda_workers, moto_patches, run_records, s3_disk
 from etl_local import iam as iam_hook
 from etl_local.athena import AthenaEngine
+from etl_local.console import readable_cause
 from etl_local.crawler import LocalCrawler
 from etl_local.execution import ModelSummary, RunResult, follow_execution, model_summaries
 from etl_local.faults import Fault
@@ -298,6 +301,10 @@ class LocalRuntime:
         self._deployment.apply()
         self._orchestration_deployed = True
 
+    def catalog(self) -> Catalog:
+        """The model catalog the functions run (the runtime's sql/, `sql_root` if given)."""
+        return load_catalog(self._sql_root)
+
     @property
     def objects(self) -> ObjectStore:
         """The lake's object store (its files and index)."""
@@ -400,7 +407,9 @@ class LocalRuntime:
         faults: Sequence[Fault] | None = None,
         timeout: float | None = None,
     ) -> RunResult:
-        """Execute the state machine once and follow it to its end."""
+        """Execute the state machine once and follow it to its end (and record it under
+        $ETL_HOME/runs, etl_local.run_records)."""
+        started = datetime.now(UTC)
         self.deploy_orchestration()
         sfn = self.client("stepfunctions")
         self._drain_notifications()
@@ -429,7 +438,7 @@ class LocalRuntime:
                 log_dir=self.home / "logs" / "executions",
             )
         description = followed.description
-        return RunResult(
+        result = RunResult(
             status=description["status"],
             error=description.get("error") or followed.last_error,
             cause=description.get("cause") or followed.last_cause,
@@ -441,6 +450,15 @@ class LocalRuntime:
             output=followed.output,
             log_path=followed.log_path,
         )
+        run_records.write(
+            self.home,
+            execution_input=execution_input,
+            started=started,
+            result=result,
+            error_text=readable_cause(result.cause) or result.error,
+            audits=run_records.audits_from(router.results),
+        )
+        return result
 
     def _drain_notifications(self) -> list[dict[str, Any]]:
         """Read (and remove) what the pipeline published to its SNS topic."""

@@ -266,6 +266,22 @@ data "aws_iam_policy_document" "audit_start" {
   }
 
   statement {
+    sid = "ReadHistory"
+    # The checks that compare with the past read the model's published days and, to
+    # reconcile, an upstream model's (etl_lambdas.history_checks); the step looks up whether
+    # the model's table is published yet.
+    actions = [
+      "glue:BatchGetPartition",
+      "glue:GetDatabase",
+      "glue:GetPartition",
+      "glue:GetPartitions",
+      "glue:GetTable",
+      "glue:GetTables",
+    ]
+    resources = concat([local.catalog], local.model_tier_databases)
+  }
+
+  statement {
     sid       = "ReadStagedRuns"
     actions   = ["s3:GetObject"]
     resources = local.model_run_objects

@@ -104,8 +104,14 @@ AUDIT_ENV = {
     "ATHENA_WORKGROUP": "lake-dev",
     "ATHENA_ENGINE_VERSION": "Athena engine version 3",
     "GLUE_DATABASE_PREFIX": "lake_dev",
+    "PIPELINE_TIME_ZONE": "Europe/Brussels",
 }
-STAGED = {"run_id": RUN, "model": "events", "staging_tables": [f"events__{RUN}__c0"]}
+STAGED = {
+    "run_id": RUN,
+    "model": "events",
+    "staging_tables": [f"events__{RUN}__c0"],
+    "windows": [{"start_date": "2026-11-20", "end_date": "2026-11-20"}],
+}
 
 
 def test_audit_start_starts_one_query_per_attempt(load_step: Any, context: Any) -> None:

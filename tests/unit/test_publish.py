@@ -103,8 +103,38 @@ def _keys(s3: Any) -> set[str]:
     return {o["Key"] for page in pages for o in page.get("Contents", [])}
 
 
+# What Write says computed the rows (etl_lambdas.fingerprints), per run.
+FINGERPRINTS = {
+    RUN_1: {"model_hash": "0123456789abcdef", "fingerprint": "fedcba9876543210"},
+    RUN_2: {"model_hash": "1111111111111111", "fingerprint": "2222222222222222"},
+}
+
+
 def _event(run: str, tables: list[str]) -> dict[str, Any]:
-    return {"run_id": run, "model": "hourly", "tier": "dws", "staging_tables": tables}
+    return {
+        "run_id": run,
+        "model": "hourly",
+        "tier": "dws",
+        "staging_tables": tables,
+        "fingerprints": FINGERPRINTS[run],
+    }
+
+
+def _recorded(run: str) -> dict[str, str]:
+    return {
+        "lakepipe.model_hash": FINGERPRINTS[run]["model_hash"],
+        "lakepipe.fingerprint": FINGERPRINTS[run]["fingerprint"],
+        "lakepipe.run_id": run,
+    }
+
+
+def _computed_by(glue: Any) -> dict[tuple[str, ...], dict[str, str]]:
+    pages = glue.get_paginator("get_partitions").paginate(
+        DatabaseName="lake_dws", TableName="hourly"
+    )
+    return {
+        tuple(p["Values"]): p.get("Parameters", {}) for page in pages for p in page["Partitions"]
+    }
 
 
 DAY_25 = [("25", f"{h:02d}") for h in range(24)]  # the 25-hour DST day still has 24 values
@@ -133,6 +163,10 @@ def test_first_publish_creates_the_table_and_its_partitions(aws: Any, load_step:
     # Staging tables are gone from the catalog, their data is what the table now serves.
     assert glue.get_tables(DatabaseName="lake_staging")["TableList"] == []
     assert len(_keys(s3)) == 48
+    # Every partition records what computed it, and which run published it.
+    computed_by = _computed_by(glue)
+    assert len(computed_by) == 48
+    assert all(parameters == _recorded(RUN_1) for parameters in computed_by.values())
 
 
 def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_data(
@@ -161,6 +195,10 @@ def test_republishing_a_day_replaces_only_that_day_and_prunes_only_unreferenced_
     assert len(locations) == 48
     assert all(RUN_1 in loc for (_, _, day, _), loc in locations.items() if day == "25")
     assert all(RUN_2 in loc for (_, _, day, _), loc in locations.items() if day == "26")
+    # The replaced day records the SQL of the run that replaced it; the other day keeps its own.
+    computed_by = _computed_by(glue)
+    assert all(p == _recorded(RUN_1) for (_, _, d, _), p in computed_by.items() if d == "25")
+    assert all(p == _recorded(RUN_2) for (_, _, d, _), p in computed_by.items() if d == "26")
     keys = _keys(s3)
     # KEEP_RUNS=0 keeps no superseded run: RUN_1's day 26 is deleted, its day 25 (served) kept.
     assert result["deleted_objects"] == 24

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from etl_lambdas.aws import client
 from etl_lambdas.catalog import load_catalog
 from etl_lambdas.config import non_negative_int, step_environment
-from etl_lambdas.events import StagedRun
+from etl_lambdas.events import PublishEvent
 from etl_lambdas.publishing import Publisher
 
 _ENV = step_environment("publish")
@@ -22,7 +22,8 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    staged = StagedRun.parse(event, load_catalog())
+    request = PublishEvent.parse(event, load_catalog())
+    staged = request.staged
     publisher = Publisher(
         client("glue"),
         client("s3"),
@@ -30,7 +31,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         bucket=_ENV["CURATED_BUCKET"],
     )
     result = publisher.publish(
-        staged.run_id, staged.model.tier, staged.model.name, staged.tables, KEEP_RUNS
+        staged.run_id,
+        staged.model.tier,
+        staged.model.name,
+        staged.tables,
+        KEEP_RUNS,
+        parameters=request.fingerprints.partition_parameters(staged.run_id),
     )
     logger.info("published", extra=result)
     return result

@@ -14,6 +14,7 @@ from etl_lambdas.catalog import ENGINES, load_catalog, render_template
 from etl_lambdas.config import step_environment, time_zone
 from etl_lambdas.errors import ConfigurationError
 from etl_lambdas.events import ModelRun
+from etl_lambdas.fingerprints import of_model
 from etl_lambdas.naming import database, staging_table, tier_databases
 from etl_lambdas.planning import chunks, template_values
 from etl_lambdas.staging import ctas, request_token
@@ -106,4 +107,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "chunks": len(queries),
         "query_ids": [query["query_execution_id"] for query in queries],
         "staging_tables": [query["staging_table"] for query in queries],
+        # What computed these rows; Publish records it on every partition it publishes.
+        "fingerprints": of_model(catalog, model.name).as_dict(),
     }
