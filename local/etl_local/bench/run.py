@@ -661,7 +661,7 @@ def _report(measured: _Measured) -> dict[str, Any]:
         "seed_design_cost_per_run_usd": round(seed_cost.total, 4),
         "seed_design_breakdown_usd": seed_cost.as_dict(),
         "assumptions": {
-            "prices": "eu-west-1 list prices, see local/etl_local/bench/cost_model.py",
+            "prices": cost_model.PRICES.describe(),
             "glue_dpus": m.sizes["glue_dpus"],
             "glue_execution_class": m.sizes["glue_execution_class"],
             "lambda_memory_gb": m.sizes["lambda_memory_gb"],
