@@ -98,21 +98,21 @@ def read_usage(sfn: Any, execution_arn: str) -> RunUsage:
 
 def _consume(events: Iterable[Mapping[str, Any]], usage: RunUsage) -> list[str]:
     """Add one execution's events to `usage`; returns the child executions it started."""
-    by_id: dict[int, Mapping[str, Any]] = {}
+    # Only each event's type is kept: a history holds every state's input and output.
+    types: dict[int, str] = {}
     scheduled: dict[int, str] = {}  # TaskScheduled id -> function
     started: dict[int, tuple[str, datetime]] = {}  # TaskStarted id -> (function, time)
     children: list[str] = []
     crawl_started: tuple[list[str], datetime] | None = None
     for event in events:
-        by_id[event["id"]] = event
-        kind = event["type"]
-        previous = by_id.get(event.get("previousEventId", 0))
+        kind = types[event["id"]] = event["type"]
+        previous = types.get(event.get("previousEventId", 0))
         if kind.endswith("StateEntered"):
             usage.state_transitions += 1
         elif kind == "TaskScheduled":
             details = event.get("taskScheduledEventDetails", {})
             # A retry is scheduled again after the failed attempt, not after the state entry.
-            if previous is not None and previous["type"] != "TaskStateEntered":
+            if previous is not None and previous != "TaskStateEntered":
                 usage.state_transitions += 1
             if details.get("resourceType") == "lambda":
                 scheduled[event["id"]] = _function_name(details.get("parameters"))

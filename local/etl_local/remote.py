@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -172,9 +172,10 @@ def recent_runs(
 ) -> list[RunRow]:
     """The pipeline's latest executions, newest first."""
     sfn = deployment.client("stepfunctions")
+    # ListExecutions returns at most 1,000 per page (Step Functions API Reference).
     request: dict[str, Any] = {
         "stateMachineArn": deployment.state_machine_arn,
-        "maxResults": limit,
+        "maxResults": min(limit, 1000),
     }
     if status:
         request["statusFilter"] = status
@@ -279,30 +280,36 @@ def _restated(output: Any) -> list[Mapping[str, Any]]:
 
 
 def malformed_lines(output: Any) -> int | None:
-    """The malformed lines the run dropped, wherever a step of the run reported them in the
-    execution's output (a count, or counts per source); None when no step did."""
-    for value in _values_named(output, "malformed_lines"):
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return value
-        if isinstance(value, Mapping) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value.values()
-        ):
-            return sum(value.values())
-    return None
-
-
-def _values_named(value: Any, key: str) -> Iterator[Any]:
-    """Values under `key`, the shallowest first (a run's total before per-item counts)."""
-    level = [value]
+    """The malformed lines the run dropped, as its steps reported them in the execution's
+    output (the Register step's intake, one row per source: `$.register.Payload.intake`);
+    counts found at the shallowest level are added (a run's total before any per-file
+    detail); None when no step reported any."""
+    level = [output]
     while level:
+        found = [
+            item["malformed_lines"]
+            for item in level
+            if isinstance(item, Mapping) and "malformed_lines" in item
+        ]
+        counts = [_count(value) for value in found]
+        if found and None not in counts:
+            return sum(count for count in counts if count is not None)
         following: list[Any] = []
         for item in level:
             if isinstance(item, Mapping):
-                if key in item:
-                    yield item[key]
                 following.extend(item.values())
             elif isinstance(item, list):
                 following.extend(item)
         level = following
+    return None
+
+
+def _count(value: Any) -> int | None:
+    """A count, or counts per source added up."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Mapping) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+    ):
+        return sum(value.values())
+    return None

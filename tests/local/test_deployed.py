@@ -179,6 +179,24 @@ def test_execution_names_say_what_was_asked_and_are_valid_step_functions_names()
         ({"restate": {"Payload": {"restated": []}}}, None),
         ({"register": {"Payload": {"malformed_lines": 7}}}, 7),
         ({"register": {"Payload": {"malformed_lines": {"traffic": 3, "app_activity": 2}}}}, 5),
+        # the Register step's intake: one row per source, with its files' detail deeper
+        (
+            {
+                "register": {
+                    "Payload": {
+                        "intake": [
+                            {
+                                "source": "traffic",
+                                "malformed_lines": 3,
+                                "malformed_files": [{"file": "a.gz", "malformed_lines": 3}],
+                            },
+                            {"source": "app_activity", "malformed_lines": 2},
+                        ]
+                    }
+                }
+            },
+            5,
+        ),
         # the run's total is read before any per-item count deeper in the output
         ({"malformed_lines": 4, "results": [{"malformed_lines": 1}]}, 4),
     ],
