@@ -431,7 +431,9 @@ def _checked_execution_input(
     if day is None and args.start is None:
         if time_zone is None:
             payload: dict[str, Any] = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-            return {**payload, **({"models": args.models} if args.models else {})}
+            if args.models:
+                payload["models"] = list(dict.fromkeys(args.models))
+            return payload
         day = yesterday(time_zone)
     payload = execution_input(day, args.start, args.end, args.models)
     if time_zone is None or max_days is None:
