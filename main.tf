@@ -139,6 +139,8 @@ module "lambdas" {
   run_lease_table_arn            = module.run_lease.table_arn
   lease_seconds                  = var.state_machine_timeout_seconds
   pipeline_state_machine_name    = local.machine_names.pipeline
+  model_state_machine_name       = local.machine_names.model
+  glue_job_arn                   = module.glue_job.job_arn
   source_crawlers                = { for source, name in module.catalog.crawler_names : source => { name = name, arn = module.catalog.crawler_arns[source] } }
   athena_workgroup_name          = module.athena.workgroup_name
   athena_engine_version          = module.athena.engine_version

@@ -62,3 +62,13 @@ output "run_lease_table_name" {
   description = "DynamoDB table holding the run lease (one run at a time)."
   value       = module.run_lease.table_name
 }
+
+output "pipeline_time_zone" {
+  description = "IANA time zone of the pipeline's logical dates (`etl --env` turns \"yesterday\" into a date with it)."
+  value       = var.pipeline_time_zone
+}
+
+output "max_backfill_days" {
+  description = "Longest window one execution may cover (`etl --env run` checks a backfill against it before starting it)."
+  value       = var.max_backfill_days
+}

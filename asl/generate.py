@@ -155,6 +155,16 @@ def poll_loop(
     }
 
 
+def states_until_end(states: dict[str, State], first: str) -> list[str]:
+    """The states entered from `first` to the end, following each state's Next."""
+    names: list[str] = []
+    current: str | None = first
+    while current is not None:
+        names.append(current)
+        current = states[current].get("Next")
+    return names
+
+
 def failure(state: str, error: State | str, *, next_state: str, **extra: str) -> State:
     """A Pass that records where and why the run failed under $.failure."""
     parameters: State = {"failed_state": state, **extra}
@@ -335,7 +345,7 @@ def pipeline() -> State:
             "settle.$": "$.restate.Payload.settle",
         },
         result_path="$.finish",
-        next_state="NotifySuccess",
+        next_state="MeasureCost",
         caught="FinishCaught",
     )
     states["NotifySuccess"] = lambda_task(
@@ -348,12 +358,33 @@ def pipeline() -> State:
             "restated.$": "$.restate.Payload.restated",
             "beyond_lookback.$": "$.restate.Payload.beyond_lookback",
             "future_events.$": "$.restate.Payload.future_events",
+            "cost.$": "$.cost.Payload",
         },
         result_path="$.notify",
         next_state="Succeeded",
         caught="NotifySuccessCaught",
     )
     states["Succeeded"] = {"Type": "Succeed"}
+    # The run's cost, once the lease is back; a run that succeeded stays a success when its
+    # cost cannot be read (the notification then says why).
+    states["MeasureCost"] = lambda_task(
+        "run-cost",
+        {
+            "execution.$": "$$.Execution.Id",
+            # The history cannot hold the states still to come: they are counted from here.
+            "transitions_after": len(states_until_end(states, "NotifySuccess")),
+        },
+        result_path="$.cost",
+        next_state="NotifySuccess",
+        caught="CostUnavailable",
+    )
+    states["MeasureCost"]["Catch"] = catch("CostUnavailable", "$.cost_error")
+    states["CostUnavailable"] = {
+        "Type": "Pass",
+        "Parameters": {"Payload": {"unavailable.$": "$.cost_error"}},
+        "ResultPath": "$.cost",
+        "Next": "NotifySuccess",
+    }
     for task, reason in (
         ("Begin", "BeginCaught"),
         ("ConvertRaw", "ConvertRawCaught"),

@@ -323,3 +323,19 @@ class FinishEvent:
             run_id=run_id,
             settle=Settlement.parse(settle) if status == SUCCEEDED and settle is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class RunCostEvent:
+    """{"execution": <execution ARN>, "transitions_after": <states still to enter>}."""
+
+    execution_arn: str
+    transitions_after: int
+
+    @classmethod
+    def parse(cls, event: Mapping[str, Any]) -> RunCostEvent:
+        arn = event.get("execution")
+        if not isinstance(arn, str) or not _EXECUTION_ARN.match(arn):
+            raise InvalidRunRequest(f"execution {arn!r} is not an execution ARN")
+        after = _int(event.get("transitions_after", 0), "transitions_after")
+        return cls(execution_arn=arn, transitions_after=after)

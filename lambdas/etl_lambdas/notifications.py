@@ -108,6 +108,9 @@ def success_message(event: dict[str, Any]) -> tuple[str, str]:
             "Events dated after the run's day, NOT published (check the sources' clocks): "
             + ", ".join(_day_line(r) for r in future),
         ]
+    cost = event.get("cost")
+    if isinstance(cost, dict):
+        lines += ["", *cost_lines(cost)]
     body = {
         "status": "SUCCEEDED",
         "run_id": run,
@@ -122,6 +125,7 @@ def success_message(event: dict[str, Any]) -> tuple[str, str]:
         "restated": restated,
         "beyond_lookback": beyond,
         "future_events": future,
+        "cost": cost,
     }
     text = "\n".join(lines) + "\n\n" + json.dumps(body, indent=2, sort_keys=True)
     return subject(f"ETL run {run} SUCCEEDED {window}"), text
@@ -201,6 +205,50 @@ def _schema_lines(changes: list[Any]) -> list[str]:
             )
         lines.append(line)
     return ["", "Schema changes:", *lines] if lines else []
+
+
+def cost_lines(cost: dict[str, Any]) -> list[str]:
+    """The run's cost (etl_lambdas.run_cost's document), or why it could not be measured."""
+    if "total_usd" not in cost:
+        reason = cost.get("unavailable")
+        if isinstance(reason, dict):
+            reason = f"{reason.get('Error', '')}: {_cause(reason)}".strip(": ")
+        return [f"Cost: not measured ({reason or 'no figure'})."]
+    services = cost.get("services") or {}
+    lines = [f"Cost: ${cost['total_usd']:.4f} at {cost.get('prices', 'list prices')}:"]
+    for name, detail in services.items():
+        if isinstance(detail, dict):
+            lines.append(f"- {name}: ${float(detail.get('usd', 0)):.4f} ({_usage(name, detail)})")
+    for item in cost.get("unpriced") or []:
+        lines.append(f"- not priced: {item}")
+    lines.append(f"Not included: {cost.get('not_included', '')}")
+    return lines
+
+
+def _usage(service: str, detail: dict[str, Any]) -> str:
+    if service == "athena":
+        scanned = int(detail.get("scanned_bytes") or 0) / 1024**2
+        return f"{detail.get('queries', 0)} queries, {scanned:,.1f} MiB scanned"
+    if service == "glue_job":
+        runs = [r for r in detail.get("runs") or [] if isinstance(r, dict)]
+        return (
+            ", ".join(
+                f"{r.get('dpu_seconds')} DPU-s {r.get('execution_class')} "
+                f"({r.get('workers')} x {r.get('worker_type')})"
+                for r in runs
+            )
+            or "no job run"
+        )
+    if service == "step_functions":
+        return (
+            f"{detail.get('state_transitions', 0)} state transitions in "
+            f"{detail.get('executions', 0)} executions"
+        )
+    if service == "lambda":
+        return f"{detail.get('invocations', 0)} invocations, {detail.get('gb_seconds', 0)} GB-s"
+    if service == "crawler":
+        return f"{detail.get('crawls', 0)} crawls, estimated"
+    return ""
 
 
 def _day_line(row: object) -> str:

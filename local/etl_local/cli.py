@@ -1,12 +1,17 @@
 """`etl`: run the pipeline on this machine, query its lake, draw its state machine.
 
 The contract scripts and CI rely on:
-  etl run [--date D | --start D --end D] [--changed] [--fault KIND]... [--json] [--verbose]
+  etl [--env NAME [--outputs FILE] [--profile NAME]] COMMAND ...
+  etl run [--date D | --start D --end D] [--model M]... [--select S...] [--changed]
+          [--fault KIND]... [--json] [--verbose]
+  etl runs [--limit N] [--status S] [--json]                 (with --env)
   etl query "SQL" [--format table|csv|json] [--engine duckdb|trino]
   etl changes [--start D] [--end D] [--json]
   etl docs [--output FILE]
   etl graph | etl reset | etl generate [--start D --end D] [--sensors N] [--seed S] [--if-absent]
-  etl check | etl test | etl load SOURCE PATH... | etl run --select S...  (etl_local.devloop_cli)
+  etl check | etl test | etl load SOURCE PATH...  (etl_local.devloop_cli)
+With --env, run, runs and query act on the deployed environment (etl_local.deployed,
+etl_local.remote) instead of the local runtime.
 Exit codes: 0 success; 1 the execution did not succeed / the query failed; 2 a bad argument
 or a mistake in the project's declarations or SQL (one line each on stderr naming it, before
 anything is started or written; never a traceback).
@@ -23,7 +28,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -129,7 +134,24 @@ def build_parser() -> argparse.ArgumentParser:
     # add_argument per option, read top to bottom like the --help it prints.
     parser = _OneLineParser(
         prog="etl",
-        description="Run the data-lake pipeline locally (moto + DuckDB + local Spark).",
+        description="Run the data-lake pipeline locally (moto + DuckDB + local Spark), or "
+        "with --env on a deployed environment.",
+    )
+    parser.add_argument(
+        "--env",
+        metavar="NAME",
+        help="act on the deployed environment NAME (run, runs, query): its names from "
+        "`terraform output -json`, credentials from your AWS profile",
+    )
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help="with --env: the environment's `terraform output -json` (default: "
+        "envs/NAME.outputs.json if present, else `terraform output -json` at the root)",
+    )
+    parser.add_argument(
+        "--profile", metavar="NAME", help="with --env: the AWS profile (default: AWS_PROFILE)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -148,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restate only the models whose published partitions other SQL computed, and "
         "those downstream, on their days within the dates (default: all of them; etl changes)",
+    )
+    run.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        metavar="NAME",
+        help='only this model (repeatable): the input\'s "models" (docs/contracts.md)',
     )
     run.add_argument(
         "--fault",
@@ -197,6 +226,22 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument(
         "--output", type=Path, default=DOCS_OUTPUT, help=f"the page (default {DOCS_OUTPUT})"
     )
+
+    runs = commands.add_parser(
+        "runs",
+        help="with --env: the latest executions (days, status, duration, restated, cost)",
+        description="List the deployed pipeline's latest executions, newest first: the days "
+        "each covered, status, duration, the days it restated for late data, the malformed "
+        "lines it dropped and what it cost (measured from what AWS reports; etl_lambdas."
+        "run_cost).",
+    )
+    runs.add_argument("--limit", type=_positive_int, default=10, help="how many (default 10)")
+    runs.add_argument(
+        "--status",
+        choices=("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"),
+        help="only executions with this status",
+    )
+    runs.add_argument("--json", action="store_true", help="one JSON list on stdout")
 
     query = commands.add_parser(
         "query",
@@ -271,6 +316,10 @@ def _check_range(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(f"--start {args.start} is after --end {args.end}")
 
 
+# The commands `--env` runs against a deployed environment.
+ENV_COMMANDS = ("run", "runs", "query")
+
+
 def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -280,9 +329,18 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
         parser.error("--date cannot be combined with --start/--end")
     if args.command == "changes" and None not in (args.start, args.end) and args.start > args.end:
         parser.error(f"--start {args.start} is after --end {args.end}")
+    if args.command == "run" and args.models:
+        _check_models(parser, args.models)
+    if args.env is not None or args.command == "runs":
+        return _main_remote(parser, args)
+    if args.outputs is not None or args.profile is not None:
+        parser.error("--outputs and --profile go with --env")
     if args.command == "run" and not args.changed:
         try:
-            args.execution_input = _checked_execution_input(parser, args, LocalSettings())
+            settings = LocalSettings()
+            args.execution_input = _checked_execution_input(
+                parser, args, settings.time_zone, settings.max_backfill_days
+            )
         except PlanMissing as error:
             sys.stderr.write(f"etl run: {error}\n")
             return 2
@@ -311,6 +369,38 @@ def main(argv: Sequence[str] | None = None, runtime_factory: RuntimeFactory | No
     except devloop_cli.USER_ERRORS as error:
         sys.stderr.write(f"etl {args.command}: {_one_line(str(error))}\n")
         return 2
+
+
+def _main_remote(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`--env`: run, runs and query on the deployed environment (etl_local.env_commands)."""
+    if args.env is None:
+        parser.error(
+            f"etl {args.command} needs --env NAME (local executions are not kept between "
+            "commands; their transition logs are in $ETL_HOME/logs/executions)"
+        )
+    if args.command not in ENV_COMMANDS:
+        parser.error(f"etl {args.command} works on the local lake only: leave out --env")
+    if args.command == "run" and args.fault:
+        parser.error("--fault injects faults into the local runtime only: leave out --env")
+    from etl_local import env_commands
+    from etl_local.deployed import DeploymentError, load
+
+    try:
+        deployment = load(args.env, outputs_path=args.outputs, profile=args.profile)
+    except DeploymentError as error:
+        sys.stderr.write(f"etl --env {args.env}: {_one_line(str(error))}\n")
+        return 2
+    if args.command == "run":
+        if args.changed:
+            parser.error("--changed compares with the local lake's partitions: leave out --env")
+        args.execution_input = _checked_execution_input(
+            parser, args, deployment.time_zone, deployment.max_backfill_days
+        )
+        args.execution_input.update(devloop_cli.run_selection(parser, args))
+        return env_commands.run(args, deployment, _console(stderr=args.json), _report_run)
+    if args.command == "runs":
+        return env_commands.runs(args, deployment, _console())
+    return env_commands.query(args, deployment, resolve_tier_aliases, _console())
 
 
 def command() -> NoReturn:
@@ -373,32 +463,65 @@ def yesterday(time_zone: str, now: datetime | None = None) -> date:
 # -- run -------------------------------------------------------------------------------------
 
 
-def execution_input(day: date | None, start: date | None, end: date | None) -> dict[str, str]:
+def execution_input(
+    day: date | None,
+    start: date | None,
+    end: date | None,
+    models: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    payload: dict[str, Any]
     if start is not None and end is not None and start != end:
-        return {"start_date": start.isoformat(), "end_date": end.isoformat()}
-    only = day or start
-    assert only is not None
-    return {"date": only.isoformat()}
+        payload = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    else:
+        only = day or start
+        assert only is not None
+        payload = {"date": only.isoformat()}
+    if models:
+        payload["models"] = list(dict.fromkeys(models))
+    return payload
+
+
+def _check_models(parser: argparse.ArgumentParser, models: Sequence[str]) -> None:
+    from etl_lambdas.catalog import load_catalog
+
+    known = load_catalog().names()
+    unknown = [name for name in models if name not in known]
+    if unknown:
+        parser.error(
+            f"unknown model(s) {', '.join(unknown)}; sql/models.toml declares: {', '.join(known)}"
+        )
 
 
 def _checked_execution_input(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, settings: LocalSettings
-) -> dict[str, str]:
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    time_zone: str | None,
+    max_days: int | None,
+) -> dict[str, Any]:
     """The execution input, validated by Plan's own rules before anything starts.
 
     A day that is not over yet or a range longer than the maximum is a bad argument here
-    (one line, exit 2), rather than an execution that fails in its first state.
+    (one line, exit 2), rather than an execution that fails in its first state. Without the
+    pipeline's time zone (a deployment's outputs from before `pipeline_time_zone`), a run
+    without dates is the schedule's input, `{"time": now}`, and Begin validates the rest.
     """
     day = args.date
     if day is None and args.start is None:
-        day = yesterday(settings.time_zone)
-    payload = execution_input(day, args.start, args.end)
+        if time_zone is None:
+            payload: dict[str, Any] = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            if args.models:
+                payload["models"] = list(dict.fromkeys(args.models))
+            return payload
+        day = yesterday(time_zone)
+    payload = execution_input(day, args.start, args.end, args.models)
+    if time_zone is None or max_days is None:
+        return payload
     try:
         requested_range(
             payload,
-            now=datetime.now(ZoneInfo(settings.time_zone)),
-            time_zone=settings.time_zone,
-            max_days=settings.max_backfill_days,
+            now=datetime.now(ZoneInfo(time_zone)),
+            time_zone=time_zone,
+            max_days=max_days,
         )
     except InvalidRunRequest as error:
         parser.error(str(error))
@@ -418,6 +541,12 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
         if args.json and payload == 0:
             sys.stdout.write(json.dumps(NOTHING_TO_RESTATE) + "\n")
         return payload
+    return _report_run(out, args, result)
+
+
+def _report_run(out: Console, args: argparse.Namespace, result: Any) -> int:
+    """The run's outcome after its view: the JSON document, or the models, intake, late data,
+    cost and status lines; exit 0 only when it succeeded."""
     if args.json:
         sys.stdout.write(json.dumps(result.to_json()) + "\n")
         sys.stdout.flush()
@@ -431,6 +560,8 @@ def _run(args: argparse.Namespace, factory: RuntimeFactory) -> int:
             *render.late_data_lines(result.restated, result.beyond_lookback),
         ]:
             out.print(line)
+        if result.cost is not None:
+            out.print(render.cost_line(result.cost))
         out.print(render.status_line(result.status, _error_text(result)))
     if result.log_path is not None:
         out.print(f"[dim]transition log: {escape(str(result.log_path))}[/]")

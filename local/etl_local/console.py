@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC
 from typing import Any
 
 from rich.markup import escape
@@ -227,6 +228,55 @@ def human_bytes(count: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{count} B"
+
+
+def cost_line(cost: Mapping[str, Any]) -> str:
+    """The run's cost (etl_lambdas.run_cost's document) in a line: the total, each service,
+    where the prices come from; or why it was not measured."""
+    if "total_usd" not in cost:
+        reason = readable_cause(cost.get("unavailable")) or "no figure"
+        return f"[bold]Cost:[/] not measured ({escape(reason)})"
+    services = cost.get("services") or {}
+    parts = ", ".join(
+        f"{name} ${float(detail.get('usd', 0)):.4f}"
+        for name, detail in services.items()
+        if isinstance(detail, Mapping)
+    )
+    return (
+        f"[bold]Cost:[/] ${float(cost['total_usd']):.4f} ({escape(parts)}) "
+        f"[dim]at {escape(str(cost.get('prices', 'list prices')))}[/]"
+    )
+
+
+def duration_text(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def runs_table(rows: Iterable[Any], title: str = "Runs") -> Table:
+    """`etl runs`: one line per execution (etl_local.remote.RunRow), newest first."""
+    table = Table(title=title, title_justify="left")
+    for column in ("started (UTC)", "days", "status", "duration", "restated", "malformed"):
+        table.add_column(column, justify="right" if column == "malformed" else "left")
+    table.add_column("cost (USD)", justify="right")
+    table.add_column("execution")
+    for row in rows:
+        cost = row.cost_usd
+        table.add_row(
+            row.started.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+            escape(row.days),
+            f"[{_style(row.status)}]{row.status}[/]",
+            duration_text(row.seconds),
+            escape(", ".join(row.restated)) or "-",
+            "-" if row.malformed_lines is None else f"{row.malformed_lines:,}",
+            f"{cost:.4f}" if cost is not None else escape(row.cost_note or "-"),
+            escape(row.name),
+        )
+    return table
 
 
 def status_line(status: str, error: str | None) -> str:

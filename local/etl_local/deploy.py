@@ -264,7 +264,10 @@ def _glue_job(clients: Clients, resource: PlannedResource, settings: LocalSettin
         "DefaultArguments": dict(planned.default_arguments),
         "ExecutionProperty": {"MaxConcurrentRuns": planned.max_concurrent_runs},
         "Timeout": planned.timeout_minutes,
+        "ExecutionClass": planned.execution_class,
     }
+    if planned.worker_type and planned.number_of_workers:
+        job.update(WorkerType=planned.worker_type, NumberOfWorkers=planned.number_of_workers)
     try:
         glue.get_job(JobName=planned.name)
     except glue.exceptions.EntityNotFoundException:

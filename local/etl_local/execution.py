@@ -27,7 +27,13 @@ from etl_local.history import (
     transition_line,
 )
 
-__all__ = ["ModelSummary", "RunResult", "follow_execution", "model_summaries"]
+__all__ = [
+    "ModelSummary",
+    "RunResult",
+    "cost_in_output",
+    "follow_execution",
+    "model_summaries",
+]
 
 _TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _POLL_SECONDS = 0.25
@@ -121,6 +127,12 @@ class RunResult:
     def _plan(self) -> Mapping[str, Any]:
         return _step_result(self.output, self.events, "run", ("Begin",))
 
+    @property
+    def cost(self) -> dict[str, Any] | None:
+        """What the run cost (etl_lambdas.run_cost's document), as its run-cost step measured
+        it; None when the run ended before that step."""
+        return cost_in_output(self.output)
+
     def to_json(self) -> dict[str, Any]:
         """The `etl run --json` document."""
         return {
@@ -147,6 +159,7 @@ class RunResult:
             "restated": self.restated,
             "beyond_lookback": self.beyond_lookback,
             "future_events": self.future_events,
+            "cost": self.cost,
         }
 
 
@@ -163,6 +176,15 @@ def _step_result(
         found = exited[-1].output.get(key) if exited else None
     payload = found.get("Payload") if isinstance(found, Mapping) else None
     return payload if isinstance(payload, Mapping) else {}
+
+
+
+def cost_in_output(output: Any) -> dict[str, Any] | None:
+    """The run-cost step's document in an execution's output (`$.cost.Payload`, where the
+    MeasureCost state's ResultSelector and ResultPath put it)."""
+    cost = output.get("cost") if isinstance(output, Mapping) else None
+    payload = cost.get("Payload") if isinstance(cost, Mapping) else None
+    return dict(payload) if isinstance(payload, Mapping) else None
 
 
 def _late_days(output: Any, key: str) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ from typing import Any, cast
 
 from moto.glue import models as glue_models
 
+from etl_lambdas.prices import GLUE_DPUS_PER_WORKER
 from etl_lambdas.sources import JobArgument, Source, SourceError, Sources, parse_sources
 from etl_local import glue_access
 from etl_local.glue_access import SOURCES_FILE, HourState, S3Location
@@ -488,10 +489,22 @@ class _LocalSparkJobRun(glue_models.FakeJobRun):
         # The state follows the real run; describing it must not move it.
         pass
 
+    local_execution_class: str
+
     def as_dict(self) -> dict[str, Any]:
         result = super().as_dict()
         result["ExecutionTime"] = self.local_seconds
         result["GlueVersion"] = "5.0"
+        # The capacity as GetJobRun reports it: the job's workers, their DPUs, the execution
+        # class, and for Flex runs DPUSeconds ("populated only for Auto Scaling or Flex job
+        # runs", JobRun, AWS Glue API); locally every worker runs the whole time.
+        result["ExecutionClass"] = self.local_execution_class
+        dpus = GLUE_DPUS_PER_WORKER.get(str(self.worker_type))
+        if dpus is not None and self.number_of_workers:
+            result["MaxCapacity"] = dpus * self.number_of_workers
+            result.pop("AllocatedCapacity", None)
+            if self.local_execution_class == "FLEX":
+                result["DPUSeconds"] = float(self.local_seconds * result["MaxCapacity"])
         if self.local_error:
             result["ErrorMessage"] = self.local_error
         return result
@@ -508,6 +521,13 @@ def _start_job_run(self: glue_models.GlueBackend, name: str, *args: Any, **kwarg
     job_run.local_state = "RUNNING"
     job_run.local_error = None
     job_run.local_seconds = 0
+    # A run without capacity arguments gets the job's (moto's run keeps its own defaults).
+    requested = inspect.signature(_original_start_job_run).bind(self, name, *args, **kwargs)
+    job_run.worker_type = requested.arguments.get("worker_type") or fake_job.worker_type
+    job_run.number_of_workers = (
+        requested.arguments.get("number_of_workers") or fake_job.number_of_workers
+    )
+    job_run.local_execution_class = fake_job.execution_class or "STANDARD"
     arguments = {**(fake_job.default_arguments or {}), **(job_run.arguments or {})}
     threading.Thread(
         target=_execute,

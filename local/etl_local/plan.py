@@ -75,6 +75,10 @@ class PlannedGlueJob:
     glue_version: str
     timeout_minutes: int
     max_concurrent_runs: int
+    # The capacity each run gets (GetJobRun reports it; the run's cost is priced from it).
+    worker_type: str | None = None
+    number_of_workers: int | None = None
+    execution_class: str = "STANDARD"
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,9 @@ class LocalPlan:
             max_concurrent_runs=int(
                 _block(values, "execution_property").get("max_concurrent_runs") or 1
             ),
+            worker_type=values.get("worker_type"),
+            number_of_workers=values.get("number_of_workers"),
+            execution_class=values.get("execution_class") or "STANDARD",
         )
 
     @cached_property

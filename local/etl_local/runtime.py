@@ -15,10 +15,8 @@ import json
 import logging
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +32,7 @@ from etl_local import faults as fault_injection
 from etl_local import glue_runner, lambda_workers, moto_patches, run_records, s3_disk
 from etl_local import iam as iam_hook
 from etl_local.athena import AthenaEngine
+from etl_local.athena_client import QueryError, QueryResult, run_query
 from etl_local.console import readable_cause
 from etl_local.crawler import LocalCrawler
 from etl_local.execution import ModelSummary, RunResult, follow_execution, model_summaries
@@ -68,30 +67,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_QUERY_TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 # What a query needs that the lake does not keep between processes (etl_local.state keeps the
 # buckets' objects and the catalog's databases).
 STORAGE_NOT_KEPT_WITH_THE_LAKE = frozenset({"aws_athena_workgroup"})
 # Beyond the machine's own TimeoutSeconds: the runtime stops waiting and aborts.
 _WAIT_MARGIN_SECONDS = 60
-
-
-class QueryError(Exception):
-    """An Athena query ended FAILED or CANCELLED; the message is Athena's reason."""
-
-    def __init__(self, state: str, reason: str, query_execution_id: str) -> None:
-        super().__init__(reason)
-        self.state = state
-        self.reason = reason
-        self.query_execution_id = query_execution_id
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    query_execution_id: str = ""
-    bytes_scanned: int = 0
 
 
 class LocalRuntime:
@@ -367,36 +347,13 @@ class LocalRuntime:
     # -- queries --------------------------------------------------------------------------
     def query(self, sql: str, database: str | None = None, timeout: float = 300) -> QueryResult:
         """Run Athena SQL on the local lake; QueryError (Athena's reason) if it fails."""
-        athena = self.client("athena")
-        request: dict[str, Any] = {"QueryString": sql, "WorkGroup": self.settings.workgroup}
-        if database:
-            request["QueryExecutionContext"] = {"Database": database}
-        query_id = athena.start_query_execution(**request)["QueryExecutionId"]
-        execution = _wait_for_query(athena, query_id, timeout)
-        status = execution["Status"]
-        if status["State"] != "SUCCEEDED":
-            raise QueryError(status["State"], status.get("StateChangeReason", ""), query_id)
-        columns: list[str] = []
-        types: list[str] = []
-        rows: list[tuple[Any, ...]] = []
-        first_page = True
-        for page in athena.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):
-            result_set = page["ResultSet"]
-            if first_page:
-                info = result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])
-                columns = [c["Name"] for c in info]
-                types = [c.get("Type", "varchar") for c in info]
-            page_rows = result_set.get("Rows", [])
-            # Athena repeats the header as the first row of a SELECT's first page.
-            if first_page and page_rows and columns and _cells(page_rows[0]) == columns:
-                page_rows = page_rows[1:]
-            rows.extend(
-                tuple(_typed(value, kind) for value, kind in zip(_cells(row), types, strict=False))
-                for row in page_rows
-            )
-            first_page = False
-        scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes", 0) or 0)
-        return QueryResult(columns, rows, query_id, scanned)
+        return run_query(
+            self.client("athena"),
+            sql,
+            workgroup=self.settings.workgroup,
+            database=database,
+            timeout=timeout,
+        )
 
     # -- runs -----------------------------------------------------------------------------
     def run(
@@ -482,42 +439,3 @@ class LocalRuntime:
                     }
                 )
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _cells(row: dict[str, Any]) -> list[str | None]:
-    return [cell.get("VarCharValue") for cell in row.get("Data", [])]
-
-
-_INTEGER_TYPES = {"tinyint", "smallint", "integer", "int", "bigint"}
-_FLOAT_TYPES = {"double", "float", "real"}
-
-
-def _typed(value: str | None, kind: str) -> Any:
-    """Athena returns every value as text; give numbers and booleans their Python type."""
-    if value is None:
-        return None
-    kind = kind.lower()
-    try:
-        if kind in _INTEGER_TYPES:
-            return int(value)
-        if kind in _FLOAT_TYPES:
-            return float(value)
-    except ValueError:
-        return value
-    if kind == "boolean":
-        return value.lower() == "true"
-    return value
-
-
-def _wait_for_query(athena: Any, query_id: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        execution: dict[str, Any] = athena.get_query_execution(QueryExecutionId=query_id)[
-            "QueryExecution"
-        ]
-        if execution["Status"]["State"] in _QUERY_TERMINAL:
-            return execution
-        if time.monotonic() > deadline:
-            athena.stop_query_execution(QueryExecutionId=query_id)
-            raise QueryError("CANCELLED", f"no result after {timeout:.0f} s", query_id)
-        time.sleep(0.05)

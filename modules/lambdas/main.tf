@@ -81,6 +81,7 @@ locals {
     audit-verdict = data.aws_iam_policy_document.audit_verdict.json
     publish       = data.aws_iam_policy_document.publish.json
     finish        = data.aws_iam_policy_document.finish.json
+    run-cost      = data.aws_iam_policy_document.run_cost.json
     notify        = data.aws_iam_policy_document.notify.json
   }
 }

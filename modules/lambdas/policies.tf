@@ -385,6 +385,38 @@ data "aws_iam_policy_document" "finish" {
   }
 }
 
+# The run's cost from what AWS reports: the executions' histories (the run's and its model
+# executions'), the Athena queries' statistics, the Glue job runs, the functions' memory and
+# architecture (etl_lambdas.run_cost).
+data "aws_iam_policy_document" "run_cost" {
+  statement {
+    sid     = "ReadRunHistories"
+    actions = ["states:GetExecutionHistory"]
+    resources = [
+      for machine in [var.pipeline_state_machine_name, var.model_state_machine_name] :
+      "arn:${data.aws_partition.current.partition}:states:${local.arn_suffix}:execution:${machine}:*"
+    ]
+  }
+
+  statement {
+    sid       = "ReadQueryStatistics"
+    actions   = ["athena:BatchGetQueryExecution"]
+    resources = [var.athena_workgroup_arn]
+  }
+
+  statement {
+    sid       = "ReadGlueJobRuns"
+    actions   = ["glue:GetJobRun"]
+    resources = [var.glue_job_arn]
+  }
+
+  statement {
+    sid       = "ReadFunctionConfigurations"
+    actions   = ["lambda:GetFunctionConfiguration"]
+    resources = values(local.function_arns)
+  }
+}
+
 data "aws_iam_policy_document" "notify" {
   statement {
     sid       = "PublishNotifications"

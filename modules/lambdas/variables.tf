@@ -144,6 +144,16 @@ variable "pipeline_state_machine_name" {
   type        = string
 }
 
+variable "model_state_machine_name" {
+  description = "Name of the model state machine, whose executions (one per model of a run) the run-cost step reads."
+  type        = string
+}
+
+variable "glue_job_arn" {
+  description = "ARN of the Glue job, whose runs the run-cost step reads."
+  type        = string
+}
+
 variable "source_crawlers" {
   description = "The crawler of each declared source: source => {name, arn} (SOURCE_CRAWLERS)."
   type = map(object({

@@ -260,10 +260,33 @@ def test_every_failure_releases_the_lease_then_notifies_then_fails() -> None:
     assert top["NotifyFailure"]["Next"] == "Failed" and top["Failed"]["Type"] == "Fail"
     for name, state in top.items():
         for catch in state.get("Catch", []):
-            if name not in ("ReleaseLease", "NotifyFailure"):
+            if name not in ("ReleaseLease", "NotifyFailure", "MeasureCost"):
                 recorded = top[catch["Next"]]
                 assert recorded["ResultPath"] == "$.failure" and recorded["Next"] == "ReleaseLease"
-    assert top["Tiers"]["Next"] == "Finish" and top["Finish"]["Next"] == "NotifySuccess"
+    assert top["Tiers"]["Next"] == "Finish" and top["Finish"]["Next"] == "MeasureCost"
+    assert top["MeasureCost"]["Next"] == "NotifySuccess"
+
+
+def test_a_cost_that_cannot_be_measured_does_not_fail_the_run() -> None:
+    # given the success path after the lease is back
+    top = MACHINES["pipeline"]["States"]
+    measure = top["MeasureCost"]
+    # then measuring the cost is caught into the notification, with why, never a failure
+    (caught,) = measure["Catch"]
+    assert caught == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.cost_error",
+        "Next": "CostUnavailable",
+    }
+    unavailable = top["CostUnavailable"]
+    assert unavailable["ResultPath"] == "$.cost" and unavailable["Next"] == "NotifySuccess"
+    assert unavailable["Parameters"] == {"Payload": {"unavailable.$": "$.cost_error"}}
+    assert top["NotifySuccess"]["Parameters"]["Payload"]["cost.$"] == "$.cost.Payload"
+    # and the states still to come, which its history cannot hold yet, are counted
+    after, state = 0, measure["Next"]
+    while state:
+        after, state = after + 1, top[state].get("Next")
+    assert measure["Parameters"]["Payload"]["transitions_after"] == after == 2
 
 
 def test_a_models_failure_fails_its_iteration_with_the_cause() -> None:

@@ -120,6 +120,15 @@ def _never_started(**_: Any) -> Any:
         (["query", "SELECT 1", "--format", "xml"], "xml"),
         (["run", "--date", "2026-03-01", "--select", "sensor_hourli"], "sensor_hourli"),
         (["run", "--date", "2026-03-01", "--select", "++sensor_hourly"], "++sensor_hourly"),
+        (["run", "--date", "2026-03-01", "--model", "no_such_model"], "no_such_model"),
+        # --env: only run, runs and query act on a deployed environment
+        (["runs"], "--env"),
+        (["--env", "prod", "generate"], "generate"),
+        (["--env", "prod", "reset"], "reset"),
+        (["--env", "prod", "run", "--fault", "crawler-failed"], "--fault"),
+        (["--outputs", "x.json", "query", "SELECT 1"], "--outputs"),
+        (["--env", "prod", "runs", "--limit", "0"], "'0'"),
+        (["--env", "prod", "runs", "--status", "DONE"], "DONE"),
         (["frobnicate"], "frobnicate"),
         ([], "COMMAND"),
     ],
@@ -178,6 +187,7 @@ def test_run_json_is_one_object_on_stdout(capfd: pytest.CaptureFixture[str]) -> 
         "restated": [],
         "beyond_lookback": [],
         "future_events": [],
+        "cost": None,
     }
     assert runtime.inputs == [{"date": "2026-03-01"}]
     assert "ConvertRaw" in err  # the execution view went to stderr
@@ -254,6 +264,26 @@ def test_run_verbose_adds_the_transition_log(capfd: pytest.CaptureFixture[str]) 
     # one line per finished state, with its type: "<after>  <state>  <type>  <status>  <took>"
     transitions = [line.split() for line in lines if line.split()[1:3] == ["ConvertRaw", "Task"]]
     assert transitions == [["0.0s", "ConvertRaw", "Task", "SUCCEEDED", "3.00s"]]
+
+
+def test_run_selected_models_is_the_inputs_models_list() -> None:
+    runtime = FakeRuntime()
+    argv = ["run", "--date", "2026-03-01", "--model", "traffic_events", "--model", "traffic_events"]
+    assert cli.main(argv, runtime_factory=runtime) == 0
+    assert runtime.inputs == [{"date": "2026-03-01", "models": ["traffic_events"]}]
+
+
+def test_run_prints_the_runs_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _result("SUCCEEDED")
+    cost = {
+        "total_usd": 0.0042,
+        "prices": "eu-west-1 list prices (etl_lambdas/prices.py)",
+        "services": {"athena": {"usd": 0.001}, "glue_job": {"usd": 0.0032}},
+    }
+    runtime = FakeRuntime(RunResult(**{**result.__dict__, "output": {"cost": {"Payload": cost}}}))
+    assert cli.main(["run", "--date", "2026-03-01"], runtime_factory=runtime) == 0
+    out = capsys.readouterr().out
+    assert "Cost: $0.0042 (athena $0.0010, glue_job $0.0032) at eu-west-1 list prices" in out
 
 
 @pytest.mark.parametrize(

@@ -57,8 +57,13 @@ def test_run_json_contract_and_query_aliases(home: Path) -> None:
     document = _document(completed)
     assert document["status"] == "SUCCEEDED", (document, completed.stderr[-3000:])
     assert completed.returncode == 0
-    assert set(document) == {"status", "error", "cause", "models", "restated", "beyond_lookback"}
+    assert set(document) == {
+        "status", "error", "cause", "models", "restated", "beyond_lookback", "cost"
+    }  # fmt: skip
     assert document["error"] is None
+    # the run's cost, measured by its run-cost step from what the local services reported
+    assert document["cost"]["total_usd"] > 0
+    assert document["cost"]["services"]["glue_job"]["runs"][0]["worker_type"] == "G.1X"
     settings = LocalSettings()
     expected = {m.name: m.tier for m in load_catalog().models}
     assert {m["model"]: m["tier"] for m in document["models"]} == expected

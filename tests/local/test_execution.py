@@ -153,7 +153,11 @@ def test_the_json_document_has_one_shape() -> None:
         "models": [],
         "restated": [],
         "beyond_lookback": [],
+        "cost": None,
     }
+    cost = {"total_usd": 0.01, "services": {}}
+    measured = RunResult("SUCCEEDED", None, None, "arn:x", output={"cost": {"Payload": cost}})
+    assert measured.to_json()["cost"] == cost
 
 
 class _PagedHistory:

@@ -188,3 +188,46 @@ def test_a_failure_also_says_what_the_conversion_dropped(topic: Any) -> None:
     notify.handler(event, FakeLambdaContext())
     text = receive()["Message"]
     assert "- source app_activity: 9 new events in 1 partition(s) converted, 3 MALFORMED" in text
+
+
+def test_success_carries_the_runs_cost_or_why_it_is_missing(topic: Any) -> None:
+    # given a run whose cost was measured, and one whose measurement failed
+    notify, receive = topic
+    plan = {"run_id": "20261121t020000z_0123abcd", "start_date": "2026-11-20"}
+    cost = {
+        "total_usd": 0.0123,
+        "prices": "eu-west-1 list prices (etl_lambdas/prices.py)",
+        "services": {
+            "athena": {"usd": 0.0004, "queries": 9, "scanned_bytes": 80 * 1024**2},
+            "glue_job": {
+                "usd": 0.0116,
+                "runs": [
+                    {
+                        "dpu_seconds": 144.0,
+                        "execution_class": "FLEX",
+                        "workers": 3,
+                        "worker_type": "G.1X",
+                    }
+                ],
+            },
+            "step_functions": {"usd": 0.0002, "state_transitions": 90, "executions": 8},
+            "lambda": {"usd": 0.0001, "invocations": 40, "gb_seconds": 5.2},
+            "crawler": {"usd": 0.0, "crawls": 0},
+        },
+        "not_included": "S3 requests",
+    }
+    unavailable = {"unavailable": {"Error": "States.Timeout", "Cause": "no answer"}}
+    # when each is notified
+    notify.handler({"status": "SUCCEEDED", "plan": plan, "cost": cost}, FakeLambdaContext())
+    measured = receive()["Message"]
+    notify.handler({"status": "SUCCEEDED", "plan": plan, "cost": unavailable}, FakeLambdaContext())
+    missing = receive()["Message"]
+    # then the message gives the total, each service's figure and share, and what is left out
+    assert "Cost: $0.0123 at eu-west-1 list prices (etl_lambdas/prices.py):" in measured
+    assert "- athena: $0.0004 (9 queries, 80.0 MiB scanned)" in measured
+    assert "- glue_job: $0.0116 (144.0 DPU-s FLEX (3 x G.1X))" in measured
+    assert "- step_functions: $0.0002 (90 state transitions in 8 executions)" in measured
+    assert "Not included: S3 requests" in measured
+    assert json.loads(measured[measured.index("{") :])["cost"]["total_usd"] == 0.0123
+    # or why there is no figure
+    assert "Cost: not measured (States.Timeout: no answer)." in missing

@@ -1,42 +1,22 @@
 """What one daily run costs on AWS, from quantities measured by a local run.
 
-List prices of eu-west-1 (Ireland), on-demand, as published by AWS in 2025-2026;
-they are constants here so the benchmark report says exactly what it assumed.
-Billing rules that matter at this scale are modelled: Glue's one-minute minimum per
-job run, the crawler's ten-minute minimum per run, Athena's 10 MB minimum per query.
-
-Sources (aws.amazon.com/<service>/pricing/): Glue ETL jobs $0.44 per DPU-hour, Flex
-execution $0.29, billed per second with a 1-minute minimum; crawlers $0.44 per DPU-hour,
-billed per second with a 10-minute minimum per crawl. Athena $5 per TB scanned, rounded up
-to the megabyte with a 10 MB minimum per query; DDL and failed queries are free. Step
-Functions standard workflows $0.025 per 1,000 state transitions. Lambda (x86) $0.20 per
-million requests and $0.0000166667 per GB-second. S3 Standard $0.005 per 1,000 PUT, COPY,
-POST or LIST requests and $0.0004 per 1,000 GET requests.
+Priced from the project's one price table, etl_lambdas.prices (the same table the run's own
+cost, `etl runs` and the success notification use), at the prices of PRICES_REGION, with its
+billing rules: Glue's one-minute minimum per job run, the crawler's ten-minute minimum per
+crawl, Athena's 10 MB minimum per query.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-STEP_FUNCTIONS_PER_TRANSITION = 0.025 / 1000
-LAMBDA_PER_REQUEST = 0.20 / 1_000_000
-LAMBDA_PER_GB_SECOND = 0.0000166667
-GLUE_PER_DPU_HOUR = 0.44
-# The Flex execution class: spare capacity, started after a variable delay.
-GLUE_FLEX_PER_DPU_HOUR = 0.29
-GLUE_EXECUTION_CLASSES = {"STANDARD": GLUE_PER_DPU_HOUR, "FLEX": GLUE_FLEX_PER_DPU_HOUR}
-GLUE_JOB_MINIMUM_SECONDS = 60
-CRAWLER_PER_DPU_HOUR = 0.44
-CRAWLER_MINIMUM_SECONDS = 600
-# AWS's own pricing example bills a crawler at 2 DPUs; the DPUs of a crawl are not configurable.
-CRAWLER_DPUS = 2
-ATHENA_PER_TB = 5.0
-ATHENA_MINIMUM_BYTES_PER_QUERY = 10 * 1024 * 1024
-ATHENA_BYTES_PER_TB = 1024**4
-S3_PER_PUT_OR_LIST = 0.005 / 1000
-S3_PER_GET = 0.0004 / 1000
+from etl_lambdas import prices
+
+# The benchmark prices a production run where prod deploys (envs/prod.tfvars' region).
+PRICES_REGION = "eu-west-1"
+PRICES = prices.for_region(PRICES_REGION)
+athena_billed_bytes = prices.athena_billed_bytes
 
 
 @dataclass(frozen=True)
@@ -87,43 +67,29 @@ class CostBreakdown:
         return {k: (v / self.total if self.total else 0.0) for k, v in parts.items()}
 
 
-def athena_billed_bytes(scanned: int) -> int:
-    """Athena rounds each query up to the next megabyte, with a 10 MB minimum."""
-    megabytes = math.ceil(max(scanned, 0) / (1024 * 1024)) * 1024 * 1024
-    return max(megabytes, ATHENA_MINIMUM_BYTES_PER_QUERY)
-
-
 def glue_job_cost(seconds: float, dpus: float, execution_class: str = "STANDARD") -> float:
-    price = GLUE_EXECUTION_CLASSES.get(execution_class)
-    if price is None:
-        raise ValueError(
-            f"unknown Glue execution class {execution_class!r}; one of "
-            f"{', '.join(GLUE_EXECUTION_CLASSES)}"
-        )
-    billed_seconds = max(seconds, GLUE_JOB_MINIMUM_SECONDS)
-    return dpus * billed_seconds / 3600 * price
+    return prices.glue_job_cost(PRICES, seconds * dpus, dpus, execution_class)
 
 
 def crawler_cost(runs: int, seconds_per_run: float) -> float:
-    billed_seconds = max(seconds_per_run, CRAWLER_MINIMUM_SECONDS)
-    return runs * CRAWLER_DPUS * billed_seconds / 3600 * CRAWLER_PER_DPU_HOUR
+    return prices.crawler_cost(PRICES, runs, seconds_per_run)
 
 
 def cost_of(quantities: RunQuantities) -> CostBreakdown:
-    athena_bytes = sum(athena_billed_bytes(b) for b in quantities.athena_bytes_per_query)
+    athena = sum(prices.athena_query_cost(PRICES, b) for b in quantities.athena_bytes_per_query)
     return CostBreakdown(
-        step_functions=quantities.state_transitions * STEP_FUNCTIONS_PER_TRANSITION,
-        lambda_=quantities.lambda_invocations * LAMBDA_PER_REQUEST
-        + quantities.lambda_gb_seconds * LAMBDA_PER_GB_SECOND,
+        step_functions=quantities.state_transitions * PRICES.step_functions_per_transition,
+        lambda_=quantities.lambda_invocations * PRICES.lambda_per_request
+        + quantities.lambda_gb_seconds * prices.lambda_gb_second_price(PRICES, "x86_64"),
         glue_job=glue_job_cost(
             quantities.glue_job_seconds, quantities.glue_job_dpus, quantities.glue_execution_class
         )
         if quantities.glue_job_seconds > 0
         else 0.0,
         crawler=crawler_cost(quantities.crawler_runs, quantities.crawler_seconds_per_run),
-        athena=athena_bytes / ATHENA_BYTES_PER_TB * ATHENA_PER_TB,
-        s3=(quantities.s3_puts + quantities.s3_lists) * S3_PER_PUT_OR_LIST
-        + quantities.s3_gets * S3_PER_GET,
+        athena=athena,
+        s3=(quantities.s3_puts + quantities.s3_lists) * PRICES.s3_per_put_or_list
+        + quantities.s3_gets * PRICES.s3_per_get,
     )
 
 

@@ -51,6 +51,7 @@ from rich.table import Table
 
 from etl_lambdas.catalog import load_catalog
 from etl_lambdas.events import Run
+from etl_lambdas.prices import GLUE_DPUS_PER_WORKER
 from etl_lambdas.restatement import Restatement, from_rows
 from etl_local.bench import cost_model
 from etl_local.bench import startup as bench_startup
@@ -65,7 +66,6 @@ ROOT = Path(__file__).resolve().parents[3]
 PRODUCTION_SENSORS = 4600
 # The deployed sizes come from the prod environment, the one the cost model is for.
 PROD_TFVARS = ROOT / "envs" / "prod.tfvars"
-WORKER_DPUS = {"G.1X": 1, "G.2X": 2, "G.4X": 4, "G.8X": 8}
 # Estimate of S3 GETs per data file a query reads: the footer, then the row groups.
 GETS_PER_FILE_READ = 2
 CRAWLER_STATES = ("StartCrawlers", "WaitForCrawlers", "CrawlersState", "CountCrawlersPoll")
@@ -141,7 +141,7 @@ def prod_values() -> dict[str, str]:
 def prod_sizes() -> dict[str, Any]:
     values = prod_values()
     return {
-        "glue_dpus": WORKER_DPUS[values["glue_worker_type"]]
+        "glue_dpus": GLUE_DPUS_PER_WORKER[values["glue_worker_type"]]
         * int(values["glue_number_of_workers"]),
         "glue_execution_class": values["glue_execution_class"],
         "lambda_memory_gb": int(values["lambda_memory_size"]) / 1024,
@@ -661,7 +661,7 @@ def _report(measured: _Measured) -> dict[str, Any]:
         "seed_design_cost_per_run_usd": round(seed_cost.total, 4),
         "seed_design_breakdown_usd": seed_cost.as_dict(),
         "assumptions": {
-            "prices": "eu-west-1 list prices, see local/etl_local/bench/cost_model.py",
+            "prices": cost_model.PRICES.describe(),
             "glue_dpus": m.sizes["glue_dpus"],
             "glue_execution_class": m.sizes["glue_execution_class"],
             "lambda_memory_gb": m.sizes["lambda_memory_gb"],
