@@ -336,6 +336,8 @@ def pipeline() -> State:
             "results.$": "$.results",
             "restated.$": "$.restate.Payload.restated",
             "beyond_lookback.$": "$.restate.Payload.beyond_lookback",
+            # Its DPU-seconds become the run's GlueDPUSeconds metric.
+            "glue_job_run_id.$": "$.convert.JobRunId",
         },
         result_path="$.notify",
         next_state="Succeeded",

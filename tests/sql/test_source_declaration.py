@@ -141,6 +141,9 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("sources.1.columns.1.size", 3, "column 'action': unknown field(s) ['size']"),
         ("sources.1.owner", "web team", "source 'app_activity': unknown field(s) ['owner']"),
         ("sources.1.format.header", "yes", "CSV header 'yes' must be true or false"),
+        ("sources.0.arrives_by", "24:00", "arrives_by '24:00' must be a UTC time of day"),
+        # YAML 1.1 (PyYAML) reads an unquoted 02:00 as the sexagesimal 120.
+        ("sources.0.arrives_by", 120, 'arrives_by 120 must be a UTC time of day "HH:MM"'),
     ],
 )
 def test_a_bad_declaration_fails_with_one_error_naming_the_problem(
@@ -150,6 +153,12 @@ def test_a_bad_declaration_fails_with_one_error_naming_the_problem(
         parse_sources(set_path(document(), path, value))
 
     assert message in str(error.value)
+
+
+def test_a_source_may_say_by_when_its_day_has_arrived() -> None:
+    doc = set_path(document(), "sources.1.arrives_by", "06:30")
+    assert parse_sources(doc).get("app_activity").arrives_by == "06:30"
+    assert parse_sources(doc).get("traffic").arrives_by is None
 
 
 def test_epoch_event_times_are_utc_and_take_no_time_zone() -> None:

@@ -41,6 +41,7 @@ def _valid_value(name: str) -> str:
     return {
         "PIPELINE_TIME_ZONE": "Europe/Brussels",
         "SOURCE_CRAWLERS": '{"traffic": "lake-dev-ods-traffic"}',
+        "ARRIVAL_DEADLINES": '{"traffic": "02:00"}',
     }.get(name, "3")
 
 
