@@ -62,3 +62,13 @@ output "run_lease_table_name" {
   description = "DynamoDB table holding the run lease (one run at a time)."
   value       = module.run_lease.table_name
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline: executions, duration, Athena bytes, Glue DPU-seconds, restated days, malformed lines, arrivals."
+  value       = module.monitoring.dashboard_name
+}
+
+output "cloudwatch_alarm_names" {
+  description = "The alarms by key: executions-failed, missed-run (with a schedule), raw-data-late-<source> (README, Runbook)."
+  value       = module.monitoring.cloudwatch_alarm_names
+}

@@ -323,9 +323,52 @@ variable "schedule_expression" {
 }
 
 variable "schedule_enabled" {
-  description = "Whether the schedule starts executions."
+  description = "Whether the schedule starts executions (and, with it, the missed-run alarm watches them)."
   type        = bool
   default     = true
+}
+
+variable "schedule_period_minutes" {
+  description = "Minutes between two scheduled runs, for the missed-run alarm; null derives it from schedule_expression, which must then be rate(...) or a daily cron(M H * * ? *)."
+  type        = number
+  default     = null
+
+  validation {
+    condition = (
+      var.schedule_period_minutes != null ? var.schedule_period_minutes >= 1 :
+      can(regex("^rate\\([0-9]+ (minutes?|hours?|days?)\\)$", var.schedule_expression)) ||
+      can(regex("^cron\\([0-9]+ [0-9]+ [*?] \\* [*?] \\*\\)$", var.schedule_expression))
+    )
+    error_message = "schedule_period_minutes must be at least 1, and must be set when schedule_expression is neither rate(...) nor a daily cron(M H * * ? *): the missed-run alarm needs the schedule's period."
+  }
+}
+
+variable "missed_run_margin_minutes" {
+  description = "Minutes the missed-run alarm waits, beyond the schedule's period and the state machine's timeout (the longest a run may take to succeed), before no successful execution raises it."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.missed_run_margin_minutes >= 0 && floor(var.missed_run_margin_minutes) == var.missed_run_margin_minutes
+    error_message = "missed_run_margin_minutes must be a whole number of minutes, 0 or more."
+  }
+}
+
+variable "freshness_check_enabled" {
+  description = "Whether an hourly check reports, per declared source, the arrival partitions of its last due day without a raw file, and a freshness alarm per source watches it."
+  type        = bool
+  default     = true
+}
+
+variable "raw_arrival_deadline" {
+  description = "UTC time of day, HH:MM, by which every arrival partition of the day before holds a raw file; a source's arrives_by (sql/sources.yaml) overrides it."
+  type        = string
+  default     = "02:00"
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.raw_arrival_deadline))
+    error_message = "raw_arrival_deadline must be a UTC time of day, HH:MM (e.g. 02:00)."
+  }
 }
 
 variable "alarm_subscriptions" {
