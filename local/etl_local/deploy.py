@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.steps import STEPS
+from etl_local.deploy_monitoring import deploy_monitoring
 from etl_local.plan import MAKE_PLAN, PlannedCrawler
 from etl_local.settings import LocalSettings
 
@@ -91,7 +92,8 @@ def check_lake_names(settings: LocalSettings) -> None:
 
 def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
     """What an execution needs besides: the role, crawlers, Glue job, functions,
-    notifications, the run lease table and the state machines."""
+    notifications, the run lease table and the state machines; then the alarms, dashboard
+    and schedules (etl_local.deploy_monitoring)."""
     check_lake_names(settings)
     _roles(clients("iam"), settings)
     _glue(clients("glue"), clients("s3"), settings)
@@ -99,6 +101,7 @@ def deploy_orchestration(clients: Any, settings: LocalSettings) -> None:
     _notifications(clients("sns"), clients("sqs"), settings)
     _run_lease(clients("dynamodb"), settings)
     _state_machines(clients("stepfunctions"), settings)
+    deploy_monitoring(clients, settings.plan)
     logger.info("local deployment ready", extra={"state_machine": settings.state_machine_arn})
 
 
