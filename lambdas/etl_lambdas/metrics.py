@@ -82,13 +82,26 @@ def glue_dpu_seconds(job_run: Mapping[str, Any]) -> float:
     return seconds * float(job_run.get("MaxCapacity") or 0)
 
 
+def malformed_lines(event: Mapping[str, Any]) -> dict[str, int]:
+    """Per source, the lines the run's conversion dropped as malformed: the register step's
+    `intake` rows (`{"source", "malformed_lines", ...}`), which the notify event carries as
+    `register`."""
+    register = event.get("register")
+    intake = register.get("intake") if isinstance(register, Mapping) else None
+    counts: dict[str, int] = {}
+    for row in intake if isinstance(intake, list) else []:
+        if isinstance(row, Mapping) and isinstance(row.get("source"), str):
+            counts[row["source"]] = counts.get(row["source"], 0) + int(
+                row.get("malformed_lines") or 0
+            )
+    return counts
+
+
 def success_metrics(event: Mapping[str, Any], job_run: Mapping[str, Any] | None) -> list[Datum]:
     """What a successful run reports (the notify step's event, docs/contracts.md "Metrics"):
     the earlier days it restated, the malformed lines per source, the Glue DPU-seconds."""
     data = [Datum(RESTATED_DAYS, len(event.get("restated") or []))]
-    malformed = event.get("malformed_lines") or {}
-    if isinstance(malformed, Mapping):
-        data.extend(per_source(MALFORMED_LINES, {str(k): int(v) for k, v in malformed.items()}))
+    data.extend(per_source(MALFORMED_LINES, malformed_lines(event)))
     if job_run is not None:
         data.append(Datum(GLUE_DPU_SECONDS, glue_dpu_seconds(job_run), unit="None"))
     return data

@@ -181,7 +181,12 @@ def test_a_success_sends_the_runs_metrics_before_its_message(topic: Any) -> None
             {"date": "2026-11-19", "events": {"traffic": 3}},
         ],
         "beyond_lookback": [],
-        "malformed_lines": {"traffic": 7, "app_activity": 0},
+        "register": {
+            "intake": [
+                {"source": "traffic", "new_events": 100, "malformed_lines": 7},
+                {"source": "app_activity", "new_events": 20, "malformed_lines": 0},
+            ]
+        },
         "glue_job_run_id": run_id,
     }
 
