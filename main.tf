@@ -12,6 +12,22 @@ locals {
   # The raw datasets, declared once for Terraform, the Lambdas and the Glue job; every
   # per-source resource (crawler, IAM prefixes, the job's arguments) derives from it.
   sources = yamldecode(file("${path.root}/${var.sources_path}")).sources
+  # Each source's freshness deadline: its own arrives_by, or the deployment's.
+  arrival_deadlines = { for source in local.sources : source.name => try(source.arrives_by, var.raw_arrival_deadline) }
+
+  # The pipeline's own metrics (docs/contracts.md, Metrics): one namespace per deployment, the
+  # only one its functions may write to.
+  metrics_namespace = local.name_prefix
+
+  # The schedule's period, for the missed-run alarm: from a rate(...) or a daily cron(...), or
+  # as declared (schedule_period_minutes).
+  schedule_rate = try(regex("^rate\\(([0-9]+) (minutes?|hours?|days?)\\)$", var.schedule_expression), null)
+  schedule_unit = { minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }
+  schedule_period_seconds = (
+    var.schedule_period_minutes != null ? var.schedule_period_minutes * 60 :
+    local.schedule_rate != null ? tonumber(local.schedule_rate[0]) * local.schedule_unit[local.schedule_rate[1]] :
+    86400 # a daily cron(M H * * ? *), the only other form variables.tf accepts without schedule_period_minutes
+  )
 
   tags = merge(
     {
@@ -101,11 +117,18 @@ module "alerts" {
 module "monitoring" {
   source = "./modules/monitoring"
 
-  name_prefix       = local.name_prefix
-  state_machine_arn = module.state_machine.state_machine_arn
-  function_names    = module.lambdas.function_names
-  alerts_topic_arn  = module.alerts.topic_arn
-  tags              = local.tags
+  name_prefix             = local.name_prefix
+  state_machine_arn       = module.state_machine.state_machine_arn
+  athena_workgroup_name   = module.athena.workgroup_name
+  metrics_namespace       = local.metrics_namespace
+  source_names            = [for source in local.sources : source.name]
+  freshness_sources       = var.freshness_check_enabled ? local.arrival_deadlines : {}
+  freshness_function_arn  = module.lambdas.functions["freshness"].arn
+  freshness_function_name = module.lambdas.functions["freshness"].name
+  # A run may succeed up to its timeout after it starts: the period, that, and the margin.
+  missed_run_after_seconds = var.schedule_enabled ? local.schedule_period_seconds + var.state_machine_timeout_seconds + var.missed_run_margin_minutes * 60 : null
+  alerts_topic_arn         = module.alerts.topic_arn
+  tags                     = local.tags
 }
 
 module "run_lease" {
@@ -151,6 +174,13 @@ module "lambdas" {
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
   athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]
+  raw_bucket_name                = module.storage.bucket_names["raw"]
+  raw_bucket_arn                 = module.storage.bucket_arns["raw"]
+  source_raw_prefixes            = [for source in local.sources : source.raw_prefix]
+  arrival_deadlines              = local.arrival_deadlines
+  metrics_namespace              = local.metrics_namespace
+  glue_job_name                  = module.glue_job.job_name
+  glue_job_arn                   = module.glue_job.job_arn
   data_kms_key_arn               = var.kms_key_arn
   sns_topic_arn                  = module.alerts.topic_arn
   sns_kms_key_arn                = module.alerts.kms_key_arn

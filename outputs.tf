@@ -72,3 +72,13 @@ output "max_backfill_days" {
   description = "Longest window one execution may cover (`etl --env run` checks a backfill against it before starting it)."
   value       = var.max_backfill_days
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the pipeline: executions, duration, Athena bytes, Glue DPU-seconds, restated days, malformed lines, arrivals."
+  value       = module.monitoring.dashboard_name
+}
+
+output "cloudwatch_alarm_names" {
+  description = "The alarms by key: executions-failed, missed-run (with a schedule), raw-data-late-<source> (README, Runbook)."
+  value       = module.monitoring.cloudwatch_alarm_names
+}

@@ -110,6 +110,13 @@ variable "athena_bytes_scanned_cutoff_per_query" {
   description = "Queries scanning more bytes than this are cancelled."
   type        = number
   default     = 107374182400
+
+  validation {
+    # Athena's minimum ("WorkGroupConfiguration", BytesScannedCutoffPerQuery). Scale it with the
+    # data: docs/capacity.md.
+    condition     = var.athena_bytes_scanned_cutoff_per_query >= 10000000 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query
+    error_message = "athena_bytes_scanned_cutoff_per_query must be a whole number of bytes, at least 10000000 (Athena's minimum)."
+  }
 }
 
 variable "athena_engine_version" {
@@ -186,6 +193,12 @@ variable "glue_job_timeout_minutes" {
   description = "Minutes after which a conversion job run is stopped."
   type        = number
   default     = 60
+
+  validation {
+    # Glue: a job's timeout is less than 7 days (CreateJob, Timeout).
+    condition     = var.glue_job_timeout_minutes >= 1 && var.glue_job_timeout_minutes < 10080 && floor(var.glue_job_timeout_minutes) == var.glue_job_timeout_minutes
+    error_message = "glue_job_timeout_minutes must be a whole number of minutes from 1 to 10079 (Glue: less than 7 days)."
+  }
 }
 
 variable "glue_retry_seconds" {
@@ -226,6 +239,12 @@ variable "lambda_timeout_seconds" {
   description = "Timeout of each function in seconds."
   type        = number
   default     = 60
+
+  validation {
+    # Lambda's maximum is 900 seconds.
+    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 900 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
+    error_message = "lambda_timeout_seconds must be a whole number of seconds from 1 to 900 (Lambda's maximum)."
+  }
 }
 
 variable "lambda_reserved_concurrent_executions" {
@@ -267,6 +286,11 @@ variable "query_poll_seconds" {
   description = "Seconds between two Athena query state polls."
   type        = number
   default     = 10
+
+  validation {
+    condition     = var.query_poll_seconds >= 1 && floor(var.query_poll_seconds) == var.query_poll_seconds
+    error_message = "query_poll_seconds must be a whole number of seconds, at least 1."
+  }
 }
 
 variable "query_settle_seconds" {
@@ -284,6 +308,13 @@ variable "query_max_polls" {
   description = "Athena query state polls before a run fails."
   type        = number
   default     = 180
+
+  validation {
+    # With query_poll_seconds, how long a query may run: at least Athena's DML timeout is useful
+    # (docs/capacity.md); every poll turn is history events of a model execution (25,000 at most).
+    condition     = var.query_max_polls >= 1 && var.query_max_polls <= 2000 && floor(var.query_max_polls) == var.query_max_polls
+    error_message = "query_max_polls must be a whole number from 1 to 2000 (each poll adds history events to a model execution, which holds at most 25,000)."
+  }
 }
 
 variable "audit_max_attempts" {
@@ -323,12 +354,24 @@ variable "max_concurrency" {
   description = "Models of one tier processed in parallel."
   type        = number
   default     = 4
+
+  validation {
+    # An inline Map state runs at most 40 iterations at once (Step Functions service quotas).
+    condition     = var.max_concurrency >= 1 && var.max_concurrency <= 40 && floor(var.max_concurrency) == var.max_concurrency
+    error_message = "max_concurrency must be a whole number from 1 to 40 (an inline Map's most concurrent iterations)."
+  }
 }
 
 variable "state_machine_timeout_seconds" {
   description = "Timeout of a whole execution; keep it below the schedule's period."
   type        = number
   default     = 21600
+
+  validation {
+    # A Standard workflow runs at most a year; the schedule's period bounds it in practice.
+    condition     = var.state_machine_timeout_seconds >= 60 && var.state_machine_timeout_seconds <= 31536000 && floor(var.state_machine_timeout_seconds) == var.state_machine_timeout_seconds
+    error_message = "state_machine_timeout_seconds must be a whole number of seconds from 60 to 31536000 (a Standard workflow's year)."
+  }
 }
 
 variable "state_machine_log_level" {
@@ -365,9 +408,52 @@ variable "schedule_expression" {
 }
 
 variable "schedule_enabled" {
-  description = "Whether the schedule starts executions."
+  description = "Whether the schedule starts executions (and, with it, the missed-run alarm watches them)."
   type        = bool
   default     = true
+}
+
+variable "schedule_period_minutes" {
+  description = "Minutes between two scheduled runs, for the missed-run alarm; null derives it from schedule_expression, which must then be rate(...) or a daily cron(M H * * ? *)."
+  type        = number
+  default     = null
+
+  validation {
+    condition = (
+      var.schedule_period_minutes != null ? var.schedule_period_minutes >= 1 :
+      can(regex("^rate\\([0-9]+ (minutes?|hours?|days?)\\)$", var.schedule_expression)) ||
+      can(regex("^cron\\([0-9]+ [0-9]+ [*?] \\* [*?] \\*\\)$", var.schedule_expression))
+    )
+    error_message = "schedule_period_minutes must be at least 1, and must be set when schedule_expression is neither rate(...) nor a daily cron(M H * * ? *): the missed-run alarm needs the schedule's period."
+  }
+}
+
+variable "missed_run_margin_minutes" {
+  description = "Minutes the missed-run alarm waits, beyond the schedule's period and the state machine's timeout (the longest a run may take to succeed), before no successful execution raises it."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.missed_run_margin_minutes >= 0 && floor(var.missed_run_margin_minutes) == var.missed_run_margin_minutes
+    error_message = "missed_run_margin_minutes must be a whole number of minutes, 0 or more."
+  }
+}
+
+variable "freshness_check_enabled" {
+  description = "Whether an hourly check reports, per declared source, the arrival partitions of its last due day without a raw file, and a freshness alarm per source watches it."
+  type        = bool
+  default     = true
+}
+
+variable "raw_arrival_deadline" {
+  description = "UTC time of day, HH:MM, by which every arrival partition of the day before holds a raw file; a source's arrives_by (sql/sources.yaml) overrides it."
+  type        = string
+  default     = "02:00"
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.raw_arrival_deadline))
+    error_message = "raw_arrival_deadline must be a UTC time of day, HH:MM (e.g. 02:00)."
+  }
 }
 
 variable "alarm_subscriptions" {

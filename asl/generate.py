@@ -359,6 +359,8 @@ def pipeline() -> State:
             "beyond_lookback.$": "$.restate.Payload.beyond_lookback",
             "future_events.$": "$.restate.Payload.future_events",
             "cost.$": "$.cost.Payload",
+            # Its DPU-seconds become the run's GlueDPUSeconds metric.
+            "glue_job_run_id.$": "$.convert.JobRunId",
         },
         result_path="$.notify",
         next_state="Succeeded",

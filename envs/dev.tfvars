@@ -32,4 +32,7 @@ state_machine_log_level = "ALL"
 schedule_expression = "cron(0 5 * * ? *)"
 schedule_enabled    = false
 
+# No deliveries to watch: no freshness check nor alarms (no schedule: no missed-run alarm).
+freshness_check_enabled = false
+
 alarm_subscriptions = []

@@ -63,7 +63,12 @@ EVENT_INSTANT_SUFFIX = "_utc"
 EVENT_INSTANT_TYPE = "timestamp"
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
 _PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
-_SOURCE_FIELDS = {"name", "description", "raw_prefix", "arrival", "format", "columns", "event_time"}
+_SOURCE_FIELDS = {
+    *("name", "description", "raw_prefix", "arrival", "format", "columns", "event_time"),
+    "arrives_by",
+}
+# A UTC time of day, HH:MM (the freshness check's deadline, see Source.arrives_by).
+_TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _FORMAT_FIELDS = {"type", "delimiter", "header", "null_values"}
 # Declared null values: a few short markers ("NA", "", "\\N", "null"), not a list of data.
 MAX_NULL_VALUES = 10
@@ -138,6 +143,10 @@ class Source:
     format: FileFormat
     columns: tuple[Column, ...]
     event_time: EventTime
+    # "HH:MM" UTC: by then, every arrival partition of the day before holds a file, or the
+    # source's freshness alarm fires (None: the deployment's raw_arrival_deadline; Terraform
+    # gives the freshness check each source's deadline, docs/contracts.md "Metrics").
+    arrives_by: str | None = None
 
     @property
     def partition_keys(self) -> tuple[str, ...]:
@@ -326,7 +335,18 @@ def _parse_source(entry: object, where: str) -> Source:
         event_time=_located(
             ("event_time",), _parse_event_time, entry.get("event_time"), columns, here
         ),
+        arrives_by=_located(
+            ("arrives_by",), _parse_time_of_day, entry.get("arrives_by"), f"{here}: arrives_by"
+        ),
     )
+
+
+def _parse_time_of_day(value: object, here: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _TIME_OF_DAY.match(value):
+        raise SourceError(f'{here} {value!r} must be a UTC time of day "HH:MM", e.g. "02:00"')
+    return value
 
 
 def _no_unknown(entry: Mapping[str, object], known: set[str], here: str) -> None:

@@ -39,6 +39,7 @@ from botocore.exceptions import ClientError
 from etl_lambdas.catalog import DATABASE_TIERS
 from etl_lambdas.steps import STEPS
 from etl_local.apply_graph import PlannedResource, names
+from etl_local.deploy_monitoring import MONITORING_APPLIERS
 from etl_local.plan import MAKE_PLAN, PlannedCrawler
 from etl_local.settings import LocalSettings
 
@@ -372,6 +373,8 @@ APPLIERS: dict[str, Callable[[Clients, PlannedResource, LocalSettings], None]] =
     "aws_sns_topic": _topic,
     "aws_dynamodb_table": _table,
     "aws_sfn_state_machine": _state_machine,
+    # alarms, the dashboard, the schedules and the permission to invoke (etl_local.deploy_monitoring)
+    **MONITORING_APPLIERS,
 }
 
 

@@ -158,6 +158,10 @@ class LocalPlan:
     def _of_type(self, resource_type: str) -> list[Mapping[str, Any]]:
         return [r for r in self._resources if r.get("type") == resource_type]
 
+    def values_of(self, resource_type: str) -> list[Mapping[str, Any]]:
+        """The planned values of every resource of a type (etl_local.deploy_monitoring)."""
+        return [r["values"] for r in self._of_type(resource_type)]
+
     def variable(self, name: str) -> Any:
         return ((self.document.get("variables") or {}).get(name) or {}).get("value")
 

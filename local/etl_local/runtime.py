@@ -417,6 +417,30 @@ class LocalRuntime:
         )
         return result
 
+    def check_freshness(self, at: datetime) -> dict[str, Any]:
+        """Invoke the freshness check as its hourly EventBridge rule does (moto never fires a
+        schedule): the scheduled event of `at` (UTC), the function's answer returned."""
+        self.deploy_orchestration()
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.settings.account_id,
+            "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.settings.region,
+            "resources": [],
+            "detail": {},
+        }
+        response = self.client("lambda").invoke(
+            FunctionName=self.settings.plan.functions["freshness"].name,
+            Payload=json.dumps(event).encode("utf-8"),
+        )
+        answer: dict[str, Any] = json.loads(response["Payload"].read())
+        if response.get("FunctionError"):
+            raise RuntimeError(f"the freshness check failed: {answer}")
+        return answer
+
     def _drain_notifications(self) -> list[dict[str, Any]]:
         """Read (and remove) what the pipeline published to its SNS topic."""
         sqs = self.client("sqs")

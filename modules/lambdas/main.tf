@@ -12,14 +12,17 @@ locals {
   # Every variable a step may declare, with its value; a step gets exactly the ones it lists
   # (a name missing here fails the plan).
   environment_values = {
+    ARRIVAL_DEADLINES       = jsonencode(var.arrival_deadlines)
     ATHENA_ENGINE_VERSION   = var.athena_engine_version
     ATHENA_WORKGROUP        = var.athena_workgroup_name
     CURATED_BUCKET          = var.curated_bucket_name
     GLUE_DATABASE_PREFIX    = var.glue_prefix
+    GLUE_JOB_NAME           = var.glue_job_name
     KEEP_RUNS               = tostring(var.keep_runs)
     LATE_DATA_LOOKBACK_DAYS = tostring(var.late_data_lookback_days)
     LEASE_SECONDS           = tostring(var.lease_seconds)
     MAX_BACKFILL_DAYS       = tostring(var.max_backfill_days)
+    METRICS_NAMESPACE       = var.metrics_namespace
     PIPELINE_TIME_ZONE      = var.pipeline_time_zone
     RAW_BUCKET              = var.raw_bucket_name
     RUN_LEASE_TABLE         = var.run_lease_table_name
@@ -83,6 +86,7 @@ locals {
     finish        = data.aws_iam_policy_document.finish.json
     run-cost      = data.aws_iam_policy_document.run_cost.json
     notify        = data.aws_iam_policy_document.notify.json
+    freshness     = data.aws_iam_policy_document.freshness.json
   }
 }
 

@@ -418,10 +418,18 @@ data "aws_iam_policy_document" "run_cost" {
 }
 
 data "aws_iam_policy_document" "notify" {
+  source_policy_documents = [data.aws_iam_policy_document.put_metrics.json]
+
   statement {
     sid       = "PublishNotifications"
     actions   = ["sns:Publish"]
     resources = [var.sns_topic_arn]
+  }
+
+  statement {
+    sid       = "ReadGlueJobRun"
+    actions   = ["glue:GetJobRun"]
+    resources = [var.glue_job_arn]
   }
 
   dynamic "statement" {
@@ -450,6 +458,39 @@ data "aws_iam_policy_document" "notify" {
         variable = "kms:ResourceAliases"
         values   = [statement.value]
       }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "freshness" {
+  source_policy_documents = [data.aws_iam_policy_document.put_metrics.json]
+
+  statement {
+    sid       = "ListRawArrivals"
+    actions   = ["s3:ListBucket"]
+    resources = [var.raw_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for prefix in var.source_raw_prefixes : "${prefix}*"]
+    }
+  }
+}
+
+# The pipeline's metrics, into this deployment's namespace only.
+data "aws_iam_policy_document" "put_metrics" {
+  statement {
+    sid     = "PutPipelineMetrics"
+    actions = ["cloudwatch:PutMetricData"]
+    # AWS requires "*": PutMetricData has no resource type; the namespace condition key
+    # scopes it ("Actions, resources, and condition keys for Amazon CloudWatch").
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.metrics_namespace]
     }
   }
 }

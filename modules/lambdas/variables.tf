@@ -235,6 +235,46 @@ variable "sns_kms_key_alias" {
   default     = null
 }
 
+variable "raw_bucket_name" {
+  description = "Name of the raw bucket (the freshness check lists its sources' arrival partitions)."
+  type        = string
+}
+
+variable "raw_bucket_arn" {
+  description = "ARN of the raw bucket."
+  type        = string
+}
+
+variable "source_raw_prefixes" {
+  description = "Each declared source's raw_prefix (sql/sources.yaml): the keys the freshness check may list."
+  type        = list(string)
+}
+
+variable "arrival_deadlines" {
+  description = "By source: the UTC time of day (HH:MM) by which the day before's arrival partitions all hold a file (the freshness check's deadline)."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for deadline in values(var.arrival_deadlines) : can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", deadline))])
+    error_message = "arrival_deadlines values must be UTC times of day, HH:MM."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the pipeline's own metrics (docs/contracts.md, Metrics); the functions may put metrics only there."
+  type        = string
+}
+
+variable "glue_job_name" {
+  description = "Name of the conversion Glue job (the notify step reads its run's DPU-seconds)."
+  type        = string
+}
+
+variable "glue_job_arn" {
+  description = "ARN of the conversion Glue job."
+  type        = string
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -1,7 +1,9 @@
 output "cloudwatch_alarm_names" {
-  description = "Names of the alarms: pipeline executions and function errors."
-  value = concat(
-    [for alarm in aws_cloudwatch_metric_alarm.executions : alarm.alarm_name],
-    [for alarm in aws_cloudwatch_metric_alarm.function_errors : alarm.alarm_name],
-  )
+  description = "Names of the alarms by key: executions-failed, missed-run, raw-data-late-<source>."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard of the pipeline."
+  value       = aws_cloudwatch_dashboard.this.dashboard_name
 }

@@ -122,6 +122,11 @@ def test_the_bench_report_prints_the_daily_cost_with_the_crawlers_share(
         "pipeline_seconds_runs": [90.0], "stage_seconds": {"ConvertRaw": 50.0},
         "athena_engine_seconds": 20.0, "events_per_second": 73_333, "first_run_seconds": 120.0,
         "restated_days": {"2026-09-07": [], "2026-09-09": ["2026-09-05", "2026-09-06"]},
+        "restated_days_daily_runs": [["2026-09-05", "2026-09-06"], ["2026-09-06"]],
+        "prod": {"glue_worker_type": "G.1X", "glue_number_of_workers": 3},
+        "glue": {"aws_estimate": {"seconds": 25.0, "dpu_seconds": 75.0},
+                 "local_wall_seconds_dayN": 40.0},
+        "s3_requests_dayN": {"put_copy_post_list": 900, "get_and_other": 3000, "delete_free": 5},
         "floor_seconds": 60.0, "floor_seconds_runs": [60.0], "pipeline_to_floor": 1.5,
         "pipeline_to_floor_runs": [1.5], "peak_rss_mb": 3000, "bytes_read_day1": 1,
         "bytes_read_dayN": 1, "cost_per_run_usd": round(cost.total, 4),
@@ -146,6 +151,10 @@ def test_the_bench_report_prints_the_daily_cost_with_the_crawlers_share(
     assert "a day with a schema change adds, per crawl" in printed and "0.1467" in printed
     assert "daily_run_at_most_0.05_usd" in printed
     assert "2026-09-09: restated (late data)" in printed and "2026-09-05, 2026-09-06" in printed
+    # each repeat of the daily run with its own restated days
+    assert "daily run 2: restated" in printed
+    assert "Glue on AWS, est. (G.1X x 3)" in printed and "25.0 s, 75.0 DPU-s" in printed
+    assert "900 / 3,000 / 5" in printed
 
 
 def test_tree_rss_counts_a_child_process() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -103,6 +104,47 @@ def test_a_selected_run_on_a_current_ods_skips_the_conversion(runtime: LocalRunt
     assert [m.model for m in result.models] == ["traffic_events", "daily_active_sensors"]
     # the selection's tables are written again, the same; nothing else changes
     assert published_tables(runtime) == before
+
+
+def test_the_runs_and_the_freshness_check_send_the_dashboards_metrics(
+    runtime: LocalRuntime,
+) -> None:
+    # After the module's runs: each success sent the run's metrics (etl_lambdas.metrics).
+    cloudwatch = runtime.client("cloudwatch")
+    sent = {
+        (m["MetricName"], tuple(d["Value"] for d in m.get("Dimensions", [])))
+        for m in cloudwatch.list_metrics(Namespace="lakepipe-local")["Metrics"]
+    }
+    assert {("RestatedDays", ()), ("GlueDPUSeconds", ())} <= sent
+
+    # The hourly check, invoked as its rule invokes it: the sample's days have arrived...
+    arrived = runtime.check_freshness(datetime(2025, 12, 1, 3, 5, tzinfo=UTC))["sources"]
+    assert arrived["traffic"] == {
+        "day": "2025-11-30",
+        "expected_partitions": 24,
+        "missing_partitions": [],
+    }
+    assert arrived["app_activity"]["missing_partitions"] == []
+    # ...and the days after them have not.
+    late = runtime.check_freshness(datetime(2025, 12, 10, 3, 5, tzinfo=UTC))["sources"]
+    assert len(late["traffic"]["missing_partitions"]) == 24
+    assert late["app_activity"]["missing_partitions"] == [
+        "raw/app_activity/year=2025/month=12/day=09/"
+    ]
+    points = cloudwatch.get_metric_statistics(
+        Namespace="lakepipe-local",
+        MetricName="MissingArrivalPartitions",
+        Dimensions=[{"Name": "Source", "Value": "traffic"}],
+        StartTime=datetime(2025, 12, 1, tzinfo=UTC),
+        EndTime=datetime(2025, 12, 11, tzinfo=UTC),
+        Period=3600,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    assert sorted(p["Maximum"] for p in points) == [0, 24]
+    # The plan's alarms and dashboard are deployed (moto stores them; it evaluates none).
+    alarms = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert "lakepipe-local-raw-data-late-traffic" in alarms
+    assert cloudwatch.get_dashboard(DashboardName="lakepipe-local")["DashboardBody"]
 
 
 def test_the_runs_were_never_denied_and_each_unused_grant_has_a_reason(

@@ -167,6 +167,9 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("sources.1.format.null_values", ["NA", "NA"], "at most 10 distinct strings"),
         ("sources.1.format.null_values", ["N,A"], "'N,A' must be at most 32 characters, without"),
         ("sources.0.format.null_values", ["NA"], "(CSV only) (JSON has null; Parquet types"),
+        ("sources.0.arrives_by", "24:00", "arrives_by '24:00' must be a UTC time of day"),
+        # YAML 1.1 (PyYAML) reads an unquoted 02:00 as the sexagesimal 120.
+        ("sources.0.arrives_by", 120, 'arrives_by 120 must be a UTC time of day "HH:MM"'),
     ],
 )
 def test_a_bad_declaration_fails_with_one_error_naming_the_problem(
@@ -176,6 +179,12 @@ def test_a_bad_declaration_fails_with_one_error_naming_the_problem(
         parse_sources(set_path(document(), path, value))
 
     assert message in str(error.value)
+
+
+def test_a_source_may_say_by_when_its_day_has_arrived() -> None:
+    doc = set_path(document(), "sources.1.arrives_by", "06:30")
+    assert parse_sources(doc).get("app_activity").arrives_by == "06:30"
+    assert parse_sources(doc).get("traffic").arrives_by is None
 
 
 def test_epoch_event_times_are_utc_and_take_no_time_zone() -> None:

@@ -42,6 +42,7 @@ def _valid_value(name: str) -> str:
         "PIPELINE_TIME_ZONE": "Europe/Brussels",
         "SOURCE_CRAWLERS": '{"traffic": "lake-dev-ods-traffic"}',
         "ATHENA_ENGINE_VERSION": "DuckDB",
+        "ARRIVAL_DEADLINES": '{"traffic": "02:00"}',
     }.get(name, "3")
 
 

@@ -15,6 +15,9 @@ from typing import Any
 import yaml
 
 DECLARATION = Path(__file__).with_name("steps.yaml")
+# What invokes a step's function: a state of the machines (the default), or an EventBridge
+# schedule of its own (modules/monitoring).
+INVOKERS = ("state machine", "schedule")
 
 
 class StepDeclarationError(ValueError):
@@ -27,6 +30,7 @@ class StepSpec:
     handler: str
     description: str
     environment: tuple[str, ...]
+    invoked_by: str = INVOKERS[0]
 
     @property
     def module(self) -> str:
@@ -41,7 +45,7 @@ class StepSpec:
 def _spec(name: object, entry: Any) -> StepSpec:
     if not isinstance(name, str) or not isinstance(entry, dict):
         raise StepDeclarationError(f"{DECLARATION}: step {name!r} must map to a table")
-    unknown = set(entry) - {"handler", "description", "environment"}
+    unknown = set(entry) - {"handler", "description", "environment", "invoked_by"}
     if unknown:
         raise StepDeclarationError(
             f"{DECLARATION}: step {name!r}: unknown key(s) {sorted(unknown)}"
@@ -55,7 +59,14 @@ def _spec(name: object, entry: Any) -> StepSpec:
         raise StepDeclarationError(
             f"{DECLARATION}: step {name!r}: environment must be a list of names"
         )
-    return StepSpec(name, handler, str(entry.get("description", "")), tuple(environment))
+    invoked_by = entry.get("invoked_by", INVOKERS[0])
+    if invoked_by not in INVOKERS:
+        raise StepDeclarationError(
+            f"{DECLARATION}: step {name!r}: invoked_by {invoked_by!r} must be one of {INVOKERS}"
+        )
+    return StepSpec(
+        name, handler, str(entry.get("description", "")), tuple(environment), invoked_by
+    )
 
 
 @cache

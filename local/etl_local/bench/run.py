@@ -53,7 +53,9 @@ from etl_lambdas.catalog import load_catalog
 from etl_lambdas.events import Run
 from etl_lambdas.prices import GLUE_DPUS_PER_WORKER
 from etl_lambdas.restatement import Restatement, from_rows
-from etl_local.bench import cost_model
+from etl_local import glue_runner
+from etl_local.bench import cost_model, glue_estimate, s3_requests
+from etl_local.bench import reference as bench_reference
 from etl_local.bench import startup as bench_startup
 from etl_local.bench.arrivals import HeldArrivals, scheduled_start
 from etl_local.bench.floor import ConvertedOds, FloorResult, run_floor
@@ -66,8 +68,6 @@ ROOT = Path(__file__).resolve().parents[3]
 PRODUCTION_SENSORS = 4600
 # The deployed sizes come from the prod environment, the one the cost model is for.
 PROD_TFVARS = ROOT / "envs" / "prod.tfvars"
-# Estimate of S3 GETs per data file a query reads: the footer, then the row groups.
-GETS_PER_FILE_READ = 2
 CRAWLER_STATES = ("StartCrawlers", "WaitForCrawlers", "CrawlersState", "CountCrawlersPoll")
 # The history the start-up measures are repeated on.
 HISTORY_DAYS = 30
@@ -121,6 +121,12 @@ class DayRun:
     lambda_seconds: float
     lambda_invocations: int
     crawler_runs: int = 0
+    # The Glue job run's timings (etl_local.glue_runner), when the run converted anything.
+    glue_timings: Mapping[str, float] | None = None
+    # S3 requests by billing tier (etl_local.bench.s3_requests).
+    s3_requests: Mapping[str, int] | None = None
+    # The largest history and state payload of the run's executions.
+    execution_limits: Mapping[str, int] | None = None
 
 
 @cache
@@ -141,6 +147,8 @@ def prod_values() -> dict[str, str]:
 def prod_sizes() -> dict[str, Any]:
     values = prod_values()
     return {
+        "glue_worker_type": values["glue_worker_type"],
+        "glue_workers": int(values["glue_number_of_workers"]),
         "glue_dpus": GLUE_DPUS_PER_WORKER[values["glue_worker_type"]]
         * int(values["glue_number_of_workers"]),
         "glue_execution_class": values["glue_execution_class"],
@@ -266,6 +274,10 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
     before = set(_query_ids(athena, workgroup))
     invocations_before = len(runtime.router.durations)
     crawls_before = last_crawls(runtime)
+    ledger = runtime.iam.ledger if runtime.iam is not None else None
+    decisions_before = ledger.decisions() if ledger is not None else {}
+    glue_job = glue_runner.registered_job(runtime.settings.glue_job_name)
+    glue_runs_before = len(glue_job.run_timings) if glue_job is not None else 0
     started_at = time.time()
     started = time.perf_counter()
     result = runtime.run({"date": day.isoformat()})
@@ -273,6 +285,7 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
     if not result.succeeded:
         raise SystemExit(f"the run for {day} ended {result.status}: {result.error} {result.cause}")
     durations = runtime.router.durations[invocations_before:]
+    glue_runs = glue_job.run_timings[glue_runs_before:] if glue_job is not None else []
     return DayRun(
         day=day,
         started_at=started_at,
@@ -284,7 +297,47 @@ def run_day(runtime: LocalRuntime, day: date) -> DayRun:
         crawler_runs=sum(
             1 for name, start in last_crawls(runtime).items() if crawls_before.get(name) != start
         ),
+        glue_timings=glue_runs[-1] if glue_runs else None,
+        s3_requests=s3_requests.by_tier(decisions_before, ledger.decisions())
+        if ledger is not None
+        else None,
+        execution_limits=execution_limits(runtime, result.execution_arn, started_at),
     )
+
+
+def execution_limits(runtime: LocalRuntime, execution_arn: str, since: float) -> dict[str, int]:
+    """The run's largest execution history (events) and state input or output (bytes), over
+    the pipeline's execution and the model executions it started: what Step Functions'
+    quotas bound (25,000 events, 256 KiB; etl_local.sfn_limits)."""
+    sfn = runtime.client("stepfunctions")
+    children = [
+        execution["executionArn"]
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=runtime.settings.plan.state_machines["model"].arn
+        )
+        for execution in page["executions"]
+        if execution["startDate"].timestamp() >= since
+    ]
+    largest_history = largest_payload = 0
+    for arn in [execution_arn, *children]:
+        events = [
+            event
+            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+            for event in page["events"]
+        ]
+        largest_history = max(largest_history, len(events))
+        for event in events:
+            for key, details in event.items():
+                if key.endswith("EventDetails") and isinstance(details, dict):
+                    for field in ("input", "output"):
+                        if isinstance(details.get(field), str):
+                            size = len(details[field].encode("utf-8"))
+                            largest_payload = max(largest_payload, size)
+    return {
+        "executions": 1 + len(children),
+        "largest_history_events": largest_history,
+        "largest_payload_bytes": largest_payload,
+    }
 
 
 def last_crawls(runtime: LocalRuntime) -> dict[str, Any]:
@@ -301,28 +354,30 @@ def last_crawls(runtime: LocalRuntime) -> dict[str, Any]:
 
 
 def repeat_daily_run(
-    runtime: LocalRuntime, daily: DayRun, repeats: int, floor: Callable[[], FloorResult]
+    runtime: LocalRuntime, daily: DayRun, repeats: int, floor: Callable[[DayRun], FloorResult]
 ) -> tuple[list[DayRun], list[FloorResult]]:
     """The daily run and the floor, each 1 + `repeats` times, alternating.
 
     A repeated run gets the daily run's work: the ODS hours the daily run converted (the new
     arrival hours) lose their `_SOURCES` first, so the Glue job converts them again, and the
-    tiers recompute the day (re-running a day replaces it)."""
+    tiers recompute the day (re-running a day replaces it) and the late days it finds. Each
+    floor does the work of the run before it: that run's window and restated days."""
     objects, bucket = runtime.objects, runtime.settings.curated_bucket
     converted = [
         obj.key
         for obj in objects.iterate(bucket, "ods/")
         if obj.key.endswith("/_SOURCES") and obj.last_modified >= daily.started_at
     ]
-    dailies, floors = [daily], [floor()]
+    dailies, floors = [daily], [floor(daily)]
     console.print(f"  floor {floors[-1].seconds:.1f} s")
     for _ in range(repeats):
         for key in converted:
             objects.delete(bucket, key)
         dailies.append(run_day(runtime, daily.day))
-        floors.append(floor())
+        floors.append(floor(dailies[-1]))
         console.print(
-            f"  {daily.day} again: {dailies[-1].seconds:.1f} s, floor {floors[-1].seconds:.1f} s"
+            f"  {daily.day} again: {dailies[-1].seconds:.1f} s (restated "
+            f"{', '.join(restated_days(dailies[-1])) or 'none'}), floor {floors[-1].seconds:.1f} s"
         )
     return dailies, floors
 
@@ -344,6 +399,11 @@ def seed_design(
     return cost_model.RunQuantities(
         **{**quantities.__dict__, "crawler_runs": 2, "athena_bytes_per_query": seed_scans}
     )
+
+
+def restated_days(run: DayRun) -> list[str]:
+    """The earlier days a run restated for the late data it found."""
+    return [str(late["date"]) for late in run.result.restated]
 
 
 def _median_stages(runs: list[DayRun]) -> dict[str, float]:
@@ -369,6 +429,22 @@ def query_executions(runtime: LocalRuntime, query_ids: list[str]) -> list[dict[s
         response = athena.batch_get_query_execution(QueryExecutionIds=query_ids[start : start + 50])
         executions.extend(response.get("QueryExecutions", []))
     return executions
+
+
+def athena_queries(executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each billed query's bytes scanned and local engine seconds (the capacity plan's
+    per-query work), largest first."""
+    queries = [
+        {
+            "bytes": int(e.get("Statistics", {}).get("DataScannedInBytes", 0)),
+            "engine_seconds": int(e.get("Statistics", {}).get("EngineExecutionTimeInMillis", 0))
+            / 1000,
+            "statement": e.get("StatementType", ""),
+        }
+        for e in executions
+        if e["Status"]["State"] in ("SUCCEEDED", "CANCELLED") and e.get("StatementType") != "DDL"
+    ]
+    return sorted(queries, key=lambda q: (-q["engine_seconds"], -q["bytes"]))
 
 
 def engine_seconds(executions: list[dict[str, Any]]) -> float:
@@ -421,28 +497,41 @@ def quantities_of(
     run: DayRun,
     scans: list[int],
     sizes: dict[str, Any],
-    s3_puts: int,
+    glue: glue_estimate.GlueEstimate,
     poll_scale: Mapping[str, float],
 ) -> cost_model.RunQuantities:
     stages = stage_seconds(run.result.events)
+    requests = run.s3_requests or {}
     return cost_model.RunQuantities(
         state_transitions=billed_transitions(run.result.events, poll_scale),
         lambda_invocations=run.lambda_invocations,
         lambda_gb_seconds=run.lambda_seconds * sizes["lambda_memory_gb"],
-        glue_job_seconds=stages.get("ConvertRaw", 0.0),
-        glue_job_dpus=sizes["glue_dpus"],
+        # Glue's duration on prod's workers, estimated from the local throughput.
+        glue_job_seconds=glue.seconds if run.glue_timings else 0.0,
+        glue_job_dpus=glue.dpus,
         glue_execution_class=sizes["glue_execution_class"],
         crawler_runs=run.crawler_runs,
         crawler_seconds_per_run=stages.get("Crawler", 0.0),
         athena_bytes_per_query=tuple(scans),
-        s3_puts=s3_puts,
-        s3_gets=_estimated_gets(scans),
+        # PUT, COPY, POST and LIST share a price (s3_requests).
+        s3_puts=requests.get(s3_requests.PUT_TIER, 0),
+        s3_gets=requests.get(s3_requests.GET_TIER, 0),
     )
 
 
-def _estimated_gets(scans: list[int]) -> int:
-    # One file per 8 MB scanned (Parquet files here are a few MB), GETS_PER_FILE_READ each.
-    return sum(GETS_PER_FILE_READ * max(1, -(-scan // (8 * 1024 * 1024))) for scan in scans)
+def glue_throughput(
+    dailies: list[DayRun], raw_sizes: Mapping[str, int]
+) -> glue_estimate.GlueThroughput:
+    """The conversion's measured throughput: the daily run's new raw objects (each repeat
+    converts them again) over the median seconds the job's script ran."""
+    seconds = [run.glue_timings["script_seconds"] for run in dailies if run.glue_timings]
+    return glue_estimate.GlueThroughput(
+        raw_bytes=sum(raw_sizes.values()),
+        largest_object_bytes=max(raw_sizes.values(), default=0),
+        script_seconds=statistics.median(seconds) if seconds else 0.0,
+        # Local Spark runs local[*]: every core of the machine.
+        local_cores=os.cpu_count() or 1,
+    )
 
 
 @dataclass(frozen=True)
@@ -460,6 +549,9 @@ class _Measured:
     scans_first: list[int]
     scans_last: list[int]
     athena_seconds: float
+    athena_queries: list[dict[str, Any]]
+    glue_throughput: glue_estimate.GlueThroughput
+    glue_estimate: glue_estimate.GlueEstimate
     quantities: cost_model.RunQuantities
     seed_quantities: cost_model.RunQuantities
     startup: dict[str, Any]
@@ -472,6 +564,10 @@ def main() -> int:
     output.write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)
     console.print(f"wrote {output}")
+    # The committed reference is the last run's: the reference, the benchmark page's figures
+    # and the capacity plan are written from it (review the diff, then commit it).
+    for written in bench_reference.publish(report):
+        console.print(f"wrote {written}")
     return 0
 
 
@@ -497,19 +593,19 @@ def _measure(config: BenchConfig) -> _Measured:
 
         curated = runtime.settings.curated_bucket
         history = run_history(runtime, days, arrivals, sizes["schedule_expression"])
-        runs, landed, puts, peak = history.runs, history.landed, history.puts, history.peak
+        runs, landed, peak = history.runs, history.landed, history.peak
         dailies, floors = repeat_daily_run(
             runtime,
             runs[-1],
             config.repeats,
-            # The same run, late days included, as the daily run it is compared with; what
-            # earlier runs converted is read from the lake, as the run reads it.
-            lambda: run_floor(
+            # The same work as the daily run it is compared with, its late days included;
+            # what earlier runs converted is read from the lake, as the run reads it.
+            lambda run: run_floor(
                 catalog,
                 raw_dir,
                 bench_home / "floor",
-                Run.parse(runs[-1].result.output["run"]["Payload"]),
-                Restatement(from_rows(runs[-1].result.restated)),
+                Run.parse(run.result.output["run"]["Payload"]),
+                Restatement(from_rows(run.result.restated)),
                 converted=ConvertedOds(
                     runtime.objects.bucket_directory(curated), frozenset(landed)
                 ),
@@ -520,8 +616,10 @@ def _measure(config: BenchConfig) -> _Measured:
         scans_first = athena_scans(query_executions(runtime, runs[0].query_ids))
         last_executions = query_executions(runtime, runs[-1].query_ids)
         scans_last = athena_scans(last_executions)
+        throughput = glue_throughput(dailies, history.landed_sizes)
+        glue = glue_estimate.estimate(throughput, sizes["glue_worker_type"], sizes["glue_workers"])
         quantities = quantities_of(
-            runs[-1], scans_last, sizes, max(puts, 0), poll_scale(runtime.settings.plan.variable)
+            runs[-1], scans_last, sizes, glue, poll_scale(runtime.settings.plan.variable)
         )
         seed_quantities = seed_design(runtime, catalog, quantities)
 
@@ -537,6 +635,9 @@ def _measure(config: BenchConfig) -> _Measured:
         scans_first=scans_first,
         scans_last=scans_last,
         athena_seconds=engine_seconds(last_executions),
+        athena_queries=athena_queries(last_executions),
+        glue_throughput=throughput,
+        glue_estimate=glue,
         quantities=quantities,
         seed_quantities=seed_quantities,
         startup=measure_startup(config, lake_home, days, _result_files(last_executions)),
@@ -560,7 +661,7 @@ def generate(days: list[date], sensors: int, directory: Path) -> tuple[HeldArriv
 class History:
     runs: list[DayRun]
     landed: list[str]  # the raw keys that landed before the last run
-    puts: int  # objects the last run added to the curated bucket
+    landed_sizes: dict[str, int]  # their sizes (bytes): what the last run's job converted
     peak: PeakTreeRss
 
 
@@ -571,19 +672,21 @@ def run_history(
     sampled during these runs only: the floor runs DuckDB in this process, and the allocator
     keeps that memory afterwards."""
     runs: list[DayRun] = []
-    curated = runtime.settings.curated_bucket
     landed: list[str] = []
-    puts = 0
     with PeakTreeRss() as peak:
         for day in days:
             landed = arrivals.deliver(runtime.put_raw_objects, scheduled_start(day, schedule))
             console.print(f"  {day}: {len(landed)} raw objects landed before its run")
-            objects_before = prefix_stats(runtime, curated, "")[0]
             run = run_day(runtime, day)
-            puts = prefix_stats(runtime, curated, "")[0] - objects_before
             runs.append(run)
             console.print(f"  {day}: {run.result.status} in {run.seconds:.1f} s")
-    return History(runs, landed, puts, peak)
+    wanted = set(landed)
+    sizes = {
+        obj.key: obj.size
+        for obj in runtime.objects.iterate(runtime.settings.raw_bucket, "")
+        if obj.key in wanted
+    }
+    return History(runs, landed, sizes, peak)
 
 
 def _result_files(executions: list[dict[str, Any]]) -> list[str]:
@@ -614,6 +717,7 @@ def _report(measured: _Measured) -> dict[str, Any]:
     previous_cost = cost_model.cost_of(cost_model.previous_design(m.quantities))
     seed_cost = cost_model.cost_of(m.seed_quantities)
     report: dict[str, Any] = {
+        "run_at": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "machine": _machine(),
         "sensors": config.sensors,
         "days": config.days,
@@ -646,11 +750,16 @@ def _report(measured: _Measured) -> dict[str, Any]:
         "bytes_read_dayN": sum(m.scans_last),
         "day_seconds": {run.day.isoformat(): round(run.seconds, 1) for run in runs},
         # The earlier days each run restated for the late data it found (docs: late data).
-        "restated_days": {
-            run.day.isoformat(): [late["date"] for late in run.result.restated] for run in runs
-        },
+        "restated_days": {run.day.isoformat(): restated_days(run) for run in runs},
+        # Each daily run's (the day-N run, then each repeat): the floor beside it did them too.
+        "restated_days_daily_runs": [restated_days(run) for run in dailies],
         "rows_dayN": {model.model: model.rows_written for model in daily.result.models},
         "floor_rows": floor.rows_by_model,
+        # What the cost is made from: the capacity plan scales these.
+        "quantities_dayN": {
+            **m.quantities.__dict__,
+            "athena_bytes_per_query": list(m.quantities.athena_bytes_per_query),
+        },
         "cost_per_run_usd": round(cost.total, 4),
         "cost_breakdown_usd": cost.as_dict(),
         "crawler_runs_dayN": m.quantities.crawler_runs,
@@ -660,14 +769,34 @@ def _report(measured: _Measured) -> dict[str, Any]:
         "previous_design_breakdown_usd": previous_cost.as_dict(),
         "seed_design_cost_per_run_usd": round(seed_cost.total, 4),
         "seed_design_breakdown_usd": seed_cost.as_dict(),
+        # What the AWS figures are for: envs/prod.tfvars over variables.tf's defaults.
+        "prod": {
+            "glue_worker_type": m.sizes["glue_worker_type"],
+            "glue_number_of_workers": m.sizes["glue_workers"],
+            "glue_execution_class": m.sizes["glue_execution_class"],
+            "lambda_memory_size": int(m.sizes["lambda_memory_gb"] * 1024),
+            "schedule_expression": m.sizes["schedule_expression"],
+        },
+        "glue": {
+            "local_wall_seconds_dayN": _median(
+                stage_seconds(run.result.events).get("ConvertRaw", 0.0) for run in dailies
+            ),
+            "local_runs": [run.glue_timings for run in dailies],
+            "throughput": m.glue_throughput.as_dict(),
+            "aws_estimate": m.glue_estimate.as_dict(),
+        },
+        "athena_queries_dayN": m.athena_queries,
+        "s3_requests_dayN": dict(daily.s3_requests or {}),
+        "execution_limits_dayN": dict(daily.execution_limits or {}),
+        "lambda_invocations_dayN": daily.lambda_invocations,
+        "state_transitions_dayN": m.quantities.state_transitions,
         "assumptions": {
             "prices": cost_model.PRICES.describe(),
-            "glue_dpus": m.sizes["glue_dpus"],
-            "glue_execution_class": m.sizes["glue_execution_class"],
-            "lambda_memory_gb": m.sizes["lambda_memory_gb"],
-            "glue_seconds": "local Spark wall time of ConvertRaw (2 local cores)",
+            "glue_seconds": "estimated for prod's workers from the local conversion's "
+            "throughput per core (etl_local.bench.glue_estimate); Glue's start-up excluded",
             "lambda_seconds": "handler time in the local execution environments",
-            "s3_gets": f"estimated, {GETS_PER_FILE_READ} per file read",
+            "s3_requests": "counted: every S3 request of the run's roles, by billing tier "
+            "(etl_local.bench.s3_requests); one GET per object read (a lower bound)",
             "state_transitions": "one per state entered; polling loops turned as often as "
             "prod's poll intervals let them, for as long as the local queries took",
         },
@@ -722,6 +851,10 @@ def print_report(report: dict[str, Any]) -> None:
             (f"  {day}: restated (late data)", ", ".join(restated) or "none")
             for day, restated in report["restated_days"].items()
         ),
+        *(
+            (f"  daily run {n + 1}: restated", ", ".join(restated) or "none")
+            for n, restated in enumerate(report["restated_days_daily_runs"])
+        ),
         (
             "floor seconds (DuckDB only, median)",
             f"{report['floor_seconds']} ({_runs(report['floor_seconds_runs'])})",
@@ -731,6 +864,17 @@ def print_report(report: dict[str, Any]) -> None:
             f"{report['pipeline_to_floor']} ({_runs(report['pipeline_to_floor_runs'])})",
         ),
         ("peak RSS, process tree (MB)", f"{report['peak_rss_mb']:,}"),
+        (
+            f"Glue on AWS, est. ({report['prod']['glue_worker_type']} x "
+            f"{report['prod']['glue_number_of_workers']})",
+            f"{report['glue']['aws_estimate']['seconds']} s, "
+            f"{report['glue']['aws_estimate']['dpu_seconds']} DPU-s",
+        ),
+        ("  ConvertRaw locally (s)", f"{report['glue']['local_wall_seconds_dayN']}"),
+        (
+            "S3 requests (PUT+LIST / GET / DELETE)",
+            " / ".join(f"{n:,}" for n in report["s3_requests_dayN"].values()),
+        ),
         ("bytes read, day 1", f"{report['bytes_read_day1']:,}"),
         (f"bytes read, day {report['days']}", f"{report['bytes_read_dayN']:,}"),
         *cost_rows(report),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from etl_local.iam.operations import (
     athena,
+    cloudwatch,
     dynamodb,
     glue,
     identity,
@@ -47,6 +48,7 @@ RULES: dict[str, dict[str, Mapper]] = {
     "sqs": sqs.OPERATIONS,
     "dynamodb": dynamodb.OPERATIONS,
     "logs": logs.OPERATIONS,
+    "cloudwatch": cloudwatch.OPERATIONS,
     "sts": identity.STS_OPERATIONS,
     "iam": identity.IAM_OPERATIONS,
 }
