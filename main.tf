@@ -174,13 +174,9 @@ module "lambdas" {
   curated_bucket_name            = module.storage.bucket_names["curated"]
   curated_bucket_arn             = module.storage.bucket_arns["curated"]
   athena_results_bucket_arn      = module.storage.bucket_arns["athena-results"]
-  raw_bucket_name                = module.storage.bucket_names["raw"]
-  raw_bucket_arn                 = module.storage.bucket_arns["raw"]
-  source_raw_prefixes            = [for source in local.sources : source.raw_prefix]
   arrival_deadlines              = local.arrival_deadlines
   metrics_namespace              = local.metrics_namespace
   glue_job_name                  = module.glue_job.job_name
-  glue_job_arn                   = module.glue_job.job_arn
   data_kms_key_arn               = var.kms_key_arn
   sns_topic_arn                  = module.alerts.topic_arn
   sns_kms_key_arn                = module.alerts.kms_key_arn

@@ -381,7 +381,9 @@ def _parse_format(value: object, here: str) -> FileFormat:
         extra = sorted(set(value) - {"type"})
         if extra:
             reason = " (JSON has null; Parquet types its values)" if "null_values" in extra else ""
-            raise SourceError(f"{here}: format {kind!r} takes no {extra} (CSV only){reason}", (extra[0],))
+            raise SourceError(
+                f"{here}: format {kind!r} takes no {extra} (CSV only){reason}", (extra[0],)
+            )
         return FileFormat(type=kind)
     delimiter = value.get("delimiter", ",")
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':

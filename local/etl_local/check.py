@@ -282,15 +282,19 @@ def render_located(original: str, values: dict[str, str]) -> tuple[RenderedSql, 
     return RenderedSql(original, "".join(pieces), tuple(spans)), unknown
 
 
-def placeholder_values() -> dict[str, str]:
-    """What the write step fills in, for one day (the tier databases named after their tier)."""
+def placeholder_values(sources: Sources) -> dict[str, str]:
+    """What the write step fills in, for one day (the tier databases named after their tier),
+    with each source's declared zone."""
     day = date(2026, 1, 1)
-    return template_values(
-        Chunk(0, day, day),
-        arrival_end_limit=day + timedelta(days=1),
-        lookback_days=0,
-        time_zone="UTC",
-        databases=DATABASES,
+    return (
+        template_values(
+            Chunk(0, day, day),
+            arrival_end_limit=day + timedelta(days=1),
+            lookback_days=0,
+            time_zone="UTC",
+            databases=DATABASES,
+        )
+        | sources.time_zone_placeholders()
     )
 
 
@@ -302,11 +306,12 @@ class _SqlChecker:
         self.parsed = parsed
         self.sources = sources
         self.problems = problems
-        self.values = placeholder_values()
+        self.values = placeholder_values(sources)
         self.models = {model.name: model for model in parsed.models}
         # `<tier>.<table>` -> its columns: the ODS tables, then each model's output.
         self.columns: dict[str, list[str]] = {
-            f"ods.{source.table}": [c.name for c in source.columns] + list(source.partition_keys)
+            f"ods.{source.table}": [c.name for c in source.ods_columns]
+            + list(source.partition_keys)
             for source in sources
         }
         self.engine = duckdb.connect()
@@ -315,7 +320,7 @@ class _SqlChecker:
         for tier in SOURCE_TIERS:
             self.engine.execute(f"CREATE SCHEMA {tier}")
         for source in sources:
-            columns = [(c.name, hive_to_duckdb(c.type)) for c in source.columns]
+            columns = [(c.name, hive_to_duckdb(c.type)) for c in source.ods_columns]
             columns += [(key, "VARCHAR") for key in source.partition_keys]
             body = ", ".join(f'"{name}" {kind}' for name, kind in columns)
             self.engine.execute(f"CREATE TABLE ods.{source.table} ({body})")

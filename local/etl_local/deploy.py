@@ -373,7 +373,7 @@ APPLIERS: dict[str, Callable[[Clients, PlannedResource, LocalSettings], None]] =
     "aws_sns_topic": _topic,
     "aws_dynamodb_table": _table,
     "aws_sfn_state_machine": _state_machine,
-    # alarms, the dashboard, the schedules and the permission to invoke (etl_local.deploy_monitoring)
+    # alarms, dashboard, schedules, the permission to invoke (etl_local.deploy_monitoring)
     **MONITORING_APPLIERS,
 }
 

@@ -19,7 +19,6 @@ from etl_local.apply_graph import PlannedResource
 from etl_local.settings import LocalSettings
 
 
-
 def _alarm(clients: Any, resource: PlannedResource, settings: LocalSettings) -> None:
     clients("cloudwatch").put_metric_alarm(**alarm_request(resource.values))
 

@@ -178,7 +178,6 @@ def _step_result(
     return payload if isinstance(payload, Mapping) else {}
 
 
-
 def cost_in_output(output: Any) -> dict[str, Any] | None:
     """The run-cost step's document in an execution's output (`$.cost.Payload`, where the
     MeasureCost state's ResultSelector and ResultPath put it)."""

@@ -56,12 +56,15 @@ class ModelLineage:
 
 
 def rendered_sql(catalog: Catalog, model: Model, time_zone: str) -> str:
-    values = template_values(
-        Chunk(0, _RENDER_DAY, _RENDER_DAY),
-        arrival_end_limit=_RENDER_DAY,
-        lookback_days=0,
-        time_zone=time_zone,
-        databases=_DATABASES,
+    values = (
+        template_values(
+            Chunk(0, _RENDER_DAY, _RENDER_DAY),
+            arrival_end_limit=_RENDER_DAY,
+            lookback_days=0,
+            time_zone=time_zone,
+            databases=_DATABASES,
+        )
+        | catalog.sources.time_zone_placeholders()
     )
     return render_template(catalog.sql(model), values)
 
@@ -70,7 +73,7 @@ def model_lineage(catalog: Catalog, time_zone: str) -> dict[str, ModelLineage]:
     """Every model's columns and where each comes from, by model name."""
     schema: dict[str, Any] = {tier: {} for tier in SOURCE_TIERS}
     for source in catalog.sources.sources:
-        schema["ods"][source.name] = {column.name: column.type for column in source.columns} | {
+        schema["ods"][source.name] = {column.name: column.type for column in source.ods_columns} | {
             key: "string" for key in source.partition_keys
         }
     result = {}

@@ -51,6 +51,7 @@ from etl_lambdas.catalog import SOURCE_TIERS, Catalog, CatalogError, Model, rend
 from etl_lambdas.planning import Chunk, DateRange, chunks, template_values
 from etl_local import located_yaml
 from etl_local.athena.hive import hive_to_duckdb
+from etl_local.event_time import event_instant
 from etl_local.sql_dialect import athena_to_duckdb, install_functions
 
 TEST_SUFFIX = ".test.yaml"
@@ -370,17 +371,20 @@ class LocalEngine:
         schemas: dict[str, list[tuple[str, str]]] = {}
         connection = self.connect()
         for source in self.catalog.sources:
-            columns = [(c.name, hive_to_duckdb(c.type)) for c in source.columns]
+            columns = [(c.name, hive_to_duckdb(c.type)) for c in source.ods_columns]
             columns += [(key, "VARCHAR") for key in source.partition_keys]
             schemas[f"ods.{source.table}"] = columns
             _create(connection, f"ods.{source.table}", columns)
         day = date(2026, 1, 1)
-        values = template_values(
-            Chunk(0, day, day),
-            arrival_end_limit=day + timedelta(days=1),
-            lookback_days=0,
-            time_zone="UTC",
-            databases=DATABASES,
+        values = (
+            template_values(
+                Chunk(0, day, day),
+                arrival_end_limit=day + timedelta(days=1),
+                lookback_days=0,
+                time_zone="UTC",
+                databases=DATABASES,
+            )
+            | self.catalog.sources.time_zone_placeholders()
         )
         for model in self.catalog.in_tier_order():
             table = f"{model.tier}.{model.name}"
@@ -393,6 +397,26 @@ class LocalEngine:
                 self._schema_errors[table] = f"{table} does not run on empty tables: {_one(error)}"
         connection.close()
         return schemas
+
+    def _with_event_instant(self, table: str, rows: Rows) -> Rows:
+        """A source's rows with its typed event time as the Glue job writes it, from the raw
+        event time, unless the test gives it."""
+        tier, _, name = table.partition(".")
+        if tier != "ods" or name not in self.catalog.sources.names():
+            return rows
+        event_time = self.catalog.sources.get(name).event_time
+        if event_time.instant_column in rows.columns or event_time.column not in rows.columns:
+            return rows
+        raw = rows.columns.index(event_time.column)
+        instants = [event_instant(values[raw], event_time) for values in rows.values]
+        return Rows(
+            (*rows.columns, event_time.instant_column),
+            tuple(
+                (*values, None if moment is None else moment.isoformat(sep=" "))
+                for values, moment in zip(rows.values, instants, strict=True)
+            ),
+            rows.lines,
+        )
 
     def run(self, test: ModelTest) -> Outcome:
         try:
@@ -408,7 +432,8 @@ class LocalEngine:
                 columns = self.table_columns(table)
                 _create(connection, table, columns)
                 if table in test.given:
-                    _insert(connection, table, columns, test.given[table], test)
+                    given = self._with_event_instant(table, test.given[table])
+                    _insert(connection, table, columns, given, test)
             template = self.catalog.sql(test.model)
             columns_out: list[str] = []
             types: list[str] = []
@@ -416,7 +441,11 @@ class LocalEngine:
             for chunk in chunks([test.window], test.model.granularity):
                 try:
                     sql = athena_to_duckdb(
-                        render_template(template, test.placeholder_values(chunk))
+                        render_template(
+                            template,
+                            test.placeholder_values(chunk)
+                            | self.catalog.sources.time_zone_placeholders(),
+                        )
                     )
                     result = connection.execute(sql)
                 except Exception as error:

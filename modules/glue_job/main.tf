@@ -190,14 +190,14 @@ resource "aws_glue_job" "this" {
   # ("Migrating AWS Glue for Spark jobs to AWS Glue version 5.0", "Logging behavior changes in
   # AWS Glue 5.0"; "Logging for AWS Glue jobs", AWS Glue Developer Guide).
   default_arguments = {
-    "--job-language"                     = "python"
-    "--job-bookmark-option"              = "job-bookmark-disable"
-    "--sources"                          = base64encode(jsonencode({ sources = var.sources }))
-    "--raw_root"                         = "s3://${var.raw_bucket_name}/"
-    "--ods_root"                         = "s3://${var.curated_bucket_name}/ods/"
-    "--time_zone"                        = var.pipeline_time_zone
-    "--TempDir"                          = "s3://${var.artifacts_bucket_name}/${local.temp_prefix}"
-    "--enable-metrics"                   = "true"
+    "--job-language"        = "python"
+    "--job-bookmark-option" = "job-bookmark-disable"
+    "--sources"             = base64encode(jsonencode({ sources = var.sources }))
+    "--raw_root"            = "s3://${var.raw_bucket_name}/"
+    "--ods_root"            = "s3://${var.curated_bucket_name}/ods/"
+    "--time_zone"           = var.pipeline_time_zone
+    "--TempDir"             = "s3://${var.artifacts_bucket_name}/${local.temp_prefix}"
+    "--enable-metrics"      = "true"
   }
 
   execution_property {

@@ -150,7 +150,7 @@ variable "model_state_machine_name" {
 }
 
 variable "glue_job_arn" {
-  description = "ARN of the Glue job, whose runs the run-cost step reads."
+  description = "ARN of the conversion Glue job, whose runs the run-cost step and the notify step (its DPU-seconds) read."
   type        = string
 }
 
@@ -178,7 +178,7 @@ variable "athena_workgroup_arn" {
 }
 
 variable "raw_bucket_name" {
-  description = "Name of the raw bucket (RAW_BUCKET), where the sources' files arrive."
+  description = "Name of the raw bucket (RAW_BUCKET), where the sources' files arrive (a selected run's begin step and the freshness check list them)."
   type        = string
 }
 
@@ -188,7 +188,7 @@ variable "raw_bucket_arn" {
 }
 
 variable "source_raw_prefixes" {
-  description = "The raw_prefix of each declared source (sql/sources.yaml): the keys a selected run's begin step lists to see whether the ODS is current."
+  description = "The raw_prefix of each declared source (sql/sources.yaml): the keys a selected run's begin step lists to see whether the ODS is current, and the freshness check lists."
   type        = list(string)
 
   validation {
@@ -235,21 +235,6 @@ variable "sns_kms_key_alias" {
   default     = null
 }
 
-variable "raw_bucket_name" {
-  description = "Name of the raw bucket (the freshness check lists its sources' arrival partitions)."
-  type        = string
-}
-
-variable "raw_bucket_arn" {
-  description = "ARN of the raw bucket."
-  type        = string
-}
-
-variable "source_raw_prefixes" {
-  description = "Each declared source's raw_prefix (sql/sources.yaml): the keys the freshness check may list."
-  type        = list(string)
-}
-
 variable "arrival_deadlines" {
   description = "By source: the UTC time of day (HH:MM) by which the day before's arrival partitions all hold a file (the freshness check's deadline)."
   type        = map(string)
@@ -267,11 +252,6 @@ variable "metrics_namespace" {
 
 variable "glue_job_name" {
   description = "Name of the conversion Glue job (the notify step reads its run's DPU-seconds)."
-  type        = string
-}
-
-variable "glue_job_arn" {
-  description = "ARN of the conversion Glue job."
   type        = string
 }
 

@@ -30,7 +30,7 @@ from etl_lambdas.sources import (
     read_document,
     run_job_arguments,
 )
-from tests.sql.sql_warehouse import instant as sql_instant
+from etl_local.event_time import instant as sql_instant
 
 SCRIPT = Path(__file__).resolve().parents[2] / "glue" / "convert_raw.py"
 DECLARATION = read_document(default_sql_root() / SOURCES_FILE)

@@ -31,6 +31,7 @@ from etl_lambdas.publishing import Publisher
 from etl_lambdas.sources import Source
 from etl_lambdas.staging import ctas
 from etl_local.athena.hive import parquet_storage_descriptor
+from etl_local.event_time import event_instant
 from etl_local.trino import Column, TrinoClient, TrinoQueryError, TrinoResult
 
 REGION = "eu-west-1"
@@ -47,6 +48,14 @@ _ARROW_TYPES = {
     "bigint": pa.int64(), "float": pa.float32(), "double": pa.float64(), "string": pa.string(),
     "date": pa.date32(), "timestamp": pa.timestamp("ms"), "binary": pa.binary(),
 }  # fmt: skip
+
+
+def _with_event_instant(source: Source, row: dict[str, Any]) -> dict[str, Any]:
+    """A raw ODS row with the typed event time the Glue job writes beside the raw one."""
+    column = source.event_time.instant_column
+    if column in row:
+        return row
+    return {**row, column: event_instant(row.get(source.event_time.column), source.event_time)}
 
 
 class Difference(AssertionError):
@@ -227,7 +236,8 @@ class Lake:
         """The source's ODS table as the Glue job and Register leave it: Parquet files per
         arrival partition, the table and its partitions in the catalog."""
         ods = DATABASES["ods_database"]
-        columns = [(c.name, c.type) for c in source.columns]
+        columns = [(c.name, c.type) for c in source.ods_columns]
+        rows = [_with_event_instant(source, row) for row in rows]
         location = f"s3://{CURATED_BUCKET}/{source.ods_prefix}"
         descriptor = parquet_storage_descriptor(
             [{"Name": n, "Type": t} for n, t in columns], location

@@ -36,12 +36,15 @@ class Verdicts:
 
 def _values() -> dict[str, str]:
     start, end = dt.date.fromisoformat(START_DATE), dt.date.fromisoformat(END_DATE)
-    return template_values(
-        Chunk(0, start, end),
-        arrival_end_limit=end + dt.timedelta(days=1),
-        lookback_days=0,
-        time_zone=TIME_ZONE,
-        databases=DATABASES,
+    return (
+        template_values(
+            Chunk(0, start, end),
+            arrival_end_limit=end + dt.timedelta(days=1),
+            lookback_days=0,
+            time_zone=TIME_ZONE,
+            databases=DATABASES,
+        )
+        | CATALOG.sources.time_zone_placeholders()
     )
 
 
