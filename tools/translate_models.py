@@ -4,10 +4,10 @@ Models are written once, in Athena engine version 3 (Trino) SQL. Athena does not
 between its engines ("SQL differences from Athena v3", Athena User Guide), so `make build`
 does: every `sql/<tier>/<name>.sql` becomes `build/sql/duckdb/<tier>/<name>.sql`, which the
 Lambda zip ships as `sql/duckdb/` and the local runtime runs, untranslated, on the DuckDB
-release Athena runs. The translation is the local Athena's (etl_local.sql_dialect.
-athena_to_duckdb); a model it can translate only with a helper macro of the local engine
-(which Athena's DuckDB engine does not have: "You cannot install or load other extensions",
-"Built-in extensions") fails the build, naming the model and the construct.
+release Athena runs. The translation is the local Athena's (etl_local.sql_dialect), with
+the helper macros it calls written out in place (athena_to_plain_duckdb): Athena's DuckDB engine
+runs no macros of ours ("You cannot install or load other extensions", "Built-in extensions").
+A construct the translation refuses fails the build, naming the model and the construct.
 
     python -m tools.translate_models [--sql-root sql] [--output build/sql/duckdb]
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from etl_lambdas.catalog import TRANSLATED_SQL_DIR, load_catalog
-from etl_local.sql_dialect import athena_to_duckdb, install_functions
+from etl_local.sql_dialect import athena_to_plain_duckdb, install_functions
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPOSITORY_ROOT / "build" / "sql" / TRANSLATED_SQL_DIR
@@ -60,7 +60,7 @@ def translate(sql: str, name: str = "model") -> str:
     for an identifier for the translation and back after it (the values they take, such as
     the partition predicates, are SQL both engines read alike)."""
     masked = _PLACEHOLDER.sub(lambda m: _SENTINEL.format(m.group(1)), sql)
-    translated = athena_to_duckdb(masked)
+    translated = athena_to_plain_duckdb(masked)
     called = {m.lower() for m in re.findall(r"\b(\w+)\s*\(", translated)}
     local_only = sorted(called & local_only_functions())
     if local_only:

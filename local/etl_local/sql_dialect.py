@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import sqlglot
@@ -551,3 +552,69 @@ def to_duckdb(statement: exp.Expr) -> str:
 def athena_to_duckdb(sql: str) -> str:
     """Transpile one Athena statement to DuckDB."""
     return to_duckdb(parse_athena(sql))
+
+
+def athena_to_plain_duckdb(sql: str) -> str:
+    """athena_to_duckdb with the helpers it calls written out in place: SQL that a DuckDB
+    without this module's macros runs (Athena's DuckDB engine, which creates no macros:
+    "Considerations and limitations", Amazon Athena, powered by DuckDB).
+
+    A helper that keeps Trino's meaning (Java's whitespace for trim, substr from 0, integer
+    casts and division) is written out whole: the model means what its author wrote. A guard
+    that only refuses what the local engine cannot answer as Trino would (a wall clock of a
+    timestamp with time zone, special casing) becomes its value: on the DuckDB engine there
+    is no Trino answer to match, and the DuckDB answer is the one Athena gives."""
+    macros = _macro_definitions()
+    statement = parse_athena(sql)
+    _check_supported(statement)
+    tree = _rewrite_tree(statement.copy())
+    for _ in range(_MAX_MACRO_NESTING):
+        called = [node for node in tree.find_all(exp.Anonymous) if node.name.lower() in macros]
+        if not called:
+            return tree.sql(dialect="duckdb")
+        tree = tree.transform(lambda node: _expanded(node, macros))
+    raise UnsupportedConstruct("helpers nested deeper than the translation writes them out")
+
+
+_MAX_MACRO_NESTING = 8
+_MACRO = re.compile(r"^\s*\(([^)]*)\)\s+AS\s+(.*)$", re.DOTALL | re.IGNORECASE)
+
+
+@cache
+def _macro_definitions() -> dict[str, tuple[tuple[str, ...], exp.Expr]]:
+    definitions = {}
+    for name, body in _FUNCTIONS.items():
+        match = _MACRO.match(body)
+        if match is None:
+            raise ValueError(f"macro {name} is not '(params) AS expression'")
+        params = tuple(p.strip() for p in match.group(1).split(",") if p.strip())
+        body = sqlglot.parse_one(match.group(2), read="duckdb")
+        definitions[name.lower()] = (params, _unguarded(body))
+    return definitions
+
+
+def _unguarded(body: exp.Expr) -> exp.Expr:
+    """A `CASE WHEN ... THEN <refusal> ELSE x END` guard's x; any other body as it is."""
+    if not isinstance(body, exp.Case) or body.args.get("default") is None:
+        return body
+    refusing = [
+        any(
+            "NOT_SUPPORTED" in literal.name for literal in branch.args["true"].find_all(exp.Literal)
+        )
+        for branch in body.args.get("ifs") or []
+    ]
+    return body.args["default"] if refusing and all(refusing) else body
+
+
+def _expanded(node: exp.Expr, macros: dict[str, tuple[tuple[str, ...], exp.Expr]]) -> exp.Expr:
+    if not isinstance(node, exp.Anonymous) or node.name.lower() not in macros:
+        return node
+    params, body = macros[node.name.lower()]
+    arguments = dict(zip(params, node.expressions, strict=True))
+
+    def substitute(part: exp.Expr) -> exp.Expr:
+        if isinstance(part, exp.Column) and not part.table and part.name in arguments:
+            return arguments[part.name].copy()
+        return part
+
+    return exp.Paren(this=body.copy().transform(substitute))

@@ -29,8 +29,9 @@ WITH arrived AS (
         nullif(trim(app_version), '') AS app_version,
         upper(trim(country)) AS country,
         concat(year, '-', month, '-', day) AS arrival_day,
-        -- a timestamp is read in the session's zone, which is UTC on Athena (either engine)
-        CAST(event_time_utc AS timestamp with time zone) AS event_instant
+        -- the UTC instant as a timestamp: read in the session's zone, which is UTC on Athena
+        -- (either engine), so AT TIME ZONE '<zone>' gives its wall clock in that zone
+        event_time_utc AS event_instant
     FROM ${ods_database}.app_activity
     WHERE ${arrival_day_partitions}
 ),

@@ -48,8 +48,9 @@ WITH arrived AS (
         intensity_class4,
         intensity_class5,
         concat(year, month, day, hour) AS arrival_hour,
-        -- a timestamp is read in the session's zone, which is UTC on Athena (either engine)
-        CAST(record_timestamp_utc AS timestamp with time zone) AS event_instant
+        -- the UTC instant as a timestamp: read in the session's zone, which is UTC on Athena
+        -- (either engine), so AT TIME ZONE '<zone>' gives its wall clock in that zone
+        record_timestamp_utc AS event_instant
     FROM ${ods_database}.traffic
     WHERE ${arrival_day_partitions}
 ),
