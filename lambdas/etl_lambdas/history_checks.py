@@ -210,7 +210,12 @@ def _timestamp(moment: datetime) -> str:
 
 
 def _number(value: float) -> str:
-    return repr(int(value)) if value == int(value) else repr(value)
+    """A tolerance as SQL: an integer, else a double literal (Trino reads 0.5 as a decimal,
+    whose arithmetic has rules of its own; 0.5e0 is a double on every engine)."""
+    if value == int(value):
+        return repr(int(value))
+    text = repr(value)
+    return text if "e" in text else f"{text}e0"
 
 
 def _days_filter(first: date, last: date) -> str:
@@ -325,8 +330,9 @@ def _row_count_ctes(
             "    count(*) OVER (PARTITION BY d.local_day) AS history_days\n"
             "  FROM run_days d\n"
             f"  JOIN {name}_days h ON h.local_day BETWEEN\n"
-            f"    d.local_day - INTERVAL '{check.trailing_days}' DAY"
-            " AND d.local_day - INTERVAL '1' DAY",
+            # CAST: the day stays a date on every engine (DuckDB would make it a timestamp)
+            f"    CAST(d.local_day AS date) - INTERVAL '{check.trailing_days}' DAY"
+            " AND CAST(d.local_day AS date) - INTERVAL '1' DAY",
         )
     )
     ctes.append(

@@ -231,7 +231,7 @@ SUPPORTED_FUNCTIONS: frozenset[type[exp.Expr]] = frozenset(
         exp.ArrayAgg, exp.GroupConcat, exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile,
         exp.Lag, exp.Lead,
         # numbers
-        exp.Round, exp.Floor, exp.Ceil, exp.Sqrt, exp.Pow, exp.Mod, exp.Trunc, exp.Rand,
+        exp.Abs, exp.Round, exp.Floor, exp.Ceil, exp.Sqrt, exp.Pow, exp.Mod, exp.Trunc, exp.Rand,
         # strings and regular expressions
         exp.Lower, exp.Upper, exp.Trim, exp.Concat, exp.ConcatWs, exp.Substring, exp.Length,
         exp.StrPosition, exp.Replace, exp.Reverse, exp.StartsWith, exp.SplitPart, exp.Split,
