@@ -585,7 +585,11 @@ class _SqlChecker:
 
     @staticmethod
     def _locate_function(statement: exp.Query, message: str) -> int:
-        named = re.search(r"with name (\w+) does not exist", message)
+        # DuckDB's "Scalar Function with name f does not exist", or the local Athena's refusal
+        # "NOT_SUPPORTED: function f()"
+        named = re.search(r"with name (\w+) does not exist", message) or re.search(
+            r"\bfunction (\w+)\(\)", message
+        )
         if named:
             for function in statement.find_all(exp.Func):
                 if function.sql_name().lower() == named[1].lower() or (

@@ -34,10 +34,11 @@ length-prefixed Connection), one request at a time per environment:
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
+import importlib.util
 import os
+import pkgutil
 import resource
 import signal
 import socket
@@ -64,26 +65,17 @@ PRELOADED_MODULES = (
     "aws_lambda_powertools",
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.utilities.typing",
-    "etl_lambdas.athena_states",
-    "etl_lambdas.aws",
-    "etl_lambdas.catalog",
-    "etl_lambdas.changes",
-    "etl_lambdas.checks",
-    "etl_lambdas.config",
-    "etl_lambdas.crawling",
-    "etl_lambdas.errors",
-    "etl_lambdas.events",
-    "etl_lambdas.lease",
-    "etl_lambdas.naming",
-    "etl_lambdas.notifications",
-    "etl_lambdas.ods_catalog",
-    "etl_lambdas.planning",
-    "etl_lambdas.publishing",
-    "etl_lambdas.restatement",
-    "etl_lambdas.sources",
-    "etl_lambdas.staging",
     "etl_lambdas.steps",
 )
+
+
+def _package_modules(package: str) -> list[str]:
+    """The package's own modules (not its steps' handlers): every step imports some of them."""
+    spec = importlib.util.find_spec(package)
+    locations = spec.submodule_search_locations if spec is not None else None
+    return [f"{package}.{m.name}" for m in pkgutil.iter_modules(locations or [])]
+
+
 # Service models parsed once in the zygote (a cache: any other service loads on first use).
 PRELOADED_SERVICES = ("athena", "dynamodb", "glue", "s3", "sns", "stepfunctions")
 
@@ -170,7 +162,7 @@ class _LogStream(io.TextIOBase):
 
 
 def _preload() -> Any:
-    for name in PRELOADED_MODULES:
+    for name in (*PRELOADED_MODULES, *_package_modules("etl_lambdas")):
         importlib.import_module(name)
     import botocore.loaders
 

@@ -199,7 +199,7 @@ resource "aws_cloudwatch_dashboard" "this" {
 resource "aws_cloudwatch_event_rule" "freshness" {
   count = length(var.freshness_sources) > 0 ? 1 : 0
 
-  name                = "${var.name_prefix}-freshness"
+  name                = "${var.name_prefix}-freshness-hourly"
   description         = "Every hour: has each declared source's raw data of its last due day arrived (metric MissingArrivalPartitions)."
   schedule_expression = "rate(1 hour)"
 

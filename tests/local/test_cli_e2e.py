@@ -58,7 +58,9 @@ def test_run_json_contract_and_query_aliases(home: Path) -> None:
     assert document["status"] == "SUCCEEDED", (document, completed.stderr[-3000:])
     assert completed.returncode == 0
     assert set(document) == {
-        "status", "error", "cause", "models", "restated", "beyond_lookback", "cost"
+        "status", "error", "cause", "caught_up", "missed", "models", "sources",
+        "waiting_for_data", "schema_changes", "restated", "beyond_lookback", "future_events",
+        "cost",
     }  # fmt: skip
     assert document["error"] is None
     # the run's cost, measured by its run-cost step from what the local services reported

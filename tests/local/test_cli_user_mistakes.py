@@ -61,7 +61,7 @@ Case = tuple[Callable[[Path], None], Callable[[Path], list[str]], str]
 _TALLY = re.compile(r"^(etl check: \d+ problem|etl test: \d+ passed|PASS )")
 CASES: dict[str, Case] = {
     "check: a wrong column type": (
-        wrong_column_type, lambda _: ["check"], "sources.yaml:30:38: source 'traffic'"),
+        wrong_column_type, lambda _: ["check"], "sources.yaml:33:38: source 'traffic'"),
     "check: a missing comma": (
         missing_comma, lambda _: ["check"], "sensor_hourly.sql:17:5: syntax error"),
     "test: a broken test file": (
@@ -71,7 +71,7 @@ CASES: dict[str, Case] = {
     "run: a missing comma": (
         missing_comma, lambda _: ["run", "--date", "2026-03-01"], "sensor_hourly.sql:17:5"),
     "run: a wrong column type": (
-        wrong_column_type, lambda _: ["run", "--date", "2026-03-01"], "sources.yaml:30:38"),
+        wrong_column_type, lambda _: ["run", "--date", "2026-03-01"], "sources.yaml:33:38"),
     "run: an unknown model": (
         untouched, lambda _: ["run", "--date", "2026-03-01", "-s", "nope+"], "no model 'nope'"),
     "load: an unknown source": (

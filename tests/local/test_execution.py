@@ -151,9 +151,15 @@ def test_the_json_document_has_one_shape() -> None:
         "error": "PipelineFailed",
         "cause": "why",
         "models": [],
+        "sources": [],
+        "waiting_for_data": [],
+        "schema_changes": [],
         "restated": [],
         "beyond_lookback": [],
+        "future_events": [],
         "cost": None,
+        "caught_up": None,
+        "missed": None,
     }
     cost = {"total_usd": 0.01, "services": {}}
     measured = RunResult("SUCCEEDED", None, None, "arn:x", output={"cost": {"Payload": cost}})
