@@ -34,9 +34,9 @@ length-prefixed Connection), one request at a time per environment:
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
-import importlib.util
 import os
 import pkgutil
 import resource
