@@ -213,8 +213,17 @@ def pipeline() -> State:
     # decides from the ODS partitions' records: etl_lambdas.ods_state).
     states["ConversionNeeded"] = {
         "Type": "Choice",
-        "Choices": [{"Variable": f"{RUN}.convert_raw", "BooleanEquals": False, "Next": "Register"}],
+        "Choices": [
+            {"Variable": f"{RUN}.convert_raw", "BooleanEquals": False, "Next": "ConversionSkipped"}
+        ],
         "Default": "ConvertRaw",
+    }
+    # The same `$.convert` as a job run, naming none: the states after it read one shape.
+    states["ConversionSkipped"] = {
+        "Type": "Pass",
+        "Result": {"JobRunId": None, "JobRunState": "SKIPPED"},
+        "ResultPath": "$.convert",
+        "Next": "Register",
     }
     states["ConvertRaw"] = {
         "Type": "Task",

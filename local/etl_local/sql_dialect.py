@@ -491,7 +491,18 @@ def _rewrite_regexp_extract(node: exp.RegexpExtract) -> exp.Expr:
     return _call("athena_regexp_extract", node.this, node.expression, group)
 
 
+def _rewrite_negation(node: exp.Neg) -> exp.Expr:
+    """Trino types the literal -2147483648 as an integer (the sign is part of the literal);
+    DuckDB negates 2147483648, a bigint. Every other negated literal has the same type on
+    both."""
+    literal = node.this
+    if isinstance(literal, exp.Literal) and literal.is_int and int(literal.name) == 2**31:
+        return exp.Cast(this=exp.Literal.number(-(2**31)), to=exp.DataType.build("INTEGER"))
+    return node
+
+
 _RULES: dict[type[exp.Expr], Callable[[Any], exp.Expr]] = {
+    exp.Neg: _rewrite_negation,
     exp.FromISO8601Timestamp: lambda n: _call("athena_from_iso8601_timestamp", n.this),
     exp.Div: lambda n: _call("athena_divide", n.this, n.expression),
     exp.Mod: lambda n: _call("athena_modulus", n.this, n.expression),

@@ -99,7 +99,7 @@ def test_a_selected_run_on_a_current_ods_skips_the_conversion(runtime: LocalRunt
 
     assert_succeeded(result)
     entered = [e.name for e in result.events if e.outcome == "ENTERED"]
-    assert entered[:3] == ["Begin", "ConversionNeeded", "Register"]
+    assert entered[:4] == ["Begin", "ConversionNeeded", "ConversionSkipped", "Register"]
     assert "ConvertRaw" not in entered
     assert [m.model for m in result.models] == ["traffic_events", "daily_active_sensors"]
     # the selection's tables are written again, the same; nothing else changes

@@ -44,11 +44,19 @@ def test_predictions_are_computed_attributes_of_the_real_schema(schema: Provider
 
 def test_every_resource_type_of_the_configuration_is_considered() -> None:
     # Types whose computed attributes are all unknowable until apply: a KMS key's ID and
-    # ARN are random, as are a subscription's ARN (a UUID) and an alarm-free resource's ID.
-    unpredictable = {"aws_kms_key", "aws_sns_topic_subscription"}
+    # ARN are random, as are a subscription's ARN (a UUID) and an alarm-free resource's ID;
+    # the provider's ID of Lake Formation permissions is a hash it computes when it creates them.
+    unpredictable = {"aws_kms_key", "aws_sns_topic_subscription", "aws_lakeformation_permissions"}
     configured = terraform_block_types("resource")
     assert configured - unpredictable <= set(predicted_types())
     assert plan("aws_kms_key", description="x") == {}
+
+
+def test_cloudwatch_dashboard() -> None:
+    assert plan("aws_cloudwatch_dashboard", dashboard_name="lakepipe-dev") == {
+        "id": "lakepipe-dev",
+        "dashboard_arn": "arn:aws:cloudwatch::111122223333:dashboard/lakepipe-dev",
+    }
 
 
 # --- Amazon S3 -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ the server gets a catalog over that endpoint's Glue catalog and S3.
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import boto3
@@ -48,6 +49,9 @@ def lake(trino_server: RunningServer, tmp_path_factory: pytest.TempPathFactory) 
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto's backends live in the process, across servers: each module starts from an empty
+    # account (moto's reset API).
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
     objects = ObjectStore(tmp_path_factory.mktemp("oracle-lake") / "s3")
     disk = s3_disk.install(objects)
     engine = AthenaEngine(objects, region=REGION)

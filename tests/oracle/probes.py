@@ -146,7 +146,7 @@ PROBES: dict[str, list[str]] = {
         "SELECT CAST(CAST(-2.5 AS double) AS bigint)",
         "SELECT CAST(CAST(0.5 AS real) AS integer)",
         "SELECT abs(-7)",
-        "SELECT typeof(abs(CAST(-7 AS bigint)))",
+        "SELECT abs(CAST(-7 AS bigint)) / 2",
         "SELECT abs(CAST(-2.5 AS double))",
         "SELECT abs(CAST(-0.0 AS double))",
         "SELECT round(2.5)",

@@ -344,6 +344,17 @@ def _cloudwatch_metric_alarm(r: _Resource) -> Values:
     return {"id": name, "arn": r.regional_arn("cloudwatch", _cat("alarm:", name))}
 
 
+def _cloudwatch_dashboard(r: _Resource) -> Values:
+    # arn:${Partition}:cloudwatch::${Account}:dashboard/${DashboardName}: dashboards are global
+    # ("Actions, resources, and condition keys for Amazon CloudWatch", Service Authorization
+    # Reference); the provider's ID is the name.
+    name = r.chosen("dashboard_name")
+    return {
+        "id": name,
+        "dashboard_arn": r.arn("cloudwatch", _cat("dashboard/", name), account=r.account),
+    }
+
+
 def _event_bus(r: _Resource) -> Any:
     return r.chosen("event_bus_name", "default")
 
@@ -381,6 +392,7 @@ def _kms_alias(r: _Resource) -> Values:
 
 _PREDICTIONS: dict[str, Callable[[_Resource], Values]] = {
     "aws_athena_workgroup": _athena_workgroup,
+    "aws_cloudwatch_dashboard": _cloudwatch_dashboard,
     "aws_cloudwatch_event_rule": _cloudwatch_event_rule,
     "aws_cloudwatch_event_target": _cloudwatch_event_target,
     "aws_cloudwatch_log_group": _cloudwatch_log_group,
