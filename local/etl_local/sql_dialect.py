@@ -594,8 +594,8 @@ _MACRO = re.compile(r"^\s*\(([^)]*)\)\s+AS\s+(.*)$", re.DOTALL | re.IGNORECASE)
 @cache
 def _macro_definitions() -> dict[str, tuple[tuple[str, ...], exp.Expr]]:
     definitions = {}
-    for name, body in _FUNCTIONS.items():
-        match = _MACRO.match(body)
+    for name, text in _FUNCTIONS.items():
+        match = _MACRO.match(text)
         if match is None:
             raise ValueError(f"macro {name} is not '(params) AS expression'")
         params = tuple(p.strip() for p in match.group(1).split(",") if p.strip())

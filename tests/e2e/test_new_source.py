@@ -187,8 +187,9 @@ def test_a_source_added_by_declaration_and_sql_runs_end_to_end(
     ods = runtime.settings.database("ods")
     glue = runtime.client("glue")
     table = glue.get_table(DatabaseName=ods, Name="weather")["Table"]
+    # (the declared columns, then the typed event time the job writes beside observed_at)
     assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == [
-        "station_id", "observed_at", "temperature", "wind_speed"
+        "station_id", "observed_at", "temperature", "wind_speed", "observed_at_utc"
     ]  # fmt: skip
     crawler = glue.get_crawler(Name=runtime.settings.crawler_name("weather"))["Crawler"]
     assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
