@@ -836,7 +836,10 @@ def count_malformed(
     """The malformed lines of the files that hold some, per partition and file: those files
     are read again (a file of well-formed lines only, the usual case, never is)."""
     source = plan.source
-    raw = read_raw(spark, source, raw_root_of(arguments, source), files)
+    # These files alone may lack a field others of the run have: NULL in their rows.
+    raw = _with_declared_fields(
+        read_raw(spark, source, raw_root_of(arguments, source), files), source
+    )
     rows = (
         _with_file(raw, source)
         .where(F.col(MALFORMED))

@@ -9,12 +9,14 @@ pipeline takes its failure path.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from etl_local.apply_graph import apply_graph_path
 from etl_local.plan import LOCAL_PLAN
 from etl_local.runtime import LocalRuntime
 from etl_local.settings import LocalSettings
@@ -52,6 +54,8 @@ def plan_without(action: str, target: Path) -> Path:
     assert removed == 1, f"the write role's policy grants {action} once"
     policy["values"]["policy"] = json.dumps(document)
     target.write_text(json.dumps(plan), encoding="utf-8")
+    # the order the plan is applied in: the same resources, the same graph
+    shutil.copyfile(apply_graph_path(LOCAL_PLAN), apply_graph_path(target))
     return target
 
 

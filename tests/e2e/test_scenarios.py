@@ -377,7 +377,11 @@ def test_a_new_csv_column_reaches_the_ods_table_through_the_crawler(
     assert "CrawlersState" in {e.name for e in result.events}
     assert last_crawl_start(runtime, "app_activity") != crawled_before
     table = glue.get_table(DatabaseName=ods, Name="app_activity")["Table"]
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]][-1] == "os_version"
+    # (declared columns, then the typed event time the Glue job writes)
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]][-2:] == [
+        "os_version",
+        "event_time_utc",
+    ]
     rows = runtime.query(
         f"SELECT os_version FROM {ods}.app_activity WHERE user_id = 'os-user'"
     ).rows
