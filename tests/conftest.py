@@ -27,6 +27,16 @@ FAKE_AWS = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def terminal_size_of_a_pipe() -> Iterator[None]:
+    """pytest-xdist's workers set COLUMNS=80 and LINES=24; outside them the CLI writes to a
+    pipe at its own width. Every test (and every process a test starts) sees what a user's
+    pipe or CI log sees."""
+    saved = {name: os.environ.pop(name) for name in ("COLUMNS", "LINES") if name in os.environ}
+    yield
+    os.environ.update(saved)
+
+
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials for every test (moto's recommendation), so nothing can reach AWS."""

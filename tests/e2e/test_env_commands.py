@@ -48,11 +48,10 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         (home / "credentials").write_text(
             "[ops]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
         )
-        # (pytest-xdist's workers set COLUMNS=80: etl writes to a pipe here, at its own width)
         environment = {
             name: value
             for name, value in os.environ.items()
-            if not name.startswith("AWS_") and name not in ("ETL_HOME", "COLUMNS", "LINES")
+            if not name.startswith("AWS_") and name != "ETL_HOME"
         }
         environment.update(
             AWS_CONFIG_FILE=str(home / "config"),

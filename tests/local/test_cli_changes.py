@@ -90,10 +90,8 @@ def lake() -> Iterator[ChangesRuntime]:
 
 
 def test_changes_lists_the_changed_model_and_its_downstream(
-    lake: ChangesRuntime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    lake: ChangesRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # pytest-xdist's workers set COLUMNS=80; etl's own width for a pipe is what is tested
-    monkeypatch.delenv("COLUMNS", raising=False)
     _publish(lake.glue, lake.settings, load_catalog(), stale={"daily_active_sensors"})
 
     assert cli.main(["changes"], runtime_factory=lake) == 0
