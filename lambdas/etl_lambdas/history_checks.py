@@ -378,9 +378,11 @@ def _summary(count: int) -> str:
         parts.append(
             f"(SELECT count_if(failed) AS {name}_failed, count_if(judged) AS {name}_judged\n"
             f"    FROM {name}) AS {name}_counts\n"
+            # observed and expected as their own types: a double cast to varchar reads as Java
+            # writes it on Athena (1.07E3), and each engine renders its result types itself
             f"  CROSS JOIN (SELECT CAST(local_day AS varchar) AS {name}_day,\n"
-            f"      CAST(observed AS varchar) AS {name}_observed,\n"
-            f"      CAST(expected AS varchar) AS {name}_expected\n"
+            f"      observed AS {name}_observed,\n"
+            f"      expected AS {name}_expected\n"
             f"    FROM {name}\n"
             "    ORDER BY failed DESC, judged DESC, CASE WHEN failed THEN local_day END,"
             " local_day DESC\n"

@@ -101,6 +101,15 @@ def by_source(
     return result
 
 
+def covers(table: Columns, written: Columns) -> bool:
+    """Whether the table already has every column an entry was written with, each of the same
+    type, and more: a later conversion added columns, and an entry still open from before
+    then (the newest open one, once the later run's entries are settled and deleted) must not
+    take them away. Its partitions keep their own columns."""
+    have = dict(table)
+    return len(table) > len(written) and all(have.get(name) == kind for name, kind in written)
+
+
 def retyped(table: Columns, declared: Columns) -> list[dict[str, str]]:
     """The columns whose type differs, when only types differ (same names, same order)."""
     if [name for name, _ in table] != [name for name, _ in declared]:
@@ -150,7 +159,7 @@ class OdsRegistrar:
                     "crawler's log (CloudWatch /aws-glue/crawlers)"
                 )
             applied = None
-            if _columns(table) != change.columns:
+            if _columns(table) != change.columns and not covers(_columns(table), change.columns):
                 table, applied = self._declare(change, table)
             registered[change.source] = self._register(change, table)
             if applied is not None:
@@ -175,6 +184,8 @@ class OdsRegistrar:
             return f"partition keys {list(keys)} instead of {list(change.partition_keys)}"
         columns = _columns(table)
         if columns != change.columns and not retyped(columns, change.columns):
+            if covers(columns, change.columns):
+                return None
             return f"columns {[n for n, _ in columns]} instead of {[n for n, _ in change.columns]}"
         return None
 

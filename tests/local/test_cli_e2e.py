@@ -21,7 +21,9 @@ pytestmark = pytest.mark.e2e
 
 ETL = str(Path(sys.executable).parent / "etl")
 DAY = "2026-03-02"
-MODEL_KEYS = {"model", "tier", "table", "rows_written", "partitions_written", "bytes_read"}
+MODEL_KEYS = {
+    "model", "tier", "table", "rows_written", "partitions_written", "bytes_read", "skipped"
+}  # fmt: skip
 
 
 def _etl(home: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 import pytest
 from fixtures import END_DATE, START_DATE, app_activity_rows, traffic_rows
-from oracle import AGREE, DATABASES, STAGING, Answer, Difference, Lake, compare
+from oracle import AGREE, DATABASES, GLUE_PREFIX, STAGING, Answer, Difference, Lake, compare
 
 from etl_lambdas.catalog import SOURCE_TIERS, load_catalog, render_template
 from etl_lambdas.checks import audit_sql, evaluate
+from etl_lambdas.history_checks import AuditContext
+from etl_lambdas.naming import database
 from etl_lambdas.planning import Chunk, template_values
 
 CATALOG = load_catalog()
@@ -50,7 +52,16 @@ def _values() -> dict[str, str]:
 
 def _audit_verdict(lake: Lake, model_name: str, staged: str) -> str | None:
     model = CATALOG.get(model_name)
-    sql = audit_sql(model, STAGING, [staged])
+    start, end = dt.date.fromisoformat(START_DATE), dt.date.fromisoformat(END_DATE)
+    # as the audit step runs it: the run's days, before the model's first publish (the
+    # upstream models it reconciles with are published already: tier order)
+    context = AuditContext(
+        days=tuple(start + dt.timedelta(days=n) for n in range((end - start).days + 1)),
+        time_zone=TIME_ZONE,
+        database=lambda tier: database(GLUE_PREFIX, tier),
+        published=False,
+    )
+    sql = audit_sql(model, STAGING, [staged], context)
     expected = lake.trino_answer(sql)
     outcome = lake.local(sql)
     if expected.error or outcome.state != "SUCCEEDED":
