@@ -184,6 +184,9 @@ class DuckDBSession:
         """Stop the running statement: its process ends (the pool starts another when needed)."""
         self._interrupted = True
         self._worker.process.kill()
+        # Reaped before anything asks whether it is alive: a killed process that has not
+        # exited yet would go back to the pool and fail the next session's query.
+        self._worker.process.wait(timeout=30)
 
     def close(self) -> None:
         """End the session; its process goes back to the pool."""
