@@ -1,5 +1,5 @@
 # terraform init -backend-config=envs/prod.backend.hcl
-# The bucket is created once, outside this configuration (see docs/deploy.md).
+# The bucket is created once, outside this configuration (README, "Bootstrap the state backend").
 bucket       = "lakepipe-terraform-state-prod"
 key          = "lakepipe/prod/terraform.tfstate"
 region       = "eu-west-1"

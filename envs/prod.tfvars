@@ -30,7 +30,7 @@ lambda_memory_size     = 512
 lambda_timeout_seconds = 120
 log_retention_days     = 90
 # Reserved concurrency is opt-in: with the account's default quota (often 10 concurrent
-# executions in new accounts) reserving 10 for each of 12 functions fails `apply`. Set
+# executions in new accounts) reserving 10 for each of the 14 functions fails `apply`. Set
 # lambda_reserved_concurrent_executions once the account's quota allows it.
 
 keep_runs               = 3

@@ -5,9 +5,10 @@ Derived from durable state only, with the Glue job's own rule (glue/convert_raw.
 `plan_source`): each converted ODS partition keeps a `_SOURCES` record of the raw files it
 was made from (name and size; Firehose never rewrites an object, a new delivery is a new
 name). An arrival partition is current when its record lists exactly the raw files now in
-it; a raw file the record lacks arrived after the conversion. A partition without raw files
-has nothing to convert. The record's converter version is the job's business: a run of every
-model always starts the job, which converts again what an older converter wrote.
+it, and says it was converted by this version of the job under the declared columns (else
+the job converts it again: a source's column added or retyped, a new version of the job); a
+raw file the record lacks arrived after the conversion. A partition without raw files has
+nothing to convert.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from typing import Any
 
 from etl_lambdas.aws import throttling_as_retryable
 from etl_lambdas.planning import DateRange
-from etl_lambdas.sources import Source
+from etl_lambdas.sources import GLUE_CONVERTER_VERSION, Source
 
 # The record the Glue job writes in every converted ODS partition (glue/convert_raw.py).
 SOURCES_RECORD = "_SOURCES"
 _READERS = 16
 
 RawFiles = frozenset[tuple[str, int]]
+# What makes a partition current: its raw files, the converter's version, the ODS columns.
+Conversion = tuple[RawFiles, str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,14 @@ def ods_state(
             }
             read = readers.map(lambda key: _recorded(s3, curated_bucket, key), keys.values())
             recorded = dict(zip(keys, read, strict=True))
+            declared = (
+                GLUE_CONVERTER_VERSION,
+                _columns((c.name, c.type) for c in source.ods_columns),
+            )
             stale[source.name] = [
-                folder for folder, files in sorted(raw.items()) if recorded.get(folder) != files
+                folder
+                for folder, files in sorted(raw.items())
+                if recorded.get(folder) != (files, *declared)
             ]
     return OdsState(stale, with_data)
 
@@ -116,15 +125,24 @@ def _records(s3: Any, bucket: str, source: Source, arrival: DateRange) -> set[st
     return folders
 
 
-def _recorded(s3: Any, bucket: str, key: str) -> RawFiles | None:
-    """The raw files a `_SOURCES` record lists; None when it cannot be read as one."""
+def _recorded(s3: Any, bucket: str, key: str) -> Conversion | None:
+    """What a `_SOURCES` record says converted its partition: the raw files, the converter's
+    version and the ODS columns; None when it cannot be read as one."""
     with throttling_as_retryable():
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     try:
         record = json.loads(body)
-        return frozenset((str(f["name"]), int(f["size"])) for f in record["files"])
+        files = frozenset((str(f["name"]), int(f["size"])) for f in record["files"])
+        columns = _columns((c["name"], c["type"]) for c in record.get("columns") or [])
+        return files, str(record.get("converter")), columns
     except (ValueError, TypeError, KeyError):
         return None
+
+
+def _columns(columns: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """(name, Hive type) as the job and the declaration each write it: decimal(10, 2) is
+    Spark's decimal(10,2)."""
+    return tuple((str(name), str(kind).replace(" ", "").lower()) for name, kind in columns)
 
 
 def _list(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:

@@ -60,6 +60,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 # The Glue job writes the event time, typed, beside the declared column: `<column>_utc`, a
 # timestamp holding the UTC instant (glue/convert_raw.py writes the same name).
 EVENT_INSTANT_SUFFIX = "_utc"
+# The Glue job's converter version (glue/convert_raw.py, CONVERTER_VERSION; a test keeps the
+# two equal): a partition that another version converted is converted again.
+GLUE_CONVERTER_VERSION = "3"
 EVENT_INSTANT_TYPE = "timestamp"
 _COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
 _PREFIX_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -22,12 +22,19 @@ locals {
   # Every principal also gets DESCRIBE on each database it uses.
   function_grants = {
     begin    = { staging = { database = [], tables = ["DESCRIBE", "DROP"] } }
-    register = { ods = { database = [], tables = ["DESCRIBE", "INSERT"] } }
+    # Register adds partitions, updates those converted again and gives a table the declared
+    # columns (BatchCreatePartition, BatchUpdatePartition, UpdateTable).
+    register = { ods = { database = [], tables = ["ALTER", "DESCRIBE", "INSERT"] } }
     write = merge(
       { for tier in local.read_tiers : tier => { database = [], tables = ["DESCRIBE", "SELECT"] } },
       { staging = { database = ["CREATE_TABLE"], tables = ["DESCRIBE", "DROP", "INSERT"] } },
     )
-    audit-start = { staging = { database = [], tables = ["DESCRIBE", "SELECT"] } }
+    # The audit reads the staged rows and, for the checks that compare with the past, the
+    # model's published table and the upstream models it reconciles with.
+    audit-start = merge(
+      { for tier in var.model_tiers : tier => { database = [], tables = ["DESCRIBE", "SELECT"] } },
+      { staging = { database = [], tables = ["DESCRIBE", "SELECT"] } },
+    )
     publish = merge(
       { for tier in var.model_tiers : tier => { database = ["CREATE_TABLE"], tables = ["ALTER", "DESCRIBE", "INSERT"] } },
       { staging = { database = [], tables = ["DESCRIBE", "DROP"] } },

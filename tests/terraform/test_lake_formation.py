@@ -67,8 +67,15 @@ def test_lake_formation_grants_are_an_option_validated_and_off_by_default(
     for tier in TIERS:
         assert publish[f"tables {db[tier]}"] == {"ALTER", "DESCRIBE", "INSERT"}
     assert publish[f"tables {db['staging']}"] == {"DESCRIBE", "DROP"}
-    # register adds ODS partitions, each crawler creates and updates its ODS table
-    assert grants["lakepipe-dev-register-lambda"][f"tables {db['ods']}"] == {"DESCRIBE", "INSERT"}
+    # the audit reads the staged rows, the model's published table and the upstream ones it
+    # reconciles with (the checks that compare with the past)
+    audit = grants["lakepipe-dev-audit-start-lambda"]
+    for tier in ("staging", *TIERS):
+        assert audit[f"tables {db[tier]}"] == {"DESCRIBE", "SELECT"}
+    # register adds and updates ODS partitions and gives a table the declared columns; each
+    # crawler creates and updates its ODS table
+    register = grants["lakepipe-dev-register-lambda"]
+    assert register[f"tables {db['ods']}"] == {"ALTER", "DESCRIBE", "INSERT"}
     crawlers = [role for role in grants if role.endswith("-crawler")]
     assert crawlers and all(
         grants[role][f"database {db['ods']}"] == {"CREATE_TABLE", "DESCRIBE"} for role in crawlers

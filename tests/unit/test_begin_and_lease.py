@@ -13,8 +13,10 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from etl_lambdas.catalog import load_catalog
 from etl_lambdas.errors import InvalidRunRequest, PipelineBusy
 from etl_lambdas.lease import RunLease, execution_running
+from etl_lambdas.sources import GLUE_CONVERTER_VERSION
 
 TABLE = "lake-dev-run-lease"
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:lake-dev-pipeline"
@@ -249,7 +251,13 @@ def test_a_selection_skips_the_glue_job_only_when_the_ods_holds_its_raw_files(
     stale = begun("stale", selected)
     assert stale["models"] == ["hourly"]
     assert (stale["convert_raw"], stale["ods"]["stale_partitions"]) == (True, {"traffic": 1})
-    record = {"converter": "2", "files": [{"name": "a.json.gz", "size": 2}]}
+    # the record the Glue job writes: the raw files, its version, the ODS columns
+    traffic = load_catalog().sources.get("traffic")
+    record = {
+        "converter": GLUE_CONVERTER_VERSION,
+        "columns": [{"name": c.name, "type": c.type} for c in traffic.ods_columns],
+        "files": [{"name": "a.json.gz", "size": 2}],
+    }
     s3.put_object(
         Bucket=ENV["CURATED_BUCKET"], Key=f"ods/traffic/{hour}_SOURCES", Body=json.dumps(record)
     )
