@@ -21,7 +21,7 @@ locals {
   # principal => database (tier) => what it may do with the database and with its tables.
   # Every principal also gets DESCRIBE on each database it uses.
   function_grants = {
-    begin    = { staging = { database = [], tables = ["DESCRIBE", "DROP"] } }
+    begin = { staging = { database = [], tables = ["DESCRIBE", "DROP"] } }
     # Register adds partitions, updates those converted again and gives a table the declared
     # columns (BatchCreatePartition, BatchUpdatePartition, UpdateTable).
     register = { ods = { database = [], tables = ["ALTER", "DESCRIBE", "INSERT"] } }
