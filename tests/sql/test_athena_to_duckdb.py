@@ -13,7 +13,13 @@ import duckdb
 import pytest
 import sqlglot.errors
 
-from etl_local.sql_dialect import athena_to_duckdb, install_functions, parse_athena
+from etl_local.sql_dialect import (
+    UnsupportedConstruct,
+    athena_to_duckdb,
+    athena_to_plain_duckdb,
+    install_functions,
+    parse_athena,
+)
 
 CASES: list[tuple[str, Any]] = [
     # ISO-8601 with an offset or Z is an instant; AT TIME ZONE 'UTC' + CAST = UTC wall clock
@@ -127,3 +133,30 @@ def test_a_with_query_is_evaluated_at_each_reference_as_trino_does() -> None:
     assert "NOT MATERIALIZED" in sql
     # Materialized once, each of the 64 values would meet itself: 64 pairs.
     assert duckdb.sql(sql).fetchone() == (0,)
+
+
+# -- the DuckDB engine's translation: the helpers written out in place -------------------------
+
+
+@pytest.mark.parametrize(
+    ("athena", "expected"),
+    [
+        ("SELECT 7 / 2", 3),  # Trino's integer division, kept
+        ("SELECT trim(chr(9) || 'a' || chr(9))", "a"),  # Java's whitespace, kept
+        ("SELECT substr('hello', 0, 2)", ""),  # start 0, kept
+        ("SELECT lower('STRASSE')", "strasse"),
+        ("SELECT upper('straße')", "STRAẞE"),  # the guard is gone: DuckDB's answer, not a refusal
+    ],
+)
+def test_the_duckdb_engines_sql_needs_no_helper_and_keeps_trinos_meaning(
+    athena: str, expected: Any
+) -> None:
+    plain = athena_to_plain_duckdb(athena)
+    assert "athena_" not in plain.lower()
+    # a DuckDB without the local engine's macros runs it, as Athena's DuckDB engine would
+    assert duckdb.connect().execute(plain).fetchone() == (expected,)
+
+
+def test_the_duckdb_engines_sql_still_refuses_what_no_helper_makes_exact() -> None:
+    with pytest.raises(UnsupportedConstruct, match="decimal"):
+        athena_to_plain_duckdb("SELECT 10.0 / 3")
