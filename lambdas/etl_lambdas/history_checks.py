@@ -424,6 +424,13 @@ def _int(value: object) -> int:
     return int(str(value)) if value not in (None, "") else 0
 
 
+def _moment(value: object) -> str:
+    """A timestamp as Athena's result text gives it (2025-11-29 22:00:00.000), to the second
+    when it has no fraction."""
+    text = str(value)
+    return text.removesuffix(".000") if len(text) == len("2025-11-29 22:00:00.000") else text
+
+
 def _float(value: object) -> float | None:
     try:
         return float(str(value))
@@ -455,8 +462,8 @@ def _detail(
             f"(allowed {_amount(max(low, 0))}..{_amount(high)})"
         )
     elif isinstance(check, FreshnessCheck):
-        latest = "no rows" if observed in (None, "") else f"latest {observed} UTC"
-        numbers = f"{latest}, the day's data must reach {expected} UTC"
+        latest = "no rows" if observed in (None, "") else f"latest {_moment(observed)} UTC"
+        numbers = f"{latest}, the day's data must reach {_moment(expected)} UTC"
     else:
         difference = abs((_float(observed) or 0.0) - (_float(expected) or 0.0))
         numbers = (
