@@ -4,8 +4,12 @@
 # location, all as the caller), so the steps that start queries hold those grants too.
 
 data "aws_iam_policy_document" "begin" {
-  # The days settled since the last run: how far the run catches up.
-  source_policy_documents = [data.aws_iam_policy_document.read_ledger.json]
+  # The days settled since the last run: how far the run catches up; the raw files of a
+  # selected run's window.
+  source_policy_documents = [
+    data.aws_iam_policy_document.read_ledger.json,
+    data.aws_iam_policy_document.list_raw_arrivals.json,
+  ]
 
   statement {
     sid       = "TakeRunLease"
@@ -27,19 +31,8 @@ data "aws_iam_policy_document" "begin" {
   }
 
   # A run with a selection skips the Glue job when the ODS partitions' _SOURCES records list
-  # every raw file of the window (etl_lambdas.ods_state): it lists both, reads the records.
-  statement {
-    sid       = "ListRawFiles"
-    actions   = ["s3:ListBucket"]
-    resources = [var.raw_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [for prefix in var.source_raw_prefixes : "${prefix}*"]
-    }
-  }
-
+  # every raw file of the window (etl_lambdas.ods_state): it lists both (the raw files through
+  # list_raw_arrivals), reads the records.
   statement {
     sid       = "ListOdsRecords"
     actions   = ["s3:ListBucket"]
@@ -463,8 +456,15 @@ data "aws_iam_policy_document" "notify" {
 }
 
 data "aws_iam_policy_document" "freshness" {
-  source_policy_documents = [data.aws_iam_policy_document.put_metrics.json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.put_metrics.json,
+    data.aws_iam_policy_document.list_raw_arrivals.json,
+  ]
+}
 
+# The declared sources' raw arrival partitions, listed (not read): by a selected run's begin
+# step and by the freshness check.
+data "aws_iam_policy_document" "list_raw_arrivals" {
   statement {
     sid       = "ListRawArrivals"
     actions   = ["s3:ListBucket"]
